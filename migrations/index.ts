@@ -1,0 +1,4 @@
+// Every migration, in order. Listed here rather than globbed so that ESM builds need no loader tricks.
+import { InitialSchema1764100000000 } from './1764100000000-initial-schema.js';
+
+export const migrations = [InitialSchema1764100000000];

@@ -1,0 +1,77 @@
+// The composition root: builds the API and the engine from their parts. Nothing else constructs
+// services, and nothing here runs at import time.
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { NotifyHub } from './pubsub/notify-hub.js';
+import { JobQueue } from './queue/job-queue.js';
+import { JOB_KINDS } from './jobs/job-kinds.js';
+import { JobService } from './services/job.service.js';
+import { DatasetService } from './services/dataset.service.js';
+import { ImageService } from './services/image.service.js';
+import { CatalogService } from './services/catalog.service.js';
+import type { Services } from './services/index.js';
+import { buildLeukographSchema } from './schema/build-schema.js';
+import { startApiServer, type ApiServer } from './http/server.js';
+import { Engine } from './engine/engine.js';
+
+export const RETRY_LIMIT = 2;
+
+export interface Running {
+  db: Database;
+  close(): Promise<void>;
+}
+
+async function openShared(cfg: Config, pollingIntervalSeconds: number): Promise<{ db: Database; hub: NotifyHub; queue: JobQueue }> {
+  const db = await openDatabase(cfg);
+  const hub = new NotifyHub(db.url, db.dataSource);
+  const queue = new JobQueue(db.url, { retryLimit: RETRY_LIMIT, pollingIntervalSeconds });
+  try {
+    await hub.start();
+    await queue.start(JOB_KINDS);
+  } catch (err) {
+    await hub.close();
+    await queue.stop();
+    await db.close();
+    throw err;
+  }
+  return { db, hub, queue };
+}
+
+export async function startApi(cfg: Config): Promise<Running & { api: ApiServer; services: Services }> {
+  const { db, hub, queue } = await openShared(cfg, 5);
+  const ds = db.dataSource;
+  const jobs = new JobService(ds, queue, hub);
+  const services: Services = {
+    cfg, ds, hub, jobs,
+    datasets: new DatasetService(ds, cfg, jobs),
+    images: new ImageService(ds, cfg),
+    catalog: new CatalogService(ds),
+  };
+  const schema = await buildLeukographSchema();
+  const api = await startApiServer(schema, services, cfg.host, cfg.port);
+  return {
+    db, api, services,
+    close: async () => {
+      await api.close();
+      await queue.stop();
+      await hub.close();
+      await db.close();
+    },
+  };
+}
+
+export async function startEngine(cfg: Config): Promise<Running & { engine: Engine }> {
+  // Engines are woken by NOTIFY when a job is queued; polling is only the fallback.
+  const { db, hub, queue } = await openShared(cfg, 2);
+  const engine = new Engine({ ds: db.dataSource, hub, cfg, queue, retryLimit: RETRY_LIMIT });
+  await engine.start();
+  return {
+    db, engine,
+    close: async () => {
+      await engine.stop();
+      await queue.stop();
+      await hub.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,120 @@
+// The `leukograph` command line: serve (API + one engine process), engine (an engine alone).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, checkExposure, type Config } from '../config.js';
+import { parseArgs, flagInt, flagString, type ParsedArgs } from './args.js';
+import { startApi, startEngine } from '../app.js';
+import { logger, setLogLevel } from '../logger.js';
+
+const log = logger('cli');
+
+const USAGE = `leukograph — white-blood-cell analysis server (AE-CFE)
+
+Usage:
+  leukograph serve  [--host H] [--port P] [--data-dir D] [--data-root DIR ...] [--no-engine]
+      Starts the GraphQL API (http and ws on /graphql, playground on GET /graphql) and one engine
+      process. Without DATABASE_URL an embedded PostgreSQL is started under the data directory.
+  leukograph engine [--data-dir D]
+      Starts an engine alone against the same database (DATABASE_URL), e.g. on another machine.
+
+Environment: HOST, PORT, DATABASE_URL, LEUKOGRAPH_DATA_DIR, LEUKOGRAPH_DATA_ROOTS (':'-separated),
+LEUKOGRAPH_TOKEN (bearer token for mutations; required when listening beyond loopback).
+`;
+
+function configFrom(args: ParsedArgs): Config {
+  const roots = args.flags['data-root'];
+  return loadConfig({
+    ...(flagString(args, 'host') ? { host: flagString(args, 'host') } : {}),
+    ...(flagInt(args, 'port') !== undefined ? { port: flagInt(args, 'port') } : {}),
+    ...(flagString(args, 'data-dir') ? { dataDir: flagString(args, 'data-dir') } : {}),
+    ...(flagString(args, 'database-url') ? { databaseUrl: flagString(args, 'database-url') } : {}),
+    ...(Array.isArray(roots) ? { dataRoots: roots } : {}),
+  });
+}
+
+function onSignals(close: () => Promise<void>): void {
+  let closing = false;
+  const stop = (sig: string) => {
+    if (closing) return;
+    closing = true;
+    log.info('shutting down', { signal: sig });
+    close()
+      .then(() => process.exit(0))
+      .catch((err) => {
+        log.error('shutdown failed', { err });
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** Runs `leukograph engine` as a child, restarting it if it dies, until stopped. */
+function superviseEngine(cfg: Config, databaseUrl: string): { stop(): Promise<void> } {
+  const bin = fileURLToPath(new URL('../../../bin/leukograph.js', import.meta.url));
+  let child: ChildProcess | null = null;
+  let stopping = false;
+  let restarts = 0;
+  const launch = () => {
+    child = spawn(process.execPath, [bin, 'engine', '--data-dir', cfg.dataDir], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, DATABASE_URL: databaseUrl, LEUKOGRAPH_DATA_ROOTS: cfg.dataRoots.join(':') },
+    });
+    child.on('exit', (code, signal) => {
+      child = null;
+      if (stopping) return;
+      restarts++;
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts, 6));
+      log.warn('engine process exited; restarting', { code, signal, inMs: delay });
+      setTimeout(() => !stopping && launch(), delay);
+    });
+  };
+  launch();
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        stopping = true;
+        const c = child as ChildProcess | null;
+        if (!c) return resolve();
+        const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+        c.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        c.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['data-root']);
+  if (args.flags.help || args.command === null || args.command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const verbose = args.flags.verbose === true;
+  if (verbose) setLogLevel('debug');
+  switch (args.command) {
+    case 'serve': {
+      const cfg = configFrom(args);
+      checkExposure(cfg);
+      const api = await startApi(cfg);
+      const engine = args.flags.engine === false ? null : superviseEngine(cfg, api.db.url);
+      process.stdout.write(`leukograph API at ${api.api.url} (playground: open it in a browser)\n`);
+      onSignals(async () => {
+        await engine?.stop();
+        await api.close();
+      });
+      return;
+    }
+    case 'engine': {
+      const cfg = configFrom(args);
+      const engine = await startEngine(cfg);
+      onSignals(engine.close);
+      return;
+    }
+    default:
+      process.stderr.write(`unknown command "${args.command}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}

@@ -1,0 +1,73 @@
+// Plain HTTP beside /graphql, for bytes that do not belong in JSON: image files, uploads.
+import express, { type Router, type Request, type Response, type NextFunction } from 'express';
+import type { Services } from '../services/index.js';
+import { DomainError } from '../services/errors.js';
+import { tokenMatches } from './auth.js';
+import { toImage } from '../schema/mappers.js';
+import { parseId } from '../schema/ids.js';
+import { logger } from '../logger.js';
+
+const log = logger('http');
+
+const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', tiff: 'image/tiff', bmp: 'image/bmp' };
+
+function sendError(res: Response, err: unknown): void {
+  if (err instanceof DomainError) {
+    const status = err.code === 'NOT_FOUND' ? 404 : err.code === 'CONFLICT' ? 409 : 400;
+    res.status(status).json({ error: { code: err.code, message: err.message } });
+    return;
+  }
+  log.error('unexpected error', { err: err as Error });
+  res.status(500).json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } });
+}
+
+export function restRoutes(services: Services, baseUrl: () => string): Router {
+  const r = express.Router();
+
+  r.get('/images/:id', async (req: Request, res: Response) => {
+    try {
+      const { image, data } = await services.images.bytes(parseId(String(req.params.id)));
+      res.type(MIME[image.format] ?? 'application/octet-stream').send(data);
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  /**
+   * POST /upload?datasetId=...&filename=...&label=... with the raw file as the body: the way for a
+   * client to send images from its own disk without base64. Same checks as the uploadImage mutation.
+   */
+  r.post(
+    '/upload',
+    (req: Request, res: Response, next: NextFunction) => {
+      if (!tokenMatches(services.cfg.token, req.get('authorization'))) {
+        res.status(401).json({ error: { code: 'UNAUTHENTICATED', message: 'a bearer token is required' } });
+        return;
+      }
+      next();
+    },
+    express.raw({ type: () => true, limit: services.cfg.maxImageBytes }),
+    async (req: Request, res: Response) => {
+      try {
+        const datasetId = parseId(String(req.query.datasetId ?? ''), 'datasetId');
+        const filename = String(req.query.filename ?? '');
+        const label = req.query.label ? String(req.query.label) : null;
+        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const r2 = await services.images.upload(datasetId, filename, body, label);
+        res.status(r2.created ? 201 : 200).json({ image: toImage(r2.image, baseUrl()), created: r2.created });
+      } catch (err) {
+        sendError(res, err);
+      }
+    },
+  );
+
+  // Body-parser's own errors (too large) as JSON with a clear message.
+  r.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
+    if (err.type === 'entity.too.large') {
+      res.status(413).json({ error: { code: 'BAD_USER_INPUT', message: `file is over the limit of ${services.cfg.maxImageBytes} bytes` } });
+      return;
+    }
+    next(err);
+  });
+  return r;
+}

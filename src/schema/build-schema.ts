@@ -1,0 +1,65 @@
+// Builds the executable schema from the resolvers; a global middleware guards every mutation.
+import 'reflect-metadata';
+import { buildSchema, type MiddlewareFn } from 'type-graphql';
+import type { GraphQLSchema } from 'graphql';
+import { DatasetResolver } from '../resolvers/dataset.resolver.js';
+import { ImageResolver } from '../resolvers/image.resolver.js';
+import { CellResolver } from '../resolvers/cell.resolver.js';
+import { JobResolver } from '../resolvers/job.resolver.js';
+import { CatalogResolver } from '../resolvers/catalog.resolver.js';
+import type { GraphQLContext } from './context.js';
+import { unauthenticated } from './errors.js';
+
+export const resolvers = [DatasetResolver, ImageResolver, CellResolver, JobResolver, CatalogResolver] as const;
+
+const requireTokenForMutations: MiddlewareFn<GraphQLContext> = async ({ info, context }, next) => {
+  if (info.parentType.name === 'Mutation' && !info.path.prev && !context.mayMutate) throw unauthenticated();
+  return next();
+};
+
+/**
+ * type-graphql insists on a PubSub whenever a schema has subscriptions, even when every subscription
+ * brings its own `subscribe` (ours read PostgreSQL NOTIFY through the hub, so that events from engine
+ * processes reach every API process). This in-process one satisfies it and is not used by our resolvers.
+ */
+function inProcessPubSub() {
+  const target = new EventTarget();
+  return {
+    publish(routingKey: string, ...args: unknown[]): void {
+      target.dispatchEvent(new CustomEvent(routingKey, { detail: args[0] }));
+    },
+    subscribe(routingKey: string): AsyncIterable<unknown> {
+      return {
+        [Symbol.asyncIterator]() {
+          const queue: unknown[] = [];
+          let wake: (() => void) | null = null;
+          const listener = (e: Event) => {
+            queue.push((e as CustomEvent).detail);
+            wake?.();
+          };
+          target.addEventListener(routingKey, listener);
+          return {
+            async next() {
+              while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+              return { done: false, value: queue.shift() };
+            },
+            async return() {
+              target.removeEventListener(routingKey, listener);
+              return { done: true, value: undefined };
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
+export function buildLeukographSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers,
+    pubSub: inProcessPubSub(),
+    globalMiddlewares: [requireTokenForMutations],
+    validate: false,
+    emitSchemaFile: false,
+  });
+}

@@ -1,0 +1,37 @@
+// Stable error codes for clients: domain errors map to their code; anything unexpected is logged in
+// full and reaches the client only as INTERNAL_SERVER_ERROR with an id to find it in the log.
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { DomainError } from '../services/errors.js';
+import { logger } from '../logger.js';
+
+const log = logger('graphql');
+
+/** Codes that are safe to show as they are. */
+const PUBLIC_CODES = new Set([
+  'BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONFLICT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'QUERY_TOO_LARGE',
+]);
+
+export function unauthenticated(): GraphQLError {
+  return new GraphQLError('this server needs a bearer token for mutations (Authorization: Bearer <LEUKOGRAPH_TOKEN>)', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+}
+
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof DomainError) {
+    return { ...formatted, message: original.message, extensions: { code: original.code } };
+  }
+  const code = formatted.extensions?.code as string | undefined;
+  if (code && PUBLIC_CODES.has(code)) return formatted;
+  // type-graphql's argument validation errors are user errors too.
+  if (original instanceof Error && original.name === 'ArgumentValidationError') {
+    return { ...formatted, extensions: { code: 'BAD_USER_INPUT' } };
+  }
+  const errorId = randomUUID();
+  log.error('unexpected error', { errorId, err: original instanceof Error ? original : new Error(String(original)), path: formatted.path });
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } };
+}

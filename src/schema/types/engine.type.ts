@@ -1,0 +1,38 @@
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+
+@ObjectType('RuntimeStatus', { description: 'An ML runtime of an engine and the device it uses' })
+export class RuntimeStatusType {
+  @Field(() => String, { description: 'onnxruntime | tfjs | random-forest' }) name: string;
+  @Field(() => String, { description: 'e.g. webgpu, cpu, wasm, tensorflow' }) backend: string;
+  @Field(() => String) device: string;
+  @Field(() => String, { nullable: true }) detail: string | null;
+}
+
+@ObjectType('ResidentModel')
+export class ResidentModelType {
+  @Field(() => ID) id: string;
+  @Field(() => String) kind: string;
+  @Field(() => String) name: string;
+  @Field(() => String) version: string;
+}
+
+@ObjectType('EngineMemory')
+export class EngineMemoryType {
+  @Field(() => Float) rssMb: number;
+  @Field(() => Float) heapUsedMb: number;
+  @Field(() => Float) externalMb: number;
+}
+
+@ObjectType('EngineInstance', { description: 'A running engine process' })
+export class EngineInstanceType {
+  @Field(() => ID) id: string;
+  @Field(() => String) hostname: string;
+  @Field(() => Int) pid: number;
+  @Field(() => Date) startedAt: Date;
+  @Field(() => Date) heartbeatAt: Date;
+  @Field(() => Boolean, { description: 'Heartbeat seen recently' }) alive: boolean;
+  @Field(() => [RuntimeStatusType]) runtimes: RuntimeStatusType[];
+  @Field(() => [ResidentModelType]) models: ResidentModelType[];
+  @Field(() => EngineMemoryType) memory: EngineMemoryType;
+  @Field(() => [ID]) currentJobs: string[];
+}

@@ -1,0 +1,104 @@
+// Images: listing, reading their bytes, and storing uploads from clients (checked, content-addressed).
+import type { DataSource, Repository } from 'typeorm';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, basename } from 'node:path';
+import { ImageEntity, DatasetEntity } from '../db/entities/index.js';
+import type { Config } from '../config.js';
+import { inspectImage, ImageRejected, type ImageInfo } from '../imaging/image-codec.js';
+import { harmonise } from './class-maps.js';
+import { BadInputError, NotFoundError } from './errors.js';
+
+export interface ImageFilter {
+  datasetId?: string;
+  cellType?: string;
+  split?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface NewImage {
+  datasetId: string;
+  sourcePath: string;
+  storagePath: string;
+  info: ImageInfo;
+  rawLabel: string | null;
+  subtype: string | null;
+  split: string | null;
+  jobId: string | null;
+  overrides: Record<string, string>;
+}
+
+/**
+ * Inserts an image row unless one with the same (dataset, source path) exists. Idempotent, so a job
+ * retried after a crash neither loses nor duplicates images. Returns the id, and whether it is new.
+ */
+export async function insertImage(ds: DataSource, img: NewImage): Promise<{ id: string; created: boolean }> {
+  const cellType = harmonise(img.rawLabel, img.subtype, img.overrides);
+  const rows: { id: string }[] = await ds.query(
+    `INSERT INTO images (dataset_id, source_path, storage_path, sha256, width, height, format, bytes, raw_label, subtype, cell_type, split, job_id)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+     ON CONFLICT (dataset_id, source_path) DO NOTHING RETURNING id`,
+    [img.datasetId, img.sourcePath, img.storagePath, img.info.sha256, img.info.width, img.info.height, img.info.format, img.info.bytes,
+      img.rawLabel, img.subtype, cellType, img.split, img.jobId],
+  );
+  if (rows.length) return { id: rows[0].id, created: true };
+  const [existing] = await ds.query(`SELECT id FROM images WHERE dataset_id = $1 AND source_path = $2`, [img.datasetId, img.sourcePath]);
+  return { id: existing.id, created: false };
+}
+
+export class ImageService {
+  private repo: Repository<ImageEntity>;
+
+  constructor(private readonly ds: DataSource, private readonly cfg: Config) {
+    this.repo = ds.getRepository(ImageEntity);
+  }
+
+  async get(id: string): Promise<ImageEntity> {
+    const img = await this.repo.findOneBy({ id });
+    if (!img) throw new NotFoundError('image', id);
+    return img;
+  }
+
+  async list(f: ImageFilter): Promise<{ items: ImageEntity[]; total: number }> {
+    const where: Record<string, string> = {};
+    if (f.datasetId) where.datasetId = f.datasetId;
+    if (f.cellType) where.cellType = f.cellType;
+    if (f.split) where.split = f.split;
+    const [items, total] = await this.repo.findAndCount({ where, order: { sourcePath: 'ASC' }, take: f.limit, skip: f.offset });
+    return { items, total };
+  }
+
+  async bytes(id: string): Promise<{ image: ImageEntity; data: Buffer }> {
+    const image = await this.get(id);
+    return { image, data: await readFile(image.storagePath) };
+  }
+
+  /**
+   * Stores an image sent by a client: checked completely first, then written under the data directory
+   * by content hash (written to a temporary name and renamed, so no half-written file is ever visible).
+   */
+  async upload(datasetId: string, filename: string, data: Buffer, label: string | null): Promise<{ image: ImageEntity; created: boolean }> {
+    const dataset = await this.ds.getRepository(DatasetEntity).findOneBy({ id: datasetId });
+    if (!dataset) throw new NotFoundError('dataset', datasetId);
+    const name = basename(filename.replace(/\\/g, '/'));
+    if (!name || name.startsWith('.') || !/^[\w.\- ()+]{1,200}$/.test(name)) throw new BadInputError(`invalid file name "${filename}"`);
+    let info: ImageInfo;
+    try {
+      info = await inspectImage(data, { maxBytes: this.cfg.maxImageBytes, maxPixels: this.cfg.maxImagePixels });
+    } catch (err) {
+      if (err instanceof ImageRejected) throw new BadInputError(`${name}: ${err.message}`);
+      throw err;
+    }
+    const dir = join(this.cfg.dataDir, 'blobs', info.sha256.slice(0, 2));
+    const storagePath = join(dir, `${info.sha256}.${info.format}`);
+    await mkdir(dir, { recursive: true });
+    const tmp = `${storagePath}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, data);
+    await rename(tmp, storagePath);
+    const { id, created } = await insertImage(this.ds, {
+      datasetId, sourcePath: `upload/${info.sha256.slice(0, 12)}/${name}`, storagePath, info, rawLabel: label, subtype: null, split: null, jobId: null,
+      overrides: dataset.classOverrides,
+    });
+    return { image: await this.get(id), created };
+  }
+}

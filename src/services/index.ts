@@ -1,0 +1,18 @@
+// The services the API uses, built once in the composition root (app.ts).
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config.js';
+import type { NotifyHub } from '../pubsub/notify-hub.js';
+import type { JobService } from './job.service.js';
+import type { DatasetService } from './dataset.service.js';
+import type { ImageService } from './image.service.js';
+import type { CatalogService } from './catalog.service.js';
+
+export interface Services {
+  cfg: Config;
+  ds: DataSource;
+  hub: NotifyHub;
+  jobs: JobService;
+  datasets: DatasetService;
+  images: ImageService;
+  catalog: CatalogService;
+}

@@ -1,0 +1,50 @@
+// Live streams of a job's events for subscriptions, fed by the NOTIFY hub. The hub subscription is
+// opened before the job's current state is read, so nothing that happens in between is missed.
+import type { JobEvent } from '../pubsub/events.js';
+import type { Services } from './index.js';
+
+type Progress = Extract<JobEvent, { type: 'progress' }>;
+type Item = Extract<JobEvent, { type: 'item' }>;
+
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+export async function jobProgressStream(s: Services, jobId: string): Promise<AsyncIterable<Progress>> {
+  const live = s.hub.subscribe((e): e is Progress => e.type === 'progress' && e.jobId === jobId, { until: (e) => TERMINAL.has(e.status) });
+  let job;
+  try {
+    job = await s.jobs.get(jobId);
+  } catch (err) {
+    await live.return?.();
+    throw err;
+  }
+  const first: Progress = { type: 'progress', jobId, status: job.status, done: job.done, total: job.total, progress: job.progress, message: job.message };
+  return (async function* () {
+    yield first;
+    if (TERMINAL.has(job.status)) {
+      await live.return?.();
+      return;
+    }
+    yield* live;
+  })();
+}
+
+export async function jobEventStream(s: Services, jobId: string, pick: (e: Item) => boolean): Promise<AsyncIterable<Item>> {
+  const live = s.hub.subscribe(
+    (e): e is Item | Progress => (e.type === 'item' && e.jobId === jobId && pick(e)) || (e.type === 'progress' && e.jobId === jobId),
+    { until: (e) => e.type === 'progress' && TERMINAL.has(e.status) },
+  );
+  let job;
+  try {
+    job = await s.jobs.get(jobId);
+  } catch (err) {
+    await live.return?.();
+    throw err;
+  }
+  return (async function* () {
+    if (TERMINAL.has(job.status)) {
+      await live.return?.();
+      return;
+    }
+    for await (const e of live) if (e.type === 'item') yield e;
+  })();
+}
