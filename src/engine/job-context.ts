@@ -1,5 +1,6 @@
 // What a job handler sees of the world while it runs: its parameters, progress reporting, per-item
 // events, and cancellation. Handlers never touch the job row or the queue themselves.
+import { sqlRows } from '../db/sql.js';
 import type { DataSource } from 'typeorm';
 import type { NotifyHub } from '../pubsub/notify-hub.js';
 import type { JobEvent } from '../pubsub/events.js';
@@ -47,7 +48,7 @@ export function createJobContext<P>(args: {
       last = now;
       const progress = total ? Math.min(1, done / total) : 0;
       // The same statement reads the cancel flag: a missed NOTIFY still stops the job.
-      const rows: { cancel_requested: boolean }[] = await ds.query(
+      const rows: { cancel_requested: boolean }[] = await sqlRows(ds,
         `UPDATE jobs SET done = $2, total = $3, progress = $4, message = $5, updated_at = now()
           WHERE id = $1 RETURNING cancel_requested`,
         [jobId, done, total, progress, message],

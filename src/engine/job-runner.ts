@@ -1,6 +1,7 @@
 // Runs one claimed job: marks its row running on this engine, calls the kind's handler with a context,
 // and writes the outcome. Every row update is guarded by engine_id, so an engine that was presumed dead
 // (and whose job went to another engine) cannot overwrite the newer run's status.
+import { sqlRows } from '../db/sql.js';
 import type { DataSource } from 'typeorm';
 import type { NotifyHub } from '../pubsub/notify-hub.js';
 import type { Config } from '../config.js';
@@ -38,7 +39,7 @@ export type RunEnd = 'done' | 'abandoned' | { error: string };
 
 export async function runClaimedJob(deps: RunnerDeps, work: QueuedWork): Promise<RunEnd> {
   const { ds, hub, engineId } = deps;
-  const claimed: JobRow[] = await ds.query(
+  const claimed: JobRow[] = await sqlRows(ds,
     `UPDATE jobs SET status = 'running', attempts = attempts + 1, engine_id = $2, boss_id = $3,
             started_at = coalesce(started_at, now()), updated_at = now(), error = NULL
       WHERE id = $1 AND status IN ('queued', 'running') AND NOT cancel_requested
@@ -77,7 +78,7 @@ export async function runClaimedJob(deps: RunnerDeps, work: QueuedWork): Promise
   }
   deps.running.delete(job.id);
   if (controller.signal.reason === 'lease-lost') return 'abandoned';
-  const rows = await ds.query(
+  const rows = await sqlRows(ds,
     `UPDATE jobs SET status = $3, result = $4, error = $5, message = coalesce($6, message), finished_at = now(), updated_at = now(),
             progress = CASE WHEN $3 = 'succeeded' THEN 1 ELSE progress END
       WHERE id = $1 AND engine_id = $2 RETURNING id`,

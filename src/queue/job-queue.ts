@@ -38,20 +38,27 @@ export class JobQueue {
   async start(kinds: readonly string[]): Promise<void> {
     await this.boss.start();
     this.started = true;
-    await this.boss.createQueue(DEAD_LETTER_QUEUE).catch(() => undefined);
+    await this.ensureQueue(DEAD_LETTER_QUEUE, undefined);
     for (const kind of kinds) {
       const name = JobQueue.queueName(kind);
-      // createQueue fails when the queue exists: that is the normal case after the first start.
-      await this.boss
-        .createQueue(name, {
+      await this.ensureQueue(name, {
           name,
           retryLimit: this.opts.retryLimit ?? 2,
           retryDelay: 1,
           // A backstop only: engines that stop heartbeating have their jobs failed over much sooner.
-          expireInSeconds: 24 * 3600,
+          expireInSeconds: 23 * 3600, // pg-boss's maximum is 24 h
           deadLetter: DEAD_LETTER_QUEUE,
-        })
-        .catch(() => undefined);
+        });
+    }
+  }
+
+  private async ensureQueue(name: string, options: PgBoss.Queue | undefined): Promise<void> {
+    if (await this.boss.getQueue(name)) return;
+    try {
+      await this.boss.createQueue(name, options);
+    } catch (err) {
+      // Another process may have created it between the check and here; anything else is real.
+      if (!(await this.boss.getQueue(name))) throw err;
     }
   }
 

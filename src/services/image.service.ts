@@ -1,4 +1,5 @@
 // Images: listing, reading their bytes, and storing uploads from clients (checked, content-addressed).
+import { sqlRows } from '../db/sql.js';
 import type { DataSource, Repository } from 'typeorm';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, basename } from 'node:path';
@@ -34,7 +35,7 @@ export interface NewImage {
  */
 export async function insertImage(ds: DataSource, img: NewImage): Promise<{ id: string; created: boolean }> {
   const cellType = harmonise(img.rawLabel, img.subtype, img.overrides);
-  const rows: { id: string }[] = await ds.query(
+  const rows: { id: string }[] = await sqlRows(ds,
     `INSERT INTO images (dataset_id, source_path, storage_path, sha256, width, height, format, bytes, raw_label, subtype, cell_type, split, job_id)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
      ON CONFLICT (dataset_id, source_path) DO NOTHING RETURNING id`,

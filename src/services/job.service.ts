@@ -1,5 +1,6 @@
 // Jobs as users see them: create (row + queue message), read, cancel. The engine side that runs them
 // is engine/job-runner.ts.
+import { sqlRows } from '../db/sql.js';
 import type { DataSource, Repository } from 'typeorm';
 import { JobEntity } from '../db/entities/index.js';
 import type { JobKind, JobParamsByKind } from '../jobs/job-kinds.js';
@@ -52,7 +53,7 @@ export class JobService {
     if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled') {
       throw new ConflictError(`job ${id} has already ended (${job.status})`);
     }
-    const rows: JobEntity[] = await this.ds.query(
+    const rows: JobEntity[] = await sqlRows(this.ds,
       `UPDATE jobs SET status = 'cancelled', cancel_requested = true, finished_at = now(), updated_at = now(),
               message = 'cancelled before it started'
         WHERE id = $1 AND status = 'queued' RETURNING id`,
