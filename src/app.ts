@@ -13,6 +13,15 @@ import type { Services } from './services/index.js';
 import { buildLeukographSchema } from './schema/build-schema.js';
 import { startApiServer, type ApiServer } from './http/server.js';
 import { Engine } from './engine/engine.js';
+import { ResidentModels, type ModelLoaders } from './engine/resident-models.js';
+import { FeatureStore } from './engine/feature-store.js';
+import { registerBundledModels, ModelService } from './services/model.service.js';
+import { loadDetector } from './engine/detector-loader.js';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+/** The repository's models/ folder, where trained models are shipped. */
+export const BUNDLED_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 
 export const RETRY_LIMIT = 2;
 
@@ -46,6 +55,7 @@ export async function startApi(cfg: Config): Promise<Running & { api: ApiServer;
     datasets: new DatasetService(ds, cfg, jobs),
     images: new ImageService(ds, cfg),
     catalog: new CatalogService(ds),
+    models: new ModelService(ds),
   };
   const schema = await buildLeukographSchema();
   const api = await startApiServer(schema, services, cfg.host, cfg.port);
@@ -63,7 +73,11 @@ export async function startApi(cfg: Config): Promise<Running & { api: ApiServer;
 export async function startEngine(cfg: Config): Promise<Running & { engine: Engine }> {
   // Engines are woken by NOTIFY when a job is queued; polling is only the fallback.
   const { db, hub, queue } = await openShared(cfg, 2);
-  const engine = new Engine({ ds: db.dataSource, hub, cfg, queue, retryLimit: RETRY_LIMIT });
+  await registerBundledModels(db.dataSource, BUNDLED_MODELS_DIR);
+  const loaders: ModelLoaders = { detector: loadDetector };
+  const models = new ResidentModels(db.dataSource, loaders);
+  const features = new FeatureStore(join(cfg.dataDir, 'features'));
+  const engine = new Engine({ ds: db.dataSource, hub, cfg, queue, retryLimit: RETRY_LIMIT, models, features });
   await engine.start();
   return {
     db, engine,

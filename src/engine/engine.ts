@@ -8,7 +8,9 @@ import type { Config } from '../config.js';
 import type { NotifyHub } from '../pubsub/notify-hub.js';
 import { JobQueue } from '../queue/job-queue.js';
 import { JOB_KINDS, type JobKind } from '../jobs/job-kinds.js';
-import type { EngineStatusDoc, EngineRuntimeStatus } from '../db/entities/engine.entity.js';
+import type { EngineStatusDoc } from '../db/entities/engine.entity.js';
+import type { ResidentModels } from './resident-models.js';
+import type { FeatureStore } from './feature-store.js';
 import { handlers } from './handlers/index.js';
 import { runClaimedJob, publishStatus } from './job-runner.js';
 import { logger } from '../logger.js';
@@ -21,9 +23,9 @@ export interface EngineDeps {
   cfg: Config;
   queue: JobQueue;
   retryLimit: number;
-  /** Reported in the engine status; filled by the ML backends as they load. */
-  runtimes?: () => EngineRuntimeStatus[];
-  models?: () => EngineStatusDoc['models'];
+  /** The resident models; their runtimes and devices are reported in the engine status. */
+  models: ResidentModels;
+  features: FeatureStore;
 }
 
 export class Engine {
@@ -51,7 +53,7 @@ export class Engine {
       else if (e.type === 'wake') queue.wake(e.queue);
     });
     for (const kind of this.kinds) {
-      queue.work(kind, (w) => runClaimedJob({ ds, hub, cfg, engineId: this.id, retryLimit: this.deps.retryLimit, running: this.running }, w));
+      queue.work(kind, (w) => runClaimedJob({ ds, hub, cfg, engineId: this.id, retryLimit: this.deps.retryLimit, running: this.running, models: this.deps.models, features: this.deps.features }, w));
     }
     this.timers.push(setInterval(() => this.heartbeat().catch((err) => log.warn('heartbeat failed', { err })), cfg.heartbeatMs));
     this.timers.push(setInterval(() => this.reap().catch((err) => log.warn('reaper failed', { err })), cfg.heartbeatMs));
@@ -63,8 +65,7 @@ export class Engine {
     const m = process.memoryUsage();
     const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
     return {
-      runtimes: this.deps.runtimes?.() ?? [],
-      models: this.deps.models?.() ?? [],
+      ...this.deps.models.status(),
       memory: { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external) },
       currentJobs: [...this.running.keys()],
     };

@@ -5,6 +5,8 @@ import type { DataSource } from 'typeorm';
 import type { NotifyHub } from '../pubsub/notify-hub.js';
 import type { JobEvent } from '../pubsub/events.js';
 import type { Config } from '../config.js';
+import type { ResidentModels } from './resident-models.js';
+import type { FeatureStore } from './feature-store.js';
 
 export interface JobContext<P> {
   jobId: string;
@@ -13,6 +15,9 @@ export interface JobContext<P> {
   attempt: number;
   ds: DataSource;
   cfg: Config;
+  /** The engine's resident models. */
+  models: ResidentModels;
+  features: FeatureStore;
   signal: AbortSignal;
   cancelled(): boolean;
   progress(done: number, total: number | null, message?: string | null, metrics?: Record<string, number>): Promise<void>;
@@ -30,6 +35,8 @@ export function createJobContext<P>(args: {
   cfg: Config;
   hub: NotifyHub;
   controller: AbortController;
+  models: ResidentModels;
+  features: FeatureStore;
 }): JobContext<P> {
   const { jobId, ds, hub, controller } = args;
   let last = 0;
@@ -39,6 +46,8 @@ export function createJobContext<P>(args: {
     attempt: args.attempt,
     ds,
     cfg: args.cfg,
+    models: args.models,
+    features: args.features,
     signal: controller.signal,
     cancelled: () => controller.signal.aborted,
     async progress(done, total, message = null, metrics) {

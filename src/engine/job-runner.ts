@@ -8,6 +8,8 @@ import type { Config } from '../config.js';
 import type { QueuedWork } from '../queue/job-queue.js';
 import type { JobOutcome, JobKind } from '../jobs/job-kinds.js';
 import { createJobContext } from './job-context.js';
+import type { ResidentModels } from './resident-models.js';
+import type { FeatureStore } from './feature-store.js';
 import { handlers } from './handlers/index.js';
 import { logger } from '../logger.js';
 
@@ -19,6 +21,8 @@ export interface RunnerDeps {
   cfg: Config;
   engineId: string;
   retryLimit: number;
+  models: ResidentModels;
+  features: FeatureStore;
   /** Running jobs of this engine, so that cancel events and a lost lease can abort them. */
   running: Map<string, AbortController>;
 }
@@ -60,7 +64,7 @@ export async function runClaimedJob(deps: RunnerDeps, work: QueuedWork): Promise
   let outcome: JobOutcome;
   try {
     if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-    const ctx = createJobContext({ jobId: job.id, params: job.params, attempt: job.attempts, ds, cfg: deps.cfg, hub, controller });
+    const ctx = createJobContext({ jobId: job.id, params: job.params, attempt: job.attempts, ds, cfg: deps.cfg, hub, controller, models: deps.models, features: deps.features });
     outcome = await handler(ctx);
   } catch (err) {
     deps.running.delete(job.id);

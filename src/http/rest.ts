@@ -1,7 +1,9 @@
 // Plain HTTP beside /graphql, for bytes that do not belong in JSON: image files, uploads.
 import express, { type Router, type Request, type Response, type NextFunction } from 'express';
 import type { Services } from '../services/index.js';
-import { DomainError } from '../services/errors.js';
+import { BadInputError, DomainError, NotFoundError } from '../services/errors.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { tokenMatches } from './auth.js';
 import { toImage } from '../schema/mappers.js';
 import { parseId } from '../schema/ids.js';
@@ -28,6 +30,40 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
     try {
       const { image, data } = await services.images.bytes(parseId(String(req.params.id)));
       res.type(MIME[image.format] ?? 'application/octet-stream').send(data);
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  // Input/reconstruction pairs that a training job saves every epoch.
+  r.get('/jobs/:id/reconstructions/:epoch.png', async (req: Request, res: Response) => {
+    try {
+      const id = parseId(String(req.params.id));
+      const epoch = Number(req.params.epoch);
+      if (!Number.isInteger(epoch) || epoch < 1) throw new BadInputError('epoch must be a positive integer');
+      await services.jobs.get(id);
+      const file = join(services.cfg.dataDir, 'jobs', id, `reconstructions-epoch-${epoch}.png`);
+      if (!existsSync(file)) throw new NotFoundError('reconstruction of epoch', String(epoch));
+      res.type('image/png').sendFile(file);
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  // A dataset's latents as CSV: cell, image, label, then the 50 latent values.
+  r.get('/datasets/:id/latents.csv', async (req: Request, res: Response) => {
+    try {
+      const id = parseId(String(req.params.id));
+      await services.datasets.get(id);
+      const rows: { cell_id: string; image_id: string; source_path: string; cell_type: string | null; latent: number[] }[] = await services.ds.query(
+        `SELECT c.id AS cell_id, i.id AS image_id, i.source_path, i.cell_type, c.latent FROM cells c JOIN images i ON i.id = c.image_id
+          WHERE i.dataset_id = $1 AND c.latent IS NOT NULL ORDER BY i.source_path, c.index`,
+        [id],
+      );
+      const dim = rows[0]?.latent.length ?? 50;
+      const q = (s: string | null) => (s === null ? '' : /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+      const head = ['cell_id', 'image_id', 'source_path', 'cell_type', ...Array.from({ length: dim }, (_, i) => `z${i}`)].join(',');
+      res.type('text/csv').send([head, ...rows.map((r) => [r.cell_id, r.image_id, q(r.source_path), q(r.cell_type), ...r.latent].join(','))].join('\n') + '\n');
     } catch (err) {
       sendError(res, err);
     }

@@ -101,3 +101,51 @@ export async function decodeRgb(buf: Buffer, resize?: { width: number; height: n
 export async function encodePng(data: Uint8Array, width: number, height: number, channels: 3 | 4): Promise<Buffer> {
   return sharp(Buffer.from(data.buffer, data.byteOffset, data.length), { raw: { width, height, channels } }).png().toBuffer();
 }
+
+/**
+ * Decodes to 8-bit RGB resized with a bilinear kernel so that the longer side is `longerSide`, keeping
+ * the aspect ratio; the shorter side is rounded half-to-even like Python's round() (the detector's
+ * training resize, training/detector/data.py). Returns the original size too. Decode failures are
+ * ImageRejected.
+ */
+export async function decodeRgbFitted(
+  buf: Buffer,
+  longerSide: number,
+): Promise<{ data: Uint8Array; width: number; height: number; originalWidth: number; originalHeight: number }> {
+  try {
+    const meta = await sharpOf(buf).metadata();
+    const w = meta.width ?? 0;
+    const h = meta.height ?? 0;
+    if (!(w > 0 && h > 0)) throw new ImageRejected(`image declares an invalid size ${w}x${h}`);
+    const s = longerSide / Math.max(w, h);
+    const width = Math.max(1, roundHalfEven(w * s));
+    const height = Math.max(1, roundHalfEven(h * s));
+    const p = sharpOf(buf)
+      .removeAlpha()
+      .toColourspace('srgb')
+      .resize(width, height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false });
+    const { data, info } = await p.raw().toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, originalWidth: w, originalHeight: h };
+  } catch (err) {
+    if (err instanceof ImageRejected) throw err;
+    throw new ImageRejected(`corrupt or unreadable image: ${(err as Error).message}`);
+  }
+}
+
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Cuts rect [x0, y0, x1, y1) (pixels, x1/y1 exclusive) out of an image and resizes it to size x size RGB. */
+export async function cropResize(buf: Buffer, rect: readonly [number, number, number, number], size: number): Promise<Uint8Array> {
+  const [x0, y0, x1, y1] = rect.map((v) => Math.round(v));
+  const { data } = await sharpOf(buf)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .extract({ left: x0, top: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) })
+    .resize(size, size, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}

@@ -15,11 +15,44 @@ export interface ImportParams {
   throttleMs?: number;
 }
 
+export interface DetectParams {
+  datasetId?: string;
+  imageIds?: string[];
+  /** Default: the active detector. */
+  detectorId?: string;
+  /** Keep only the highest-scoring cell of each image (single-cell images, AE-CFE's one cell per image). */
+  topOnly?: boolean;
+  maxImages?: number;
+}
+
+export interface TrainAutoencoderParams {
+  sourceDatasetId: string;
+  /** Datasets whose unlabelled cells the latents are aligned to. */
+  alignDatasetIds: string[];
+  preset: 'paper' | 'cpu';
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Weight of the alignment term (aecfe-method.md section 4: 5); 0 turns it off. */
+  alignWeight: number;
+  seed: number;
+  detectorId?: string;
+  /** Use at most this many cells per dataset. */
+  maxCells?: number;
+}
+
+export interface EncodeParams {
+  datasetId: string;
+  /** Default: the active autoencoder. */
+  autoencoderId?: string;
+  detectorId?: string;
+}
+
 export interface JobParamsByKind {
   import: ImportParams;
-  detect: Record<string, unknown>;
-  'train-autoencoder': Record<string, unknown>;
-  encode: Record<string, unknown>;
+  detect: DetectParams;
+  'train-autoencoder': TrainAutoencoderParams;
+  encode: EncodeParams;
   'train-classifier': Record<string, unknown>;
   classify: Record<string, unknown>;
   evaluate: Record<string, unknown>;

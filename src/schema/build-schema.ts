@@ -7,10 +7,12 @@ import { ImageResolver } from '../resolvers/image.resolver.js';
 import { CellResolver } from '../resolvers/cell.resolver.js';
 import { JobResolver } from '../resolvers/job.resolver.js';
 import { CatalogResolver } from '../resolvers/catalog.resolver.js';
+import { DetectResolver } from '../resolvers/detect.resolver.js';
+import { TrainResolver } from '../resolvers/train.resolver.js';
 import type { GraphQLContext } from './context.js';
 import { unauthenticated } from './errors.js';
 
-export const resolvers = [DatasetResolver, ImageResolver, CellResolver, JobResolver, CatalogResolver] as const;
+export const resolvers = [DatasetResolver, ImageResolver, CellResolver, JobResolver, CatalogResolver, DetectResolver, TrainResolver] as const;
 
 const requireTokenForMutations: MiddlewareFn<GraphQLContext> = async ({ info, context }, next) => {
   if (info.parentType.name === 'Mutation' && !info.path.prev && !context.mayMutate) throw unauthenticated();

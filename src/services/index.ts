@@ -6,6 +6,7 @@ import type { JobService } from './job.service.js';
 import type { DatasetService } from './dataset.service.js';
 import type { ImageService } from './image.service.js';
 import type { CatalogService } from './catalog.service.js';
+import type { ModelService } from './model.service.js';
 
 export interface Services {
   cfg: Config;
@@ -15,4 +16,5 @@ export interface Services {
   datasets: DatasetService;
   images: ImageService;
   catalog: CatalogService;
+  models: ModelService;
 }

@@ -3,10 +3,16 @@
 import type { JobKind, JobOutcome } from '../../jobs/job-kinds.js';
 import type { JobContext } from '../job-context.js';
 import { runImport } from './import.handler.js';
+import { runDetect } from './detect.handler.js';
+import { runTrainAutoencoder } from './train-autoencoder.handler.js';
+import { runEncode } from './encode.handler.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JobHandler = (ctx: JobContext<any>) => Promise<JobOutcome>;
 
 export const handlers: Partial<Record<JobKind, JobHandler>> = {
   import: runImport,
+  detect: runDetect,
+  'train-autoencoder': runTrainAutoencoder,
+  encode: runEncode,
 };

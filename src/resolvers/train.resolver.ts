@@ -1,0 +1,47 @@
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { JobType } from '../schema/types/job.type.js';
+import { EncodeCellsInput, TrainAutoencoderInput } from '../schema/inputs/train.input.js';
+import type { GraphQLContext } from '../schema/context.js';
+import { parseId } from '../schema/ids.js';
+import { toJob } from '../schema/mappers.js';
+import { BadInputError } from '../services/errors.js';
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new BadInputError(message);
+}
+
+@Resolver()
+export class TrainResolver {
+  @Mutation(() => JobType, { description: 'Trains the AE-CFE autoencoder; watch it with jobProgress (loss terms per step, reconstructions per epoch)' })
+  async trainAutoencoder(@Arg('input', () => TrainAutoencoderInput) input: TrainAutoencoderInput, @Ctx() ctx: GraphQLContext): Promise<JobType> {
+    check(Number.isInteger(input.epochs) && input.epochs >= 1 && input.epochs <= 1000, 'epochs must be 1-1000');
+    check(Number.isInteger(input.batchSize) && input.batchSize >= 2 && input.batchSize <= 1024, 'batchSize must be 2-1024');
+    check(input.learningRate > 0 && input.learningRate <= 1, 'learningRate must be in (0, 1]');
+    check(input.alignWeight >= 0 && input.alignWeight <= 1000, 'alignWeight must be 0-1000');
+    check(Number.isInteger(input.seed) && input.seed >= 0, 'seed must be a non-negative integer');
+    check(input.maxCells === undefined || input.maxCells === null || input.maxCells >= 2, 'maxCells must be at least 2');
+    const source = parseId(input.sourceDatasetId, 'sourceDatasetId');
+    const align = [...new Set(input.alignDatasetIds.map((a) => parseId(a, 'alignDatasetIds')))];
+    check(!align.includes(source), 'the source dataset cannot also be an alignment dataset');
+    for (const id of [source, ...align]) await ctx.services.datasets.get(id);
+    const detectorId = input.detectorId ? parseId(input.detectorId, 'detectorId') : undefined;
+    const job = await ctx.services.jobs.create('train-autoencoder', {
+      sourceDatasetId: source, alignDatasetIds: align, preset: input.preset, epochs: input.epochs, batchSize: input.batchSize,
+      learningRate: input.learningRate, alignWeight: input.alignWeight, seed: input.seed, detectorId, maxCells: input.maxCells ?? undefined,
+    });
+    return toJob(job);
+  }
+
+  @Mutation(() => JobType, { description: "Encodes a dataset's cells into 50-d latents; each cell streams with jobCells(jobId)" })
+  async encodeCells(@Arg('input', () => EncodeCellsInput) input: EncodeCellsInput, @Ctx() ctx: GraphQLContext): Promise<JobType> {
+    const datasetId = parseId(input.datasetId, 'datasetId');
+    await ctx.services.datasets.get(datasetId);
+    const autoencoderId = input.autoencoderId ? parseId(input.autoencoderId, 'autoencoderId') : undefined;
+    const ae = autoencoderId ? await ctx.services.catalog.model(autoencoderId) : await ctx.services.models.active('autoencoder');
+    if (!ae || ae.kind !== 'autoencoder') throw new BadInputError('no autoencoder: train one first (trainAutoencoder)');
+    const job = await ctx.services.jobs.create('encode', {
+      datasetId, autoencoderId: ae.id, detectorId: input.detectorId ? parseId(input.detectorId, 'detectorId') : undefined,
+    });
+    return toJob(job);
+  }
+}

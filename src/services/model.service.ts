@@ -1,0 +1,67 @@
+// Models: registering the ones shipped in the repository's models/ folder, listing, and choosing the
+// active one of each kind (the one engines keep resident).
+import type { DataSource } from 'typeorm';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelEntity } from '../db/entities/index.js';
+import { NotFoundError } from './errors.js';
+import { logger } from '../logger.js';
+
+const log = logger('models');
+
+/** Bundled models: metadata file beside the artifact, and the kind it is. */
+const BUNDLED = [{ kind: 'detector', meta: 'detector.json' }] as const;
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * Registers each bundled model whose artifact is present and not yet known (by checksum), and makes
+ * it active when no model of its kind is. Safe to call from several processes at once.
+ */
+export async function registerBundledModels(ds: DataSource, modelsDir: string): Promise<void> {
+  for (const b of BUNDLED) {
+    const metaPath = join(modelsDir, b.meta);
+    if (!existsSync(metaPath)) continue;
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { name?: string; version?: string; file: string; metrics?: Record<string, unknown> };
+    const artifact = join(modelsDir, meta.file);
+    if (!existsSync(artifact)) continue;
+    const checksum = sha256File(artifact);
+    await ds.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(771002)`);
+      const known = await m.getRepository(ModelEntity).findOneBy({ kind: b.kind, checksum });
+      if (known) {
+        if (known.artifactPath !== artifact) await m.getRepository(ModelEntity).update(known.id, { artifactPath: artifact });
+        return;
+      }
+      const anyActive = await m.getRepository(ModelEntity).existsBy({ kind: b.kind, active: true });
+      const row = await m.getRepository(ModelEntity).save({
+        kind: b.kind, name: meta.name ?? b.kind, version: String(meta.version ?? '1'), preset: null,
+        metrics: meta.metrics ?? {}, params: { bundled: true, meta: b.meta }, artifactPath: artifact, checksum,
+        active: !anyActive, datasetIds: [], jobId: null, parentId: null,
+      });
+      log.info('bundled model registered', { kind: b.kind, id: row.id, active: row.active });
+    });
+  }
+}
+
+export class ModelService {
+  constructor(private readonly ds: DataSource) {}
+
+  async active(kind: string): Promise<ModelEntity | null> {
+    return this.ds.getRepository(ModelEntity).findOneBy({ kind, active: true });
+  }
+
+  /** Makes a model the active one of its kind; engines pick it up on their next job of that kind. */
+  async activate(id: string): Promise<ModelEntity> {
+    return this.ds.transaction(async (m) => {
+      const model = await m.getRepository(ModelEntity).findOneBy({ id });
+      if (!model) throw new NotFoundError('model', id);
+      await m.query(`UPDATE models SET active = false WHERE kind = $1 AND active`, [model.kind]);
+      await m.query(`UPDATE models SET active = true WHERE id = $1`, [id]);
+      return { ...model, active: true };
+    });
+  }
+}

@@ -1,0 +1,118 @@
+// The autoencoder's jobs end to end: training streams its loss terms, saves a checkpoint every epoch
+// and, when its engine stops mid-run, continues on another engine from that checkpoint; the trained
+// model is registered with its lineage; encoding stores a 50-d latent per cell and streams the cells.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { createClient, type Client } from 'graphql-ws';
+import { startStack, waitFor, type Stack } from './helpers/stack.js';
+import { seedSyntheticCells } from './helpers/synthetic-cells.js';
+
+let s: Stack;
+let ws: Client;
+let source: string;
+let target: string;
+
+before(async () => {
+  s = await startStack({ engine: false });
+  ws = createClient({ url: s.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  source = (await s.ok(`mutation { createDataset(input: { name: "lab-a" }) { id } }`)).createDataset.id;
+  target = (await s.ok(`mutation { createDataset(input: { name: "lab-b" }) { id } }`)).createDataset.id;
+  await seedSyntheticCells(s.databaseUrl, s.cfg.dataDir, source, 48, { seed: 1 });
+  await seedSyntheticCells(s.databaseUrl, s.cfg.dataDir, target, 24, { seed: 2, shift: 0.3 });
+});
+after(async () => {
+  await ws?.dispose();
+  await s?.close();
+});
+
+test('training streams losses, resumes from its checkpoint on another engine, and registers the model', async () => {
+  const first = await s.startEngine();
+  const job = await s.ok(`mutation($i: TrainAutoencoderInput!) { trainAutoencoder(input: $i) { id status } }`, {
+    i: { sourceDatasetId: source, alignDatasetIds: [target], preset: 'CPU', epochs: 4, batchSize: 8, seed: 3 },
+  });
+  const jobId = job.trainAutoencoder.id;
+  const events: any[] = [];
+  let sawEpoch = (_: number) => false as boolean;
+  const epochOne = new Promise<void>((resolve) => (sawEpoch = (e: number) => (e >= 1 ? (resolve(), true) : false)));
+  const streamDone = new Promise<void>((resolve, reject) => {
+    ws.subscribe({ query: `subscription($j: ID!) { jobProgress(jobId: $j) { status done total message metrics } }`, variables: { j: jobId } }, {
+      next: (v: any) => {
+        const e = v.data.jobProgress;
+        events.push(e);
+        if (e.metrics?.reconstructionEpoch) sawEpoch(e.metrics.reconstructionEpoch);
+      },
+      error: reject,
+      complete: resolve,
+    });
+  });
+  await epochOne;
+  await first.close(); // the engine stops mid-job: its job goes back to the queue
+  await s.startEngine();
+  await streamDone;
+  const end = await s.ok(`query($id: ID!) { job(id: $id) { status attempts result } }`, { id: jobId });
+  assert.equal(end.job.status, 'SUCCEEDED', JSON.stringify(end.job));
+  assert.equal(end.job.attempts, 2);
+  assert.ok(end.job.result.resumedFromEpoch >= 1, `resumed from epoch ${end.job.result.resumedFromEpoch}`);
+  assert.equal(end.job.result.history.length, 4, 'one summary per epoch, none repeated');
+
+  const steps = events.filter((e) => e.metrics?.loss !== undefined);
+  assert.ok(steps.length >= 8);
+  for (const k of ['loss', 'ssim', 'mse', 'align', 'samplesPerSec', 'etaSec']) assert.equal(typeof steps[0].metrics[k], 'number', k);
+  assert.ok(steps.some((e) => e.metrics.align > 0), 'the alignment term is active');
+  const h = end.job.result.history;
+  assert.ok(h[3].loss < h[0].loss, `loss falls over epochs: ${h.map((x: any) => x.loss.toFixed(3))}`);
+
+  const png = await fetch(`${s.url.replace('/graphql', '')}/jobs/${jobId}/reconstructions/1.png`);
+  assert.equal(png.status, 200);
+  assert.equal(png.headers.get('content-type'), 'image/png');
+
+  const models = await s.ok(`{ models(kind: "autoencoder") { id active preset datasetIds jobId metrics } }`);
+  assert.equal(models.models.length, 1);
+  const m = models.models[0];
+  assert.deepEqual([m.active, m.preset, m.jobId], [true, 'cpu', jobId]);
+  assert.deepEqual(m.datasetIds, [source, target]);
+});
+
+test('encoding stores a 50-d latent per cell and streams each cell', async () => {
+  const job = await s.ok(`mutation($i: EncodeCellsInput!) { encodeCells(input: $i) { id } }`, { i: { datasetId: target } });
+  const cells: any[] = [];
+  await new Promise<void>((resolve, reject) => {
+    ws.subscribe({ query: `subscription($j: ID!) { jobCells(jobId: $j) { id latent } }`, variables: { j: job.encodeCells.id } }, {
+      next: (v: any) => cells.push(v.data.jobCells),
+      error: reject,
+      complete: resolve,
+    });
+  });
+  const j = await waitFor(async () => {
+    const d = await s.ok(`query($id: ID!) { job(id: $id) { status result } }`, { id: job.encodeCells.id });
+    return d.job.status === 'SUCCEEDED' ? d.job : null;
+  }, 'encode job');
+  assert.equal(j.result.encoded, 24);
+  assert.ok(cells.length > 0 && cells.length <= 24, `streamed ${cells.length}`);
+  const page = await s.ok(`query($d: ID!) { cells(datasetId: $d, limit: 100) { total items { latent } } }`, { d: target });
+  assert.equal(page.cells.total, 24);
+  for (const c of page.cells.items) {
+    assert.equal(c.latent.length, 50);
+    assert.ok(c.latent.every((v: number) => v >= -1 && v <= 1));
+  }
+  const csv = await (await fetch(`${s.url.replace('/graphql', '')}/datasets/${target}/latents.csv`)).text();
+  const lines = csv.trim().split('\n');
+  assert.equal(lines.length, 25);
+  assert.equal(lines[0].split(',').length, 4 + 50);
+  const again = await s.ok(`mutation($i: EncodeCellsInput!) { encodeCells(input: $i) { id } }`, { i: { datasetId: target } });
+  const j2 = await waitFor(async () => {
+    const d = await s.ok(`query($id: ID!) { job(id: $id) { status result } }`, { id: again.encodeCells.id });
+    return d.job.status === 'SUCCEEDED' ? d.job : null;
+  }, 'second encode job');
+  assert.equal(j2.result.encoded, 0, 'nothing encoded twice');
+});
+
+test('bad training requests are refused before any job is made', async () => {
+  const bad = await s.gql(`mutation($i: TrainAutoencoderInput!) { trainAutoencoder(input: $i) { id } }`, {
+    i: { sourceDatasetId: source, alignDatasetIds: [source], epochs: 1 },
+  });
+  assert.equal(bad.errors?.[0].extensions?.code, 'BAD_USER_INPUT');
+  const zero = await s.gql(`mutation($i: TrainAutoencoderInput!) { trainAutoencoder(input: $i) { id } }`, { i: { sourceDatasetId: source, epochs: 0 } });
+  assert.match(zero.errors?.[0].message ?? '', /epochs/);
+});
