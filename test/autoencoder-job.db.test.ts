@@ -108,6 +108,34 @@ test('encoding stores a 50-d latent per cell and streams each cell', async () =>
   assert.equal(j2.result.encoded, 0, 'nothing encoded twice');
 });
 
+async function runJob(mutation: string, input: Record<string, unknown>): Promise<any> {
+  const d = await s.ok(`mutation($i: ${mutation[0].toUpperCase()}${mutation.slice(1)}Input!) { ${mutation}(input: $i) { id } }`, { i: input });
+  return waitFor(async () => {
+    const r = await s.ok(`query($id: ID!) { job(id: $id) { id status result error } }`, { id: d[mutation].id });
+    return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.job.status) ? r.job : null;
+  }, mutation, 60_000);
+}
+
+test('a forest trained on the latents classifies another lab\'s cells, streaming predictions', async () => {
+  assert.equal((await runJob('encodeCells', { datasetId: source })).status, 'SUCCEEDED');
+  const trained = await runJob('trainClassifier', { datasetIds: [source], trees: 30, seed: 1, testFraction: 0.25 });
+  assert.equal(trained.status, 'SUCCEEDED', JSON.stringify(trained));
+  assert.ok(trained.result.heldOutCells >= 8 && trained.result.heldOutCells <= 14, `about a quarter of 48 held out: ${trained.result.heldOutCells}`);
+  assert.ok(trained.result.heldOut.accuracy >= 0.5, `held-out accuracy ${trained.result.heldOut.accuracy}`);
+  const clf = await s.ok(`{ models(kind: "classifier") { id active parentId } }`);
+  assert.equal(clf.models[0].active, true);
+  const classified = await runJob('classifyCells', { datasetId: target });
+  assert.equal(classified.status, 'SUCCEEDED', JSON.stringify(classified));
+  assert.equal(classified.result.classified, 24);
+  const page = await s.ok(`query($d: ID!) { cells(datasetId: $d, limit: 100) { items { prediction { label flagged reason probabilities { label probability } } } } }`, { d: target });
+  for (const c of page.cells.items) {
+    const sum = c.prediction.probabilities.reduce((a: number, p: any) => a + p.probability, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-6);
+    assert.equal(c.prediction.flagged, c.prediction.label === null);
+    if (c.prediction.flagged) assert.ok(c.prediction.reason);
+  }
+});
+
 test('bad training requests are refused before any job is made', async () => {
   const bad = await s.gql(`mutation($i: TrainAutoencoderInput!) { trainAutoencoder(input: $i) { id } }`, {
     i: { sourceDatasetId: source, alignDatasetIds: [source], epochs: 1 },

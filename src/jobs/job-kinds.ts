@@ -48,13 +48,33 @@ export interface EncodeParams {
   detectorId?: string;
 }
 
+export interface TrainClassifierParams {
+  datasetIds: string[];
+  classMap: 'common5' | 'paper13';
+  /** The autoencoder whose latents are used. */
+  encoderId: string;
+  trees: number;
+  maxDepth: number;
+  seed: number;
+  balanced: boolean;
+  /** Fraction held out (stratified, seeded) to score the forest; 0 trains on everything. */
+  testFraction: number;
+  minConfidence: number;
+}
+
+export interface ClassifyParams {
+  datasetId?: string;
+  imageIds?: string[];
+  classifierId?: string;
+}
+
 export interface JobParamsByKind {
   import: ImportParams;
   detect: DetectParams;
   'train-autoencoder': TrainAutoencoderParams;
   encode: EncodeParams;
-  'train-classifier': Record<string, unknown>;
-  classify: Record<string, unknown>;
+  'train-classifier': TrainClassifierParams;
+  classify: ClassifyParams;
   evaluate: Record<string, unknown>;
 }
 

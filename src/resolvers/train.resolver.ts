@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { JobType } from '../schema/types/job.type.js';
-import { EncodeCellsInput, TrainAutoencoderInput } from '../schema/inputs/train.input.js';
+import { ClassifyCellsInput, EncodeCellsInput, TrainAutoencoderInput, TrainClassifierInput } from '../schema/inputs/train.input.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { parseId } from '../schema/ids.js';
 import { toJob } from '../schema/mappers.js';
@@ -42,6 +42,36 @@ export class TrainResolver {
     const job = await ctx.services.jobs.create('encode', {
       datasetId, autoencoderId: ae.id, detectorId: input.detectorId ? parseId(input.detectorId, 'detectorId') : undefined,
     });
+    return toJob(job);
+  }
+
+  @Mutation(() => JobType, { description: 'Trains a random forest on the latents of labelled cells; it becomes the active classifier' })
+  async trainClassifier(@Arg('input', () => TrainClassifierInput) input: TrainClassifierInput, @Ctx() ctx: GraphQLContext): Promise<JobType> {
+    check(input.datasetIds.length > 0, 'give at least one dataset');
+    check(Number.isInteger(input.trees) && input.trees >= 1 && input.trees <= 2000, 'trees must be 1-2000');
+    check(Number.isInteger(input.maxDepth) && input.maxDepth >= 1 && input.maxDepth <= 64, 'maxDepth must be 1-64');
+    check(input.testFraction >= 0 && input.testFraction < 1, 'testFraction must be in [0, 1)');
+    check(input.minConfidence >= 0 && input.minConfidence <= 1, 'minConfidence must be in [0, 1]');
+    check(Number.isInteger(input.seed) && input.seed >= 0, 'seed must be a non-negative integer');
+    const datasetIds = [...new Set(input.datasetIds.map((d) => parseId(d, 'datasetIds')))];
+    for (const id of datasetIds) await ctx.services.datasets.get(id);
+    const enc = input.encoderId ? await ctx.services.catalog.model(parseId(input.encoderId, 'encoderId')) : await ctx.services.models.active('autoencoder');
+    if (!enc || enc.kind !== 'autoencoder') throw new BadInputError('no autoencoder: train one first (trainAutoencoder)');
+    const job = await ctx.services.jobs.create('train-classifier', {
+      datasetIds, classMap: input.classMap, encoderId: enc.id, trees: input.trees, maxDepth: input.maxDepth, seed: input.seed,
+      balanced: input.balanced, testFraction: input.testFraction, minConfidence: input.minConfidence,
+    });
+    return toJob(job);
+  }
+
+  @Mutation(() => JobType, { description: 'Classifies encoded cells (class + probabilities, or flagged); each cell streams with jobCells(jobId)' })
+  async classifyCells(@Arg('input', () => ClassifyCellsInput) input: ClassifyCellsInput, @Ctx() ctx: GraphQLContext): Promise<JobType> {
+    check(Boolean(input.datasetId || input.imageIds?.length), 'give datasetId or imageIds');
+    const datasetId = input.datasetId ? parseId(input.datasetId, 'datasetId') : undefined;
+    if (datasetId) await ctx.services.datasets.get(datasetId);
+    const clf = input.classifierId ? await ctx.services.catalog.model(parseId(input.classifierId, 'classifierId')) : await ctx.services.models.active('classifier');
+    if (!clf || clf.kind !== 'classifier') throw new BadInputError('no classifier: train one first (trainClassifier)');
+    const job = await ctx.services.jobs.create('classify', { datasetId, imageIds: input.imageIds?.map((i) => parseId(i, 'imageIds')), classifierId: clf.id });
     return toJob(job);
   }
 }

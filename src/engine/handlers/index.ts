@@ -6,6 +6,8 @@ import { runImport } from './import.handler.js';
 import { runDetect } from './detect.handler.js';
 import { runTrainAutoencoder } from './train-autoencoder.handler.js';
 import { runEncode } from './encode.handler.js';
+import { runTrainClassifier } from './train-classifier.handler.js';
+import { runClassify } from './classify.handler.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JobHandler = (ctx: JobContext<any>) => Promise<JobOutcome>;
@@ -15,4 +17,6 @@ export const handlers: Partial<Record<JobKind, JobHandler>> = {
   detect: runDetect,
   'train-autoencoder': runTrainAutoencoder,
   encode: runEncode,
+  'train-classifier': runTrainClassifier,
+  classify: runClassify,
 };

@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int, registerEnumType } from 'type-graphql';
+import { ClassMapEnum } from './dataset.input.js';
 
 export enum AutoencoderPresetEnum {
   PAPER = 'paper',
@@ -28,4 +29,24 @@ export class EncodeCellsInput {
   @Field(() => ID) datasetId: string;
   @Field(() => ID, { nullable: true, description: 'Default: the active autoencoder' }) autoencoderId?: string;
   @Field(() => ID, { nullable: true }) detectorId?: string;
+}
+
+@InputType('TrainClassifierInput')
+export class TrainClassifierInput {
+  @Field(() => [ID], { description: 'Labelled datasets whose encoded cells train the forest' }) datasetIds: string[];
+  @Field(() => ClassMapEnum, { defaultValue: ClassMapEnum.COMMON5 }) classMap: ClassMapEnum;
+  @Field(() => ID, { nullable: true, description: 'Default: the active autoencoder' }) encoderId?: string;
+  @Field(() => Int, { defaultValue: 100, description: 'Paper: 100' }) trees: number;
+  @Field(() => Int, { defaultValue: 16, description: 'Paper: 16' }) maxDepth: number;
+  @Field(() => Int, { defaultValue: 0 }) seed: number;
+  @Field(() => Boolean, { defaultValue: false, description: 'Weight classes inversely to their frequency' }) balanced: boolean;
+  @Field(() => Float, { defaultValue: 0.2, description: 'Stratified held-out fraction for a score (0: none)' }) testFraction: number;
+  @Field(() => Float, { defaultValue: 0.4, description: 'Cells whose top probability is lower are flagged' }) minConfidence: number;
+}
+
+@InputType('ClassifyCellsInput')
+export class ClassifyCellsInput {
+  @Field(() => ID, { nullable: true }) datasetId?: string;
+  @Field(() => [ID], { nullable: true }) imageIds?: string[];
+  @Field(() => ID, { nullable: true, description: 'Default: the active classifier' }) classifierId?: string;
 }

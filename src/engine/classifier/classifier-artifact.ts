@@ -1,0 +1,67 @@
+// A trained cell classifier as one file: the random forest on the latents, the novelty model that flags
+// cells unlike the training data, the class names, and which encoder made the latents it expects.
+import { forestFromJson, forestToJson } from './forest-json.js';
+import { noveltyFromJson, noveltyToJson, scoreNovelty, type NoveltyModel } from './novelty.js';
+import { predictProba, type RandomForest } from './random-forest.js';
+import type { FeatureMatrix } from './feature-matrix.js';
+
+export const CLASSIFIER_FORMAT = 'leukograph.classifier';
+
+export interface CellClassifier {
+  forest: RandomForest;
+  novelty: NoveltyModel;
+  classNames: string[];
+  classMap: string;
+  /** The autoencoder whose latents this classifier was trained on. */
+  encoderId: string;
+  /** Below this top probability a cell is flagged instead of given a class. */
+  minConfidence: number;
+}
+
+export interface CellVerdict {
+  label: string | null;
+  probabilities: Record<string, number>;
+  flagged: boolean;
+  reason: string | null;
+}
+
+export function classifierToJson(c: CellClassifier): string {
+  return JSON.stringify({
+    format: CLASSIFIER_FORMAT, version: 1, classNames: c.classNames, classMap: c.classMap, encoderId: c.encoderId, minConfidence: c.minConfidence,
+    forest: JSON.parse(forestToJson(c.forest)), novelty: JSON.parse(noveltyToJson(c.novelty)),
+  });
+}
+
+export function classifierFromJson(text: string): CellClassifier {
+  const v = JSON.parse(text) as Record<string, unknown>;
+  if (v.format !== CLASSIFIER_FORMAT || v.version !== 1) throw new Error('not a leukograph classifier file (version 1)');
+  return {
+    forest: forestFromJson(JSON.stringify(v.forest)), novelty: noveltyFromJson(JSON.stringify(v.novelty)), classNames: v.classNames as string[],
+    classMap: String(v.classMap), encoderId: String(v.encoderId), minConfidence: Number(v.minConfidence),
+  };
+}
+
+/**
+ * Classifies latents. A cell is flagged, and gets no class, when it lies far from every training class
+ * (novelty score > 1) or when the forest's top probability is below minConfidence.
+ */
+export function classifyLatents(c: CellClassifier, x: FeatureMatrix): CellVerdict[] {
+  const proba = predictProba(c.forest, x);
+  const nov = scoreNovelty(c.novelty, x);
+  const K = c.classNames.length;
+  const out: CellVerdict[] = [];
+  for (let i = 0; i < x.rows; i++) {
+    const probabilities: Record<string, number> = {};
+    let best = 0;
+    for (let k = 0; k < K; k++) {
+      probabilities[c.classNames[k]] = proba[i * K + k];
+      if (proba[i * K + k] > proba[i * K + best]) best = k;
+    }
+    const top = proba[i * K + best];
+    let reason: string | null = null;
+    if (nov.novel[i]) reason = `unlike the training cells (novelty score ${nov.score[i].toFixed(2)} > 1)`;
+    else if (top < c.minConfidence) reason = `low confidence (${top.toFixed(2)} < ${c.minConfidence})`;
+    out.push({ label: reason ? null : c.classNames[best], probabilities, flagged: reason !== null, reason });
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+// The train-classifier job: a random forest (paper defaults: 100 trees, depth 16) on the latents of the
+// labelled cells of the chosen datasets, under a class map; optionally scored on a stratified held-out
+// part. The classifier is saved with the encoder it expects and made active.
+import { mkdir, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { JobContext } from '../job-context.js';
+import type { JobOutcome, TrainClassifierParams } from '../../jobs/job-kinds.js';
+import { classOf, classesOf } from '../../services/class-maps.js';
+import { fitRandomForest, predict } from '../classifier/random-forest.js';
+import { fitNovelty } from '../classifier/novelty.js';
+import { classifierToJson } from '../classifier/classifier-artifact.js';
+import { stratifiedSplit } from '../../evaluation/split.js';
+import { classificationReport } from '../../evaluation/metrics.js';
+import { sqlRows } from '../../db/sql.js';
+
+export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>): Promise<JobOutcome> {
+  const p = ctx.params;
+  const rows: { latent: number[]; cell_type: string | null; encoder_id: string }[] = await ctx.ds.query(
+    `SELECT c.latent, i.cell_type, c.encoder_id FROM cells c JOIN images i ON i.id = c.image_id
+      WHERE i.dataset_id = ANY($1) AND c.index = 0 AND c.latent IS NOT NULL AND c.encoder_id = $2
+      ORDER BY i.dataset_id, i.source_path`,
+    [p.datasetIds, p.encoderId],
+  );
+  const classNames = [...classesOf(p.classMap)];
+  const x: number[][] = [];
+  const y: number[] = [];
+  for (const r of rows) {
+    const cls = classOf(r.cell_type, p.classMap);
+    if (cls === null) continue;
+    x.push(r.latent);
+    y.push(classNames.indexOf(cls));
+  }
+  const present = [...new Set(y)].sort((a, b) => a - b);
+  if (present.length < 2) return { status: 'failed', error: `need labelled, encoded cells of at least 2 classes; found ${x.length} cells of ${present.length}` };
+  // Only classes seen in training are predicted; the others keep no column.
+  const used = present.map((k) => classNames[k]);
+  const yUsed = y.map((k) => present.indexOf(k));
+  await ctx.progress(0, p.trees, `fitting ${p.trees} trees on ${x.length} cells, ${used.length} classes`);
+  const split = p.testFraction > 0 ? stratifiedSplit(yUsed, { testFraction: p.testFraction, seed: p.seed }) : { train: yUsed.map((_, i) => i), test: [] };
+  const dim = x[0].length;
+  const toMatrix = (idx: number[]) => {
+    const data = new Float32Array(idx.length * dim);
+    idx.forEach((r, i) => data.set(x[r], i * dim));
+    return { data, rows: idx.length, cols: dim };
+  };
+  const train = toMatrix(split.train);
+  const trainY = split.train.map((i) => yUsed[i]);
+  let last = 0;
+  const forest = fitRandomForest(train, trainY, {
+    nEstimators: p.trees, maxDepth: p.maxDepth, seed: p.seed, classWeight: p.balanced ? 'balanced' : null, numClasses: used.length, classNames: used,
+    onTree: (done) => {
+      if (done - last >= 10) {
+        last = done;
+        void ctx.progress(done, p.trees, `${done}/${p.trees} trees`);
+      }
+    },
+  });
+  const novelty = fitNovelty(train, trainY, { numClasses: used.length, seed: p.seed });
+  let heldOut: Record<string, unknown> | null = null;
+  if (split.test.length) {
+    const pred = predict(forest, toMatrix(split.test));
+    heldOut = classificationReport(split.test.map((i) => used[yUsed[i]]), Array.from(pred, (k) => used[k]), { labels: used }) as unknown as Record<string, unknown>;
+  }
+  const json = classifierToJson({ forest, novelty, classNames: used, classMap: p.classMap, encoderId: p.encoderId, minConfidence: p.minConfidence });
+  const dir = join(ctx.cfg.dataDir, 'models');
+  await mkdir(dir, { recursive: true });
+  const artifact = join(dir, `classifier-${ctx.jobId}.json`);
+  await writeFile(`${artifact}.tmp`, json);
+  await rename(`${artifact}.tmp`, artifact);
+  const metrics = { trainCells: split.train.length, heldOutCells: split.test.length, classes: used, heldOut };
+  const modelId = await ctx.ds.transaction(async (m) => {
+    await m.query(`UPDATE models SET active = false WHERE kind = 'classifier' AND active`);
+    const r = await sqlRows<{ id: string }>(m,
+      `INSERT INTO models (kind, name, version, preset, metrics, params, artifact_path, checksum, active, dataset_ids, job_id, parent_id)
+       VALUES ('classifier', $1, $2, NULL, $3, $4, $5, $6, true, $7, $8, $9) RETURNING id`,
+      [`random-forest-${p.classMap}`, `job-${ctx.jobId.slice(0, 8)}`, metrics, p, artifact, createHash('sha256').update(json).digest('hex'), p.datasetIds, ctx.jobId, p.encoderId],
+    );
+    return r[0].id;
+  });
+  await ctx.progress(p.trees, p.trees, 'forest fitted');
+  const acc = heldOut ? ` (held-out accuracy ${(heldOut.accuracy as number).toFixed(3)})` : '';
+  return { status: 'succeeded', result: { modelId, ...metrics }, message: `classifier on ${split.train.length} cells, ${used.length} classes${acc}` };
+}
