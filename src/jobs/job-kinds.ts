@@ -1,7 +1,7 @@
 // The job kinds and their typed parameters: one handler per kind, checked when an engine starts.
 import type { Layout } from '../services/dataset-layouts.js';
 
-export const JOB_KINDS = ['import', 'detect', 'train-autoencoder', 'encode', 'train-classifier', 'classify', 'evaluate'] as const;
+export const JOB_KINDS = ['import', 'detect', 'train-autoencoder', 'encode', 'train-classifier', 'classify', 'analyze', 'evaluate'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface ImportParams {
@@ -68,6 +68,12 @@ export interface ClassifyParams {
   classifierId?: string;
 }
 
+export interface AnalyzeParams {
+  datasetId?: string;
+  imageIds?: string[];
+  topOnly?: boolean;
+}
+
 export interface JobParamsByKind {
   import: ImportParams;
   detect: DetectParams;
@@ -75,6 +81,7 @@ export interface JobParamsByKind {
   encode: EncodeParams;
   'train-classifier': TrainClassifierParams;
   classify: ClassifyParams;
+  analyze: AnalyzeParams;
   evaluate: Record<string, unknown>;
 }
 

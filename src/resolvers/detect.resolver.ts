@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import { JobType } from '../schema/types/job.type.js';
 import { ModelType } from '../schema/types/model.type.js';
-import { DetectCellsInput } from '../schema/inputs/detect.input.js';
+import { AnalyzeImagesInput, DetectCellsInput } from '../schema/inputs/detect.input.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { parseId } from '../schema/ids.js';
 import { toJob, toModel } from '../schema/mappers.js';
@@ -24,6 +24,18 @@ export class DetectResolver {
     const job = await ctx.services.jobs.create('detect', {
       datasetId, imageIds, detectorId: detector.id, topOnly: input.topOnly, maxImages: input.maxImages ?? undefined,
     });
+    return toJob(job);
+  }
+
+  @Mutation(() => JobType, {
+    description: 'Detects, encodes and classifies the cells of images with the active models, streaming each cell (jobCells) as its image is done',
+  })
+  async analyzeImages(@Arg('input', () => AnalyzeImagesInput) input: AnalyzeImagesInput, @Ctx() ctx: GraphQLContext): Promise<JobType> {
+    if (!input.datasetId && !input.imageIds?.length) throw new BadInputError('give datasetId or imageIds');
+    const datasetId = input.datasetId ? parseId(input.datasetId, 'datasetId') : undefined;
+    if (datasetId) await ctx.services.datasets.get(datasetId);
+    if (!(await ctx.services.models.active('detector'))) throw new BadInputError('no active detector model is registered');
+    const job = await ctx.services.jobs.create('analyze', { datasetId, imageIds: input.imageIds?.map((i) => parseId(i, 'imageIds')), topOnly: input.topOnly });
     return toJob(job);
   }
 

@@ -6,12 +6,43 @@ import type { JobContext } from '../job-context.js';
 import type { DetectParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { FeatureStore } from '../feature-store.js';
 import { sqlRows } from '../../db/sql.js';
+import type { DetectedCell } from '../resident-models.js';
 
 interface ImageRow {
   id: string;
   storage_path: string;
   source_path: string;
   detected: boolean;
+}
+
+/**
+ * Stores one image's detections: features to the feature store, cell rows in one transaction. Returns
+ * the new cells (none when they were stored before) with their features, for the stages that follow.
+ */
+export async function storeDetections(
+  ctx: JobContext<unknown>,
+  detectorId: string,
+  imageId: string,
+  found: DetectedCell[],
+  topOnly: boolean,
+): Promise<{ id: string; features: Float32Array }[]> {
+  const kept = topOnly ? found.slice(0, 1) : found;
+  const file = ctx.features.fileFor(detectorId, imageId);
+  if (kept.length) await ctx.features.write(file, kept.map((c) => c.features));
+  return ctx.ds.transaction(async (m) => {
+    const out: { id: string; features: Float32Array }[] = [];
+    for (let k = 0; k < kept.length; k++) {
+      const c = kept[k];
+      const rows = await sqlRows<{ id: string }>(m,
+        `INSERT INTO cells (image_id, detector_id, index, box, score, mask, feature_ref, job_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (image_id, detector_id, index) DO NOTHING RETURNING id`,
+        [imageId, detectorId, k, c.box, c.score, c.mask, FeatureStore.ref(file, k), ctx.jobId],
+      );
+      if (rows[0]) out.push({ id: rows[0].id, features: c.features });
+    }
+    return out;
+  });
 }
 
 export async function runDetect(ctx: JobContext<DetectParams>): Promise<JobOutcome> {
@@ -52,24 +83,8 @@ export async function runDetect(ctx: JobContext<DetectParams>): Promise<JobOutco
         await ctx.progress(i + 1, images.length, `${cells} cells, ${failed} images failed`);
         continue;
       }
-      const kept = p.topOnly ? found.cells.slice(0, 1) : found.cells;
-      if (kept.length === 0) noCell++;
-      const file = ctx.features.fileFor(model.id, img.id);
-      if (kept.length) await ctx.features.write(file, kept.map((c) => c.features));
-      const ids = await ctx.ds.transaction(async (m) => {
-        const out: string[] = [];
-        for (let k = 0; k < kept.length; k++) {
-          const c = kept[k];
-          const rows = await sqlRows<{ id: string }>(m,
-            `INSERT INTO cells (image_id, detector_id, index, box, score, mask, feature_ref, job_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (image_id, detector_id, index) DO NOTHING RETURNING id`,
-            [img.id, model.id, k, c.box, c.score, c.mask, FeatureStore.ref(file, k), ctx.jobId],
-          );
-          if (rows[0]) out.push(rows[0].id);
-        }
-        return out;
-      });
+      const ids = (await storeDetections(ctx, model.id, img.id, found.cells, p.topOnly ?? false)).map((c) => c.id);
+      if (ids.length === 0) noCell++;
       for (let k = 0; k < ids.length; k++) await ctx.item({ itemKind: 'cell', itemId: ids[k], index: cells + k, ok: true });
       cells += ids.length;
     }

@@ -8,6 +8,7 @@ import { runTrainAutoencoder } from './train-autoencoder.handler.js';
 import { runEncode } from './encode.handler.js';
 import { runTrainClassifier } from './train-classifier.handler.js';
 import { runClassify } from './classify.handler.js';
+import { runAnalyze } from './analyze.handler.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JobHandler = (ctx: JobContext<any>) => Promise<JobOutcome>;
@@ -19,4 +20,5 @@ export const handlers: Partial<Record<JobKind, JobHandler>> = {
   encode: runEncode,
   'train-classifier': runTrainClassifier,
   classify: runClassify,
+  analyze: runAnalyze,
 };

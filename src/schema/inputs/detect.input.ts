@@ -8,3 +8,10 @@ export class DetectCellsInput {
   @Field(() => Boolean, { defaultValue: false, description: 'Keep only the highest-scoring cell of each image' }) topOnly: boolean;
   @Field(() => Int, { nullable: true }) maxImages?: number;
 }
+
+@InputType('AnalyzeImagesInput')
+export class AnalyzeImagesInput {
+  @Field(() => ID, { nullable: true }) datasetId?: string;
+  @Field(() => [ID], { nullable: true }) imageIds?: string[];
+  @Field(() => Boolean, { defaultValue: false, description: 'Keep only the highest-scoring cell of each image' }) topOnly: boolean;
+}

@@ -1,0 +1,74 @@
+// The analyze job: the whole chain per image, as a diagnosis tool wants it — detect, encode (the active
+// classifier's autoencoder, or the active one), classify (the active classifier, when there is one) —
+// with each cell streamed as soon as its image is done. Stages whose model is missing are skipped and
+// said so in the result; a bad image fails alone.
+import { readFile } from 'node:fs/promises';
+import type { JobContext } from '../job-context.js';
+import type { AnalyzeParams, JobOutcome } from '../../jobs/job-kinds.js';
+import { storeDetections } from './detect.handler.js';
+import { residentAutoencoder } from './encode.handler.js';
+import { encode } from '../autoencoder/index.js';
+import { FEATURE_LENGTH, chwToHwc } from '../feature-store.js';
+import { classifierFromJson, classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
+import { ModelEntity } from '../../db/entities/index.js';
+
+export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOutcome> {
+  const p = ctx.params;
+  const { row: det, detector } = await ctx.models.detector();
+  const models = ctx.ds.getRepository(ModelEntity);
+  const clfRow = await models.findOneBy({ kind: 'classifier', active: true });
+  const clf = clfRow
+    ? (await ctx.models.get<CellClassifier>('classifier', clfRow.id, async (r) => classifierFromJson(await readFile(r.artifactPath, 'utf8')))).value
+    : null;
+  const aeId = clf?.encoderId ?? (await models.findOneBy({ kind: 'autoencoder', active: true }))?.id;
+  const ae = aeId ? await residentAutoencoder(ctx, aeId) : null;
+  const images: { id: string; storage_path: string; source_path: string }[] = await ctx.ds.query(
+    `SELECT id, storage_path, source_path FROM images WHERE ($1::uuid IS NULL OR dataset_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) ORDER BY source_path`,
+    [p.datasetId ?? null, p.imageIds ?? null],
+  );
+  if (images.length === 0) return { status: 'failed', error: 'no images to analyze' };
+  const counts: Record<string, number> = {};
+  let cells = 0;
+  let flagged = 0;
+  let failed = 0;
+  const failures: { path: string; reason: string }[] = [];
+  await ctx.progress(0, images.length, `analyzing ${images.length} images`);
+  for (let i = 0; i < images.length; i++) {
+    if (ctx.cancelled()) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures } };
+    const img = images[i];
+    let stored: { id: string; features: Float32Array }[];
+    try {
+      const found = await detector.detect(await readFile(img.storage_path));
+      stored = await storeDetections(ctx, det.id, img.id, found.cells, p.topOnly ?? false);
+    } catch (err) {
+      failed++;
+      const reason = (err as Error).message;
+      if (failures.length < 200) failures.push({ path: img.source_path, reason });
+      await ctx.item({ itemKind: 'image', itemId: img.id, index: i, ok: false, error: reason.slice(0, 500) });
+      continue;
+    }
+    if (ae && stored.length) {
+      const feats = new Float32Array(stored.length * FEATURE_LENGTH);
+      stored.forEach((c, k) => chwToHwc(c.features, feats, k * FEATURE_LENGTH));
+      const z = await encode(ae.model, feats, stored.length);
+      const dim = z.length / stored.length;
+      const verdicts = clf ? classifyLatents(clf, { data: z, rows: stored.length, cols: dim }) : null;
+      await ctx.ds.transaction(async (m) => {
+        for (let k = 0; k < stored.length; k++) {
+          const prediction = verdicts ? { ...verdicts[k], modelId: clfRow!.id } : null;
+          await m.query(`UPDATE cells SET latent = $2, encoder_id = $3, prediction = $4 WHERE id = $1`, [stored[k].id, Array.from(z.subarray(k * dim, (k + 1) * dim)), ae.id, prediction]);
+          if (verdicts?.[k].flagged) flagged++;
+          else if (verdicts) counts[verdicts[k].label!] = (counts[verdicts[k].label!] ?? 0) + 1;
+        }
+      });
+    }
+    for (const c of stored) await ctx.item({ itemKind: 'cell', itemId: c.id, index: cells++, ok: true });
+    await ctx.progress(i + 1, images.length, `${cells} cells`);
+  }
+  const stages = ['detect', ...(ae ? ['encode'] : []), ...(clf ? ['classify'] : [])];
+  return {
+    status: 'succeeded',
+    result: { cells, counts, flagged, failed, failures, stages, detectorId: det.id, autoencoderId: ae?.id ?? null, classifierId: clfRow?.id ?? null },
+    message: `${cells} cells (${stages.join(' → ')})`,
+  };
+}
