@@ -1,0 +1,114 @@
+// Command-line front ends for the server's long jobs: each starts a job through GraphQL and follows it
+// with a progress bar (plain lines off a terminal, JSON lines with --json) until it ends.
+import { resolve } from 'node:path';
+import { connect, type Remote } from './remote.js';
+import { createProgressView } from './progress.js';
+import { flagInt, flagString, type ParsedArgs } from './args.js';
+
+const JOB_FIELDS = 'id status message result error';
+
+async function datasetId(r: Remote, name: string, create = false): Promise<string> {
+  const d = await r.request<{ datasets: { id: string; name: string }[] }>(`{ datasets { id name } }`);
+  const found = d.datasets.find((x) => x.name === name);
+  if (found) return found.id;
+  if (!create) throw new Error(`no dataset named "${name}"`);
+  const c = await r.request(`mutation($i: CreateDatasetInput!) { createDataset(input: $i) { id } }`, { i: { name } });
+  return c.createDataset.id;
+}
+
+/** Follows a job to its end; returns the job row. Exit status: 0 succeeded, 1 otherwise. */
+async function followJob(r: Remote, jobId: string, label: string, json: boolean): Promise<{ status: string; result: any; error: string | null }> {
+  const view = createProgressView(label, { json });
+  let last = { done: 0, total: null as number | null, message: null as string | null };
+  await r.follow(jobId, (e) => {
+    last = e;
+    if (!['succeeded', 'failed', 'cancelled'].includes(e.status)) view.update(e);
+  });
+  const j = await r.request(`query($id: ID!) { job(id: $id) { ${JOB_FIELDS} done total } }`, { id: jobId });
+  const status = String(j.job.status).toLowerCase();
+  view.end({ ...last, done: j.job.done, total: j.job.total, status, message: j.job.error ?? j.job.message });
+  return { status, result: j.job.result, error: j.job.error };
+}
+
+async function startAndFollow(r: Remote, mutation: string, input: Record<string, unknown>, label: string, json: boolean): Promise<number> {
+  const typeName = mutation[0].toUpperCase() + mutation.slice(1);
+  const d = await r.request(`mutation($i: ${typeName}Input!) { ${mutation}(input: $i) { id } }`, { i: input });
+  const job = await followJob(r, d[mutation].id, label, json);
+  if (json) process.stdout.write(JSON.stringify({ type: 'result', jobId: d[mutation].id, ...job }) + '\n');
+  return job.status === 'succeeded' ? 0 : 1;
+}
+
+export const JOB_COMMANDS = ['import', 'detect-dataset', 'train', 'train-classifier', 'classify', 'analyze', 'watch'] as const;
+
+export const JOB_USAGE = `
+Job commands (talk to a running server; --url, default http://127.0.0.1:4000/graphql; --token or LEUKOGRAPH_TOKEN; --json):
+  leukograph import <dir> --dataset NAME [--layout auto|class-folders|matek|labels-csv|images] [--max-per-class N]
+  leukograph detect-dataset --dataset NAME [--top-only]
+  leukograph train --source NAME [--align NAME ...] [--preset cpu|paper] [--epochs N] [--batch-size N] [--align-weight W] [--seed S]
+  leukograph train-classifier --dataset NAME [--dataset ...] [--classes common5|paper13] [--trees N]
+  leukograph classify --dataset NAME        (encodes, then classifies)
+  leukograph analyze --dataset NAME         (detect, encode, classify)
+  leukograph watch <jobId>
+`;
+
+export async function jobCommand(args: ParsedArgs): Promise<number> {
+  const url = flagString(args, 'url') ?? process.env.LEUKOGRAPH_URL ?? 'http://127.0.0.1:4000/graphql';
+  const r = connect(url, flagString(args, 'token') ?? process.env.LEUKOGRAPH_TOKEN);
+  const json = args.flags.json === true;
+  const list = (name: string) => {
+    const v = args.flags[name];
+    return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  };
+  const need = (name: string) => {
+    const v = flagString(args, name) ?? list(name)[0];
+    if (!v) throw new Error(`--${name} is required`);
+    return v;
+  };
+  try {
+    switch (args.command) {
+      case 'import': {
+        const dir = args.positional[0];
+        if (!dir) throw new Error('give the folder to import');
+        const id = await datasetId(r, need('dataset'), true);
+        return await startAndFollow(r, 'importDataset', {
+          datasetId: id, path: resolve(dir), layout: (flagString(args, 'layout') ?? 'auto').toUpperCase().replace('-', '_'),
+          maxPerClass: flagInt(args, 'max-per-class'),
+        }, 'import', json);
+      }
+      case 'detect-dataset':
+        return await startAndFollow(r, 'detectCells', { datasetId: await datasetId(r, need('dataset')), topOnly: args.flags['top-only'] === true }, 'detect', json);
+      case 'train':
+        return await startAndFollow(r, 'trainAutoencoder', {
+          sourceDatasetId: await datasetId(r, need('source')),
+          alignDatasetIds: await Promise.all(list('align').map((n) => datasetId(r, n))),
+          preset: (flagString(args, 'preset') ?? 'cpu').toUpperCase(),
+          ...(flagInt(args, 'epochs') !== undefined ? { epochs: flagInt(args, 'epochs') } : {}),
+          ...(flagInt(args, 'batch-size') !== undefined ? { batchSize: flagInt(args, 'batch-size') } : {}),
+          ...(flagString(args, 'align-weight') !== undefined ? { alignWeight: Number(flagString(args, 'align-weight')) } : {}),
+          ...(flagInt(args, 'seed') !== undefined ? { seed: flagInt(args, 'seed') } : {}),
+        }, 'train', json);
+      case 'train-classifier':
+        return await startAndFollow(r, 'trainClassifier', {
+          datasetIds: await Promise.all(list('dataset').map((n) => datasetId(r, n))),
+          classMap: (flagString(args, 'classes') ?? 'common5').toUpperCase(),
+          ...(flagInt(args, 'trees') !== undefined ? { trees: flagInt(args, 'trees') } : {}),
+        }, 'train-classifier', json);
+      case 'classify': {
+        const id = await datasetId(r, need('dataset'));
+        const enc = await startAndFollow(r, 'encodeCells', { datasetId: id }, 'encode', json);
+        return enc !== 0 ? enc : await startAndFollow(r, 'classifyCells', { datasetId: id }, 'classify', json);
+      }
+      case 'analyze':
+        return await startAndFollow(r, 'analyzeImages', { datasetId: await datasetId(r, need('dataset')) }, 'analyze', json);
+      case 'watch': {
+        if (!args.positional[0]) throw new Error('give the job id');
+        const j = await followJob(r, args.positional[0], 'job', json);
+        return j.status === 'succeeded' ? 0 : 1;
+      }
+      default:
+        throw new Error(`unknown job command ${args.command}`);
+    }
+  } finally {
+    await r.close();
+  }
+}

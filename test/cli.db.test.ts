@@ -1,0 +1,62 @@
+// The command line against a running server: a job command follows its job to the end with plain
+// progress lines (no terminal here) or JSON lines, and exits non-zero with the server's reason on refusal.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { parquetReadObjects } from 'hyparquet';
+import { readFileSync } from 'node:fs';
+import { startStack, REPO, FIXTURES, type Stack } from './helpers/stack.js';
+import { seedSyntheticCells } from './helpers/synthetic-cells.js';
+
+let s: Stack;
+before(async () => {
+  s = await startStack();
+});
+after(async () => s?.close());
+
+// Asynchronous: the server under test runs in this process and must keep answering.
+function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [join(REPO, 'bin/leukograph.js'), ...args], {
+      env: { ...process.env, DATABASE_URL: s.databaseUrl, LEUKOGRAPH_DATA_DIR: s.cfg.dataDir },
+    });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+test('leukograph import follows the job to its end', async () => {
+  const r = await cli('import', join(FIXTURES, 'zheng-ds2'), '--dataset', 'zheng', '--url', s.url);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /import: succeeded — 4\/4, 4 new/);
+  const j = await cli('import', join(FIXTURES, 'zheng-ds2'), '--dataset', 'zheng', '--url', s.url, '--json');
+  const last = JSON.parse(j.stdout.trim().split('\n').at(-1)!);
+  assert.deepEqual([last.type, last.status, last.result.existing], ['result', 'succeeded', 4]);
+});
+
+test('a refused job command exits 1 with the reason', async () => {
+  const r = await cli('import', '/etc', '--dataset', 'x', '--url', s.url);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /outside the data roots/);
+});
+
+test('leukograph export writes CSV and Parquet of a dataset\'s cells', async () => {
+  const d = await s.ok(`mutation { createDataset(input: { name: "exported" }) { id } }`);
+  await seedSyntheticCells(s.databaseUrl, s.cfg.dataDir, d.createDataset.id, 6);
+  const dir = mkdtempSync(join(tmpdir(), 'export-'));
+  const csv = await cli('export', '--dataset', 'exported', '--out', join(dir, 'c.csv'));
+  assert.equal(csv.status, 0, csv.stderr);
+  assert.equal(readFileSync(join(dir, 'c.csv'), 'utf8').trim().split('\n').length, 7);
+  const pq = await cli('export', '--dataset', 'exported', '--out', join(dir, 'c.parquet'));
+  assert.equal(pq.status, 0, pq.stderr);
+  const b = readFileSync(join(dir, 'c.parquet'));
+  const rows = await parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer });
+  assert.equal(rows.length, 6);
+  assert.equal(rows[0].dataset, 'exported');
+});
