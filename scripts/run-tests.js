@@ -27,10 +27,11 @@ function run(files, env, label) {
     let tail = '';
     child.stdout.on('data', (d) => {
       process.stdout.write(d);
-      tail = (tail + d.toString()).slice(-4000);
+      tail += d.toString();
     });
     child.on('close', (code) => {
-      const num = (k) => Number((new RegExp(`^ℹ ${k} (\\d+)`, 'm').exec(tail) ?? [0, 0])[1]);
+      // The runner's own summary is the last 'ℹ pass N' etc. of the run.
+      const num = (k) => Number([...tail.matchAll(new RegExp(`^ℹ ${k} (\\d+)`, 'gm'))].at(-1)?.[1] ?? 0);
       resolve({ code: code ?? 1, pass: num('pass'), fail: num('fail'), skipped: num('skipped') });
     });
   });

@@ -208,6 +208,13 @@ test('refused requests: path outside the roots, unknown and malformed ids, over-
   assert.match(wide.errors?.[0].message ?? '', /selects \d+ fields/);
 });
 
+test('a subscription that cannot start says why, with the same codes as over HTTP', async () => {
+  const unknown = subscribe<any>(`subscription { jobProgress(jobId: "00000000-0000-4000-8000-000000000000") { status } }`, {});
+  await assert.rejects(unknown.done, (err: Error) => /NOT_FOUND/.test(err.message) && /job 00000000-0000-4000-8000-000000000000 not found/.test(err.message));
+  const malformed = subscribe<any>(`subscription { jobItems(jobId: "nope") { itemId } }`, {});
+  await assert.rejects(malformed.done, /BAD_USER_INPUT/);
+});
+
 test('engine status names the engine, its runtimes and memory', async () => {
   const d = await s.ok(`{ engineStatus { id alive pid memory { rssMb heapUsedMb } runtimes { name backend device } currentJobs } }`);
   assert.ok(d.engineStatus.length >= 1);

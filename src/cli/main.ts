@@ -5,6 +5,9 @@ import { loadConfig, checkExposure, type Config } from '../config.js';
 import { parseArgs, flagInt, flagString, type ParsedArgs } from './args.js';
 import { startApi, startEngine } from '../app.js';
 import { logger, setLogLevel } from '../logger.js';
+import { JOB_COMMANDS, JOB_USAGE, jobCommand } from './jobs.command.js';
+import { openDatabase } from '../db/database.js';
+import { readExportRows, writeExport } from './export.command.js';
 
 const log = logger('cli');
 
@@ -16,7 +19,13 @@ Usage:
       process. Without DATABASE_URL an embedded PostgreSQL is started under the data directory.
   leukograph engine [--data-dir D]
       Starts an engine alone against the same database (DATABASE_URL), e.g. on another machine.
-
+  leukograph detect <image files or folders> [--json] [--model detector.onnx]
+      Runs the detector locally and prints one JSON line per image (boxes, scores, COCO RLE masks).
+  leukograph evaluate --source <dir> --target <name>=<dir> ... --out report.json   (see leukograph evaluate --help)
+      The whole AE-CFE chain locally, with baselines; writes report.json and report.md.
+  leukograph export --dataset NAME --out cells.csv|cells.parquet [--data-dir D]
+      A dataset's cells (boxes, scores, latents, predictions) from the database.
+${JOB_USAGE}
 Environment: HOST, PORT, DATABASE_URL, LEUKOGRAPH_DATA_DIR, LEUKOGRAPH_DATA_ROOTS (':'-separated),
 LEUKOGRAPH_TOKEN (bearer token for mutations; required when listening beyond loopback).
 `;
@@ -113,7 +122,40 @@ export async function main(argv: string[]): Promise<void> {
       onSignals(engine.close);
       return;
     }
+    case 'detect': {
+      const { detectCommand } = await import('./detect.command.js');
+      process.exitCode = await detectCommand(argv.slice(1), process.stdout);
+      return;
+    }
+    case 'evaluate': {
+      const { evaluateCommand } = await import('./evaluate.command.js');
+      process.exitCode = await evaluateCommand(argv.slice(1), process.stdout);
+      return;
+    }
+    case 'export': {
+      const name = flagString(args, 'dataset');
+      const out = flagString(args, 'out');
+      if (!name || !out) {
+        process.stderr.write('leukograph export needs --dataset NAME and --out FILE(.csv|.parquet)\n');
+        process.exitCode = 2;
+        return;
+      }
+      const db = await openDatabase(configFrom(args));
+      try {
+        const rows = await readExportRows(db.dataSource, name);
+        if (rows.length === 0) process.stderr.write(`dataset "${name}" has no cells (unknown name, or nothing detected yet)\n`);
+        await writeExport(rows, out);
+        process.stderr.write(`wrote ${rows.length} cells to ${out}\n`);
+      } finally {
+        await db.close();
+      }
+      return;
+    }
     default:
+      if ((JOB_COMMANDS as readonly string[]).includes(args.command)) {
+        process.exitCode = await jobCommand(parseArgs(argv, ['align', 'dataset']));
+        return;
+      }
       process.stderr.write(`unknown command "${args.command}"\n\n${USAGE}`);
       process.exitCode = 2;
   }

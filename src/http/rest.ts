@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tokenMatches } from './auth.js';
 import { toImage } from '../schema/mappers.js';
+import { overlayPng } from '../engine/detector/cell-crop.js';
 import { parseId } from '../schema/ids.js';
 import { logger } from '../logger.js';
 
@@ -30,6 +31,19 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
     try {
       const { image, data } = await services.images.bytes(parseId(String(req.params.id)));
       res.type(MIME[image.format] ?? 'application/octet-stream').send(data);
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  // A cell with its mask outline drawn, cropped around its box (Cell.cropUrl).
+  r.get('/cells/:id/crop.png', async (req: Request, res: Response) => {
+    try {
+      const cell = await services.catalog.cell(parseId(String(req.params.id)));
+      const { data } = await services.images.bytes(cell.imageId);
+      if (!cell.mask) throw new NotFoundError('mask of cell', cell.id);
+      const png = await overlayPng(data, { box: cell.box as [number, number, number, number], mask: cell.mask });
+      res.type('image/png').send(png);
     } catch (err) {
       sendError(res, err);
     }

@@ -16,6 +16,7 @@ import { queryLimits, MAX_QUERY_BYTES } from '../schema/limits.js';
 import { tokenMatches } from './auth.js';
 import { playgroundAssets, playgroundHtml, PLAYGROUND_ASSETS } from './playground.js';
 import { restRoutes } from './rest.js';
+import { dashboardRouter } from './dashboard/dashboard.js';
 import { logger } from '../logger.js';
 
 const log = logger('api');
@@ -47,9 +48,11 @@ export async function startApiServer(schema: GraphQLSchema, services: Services, 
         return undefined;
       },
       validate: (s, doc) => validate(s, doc, [...specifiedRules, limits]),
-      onError: (_ctx, _id, _payload, errors) => {
-        for (const e of errors) if (!e.extensions?.code) log.warn('subscription error', { message: e.message });
-      },
+      // The same error codes and masking as over HTTP (formatError), for errors in a stream's events
+      // and for subscriptions that cannot start (unknown job, malformed id).
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors?.length ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
     },
     wsServer,
   );
@@ -68,6 +71,7 @@ export async function startApiServer(schema: GraphQLSchema, services: Services, 
   await apollo.start();
 
   app.use(PLAYGROUND_ASSETS, playgroundAssets());
+  app.use('/dashboard', dashboardRouter());
   app.get('/graphql', (req, res, next) => {
     // A browser asking for a page gets the playground; GET queries (?query=) go to Apollo.
     if (req.query.query === undefined && req.accepts(['text/html', 'application/json']) === 'text/html') {

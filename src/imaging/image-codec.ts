@@ -149,3 +149,8 @@ export async function cropResize(buf: Buffer, rect: readonly [number, number, nu
     .toBuffer({ resolveWithObject: true });
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
+
+/** Encodes raw RGB to JPEG (benchmarks and tests build realistic inputs with it). */
+export async function encodeJpeg(data: Uint8Array, width: number, height: number, quality = 90): Promise<Buffer> {
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.length), { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer();
+}

@@ -74,6 +74,20 @@ export interface AnalyzeParams {
   topOnly?: boolean;
 }
 
+export interface EvaluateParams {
+  name: string;
+  sourceDatasetId: string;
+  targetDatasetIds: string[];
+  /** More unlabelled datasets to align to (the targets are aligned to as well, as in the paper). */
+  alignDatasetIds: string[];
+  preset: 'paper' | 'cpu';
+  epochs: number;
+  classes: 'common5' | 'paper13';
+  seed: number;
+  maxPerClass?: number;
+  detectorId?: string;
+}
+
 export interface JobParamsByKind {
   import: ImportParams;
   detect: DetectParams;
@@ -82,7 +96,7 @@ export interface JobParamsByKind {
   'train-classifier': TrainClassifierParams;
   classify: ClassifyParams;
   analyze: AnalyzeParams;
-  evaluate: Record<string, unknown>;
+  evaluate: EvaluateParams;
 }
 
 export type JobOutcome =

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { JobType } from '../schema/types/job.type.js';
-import { ClassifyCellsInput, EncodeCellsInput, TrainAutoencoderInput, TrainClassifierInput } from '../schema/inputs/train.input.js';
+import { ClassifyCellsInput, EncodeCellsInput, EvaluateInput, TrainAutoencoderInput, TrainClassifierInput } from '../schema/inputs/train.input.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { parseId } from '../schema/ids.js';
 import { toJob } from '../schema/mappers.js';
@@ -72,6 +72,26 @@ export class TrainResolver {
     const clf = input.classifierId ? await ctx.services.catalog.model(parseId(input.classifierId, 'classifierId')) : await ctx.services.models.active('classifier');
     if (!clf || clf.kind !== 'classifier') throw new BadInputError('no classifier: train one first (trainClassifier)');
     const job = await ctx.services.jobs.create('classify', { datasetId, imageIds: input.imageIds?.map((i) => parseId(i, 'imageIds')), classifierId: clf.id });
+    return toJob(job);
+  }
+
+  @Mutation(() => JobType, { description: 'Cross-domain evaluation (detect, train with alignment, encode, forest on 80 % of the source, score on its 20 % and every target, with baselines); the report is stored as an evaluation' })
+  async evaluate(@Arg('input', () => EvaluateInput) input: EvaluateInput, @Ctx() ctx: GraphQLContext): Promise<JobType> {
+    check(input.name.trim().length > 0 && input.name.length <= 200, 'name must be 1-200 characters');
+    check(input.targetDatasetIds.length > 0, 'give at least one target dataset');
+    check(Number.isInteger(input.epochs) && input.epochs >= 1 && input.epochs <= 1000, 'epochs must be 1-1000');
+    check(Number.isInteger(input.seed) && input.seed >= 0, 'seed must be a non-negative integer');
+    check(input.maxPerClass === undefined || input.maxPerClass === null || input.maxPerClass >= 5, 'maxPerClass must be at least 5');
+    const source = parseId(input.sourceDatasetId, 'sourceDatasetId');
+    const targets = [...new Set(input.targetDatasetIds.map((t) => parseId(t, 'targetDatasetIds')))];
+    const align = [...new Set(input.alignDatasetIds.map((a) => parseId(a, 'alignDatasetIds')))];
+    check(!targets.includes(source) && !align.includes(source), 'the source cannot also be a target or an alignment dataset');
+    for (const id of [source, ...targets, ...align]) await ctx.services.datasets.get(id);
+    if (!(await ctx.services.models.active('detector'))) throw new BadInputError('no active detector model is registered');
+    const job = await ctx.services.jobs.create('evaluate', {
+      name: input.name.trim(), sourceDatasetId: source, targetDatasetIds: targets, alignDatasetIds: align, preset: input.preset,
+      epochs: input.epochs, classes: input.classes, seed: input.seed, maxPerClass: input.maxPerClass ?? undefined,
+    });
     return toJob(job);
   }
 }

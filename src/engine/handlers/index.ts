@@ -9,6 +9,7 @@ import { runEncode } from './encode.handler.js';
 import { runTrainClassifier } from './train-classifier.handler.js';
 import { runClassify } from './classify.handler.js';
 import { runAnalyze } from './analyze.handler.js';
+import { runEvaluate } from './evaluate.handler.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JobHandler = (ctx: JobContext<any>) => Promise<JobOutcome>;
@@ -21,4 +22,5 @@ export const handlers: Partial<Record<JobKind, JobHandler>> = {
   'train-classifier': runTrainClassifier,
   classify: runClassify,
   analyze: runAnalyze,
+  evaluate: runEvaluate,
 };

@@ -50,3 +50,16 @@ export class ClassifyCellsInput {
   @Field(() => [ID], { nullable: true }) imageIds?: string[];
   @Field(() => ID, { nullable: true, description: 'Default: the active classifier' }) classifierId?: string;
 }
+
+@InputType('EvaluateInput')
+export class EvaluateInput {
+  @Field(() => String, { description: 'A name for the report' }) name: string;
+  @Field(() => ID, { description: 'The labelled lab trained on (80 %) and scored on (20 %)' }) sourceDatasetId: string;
+  @Field(() => [ID], { description: 'Labs scored on all their labelled cells (their labels are never trained on)' }) targetDatasetIds: string[];
+  @Field(() => [ID], { defaultValue: [], description: 'More unlabelled labs to align to (targets are aligned to as well)' }) alignDatasetIds: string[];
+  @Field(() => AutoencoderPresetEnum, { defaultValue: AutoencoderPresetEnum.CPU }) preset: AutoencoderPresetEnum;
+  @Field(() => Int, { defaultValue: 20 }) epochs: number;
+  @Field(() => ClassMapEnum, { defaultValue: ClassMapEnum.COMMON5 }) classes: ClassMapEnum;
+  @Field(() => Int, { defaultValue: 0 }) seed: number;
+  @Field(() => Int, { nullable: true, description: 'At most this many cells per class and dataset (seeded sample)' }) maxPerClass?: number;
+}

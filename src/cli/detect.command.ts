@@ -1,0 +1,142 @@
+// `leukograph detect <image files or folders> [--json] [--model path]`: runs the WBC detector over images
+// (folders searched recursively) and prints one line per image; a failing image does not stop the rest.
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { createDetector, type Detection } from '../engine/detector/index.js';
+import { logger } from '../logger.js';
+
+const log = logger('detect');
+
+export const DETECT_USAGE = `Usage: leukograph detect <image files or folders ...> [--json] [--model detector.onnx] [--threads N] [--device auto|webgpu|cpu]
+  Detects white blood cells. Folders are searched recursively for .jpg .jpeg .png .tif .tiff .bmp.
+  --json    one JSON line per image: {"image", "width", "height", "cells": [{"box", "score", "mask"}]}
+            (mask: uncompressed COCO RLE, column-major, background run first); a failed image prints
+            {"image", "error"}.
+  --model   the .onnx file (its .json beside it); default $LEUKOGRAPH_DETECTOR_MODEL or models/detector.onnx.
+Exit code 1 when no image was found or every image failed.`;
+
+const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp']);
+
+interface DetectArgs {
+  inputs: string[];
+  json: boolean;
+  model?: string;
+  threads?: number;
+  device?: 'auto' | 'webgpu' | 'cpu';
+  help: boolean;
+}
+
+function parseDetectArgs(args: string[]): DetectArgs {
+  const out: DetectArgs = { inputs: [], json: false, help: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const [name, inline] = a.startsWith('--') ? (a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), undefined]) : [null, undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new Error(`--${name} needs a value`);
+      return v;
+    };
+    if (name === null) out.inputs.push(a);
+    else if (name === 'json') out.json = true;
+    else if (name === 'help' || name === 'h') out.help = true;
+    else if (name === 'model') out.model = value();
+    else if (name === 'threads') {
+      const n = Number(value());
+      if (!(Number.isInteger(n) && n > 0)) throw new Error('--threads must be a positive integer');
+      out.threads = n;
+    } else if (name === 'device') {
+      const d = value();
+      if (d !== 'auto' && d !== 'webgpu' && d !== 'cpu') throw new Error('--device must be auto, webgpu or cpu');
+      out.device = d;
+    } else throw new Error(`unknown option --${name}`);
+  }
+  return out;
+}
+
+/** Image files under the inputs: files as given, folders recursively (sorted, image extensions only). */
+export async function listImages(inputs: readonly string[]): Promise<{ path: string; missing?: string }[]> {
+  const found: { path: string; missing?: string }[] = [];
+  for (const input of inputs) {
+    let st;
+    try {
+      st = await stat(input);
+    } catch (err) {
+      found.push({ path: input, missing: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message });
+      continue;
+    }
+    if (!st.isDirectory()) {
+      found.push({ path: input });
+      continue;
+    }
+    const entries = await readdir(input, { recursive: true, withFileTypes: true });
+    const files = entries
+      .filter((e) => e.isFile() && IMAGE_EXT.has(path.extname(e.name).toLowerCase()))
+      .map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+      .sort();
+    for (const f of files) found.push({ path: f });
+  }
+  return found;
+}
+
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+function jsonLine(image: string, d: Detection): string {
+  return JSON.stringify({
+    image,
+    width: d.width,
+    height: d.height,
+    cells: d.cells.map((c) => ({ box: c.box.map(r2), score: Math.round(c.score * 1e4) / 1e4, mask: c.mask })),
+  });
+}
+
+function humanLine(image: string, d: Detection): string {
+  const n = d.cells.length;
+  const scores = n ? ` (scores ${d.cells.map((c) => c.score.toFixed(3)).join(', ')})` : '';
+  return `${image}: ${d.width}x${d.height}, ${n} cell${n === 1 ? '' : 's'}${scores}`;
+}
+
+/** Runs the command; returns the exit code (non-zero when no image was found or every image failed). */
+export async function detectCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
+  let opts: DetectArgs;
+  try {
+    opts = parseDetectArgs(args);
+  } catch (err) {
+    out.write(`${(err as Error).message}\n${DETECT_USAGE}\n`);
+    return 2;
+  }
+  if (opts.help) {
+    out.write(DETECT_USAGE + '\n');
+    return 0;
+  }
+  const images = await listImages(opts.inputs);
+  if (images.length === 0) {
+    out.write(opts.inputs.length ? 'no images found\n' : DETECT_USAGE + '\n');
+    return 1;
+  }
+  const detector = await createDetector({ modelPath: opts.model, prefer: opts.device, intraOpNumThreads: opts.threads });
+  log.info('detector loaded', { model: detector.modelPath, modelVersion: detector.model.version, ...detector.backend });
+  let ok = 0;
+  const fail = (image: string, message: string) =>
+    out.write(opts.json ? JSON.stringify({ image, error: message }) + '\n' : `${image}: error: ${message}\n`);
+  try {
+    const present = images.filter((i) => !i.missing);
+    const results = detector.detectMany(present.map((i) => () => readFile(i.path)));
+    let next = await results.next();
+    for (const img of images) {
+      if (img.missing) {
+        fail(img.path, img.missing);
+        continue;
+      }
+      if (next.done) throw new Error('detector returned fewer results than images');
+      const r = next.value;
+      if (r.result) {
+        ok++;
+        out.write((opts.json ? jsonLine(img.path, r.result) : humanLine(img.path, r.result)) + '\n');
+      } else fail(img.path, r.error?.message ?? 'unknown error');
+      next = await results.next();
+    }
+  } finally {
+    await detector.dispose();
+  }
+  return ok > 0 ? 0 : 1;
+}

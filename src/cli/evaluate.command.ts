@@ -1,0 +1,383 @@
+// `leukograph evaluate`: the cross-domain evaluation of issue 5 from folders — detect, train the
+// autoencoder (source + unlabelled alignment domains), encode, fit forests on 80 % of the source, score the
+// held-out 20 % and every target — written as report.json and report.md. Progress goes to stderr.
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CellDetector } from '../engine/resident-models.js';
+import { PRESETS, type PresetName } from '../engine/autoencoder/index.js';
+import { CLASS_MAP_NAMES, type ClassMapName } from '../services/class-maps.js';
+import { loadFolderDomain, type CellDetectorLike } from '../evaluation/folder-dataset.js';
+import { METHODS, runEvaluation, type EvaluationDomain, type EvaluationProgress, type MethodName } from '../evaluation/pipeline.js';
+import { machineInfo, renderMarkdown } from '../evaluation/report.js';
+
+export const EVALUATE_USAGE = `Usage: leukograph evaluate --source [<name>=]<dir> --target <name>=<dir> [--target ...] [--align [<name>=]<dir> ...]
+         [--preset cpu|paper] [--epochs N] [--max-per-class N] [--target-max-per-class N|all] [--classes common5|paper13] [--seed S]
+         [--model detector.onnx] [--batch-size N] [--trees N] [--max-depth N] [--align-weight W] [--lr R]
+         [--no-align-targets] [--methods ae_cfe,ae_no_align,pooled_features,colour_shape]
+         [--cache-dir DIR] [--title T] [--preamble notes.md] --out report.json
+  Trains AE-CFE on the source, fits a random forest on a stratified seeded 80 % of its labelled cells and
+  scores the other 20 % and every labelled cell of each target, with three baselines (the autoencoder
+  without alignment, pooled instance features, colour/shape). Writes the JSON report and a Markdown report
+  beside it (same name, .md).
+  <dir>: class folders (Acevedo-20 style), Matek-19 class-code folders, or a folder with labels.csv
+         (image path relative to the folder, class). Whole-field images use the top-scoring white cell.
+  Targets are aligned to by default, as in the paper (their images are used, never their labels);
+  --no-align-targets turns that off; --align adds unlabelled domains used only for alignment.
+  --max-per-class caps every domain (a seeded, stratified sample of images per class);
+  --target-max-per-class overrides it for the targets and alignment domains ('all': no cap).
+  --cache-dir keeps each image's top cell (features + crop) per detector file, so reruns skip detection.
+  --title and --preamble (a Markdown file inserted after the summary line) are for the Markdown report.
+  Defaults: --preset cpu, --epochs 20, --classes common5, --seed 0, --trees 100, --max-depth 16,
+            --align-weight 5, --model $LEUKOGRAPH_DETECTOR_MODEL or models/detector.onnx.
+Exit codes: 0 written, 1 failed, 2 bad arguments.`;
+
+export interface EvaluateArgs {
+  source: { name: string; dir: string };
+  targets: Array<{ name: string; dir: string }>;
+  align: Array<{ name: string; dir: string }>;
+  alignTargets: boolean;
+  preset: PresetName;
+  epochs: number;
+  maxPerClass?: number;
+  /** For targets and alignment domains: undefined = as maxPerClass, null = all images. */
+  targetMaxPerClass?: number | null;
+  classes: ClassMapName;
+  seed: number;
+  out: string;
+  model: string;
+  batchSize?: number;
+  trees: number;
+  maxDepth: number;
+  alignWeight: number;
+  learningRate?: number;
+  methods: MethodName[];
+  title?: string;
+  preamble?: string;
+  cacheDir?: string;
+}
+
+class UsageError extends Error {}
+
+function defaultModelPath(): string {
+  const env = process.env.LEUKOGRAPH_DETECTOR_MODEL;
+  if (env) return resolve(env);
+  // dist/src/cli/ -> repository root
+  return fileURLToPath(new URL('../../../models/detector.onnx', import.meta.url));
+}
+
+function namedDir(flag: string, v: string, nameRequired: boolean): { name: string; dir: string } {
+  const eq = v.indexOf('=');
+  if (eq < 0) {
+    if (nameRequired) throw new UsageError(`--${flag} must be <name>=<dir>, got "${v}"`);
+    if (!v.trim()) throw new UsageError(`--${flag} needs a folder`);
+    return { name: basename(resolve(v)), dir: v };
+  }
+  const name = v.slice(0, eq).trim();
+  const dir = v.slice(eq + 1).trim();
+  if (!name || !dir) throw new UsageError(`--${flag} must be <name>=<dir> with both parts, got "${v}"`);
+  if (!/^[\w.+-]+$/.test(name)) throw new UsageError(`--${flag}: the name "${name}" may use only letters, digits and _ . + -`);
+  return { name, dir };
+}
+
+function intFlag(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+function numFlag(flag: string, v: string, positive: boolean): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || (positive ? n <= 0 : n < 0)) throw new UsageError(`--${flag} must be a number ${positive ? '> 0' : '>= 0'}, got "${v}"`);
+  return n;
+}
+
+/** Parses and checks the arguments; throws an Error whose message tells what is wrong. */
+export function parseEvaluateArgs(argv: readonly string[]): EvaluateArgs | 'help' {
+  let source: EvaluateArgs['source'] | undefined;
+  const targets: EvaluateArgs['targets'] = [];
+  const align: EvaluateArgs['align'] = [];
+  const a: Partial<EvaluateArgs> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+      i++;
+      return v;
+    };
+    switch (name) {
+      case 'help':
+      case 'h':
+        return 'help';
+      case 'source':
+        if (source) throw new UsageError('--source is given twice');
+        source = namedDir('source', value(), false);
+        break;
+      case 'target':
+        targets.push(namedDir('target', value(), true));
+        break;
+      case 'align':
+        align.push(namedDir('align', value(), false));
+        break;
+      case 'no-align-targets':
+        a.alignTargets = false;
+        break;
+      case 'preset': {
+        const v = value();
+        if (!Object.hasOwn(PRESETS, v)) throw new UsageError(`--preset must be ${Object.keys(PRESETS).join(' or ')}, got "${v}"`);
+        a.preset = v as PresetName;
+        break;
+      }
+      case 'classes': {
+        const v = value();
+        if (!(CLASS_MAP_NAMES as readonly string[]).includes(v)) throw new UsageError(`--classes must be ${CLASS_MAP_NAMES.join(' or ')}, got "${v}"`);
+        a.classes = v as ClassMapName;
+        break;
+      }
+      case 'epochs':
+        a.epochs = intFlag(name, value(), 1);
+        break;
+      case 'max-per-class':
+        a.maxPerClass = intFlag(name, value(), 1);
+        break;
+      case 'target-max-per-class': {
+        const v = value();
+        a.targetMaxPerClass = v === 'all' ? null : intFlag(name, v, 1);
+        break;
+      }
+      case 'seed':
+        a.seed = intFlag(name, value(), 0);
+        break;
+      case 'batch-size':
+        a.batchSize = intFlag(name, value(), 2);
+        break;
+      case 'trees':
+        a.trees = intFlag(name, value(), 1);
+        break;
+      case 'max-depth':
+        a.maxDepth = intFlag(name, value(), 1);
+        break;
+      case 'align-weight':
+        a.alignWeight = numFlag(name, value(), false);
+        break;
+      case 'lr':
+        a.learningRate = numFlag(name, value(), true);
+        break;
+      case 'out':
+        a.out = value();
+        break;
+      case 'model':
+        a.model = value();
+        break;
+      case 'cache-dir':
+        a.cacheDir = value();
+        break;
+      case 'title':
+        a.title = value();
+        break;
+      case 'preamble':
+        a.preamble = value();
+        break;
+      case 'methods': {
+        const list = value().split(',').map((s) => s.trim()).filter(Boolean);
+        const bad = list.filter((m) => !(METHODS as readonly string[]).includes(m));
+        if (bad.length || list.length === 0) throw new UsageError(`--methods takes a comma-separated list of ${METHODS.join(', ')}; unknown: ${bad.join(', ') || '(empty)'}`);
+        a.methods = list as MethodName[];
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option --${name}`);
+    }
+  }
+  if (!source) throw new UsageError('--source is required');
+  if (!a.out) throw new UsageError('--out report.json is required');
+  if (!a.out.toLowerCase().endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${a.out}"`);
+  const names = [source.name, ...targets.map((t) => t.name), ...align.map((t) => t.name)];
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new UsageError(`the domain name "${dup}" is used twice: give distinct <name>=<dir>`);
+  return {
+    source,
+    targets,
+    align,
+    alignTargets: a.alignTargets ?? true,
+    preset: a.preset ?? 'cpu',
+    epochs: a.epochs ?? 20,
+    maxPerClass: a.maxPerClass,
+    targetMaxPerClass: a.targetMaxPerClass,
+    classes: a.classes ?? 'common5',
+    seed: a.seed ?? 0,
+    out: a.out,
+    model: a.model ?? defaultModelPath(),
+    batchSize: a.batchSize,
+    trees: a.trees ?? 100,
+    maxDepth: a.maxDepth ?? 16,
+    alignWeight: a.alignWeight ?? 5,
+    learningRate: a.learningRate,
+    methods: a.methods ?? [...METHODS],
+    title: a.title,
+    preamble: a.preamble,
+    cacheDir: a.cacheDir,
+  };
+}
+
+export interface EvaluateDeps {
+  /** Loads the detector (default: the ONNX pipeline, engine/detector's createDetector). */
+  loadDetector?: (modelPath: string) => Promise<CellDetectorLike & Partial<Pick<CellDetector, 'dispose'>>>;
+  /** Passed to the pipeline (tests pin the TensorFlow.js runtime). */
+  autoencoder?: Parameters<typeof runEvaluation>[1]['autoencoder'];
+  signal?: AbortSignal;
+}
+
+function progressLine(p: EvaluationProgress): string | null {
+  if (p.kind === 'stage') return p.message;
+  if (p.kind === 'epoch') {
+    return `${p.method} epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)} (1-SSIM ${(1 - p.ssim).toFixed(4)}, MSE ${p.mse.toFixed(4)}, align ${p.align.toExponential(2)}) ${p.seconds.toFixed(1)} s`;
+  }
+  return p.done === p.total ? `${p.method}: ${p.total} trees fitted` : null;
+}
+
+/** What identifies a detector for the cache: its file (path, size, time) and its model card's sha256. */
+async function detectorKey(modelPath: string, detector: object): Promise<string> {
+  const card = (detector as { model?: { sha256?: string; version?: string } }).model;
+  let file = 'no-file';
+  try {
+    const st = await stat(modelPath);
+    file = `${resolve(modelPath)}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    // a detector without a file (tests, dry runs)
+  }
+  return `${file}:${card?.sha256 ?? ''}:${card?.version ?? ''}:${detector.constructor?.name ?? ''}`;
+}
+
+/** Runs `leukograph evaluate`; returns the exit code. */
+export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream = process.stderr, deps: EvaluateDeps = {}): Promise<number> {
+  let args: EvaluateArgs | 'help';
+  try {
+    args = parseEvaluateArgs(argv);
+  } catch (e) {
+    err.write(`leukograph evaluate: ${(e as Error).message}\n\n${EVALUATE_USAGE}\n`);
+    return 2;
+  }
+  if (args === 'help') {
+    out.write(EVALUATE_USAGE + '\n');
+    return 0;
+  }
+  const roles: Array<[string, { name: string; dir: string }]> = [['source', args.source], ...args.targets.map((t) => ['target', t] as [string, typeof t]), ...args.align.map((a) => ['align', a] as [string, typeof a])];
+  for (const [role, spec] of roles) {
+    const st = await stat(spec.dir).catch(() => null);
+    if (!st?.isDirectory()) {
+      err.write(`leukograph evaluate: --${role} ${spec.name}: ${spec.dir} is not a folder\n\n${EVALUATE_USAGE}\n`);
+      return 2;
+    }
+  }
+  const tCommand = performance.now();
+  const say = (line: string) => err.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  const controller = new AbortController();
+  const onSigint = () => {
+    say('interrupted: stopping');
+    controller.abort(new Error('interrupted'));
+  };
+  const signal = deps.signal ? AbortSignal.any([deps.signal, controller.signal]) : controller.signal;
+  process.once('SIGINT', onSigint);
+  let detector: Awaited<ReturnType<NonNullable<EvaluateDeps['loadDetector']>>> | null = null;
+  try {
+    // Loaded lazily so that parsing arguments (and the tests) never load onnxruntime.
+    const load = deps.loadDetector ?? (async (p: string) => (await import('../engine/detector/index.js')).createDetector({ modelPath: p }));
+    const preamble = args.preamble ? [(await readFile(args.preamble, 'utf8')).trim()] : [];
+    say(`loading the detector ${args.model}`);
+    detector = await load(args.model);
+    const imageSize = PRESETS[args.preset].imageSize;
+    const cache = args.cacheDir ? { dir: resolve(args.cacheDir), key: await detectorKey(args.model, detector) } : undefined;
+    const domains: EvaluationDomain[] = [];
+    const dirs: Record<string, string> = {};
+    for (const spec of [args.source, ...args.targets, ...args.align]) {
+      const cap = spec === args.source || args.targetMaxPerClass === undefined ? args.maxPerClass : (args.targetMaxPerClass ?? undefined);
+      const t0 = performance.now();
+      let last = 0;
+      const { domain, stats } = await loadFolderDomain({
+        name: spec.name,
+        dir: spec.dir,
+        classes: args.classes,
+        maxPerClass: cap,
+        seed: args.seed,
+        imageSize,
+        detector,
+        cache,
+        signal,
+        onProgress: (done, total) => {
+          if (done > 0 && done < total && performance.now() - last > 15_000) {
+            last = performance.now();
+            say(`${spec.name}: detected ${done}/${total} images`);
+          }
+        },
+      });
+      dirs[spec.name] = resolve(spec.dir);
+      say(
+        `${spec.name}: ${stats.cells} cells (${stats.labelled} labelled) from ${stats.sampled} of ${stats.images} images; ` +
+          `no detection ${stats.noDetection}, failed ${stats.failed}${stats.cached ? `, ${stats.cached} from the cache` : ''}; ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
+      if (stats.failures.length) say(`${spec.name}: first failure: ${stats.failures[0]!.path}: ${stats.failures[0]!.error}`);
+      domains.push(domain);
+    }
+    const alignNames = [...(args.alignTargets ? args.targets.map((t) => t.name) : []), ...args.align.map((a) => a.name)];
+    const report = await runEvaluation(domains, {
+      source: args.source.name,
+      targets: args.targets.map((t) => t.name),
+      align: alignNames,
+      classes: args.classes,
+      preset: args.preset,
+      epochs: args.epochs,
+      batchSize: args.batchSize,
+      learningRate: args.learningRate,
+      alignWeight: args.alignWeight,
+      seed: args.seed,
+      trees: args.trees,
+      maxDepth: args.maxDepth,
+      methods: args.methods,
+      autoencoder: deps.autoencoder,
+      signal,
+      onProgress: (p) => {
+        const line = progressLine(p);
+        if (line) say(line);
+      },
+    });
+    // Wall time per stage: detection per domain first, then the pipeline's stages, then the whole command.
+    const timings: Record<string, number> = {};
+    for (const d of domains) {
+      const load = report.datasets[d.name]?.loading as { seconds?: number } | undefined;
+      if (load?.seconds !== undefined) timings[`detect.${d.name}`] = load.seconds;
+    }
+    for (const [k, v] of Object.entries(report.timings)) timings[k === 'total' ? 'pipeline total' : k] = v;
+    timings['command total'] = Math.round((performance.now() - tCommand) / 10) / 100;
+    report.timings = timings;
+    const det = detector as { model?: { name?: string; version?: string; sha256?: string }; backend?: unknown };
+    const detectorInfo = { path: args.model, ...(det.model ? { name: det.model.name, version: det.model.version, sha256: det.model.sha256 } : {}), ...(det.backend ? { backend: det.backend } : {}) };
+    const detectorLine =
+      `${args.model}` + (det.model ? ` (${det.model.name ?? 'detector'} ${det.model.version ?? ''})` : '') + (det.backend ? `, ${JSON.stringify(det.backend)}` : '');
+    const commandLine = ['leukograph', 'evaluate', ...argv].map((s) => (/^[\w./=:,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)).join(' ');
+    const jsonPath = resolve(args.out);
+    const mdPath = jsonPath.replace(/\.json$/i, '.md');
+    const machine = machineInfo();
+    await mkdir(dirname(jsonPath), { recursive: true });
+    await writeFile(jsonPath, JSON.stringify({ ...report, commandLine, machine, dirs, detector: detectorInfo }, null, 2) + '\n');
+    await writeFile(mdPath, renderMarkdown(report, { commandLine, machine, dirs, title: args.title, preamble, detector: detectorLine }));
+    say(`wrote ${jsonPath} and ${mdPath}`);
+    for (const [name, d] of Object.entries(report.domains)) {
+      out.write(`${name}${d.role === 'source-test' ? ' (held-out)' : ''}: accuracy ${(d.accuracy * 100).toFixed(1)} %, macro F1 ${d.macro_f1 === null ? '—' : (d.macro_f1 * 100).toFixed(1) + ' %'} (n ${d.n})\n`);
+    }
+    out.write(`${jsonPath}\n${mdPath}\n`);
+    return 0;
+  } catch (e) {
+    err.write(`leukograph evaluate: ${signal.aborted ? 'aborted: ' : ''}${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    if (detector?.dispose) await detector.dispose().catch(() => undefined);
+  }
+}

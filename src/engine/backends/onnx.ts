@@ -1,0 +1,277 @@
+/**
+ * The ONNX Runtime backend module: the ONLY module of leukograph that imports onnxruntime-node.
+ *
+ * Nothing happens at import time: `loadOnnxSession()` loads onnxruntime-node lazily, chooses the
+ * execution provider (`webgpu` when a hardware WebGPU adapter exists, else `cpu`) and memoises the
+ * session per model path and options; a failed load is evicted so that a later call tries again.
+ * Callers get plain typed arrays back from `runOnnx()` and never see onnxruntime's own types.
+ *
+ * Note: onnxruntime-node's `run` executes synchronously on the calling thread (inside a setImmediate),
+ * so two sessions in one process do not overlap; use intraOpNumThreads (or worker threads) for cores.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+
+export type OnnxDevice = 'webgpu' | 'cpu';
+export type OnnxPreference = OnnxDevice | 'auto';
+
+export interface OnnxSessionOptions {
+  /** 'auto' (default): webgpu when a hardware adapter exists, else cpu. LEUKOGRAPH_ONNX_DEVICE replaces 'auto'. */
+  prefer?: OnnxPreference;
+  /** Threads of the cpu provider (default: the number of cores). */
+  intraOpNumThreads?: number;
+  /** Milliseconds to wait for a WebGPU adapter (default 10 000). */
+  webgpuTimeoutMs?: number;
+}
+
+/** What the engine status reports for a session. */
+export interface OnnxBackendInfo {
+  backend: 'onnxruntime';
+  device: OnnxDevice;
+  /** onnxruntime-node version. */
+  version: string;
+  /** The WebGPU adapter's description, or the cpu provider's thread count. */
+  detail: string;
+  /** Why webgpu was not chosen, when it was not. */
+  notes: string[];
+}
+
+export type OnnxTensorType = 'float32' | 'int32' | 'int64' | 'uint8' | 'bool';
+type DataOf<T extends OnnxTensorType> = T extends 'float32'
+  ? Float32Array
+  : T extends 'int32'
+    ? Int32Array
+    : T extends 'int64'
+      ? BigInt64Array
+      : Uint8Array;
+
+export interface OnnxInput<T extends OnnxTensorType = OnnxTensorType> {
+  type: T;
+  data: DataOf<T>;
+  dims: readonly number[];
+}
+
+export interface OnnxOutput {
+  type: string;
+  data: Float32Array | Int32Array | BigInt64Array | Uint8Array | Float64Array;
+  dims: number[];
+}
+
+export interface OnnxSession {
+  readonly modelPath: string;
+  readonly info: OnnxBackendInfo;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+}
+
+interface SessionState {
+  ort: typeof Ort;
+  session: Ort.InferenceSession;
+  key: string;
+  modelPath: string;
+  info: OnnxBackendInfo;
+  /** Handles not yet disposed; the native session is released when the last one is. */
+  refs: number;
+  released: boolean;
+}
+
+/** What loadOnnxSession hands out: one handle per call over a shared, memoised native session. */
+interface SessionHandle extends OnnxSession {
+  state: SessionState;
+  disposed: boolean;
+}
+
+const memo = new Map<string, Promise<SessionState>>();
+
+/**
+ * Loads an ONNX model once per path and options (concurrent and later calls share the native session;
+ * a failed load is forgotten). Every call returns its own handle: dispose each; the session is released
+ * when the last handle is disposed.
+ */
+export async function loadOnnxSession(modelPath: string, opts: OnnxSessionOptions = {}): Promise<OnnxSession> {
+  const prefer = resolvePreference(opts.prefer);
+  const threads = opts.intraOpNumThreads ?? defaultThreads();
+  const abs = path.resolve(modelPath);
+  const key = JSON.stringify([abs, prefer, threads]);
+  let state: SessionState;
+  do {
+    let p = memo.get(key);
+    if (!p) {
+      const created = createSession(abs, key, prefer, threads, opts.webgpuTimeoutMs ?? 10_000);
+      memo.set(key, created);
+      created.catch(() => {
+        if (memo.get(key) === created) memo.delete(key);
+      });
+      p = created;
+    }
+    state = await p;
+  } while (state.released); // its last handle was disposed while we waited
+  state.refs++;
+  const handle: SessionHandle = {
+    state,
+    disposed: false,
+    modelPath: state.modelPath,
+    info: state.info,
+    inputNames: [...state.session.inputNames],
+    outputNames: [...state.session.outputNames],
+  };
+  return handle;
+}
+
+/** Runs a session; outputs are plain typed arrays with their dims (onnxruntime's tensors are disposed, the arrays kept). */
+export async function runOnnx(
+  session: OnnxSession,
+  feeds: Record<string, OnnxInput>,
+  fetches?: readonly string[],
+): Promise<Record<string, OnnxOutput>> {
+  const h = handle(session);
+  if (h.disposed) throw new Error(`ONNX session for ${h.modelPath} was disposed`);
+  const s = h.state;
+  const inputs: Record<string, Ort.Tensor> = {};
+  for (const [name, t] of Object.entries(feeds)) inputs[name] = new s.ort.Tensor(t.type, t.data, t.dims);
+  const out = fetches ? await s.session.run(inputs, [...fetches]) : await s.session.run(inputs);
+  const result: Record<string, OnnxOutput> = {};
+  for (const [name, t] of Object.entries(out)) {
+    result[name] = { type: t.type, data: t.data as OnnxOutput['data'], dims: [...t.dims] };
+    t.dispose?.();
+  }
+  return result;
+}
+
+/** Disposes a handle; the last handle of a session releases its native memory (a later load creates a new one). */
+export async function disposeOnnxSession(session: OnnxSession): Promise<void> {
+  const h = handle(session);
+  if (h.disposed) return;
+  h.disposed = true;
+  const s = h.state;
+  if (--s.refs > 0) return;
+  s.released = true;
+  memo.delete(s.key);
+  await s.session.release();
+}
+
+/** The onnxruntime-node version, loading the package if needed. */
+export async function onnxRuntimeVersion(): Promise<string> {
+  const ort = await loadOrt();
+  return ort.env.versions?.node ?? ort.env.versions?.common ?? '?';
+}
+
+function handle(session: OnnxSession): SessionHandle {
+  const h = session as SessionHandle;
+  if (!h.state?.session) throw new Error('not a session returned by loadOnnxSession');
+  return h;
+}
+
+function defaultThreads(): number {
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+function resolvePreference(prefer: OnnxPreference | undefined): OnnxPreference {
+  if (prefer && prefer !== 'auto') return prefer;
+  const env = (process.env.LEUKOGRAPH_ONNX_DEVICE ?? '').trim().toLowerCase();
+  if (!env || env === 'auto') return 'auto';
+  if (env !== 'webgpu' && env !== 'cpu') throw new Error(`LEUKOGRAPH_ONNX_DEVICE=${env}: expected webgpu, cpu or auto`);
+  return env;
+}
+
+let ortPromise: Promise<typeof Ort> | null = null;
+function loadOrt(): Promise<typeof Ort> {
+  if (!ortPromise) {
+    ortPromise = import('onnxruntime-node').then((m) => ((m as unknown as { default?: typeof Ort }).default ?? m) as typeof Ort);
+    ortPromise.catch(() => (ortPromise = null));
+  }
+  return ortPromise;
+}
+
+async function createSession(
+  modelPath: string,
+  key: string,
+  prefer: OnnxPreference,
+  threads: number,
+  webgpuTimeoutMs: number,
+): Promise<SessionState> {
+  const ort = await loadOrt();
+  const version = ort.env.versions?.node ?? ort.env.versions?.common ?? '?';
+  const notes: string[] = [];
+  const base: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1 };
+  if (prefer !== 'cpu') {
+    const adapter = await probeWebgpu(prefer === 'webgpu', webgpuTimeoutMs);
+    if (adapter.ok) {
+      try {
+        const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['webgpu'] });
+        return wrap(ort, session, modelPath, key, { backend: 'onnxruntime', device: 'webgpu', version, detail: adapter.description, notes });
+      } catch (err) {
+        notes.push(`webgpu: session failed: ${errorMessage(err)}`);
+      }
+    } else notes.push(`webgpu: ${adapter.reason}`);
+  }
+  const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
+  return wrap(ort, session, modelPath, key, { backend: 'onnxruntime', device: 'cpu', version, detail: `${threads} thread${threads === 1 ? '' : 's'} (${process.arch})`, notes });
+}
+
+function wrap(ort: typeof Ort, session: Ort.InferenceSession, modelPath: string, key: string, info: OnnxBackendInfo): SessionState {
+  return { ort, session, key, modelPath, info, refs: 0, released: false };
+}
+
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; type?: string };
+  isFallbackAdapter?: boolean;
+}
+type Probe = { ok: true; description: string } | { ok: false; reason: string };
+const probes = new Map<boolean, Promise<Probe>>();
+
+/** Looks for a WebGPU adapter through the optional npm `webgpu` package (Dawn); never throws. */
+function probeWebgpu(allowSoftware: boolean, timeoutMs: number): Promise<Probe> {
+  let p = probes.get(allowSoftware);
+  if (!p) {
+    p = (async (): Promise<Probe> => {
+      try {
+        const spec = 'webgpu'; // a variable specifier: the package is optional
+        const mod = (await import(spec)) as { create?: (o: string[]) => { requestAdapter(o?: object): Promise<GpuAdapterLike | null> }; globals?: object };
+        if (typeof mod.create !== 'function') return { ok: false, reason: 'npm package `webgpu` has no create()' };
+        const gpu = mod.create([]);
+        const adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), timeoutMs, null);
+        if (!adapter) return { ok: false, reason: 'no WebGPU adapter' };
+        const info = adapter.info ?? {};
+        const software = adapter.isFallbackAdapter === true || /cpu/i.test(info.type ?? '');
+        const description = [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ') || 'adapter';
+        if (software && !allowSoftware) return { ok: false, reason: `only a software adapter (${description})` };
+        // Expose the adapter the way a browser does (gpu.md), for runtimes that look for navigator.gpu.
+        Object.assign(globalThis, mod.globals ?? {});
+        const g = globalThis as { navigator?: { gpu?: unknown } };
+        if (g.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+        else if (!g.navigator.gpu) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
+        return { ok: true, description: `WebGPU: ${description}${software ? ' (software)' : ''}` };
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return { ok: false, reason: 'npm package `webgpu` not installed' };
+        return { ok: false, reason: errorMessage(err) };
+      }
+    })();
+    probes.set(allowSoftware, p);
+  }
+  return p;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => resolve(fallback), ms);
+    timer.unref?.();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,17 @@
+// The detector's public surface: the pipeline, cell images and the mask encoding.
+export {
+  createDetector,
+  defaultDetectorModelPath,
+  readDetectorModelInfo,
+  prepareImage,
+  type Detector,
+  type DetectorOptions,
+  type DetectorModelInfo,
+  type DetectedCell,
+  type Detection,
+  type RawDetections,
+  type PreparedImage,
+} from './detector.js';
+export { cellCrop, cellCrops, overlayPng, type RgbImage, type CellCropOptions, type OverlayOptions } from './cell-crop.js';
+export { rleEncode, rleDecode, rleArea, type Rle, type BinaryMask } from './rle.js';
+export { pasteMask, type Box } from './mask-paste.js';

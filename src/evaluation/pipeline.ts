@@ -1,0 +1,639 @@
+// The cross-domain evaluation (issue 5; aecfe-method.md, Pipeline steps 3-6), in memory: train the
+// autoencoder on the source cells with the alignment term to the unlabelled cells of the other domains,
+// encode, fit a random forest on a stratified seeded 80 % of the source's labelled cells, and score it on
+// the other 20 % and on every labelled cell of each target. The same run scores three baselines: the
+// autoencoder without alignment, the instance features pooled without it, and colour/shape features.
+// No database, no files: the CLI (cli/evaluate.command.ts) and the evaluate job feed it loaded domains.
+import {
+  createAutoencoder,
+  describeAutoencoder,
+  disposeAutoencoder,
+  alignmentBetween,
+  encode,
+  resizeCrop,
+  shuffledIndices,
+  trainStep,
+  type AutoencoderModel,
+  type CreateOptions,
+  type PresetName,
+  PRESETS,
+} from '../engine/autoencoder/index.js';
+import { chwToHwc, FEATURE_LENGTH } from '../engine/feature-store.js';
+import { fitRandomForest, predict } from '../engine/classifier/random-forest.js';
+import type { FeatureMatrix } from '../engine/classifier/feature-matrix.js';
+import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
+import { classesOf, type ClassMapName } from '../services/class-maps.js';
+import { classificationReport } from './metrics.js';
+import { stratifiedSplit } from './split.js';
+import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
+
+/** One cell: the detector's instance features and the crop of the cell (the autoencoder's image target). */
+export interface EvaluationCell {
+  /** 256x14x14 instance features, CHW (the detector's layout). */
+  features: Float32Array;
+  /**
+   * The cell cropped with AE-CFE's margins, square RGB uint8 (row-major, 3 values a pixel). Any square size
+   * works; it is resized (bilinear) to the preset's image size when it differs. A function is called once.
+   */
+  crop: Uint8Array | (() => Uint8Array | Promise<Uint8Array>);
+  /** The class under the report's class list, or null (unlabelled: alignment only, never scored). */
+  label: string | null;
+  /** For the caller's bookkeeping (an image path, a cell id); not used here. */
+  id?: string;
+}
+
+export interface EvaluationDomain {
+  name: string;
+  cells: EvaluationCell[];
+  /** How the domain was loaded (images read, no detection, ...): copied into report.datasets[name].loading. */
+  loading?: Record<string, unknown>;
+}
+
+export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape'] as const;
+export type MethodName = (typeof METHODS)[number];
+
+export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
+  ae_cfe: 'AE-CFE: random forest on the 50-d latents of the autoencoder trained with the alignment term',
+  ae_no_align: 'random forest on the latents of the same autoencoder trained without alignment (weight 0, same seed and epochs)',
+  pooled_features: 'random forest on the instance features pooled over 14x14 without the autoencoder (256 means + 256 standard deviations)',
+  colour_shape: 'random forest on colour histograms (RGB, hue, saturation) of the crop + dark-region (nucleus) area and shape',
+};
+
+export interface EvaluationOptions {
+  /** The domain trained on; its labelled cells are split 80/20. */
+  source: string;
+  /** Domains scored on all their labelled cells. Default: every domain but the source. */
+  targets?: string[];
+  /**
+   * Domains whose cells enter the alignment term, labels unused. Default: the targets (the paper's setting:
+   * it aligns the source to the unlabelled images of the other domains). Give [] to align to nothing.
+   */
+  align?: string[];
+  /** The class list (or a named class map); labels outside it are treated as unlabelled. */
+  classes: ClassMapName | readonly string[];
+  /** Autoencoder preset. Default 'cpu'. */
+  preset?: PresetName;
+  /** Default 20. */
+  epochs?: number;
+  /** Default the preset's (cpu 64, paper 500). */
+  batchSize?: number;
+  /** Default the preset's (1e-3, aecfe-method.md section 5). */
+  learningRate?: number;
+  /** Weight of the alignment term for AE-CFE. Default 5 (aecfe-method.md section 4). */
+  alignWeight?: number;
+  /** Seeds the autoencoders, the split, the alignment batches and the forests. Default 0. */
+  seed?: number;
+  /** Forest size and depth. Defaults 100 and 16 (aecfe-method.md section 6). */
+  trees?: number;
+  maxDepth?: number;
+  /** Source fraction held out. Default 0.2 (aecfe-method.md section 6). */
+  testFraction?: number;
+  /** Macro F1 leaves out classes with fewer cells in a domain. Default 5 (issue 5). */
+  minSupport?: number;
+  /** Methods to run. Default all four. */
+  methods?: readonly MethodName[];
+  /** Passed to createAutoencoder (e.g. a TensorFlow.js runtime, a backend preference). */
+  autoencoder?: CreateOptions;
+  onProgress?: (p: EvaluationProgress) => void;
+  signal?: AbortSignal;
+}
+
+export type EvaluationStage = 'prepare' | 'train' | 'encode' | 'features' | 'forest' | 'score';
+
+export type EvaluationProgress =
+  | { kind: 'stage'; stage: EvaluationStage; method?: MethodName; message: string }
+  | { kind: 'epoch'; method: 'ae_cfe' | 'ae_no_align'; epoch: number; epochs: number; loss: number; ssim: number; mse: number; align: number; seconds: number }
+  | { kind: 'forest'; method: MethodName; done: number; total: number };
+
+export interface ClassScores {
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+/** The per-domain contract of issue 5. */
+export interface DomainScores {
+  n: number;
+  accuracy: number;
+  balanced_accuracy: number;
+  /** Over the classes with >= minSupport cells in this domain; null when there is none. */
+  macro_f1: number | null;
+  macro_f1_classes: string[];
+  /** Classes left out of macro_f1 for having fewer than minSupport cells here. */
+  excluded_classes: string[];
+  per_class: Record<string, ClassScores>;
+  confusion: { labels: string[]; matrix: number[][] };
+}
+
+export interface DomainReport extends DomainScores {
+  role: 'source-test' | 'target';
+}
+
+export interface DatasetSummary {
+  role: 'source' | 'target' | 'align';
+  cells: number;
+  /** Cells with a label in the class list. */
+  labelled: number;
+  /** Cells without a usable label (alignment / autoencoder training only). */
+  unlabelled: number;
+  /** Labelled cells per class. */
+  classes: Record<string, number>;
+  /** Cells scored (target: all labelled; source: the held-out split). */
+  scored: number;
+  /** Source only: cells the forests were fitted on. */
+  train?: number;
+  /** Whether the domain's cells entered the alignment term. */
+  aligned: boolean;
+  loading?: Record<string, unknown>;
+}
+
+export interface EpochSummary {
+  epoch: number;
+  loss: number;
+  ssim: number;
+  mse: number;
+  align: number;
+  seconds: number;
+}
+
+export interface AutoencoderRun {
+  alignWeight: number;
+  alignDomains: string[];
+  epochs: EpochSummary[];
+  steps: number;
+  backend: string;
+  device: string;
+  parameterCount: number;
+  /**
+   * After training, per scored domain (the source: its training split): the mean over latent dimensions of
+   * the standard deviation of z (near 0 = collapsed latents), and the alignment term between the source's
+   * training latents and that domain's (aecfe-method.md section 4; 0 = aligned).
+   */
+  latents?: Record<string, { meanStd: number; alignmentToSource: number | null }>;
+}
+
+export interface EvaluationReport {
+  format: 'leukograph-evaluation/1';
+  created: string;
+  source: string;
+  targets: string[];
+  align: string[];
+  classes: string[];
+  settings: {
+    preset: PresetName;
+    imageSize: number;
+    epochs: number;
+    batchSize: number;
+    learningRate: number;
+    alignWeight: number;
+    seed: number;
+    trees: number;
+    maxDepth: number;
+    testFraction: number;
+    minSupport: number;
+    methods: MethodName[];
+  };
+  datasets: Record<string, DatasetSummary>;
+  /** The source's held-out cells (their ids, or their index in the source's cells when they have none). */
+  split: { seed: number; testFraction: number; train: number; test: Array<string | number> };
+  /** AE-CFE's scores per scored domain: the source's held-out split and each target. */
+  domains: Record<string, DomainReport>;
+  /** The baselines, scored on the same cells. */
+  baselines: Partial<Record<Exclude<MethodName, 'ae_cfe'>, { description: string; domains: Record<string, DomainReport> }>>;
+  methods: Partial<Record<MethodName, string>>;
+  autoencoders: Partial<Record<'ae_cfe' | 'ae_no_align', AutoencoderRun>>;
+  /** Wall time per stage, seconds. */
+  timings: Record<string, number>;
+  notes: string[];
+}
+
+interface PreparedDomain {
+  name: string;
+  cells: EvaluationCell[];
+  crops: Uint8Array[];
+  /** Index into `cells` of labelled cells, and their labels. */
+  labelled: number[];
+  labels: string[];
+}
+
+const now = (): number => performance.now();
+const secs = (t0: number): number => Math.round((now() - t0) / 10) / 100;
+
+function checkAbort(signal?: AbortSignal): void {
+  signal?.throwIfAborted();
+}
+
+/** Runs the whole evaluation; throws on bad input, and the signal's reason when aborted. */
+export async function runEvaluation(domains: readonly EvaluationDomain[], options: EvaluationOptions): Promise<EvaluationReport> {
+  const tAll = now();
+  const signal = options.signal;
+  const progress = options.onProgress ?? (() => undefined);
+  checkAbort(signal);
+  const classes = [...(typeof options.classes === 'string' ? classesOf(options.classes) : options.classes)];
+  if (classes.length < 2) throw new Error('evaluation: the class list needs at least 2 classes');
+  const byName = new Map<string, EvaluationDomain>();
+  for (const d of domains) {
+    if (!d.name) throw new Error('evaluation: a domain has no name');
+    if (byName.has(d.name)) throw new Error(`evaluation: domain name "${d.name}" is used twice`);
+    byName.set(d.name, d);
+  }
+  const source = options.source;
+  if (!byName.has(source)) throw new Error(`evaluation: source domain "${source}" is not among the domains (${[...byName.keys()].join(', ')})`);
+  const targets = options.targets ?? [...byName.keys()].filter((n) => n !== source);
+  const align = (options.align ?? targets).filter((n) => n !== source);
+  for (const n of [...targets, ...align]) if (!byName.has(n)) throw new Error(`evaluation: domain "${n}" is not among the domains`);
+  if (targets.includes(source)) throw new Error('evaluation: the source is scored on its held-out split; do not list it as a target');
+
+  const preset = options.preset ?? 'cpu';
+  const methods = [...(options.methods ?? METHODS)];
+  for (const m of methods) if (!METHODS.includes(m)) throw new Error(`evaluation: unknown method "${m}" (expected ${METHODS.join(', ')})`);
+  const seed = options.seed ?? 0;
+  const epochs = options.epochs ?? 20;
+  const alignWeight = options.alignWeight ?? 5;
+  const trees = options.trees ?? 100;
+  const maxDepth = options.maxDepth ?? 16;
+  const testFraction = options.testFraction ?? 0.2;
+  const minSupport = options.minSupport ?? 5;
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`evaluation: epochs must be an integer >= 1, got ${epochs}`);
+  if (!(alignWeight >= 0)) throw new Error(`evaluation: alignWeight must be >= 0, got ${alignWeight}`);
+  const notes: string[] = [];
+  const timings: Record<string, number> = {};
+
+  // ---- prepare: crops at the preset's size, labels, the source split
+  const t0 = now();
+  progress({ kind: 'stage', stage: 'prepare', message: `preparing ${domains.length} domain(s)` });
+  const needAe = methods.includes('ae_cfe') || methods.includes('ae_no_align');
+  if (!Object.hasOwn(PRESETS, preset)) throw new Error(`evaluation: unknown preset "${preset}" (expected ${Object.keys(PRESETS).join(', ')})`);
+  const imageSize = PRESETS[preset].imageSize;
+  const batchSize = options.batchSize ?? PRESETS[preset].batchSize;
+  const learningRate = options.learningRate ?? PRESETS[preset].learningRate;
+  if (!(Number.isInteger(batchSize) && batchSize >= 2)) throw new Error(`evaluation: batchSize must be an integer >= 2, got ${batchSize}`);
+  const classSet = new Set(classes);
+  const prepared = new Map<string, PreparedDomain>();
+  const involved = [source, ...targets, ...align.filter((a) => !targets.includes(a))];
+  for (const name of involved) {
+    const d = byName.get(name)!;
+    const crops: Uint8Array[] = [];
+    const labelled: number[] = [];
+    const labels: string[] = [];
+    // Crops are the autoencoder's image targets (source cells) and the colour baseline's input (labelled cells).
+    const aeCrops = name === source && needAe;
+    const colourCrops = methods.includes('colour_shape');
+    for (let i = 0; i < d.cells.length; i++) {
+      const c = d.cells[i]!;
+      if (c.features.length !== FEATURE_LENGTH) throw new Error(`evaluation: ${name} cell ${i}: ${c.features.length} feature values, expected ${FEATURE_LENGTH} (256x14x14)`);
+      const isLabelled = c.label !== null && classSet.has(c.label);
+      if (isLabelled) {
+        labelled.push(i);
+        labels.push(c.label!);
+      }
+      if (aeCrops || (colourCrops && isLabelled)) {
+        crops[i] = squareCrop(typeof c.crop === 'function' ? await c.crop() : c.crop, imageSize, `${name} cell ${i}`);
+      }
+      if (i % 256 === 255) checkAbort(signal);
+    }
+    prepared.set(name, { name, cells: d.cells, crops, labelled, labels });
+  }
+  const src = prepared.get(source)!;
+  const srcClasses = [...new Set(src.labels)];
+  if (srcClasses.length < 2) throw new Error(`evaluation: the source "${source}" has ${srcClasses.length} labelled class(es) of ${classes.join(', ')}; at least 2 are needed`);
+  const split = stratifiedSplit(src.labels, { testFraction, seed });
+  if (split.test.length === 0) notes.push('the source has too few labelled cells for a held-out split');
+  const trainRows = split.train.map((k) => src.labelled[k]!);
+  const testRows = split.test.map((k) => src.labelled[k]!);
+  const trainLabels = split.train.map((k) => src.labels[k]!);
+  const testLabels = split.test.map((k) => src.labels[k]!);
+  const forestClasses = classes.filter((c) => srcClasses.includes(c));
+  const missing = classes.filter((c) => !srcClasses.includes(c));
+  if (missing.length) notes.push(`classes without source cells (never predicted): ${missing.join(', ')}`);
+  // What each scored domain is scored on: [domain, rows, labels]
+  const scored: Array<{ name: string; role: 'source-test' | 'target'; rows: number[]; labels: string[] }> = [];
+  if (testRows.length) scored.push({ name: source, role: 'source-test', rows: testRows, labels: testLabels });
+  for (const t of targets) {
+    const p = prepared.get(t)!;
+    if (p.labelled.length === 0) notes.push(`target "${t}" has no cells labelled with ${classes.join(', ')}: not scored`);
+    else scored.push({ name: t, role: 'target', rows: p.labelled, labels: p.labels });
+  }
+  const alignUsed = align.filter((a) => {
+    const n = prepared.get(a)!.cells.length;
+    if (n < 2) notes.push(`alignment domain "${a}" has ${n} cell(s): left out of the alignment term`);
+    return n >= 2;
+  });
+  if (needAe && src.cells.length < 2) throw new Error(`evaluation: the source "${source}" has ${src.cells.length} cell(s); the autoencoder needs at least 2`);
+  timings.prepare = secs(t0);
+
+  const report: EvaluationReport = {
+    format: 'leukograph-evaluation/1',
+    created: new Date().toISOString(),
+    source,
+    targets,
+    align: alignUsed,
+    classes,
+    settings: { preset, imageSize, epochs, batchSize, learningRate, alignWeight, seed, trees, maxDepth, testFraction, minSupport, methods },
+    datasets: {},
+    split: { seed, testFraction, train: trainRows.length, test: testRows.map((i) => src.cells[i]!.id ?? i) },
+    domains: {},
+    baselines: {},
+    methods: {},
+    autoencoders: {},
+    timings,
+    notes,
+  };
+  for (const name of involved) {
+    const p = prepared.get(name)!;
+    const perClass: Record<string, number> = {};
+    for (const c of classes) {
+      const k = p.labels.filter((l) => l === c).length;
+      if (k) perClass[c] = k;
+    }
+    const role = name === source ? 'source' : targets.includes(name) ? 'target' : 'align';
+    report.datasets[name] = {
+      role,
+      cells: p.cells.length,
+      labelled: p.labelled.length,
+      unlabelled: p.cells.length - p.labelled.length,
+      classes: perClass,
+      scored: name === source ? testRows.length : role === 'target' ? p.labelled.length : 0,
+      ...(name === source ? { train: trainRows.length } : {}),
+      aligned: alignUsed.includes(name) && alignWeight > 0 && methods.includes('ae_cfe'),
+      ...(byName.get(name)!.loading ? { loading: byName.get(name)!.loading } : {}),
+    };
+  }
+  if (src.cells.length > src.labelled.length) {
+    notes.push(`${src.cells.length - src.labelled.length} source cell(s) without a class in the list were used to train the autoencoders only`);
+  }
+  if (needAe && preset === 'cpu') {
+    notes.push('the cpu autoencoder preset is a lighter network than the paper\'s (src/engine/autoencoder/README.md): same input, latent and loss, not the published layers');
+  }
+  if (needAe) {
+    notes.push(
+      'the autoencoders are trained without labels on every source cell (the held-out 20 % included) and aligned to the ' +
+        'unlabelled cells of the alignment domains; labels are used only by the forests, fitted on the source training split',
+    );
+  }
+
+  // ---- each method: features of the train/scored rows, forest, scores
+  const forestSeed = mixSeed(seed, 0xf0e5);
+  for (const method of methods) {
+    checkAbort(signal);
+    report.methods[method] = METHOD_DESCRIPTIONS[method];
+    let featuresOf: (domain: string, rows: number[]) => Promise<FeatureMatrix>;
+    let model: AutoencoderModel | null = null;
+    try {
+      if (method === 'ae_cfe' || method === 'ae_no_align') {
+        const weight = method === 'ae_cfe' ? alignWeight : 0;
+        const alignNow = weight > 0 ? alignUsed : [];
+        if (method === 'ae_cfe' && alignNow.length === 0) notes.push('ae_cfe ran without alignment (no alignment domain, or alignWeight 0): it equals ae_no_align');
+        const tt = now();
+        progress({ kind: 'stage', stage: 'train', method, message: `training the ${preset} autoencoder (${method}, align weight ${weight}, ${alignNow.length} alignment domain(s)) for ${epochs} epoch(s)` });
+        const trained = await trainAutoencoder(src, alignNow.map((a) => prepared.get(a)!), {
+          preset, seed, epochs, batchSize, learningRate, alignWeight: weight, method, imageSize,
+          createOptions: options.autoencoder, signal, progress,
+        });
+        model = trained.model;
+        report.autoencoders[method] = trained.run;
+        timings[`${method}.train`] = secs(tt);
+        const m = model;
+        featuresOf = async (domain, rows) => {
+          const z = await encodeRows(m, prepared.get(domain)!, rows, signal);
+          return { data: z, rows: rows.length, cols: m.preset.latentDim };
+        };
+      } else if (method === 'pooled_features') {
+        featuresOf = async (domain, rows) => {
+          const p = prepared.get(domain)!;
+          const data = new Float64Array(rows.length * POOLED_LENGTH);
+          rows.forEach((r, i) => pooledFeatures(p.cells[r]!.features, data, i * POOLED_LENGTH));
+          return { data, rows: rows.length, cols: POOLED_LENGTH };
+        };
+      } else {
+        featuresOf = async (domain, rows) => {
+          const p = prepared.get(domain)!;
+          const data = new Float64Array(rows.length * COLOUR_SHAPE_LENGTH);
+          rows.forEach((r, i) => colourShapeFeatures(p.crops[r]!, imageSize, data, i * COLOUR_SHAPE_LENGTH));
+          return { data, rows: rows.length, cols: COLOUR_SHAPE_LENGTH };
+        };
+      }
+      const tf = now();
+      progress({ kind: 'stage', stage: model ? 'encode' : 'features', method, message: `${model ? 'encoding' : 'computing features of'} ${trainRows.length + scored.reduce((s, d) => s + d.rows.length, 0)} cells (${method})` });
+      const xTrain = await featuresOf(source, trainRows);
+      const xScored: FeatureMatrix[] = [];
+      for (const d of scored) {
+        checkAbort(signal);
+        xScored.push(await featuresOf(d.name, d.rows));
+      }
+      timings[`${method}.${model ? 'encode' : 'features'}`] = secs(tf);
+      const run = method === 'ae_cfe' || method === 'ae_no_align' ? report.autoencoders[method] : undefined;
+      if (model && run) {
+        run.latents = { [source]: { meanStd: meanColumnStd(xTrain), alignmentToSource: null } };
+        for (let i = 0; i < scored.length; i++) {
+          const d = scored[i]!;
+          if (d.role === 'source-test') continue;
+          const x = xScored[i]!;
+          const a = x.rows >= 2 && xTrain.rows >= 2 ? (await alignmentBetween(model, xTrain.data as Float32Array, x.data as Float32Array, x.cols)).total : null;
+          run.latents[d.name] = { meanStd: meanColumnStd(x), alignmentToSource: a };
+        }
+      }
+      if (model) {
+        disposeAutoencoder(model);
+        model = null;
+      }
+
+      checkAbort(signal);
+      const tfit = now();
+      progress({ kind: 'stage', stage: 'forest', method, message: `fitting ${trees} trees on ${trainRows.length} source cells x ${xTrain.cols} features (${method})` });
+      const y = trainLabels.map((l) => forestClasses.indexOf(l));
+      const forest = fitRandomForest(xTrain, y, {
+        nEstimators: trees,
+        maxDepth,
+        seed: forestSeed,
+        numClasses: forestClasses.length,
+        classNames: forestClasses,
+        onTree: (done, total) => {
+          if (done % 10 === 0 || done === total) progress({ kind: 'forest', method, done, total });
+        },
+      });
+      timings[`${method}.forest`] = secs(tfit);
+
+      const tsc = now();
+      const out: Record<string, DomainReport> = {};
+      scored.forEach((d, i) => {
+        const pred = Array.from(predict(forest, xScored[i]!), (k) => forestClasses[k]!);
+        out[d.name] = { role: d.role, ...scoreDomain(d.labels, pred, classes, minSupport) };
+      });
+      timings[`${method}.score`] = secs(tsc);
+      const summary = scored.map((d) => `${d.name} ${(out[d.name]!.accuracy * 100).toFixed(1)} %`).join(', ');
+      progress({ kind: 'stage', stage: 'score', method, message: `${method}: accuracy ${summary}` });
+      if (method === 'ae_cfe') report.domains = out;
+      else report.baselines[method] = { description: METHOD_DESCRIPTIONS[method], domains: out };
+    } finally {
+      if (model) disposeAutoencoder(model);
+    }
+  }
+  timings.total = secs(tAll);
+  return report;
+}
+
+/** The contract's scores for one domain; the label order is the class list, limited to classes seen in truth or predictions. */
+export function scoreDomain(truth: readonly string[], pred: readonly string[], classes: readonly string[], minSupport = 5): DomainScores {
+  const present = new Set([...truth, ...pred]);
+  const labels = classes.filter((c) => present.has(c));
+  const r = classificationReport(truth, pred, { labels, minSupport });
+  const perClass: Record<string, ClassScores> = {};
+  for (const m of r.perClass) perClass[m.label] = { precision: m.precision, recall: m.recall, f1: m.f1, support: m.support };
+  return {
+    n: r.n,
+    accuracy: r.accuracy,
+    balanced_accuracy: r.balancedAccuracy,
+    macro_f1: r.macroF1,
+    macro_f1_classes: [...r.macroF1Classes],
+    excluded_classes: [...r.excludedClasses],
+    per_class: perClass,
+    confusion: { labels: [...r.confusion.labels], matrix: r.confusion.matrix.map((row) => [...row]) },
+  };
+}
+
+/** Mean over columns of each column's standard deviation. */
+function meanColumnStd(x: FeatureMatrix): number {
+  let total = 0;
+  for (let c = 0; c < x.cols; c++) {
+    let s = 0;
+    let s2 = 0;
+    for (let r = 0; r < x.rows; r++) {
+      const v = x.data[r * x.cols + c]!;
+      s += v;
+      s2 += v * v;
+    }
+    const m = s / x.rows;
+    total += Math.sqrt(Math.max(0, s2 / x.rows - m * m));
+  }
+  return total / x.cols;
+}
+
+/** A square RGB crop at `size` (resized bilinearly when it has another size). */
+function squareCrop(crop: Uint8Array, size: number, what: string): Uint8Array {
+  if (crop.length === size * size * 3) return crop;
+  const side = Math.round(Math.sqrt(crop.length / 3));
+  if (side * side * 3 !== crop.length || side < 1) throw new Error(`evaluation: ${what}: the crop (${crop.length} values) is not a square RGB image`);
+  const f = resizeCrop({ data: crop, width: side, height: side, channels: 3 }, size);
+  const out = new Uint8Array(f.length);
+  for (let i = 0; i < f.length; i++) out[i] = Math.round(f[i]! * 255);
+  return out;
+}
+
+interface TrainSettings {
+  preset: PresetName;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  alignWeight: number;
+  method: 'ae_cfe' | 'ae_no_align';
+  imageSize: number;
+  createOptions?: CreateOptions;
+  signal?: AbortSignal;
+  progress: (p: EvaluationProgress) => void;
+}
+
+/**
+ * Trains one autoencoder on every source cell. Each step takes a batch of source cells (seeded epoch
+ * shuffle) and, per alignment domain, as many of its cells (features only: they enter the alignment term,
+ * aecfe-method.md section 4), drawn without replacement from a seeded permutation that restarts when used up.
+ */
+async function trainAutoencoder(src: PreparedDomain, alignDomains: PreparedDomain[], s: TrainSettings): Promise<{ model: AutoencoderModel; run: AutoencoderRun }> {
+  const model = await createAutoencoder(s.preset, s.seed, s.createOptions ?? {});
+  try {
+    const n = src.cells.length;
+    const batch = Math.min(s.batchSize, n);
+    const per = s.imageSize * s.imageSize * 3;
+    const feats = new Float32Array(batch * FEATURE_LENGTH);
+    const images = new Float32Array(batch * per);
+    const pickRng = createRng(mixSeed(s.seed, 0xa11));
+    const pools = alignDomains.map((d) => ({ d, order: [] as number[], next: 0 }));
+    const alignBufs = alignDomains.map((d) => new Float32Array(Math.min(batch, d.cells.length) * FEATURE_LENGTH));
+    const epochs: EpochSummary[] = [];
+    for (let e = 0; e < s.epochs; e++) {
+      const te = now();
+      const order = shuffledIndices(model, n);
+      const sums = { loss: 0, ssim: 0, mse: 0, align: 0, n: 0 };
+      for (let start = 0; start < n; start += batch) {
+        checkAbort(s.signal);
+        const count = Math.min(batch, n - start);
+        // A last batch of one cannot give batch statistics: it waits for the next epoch's shuffle.
+        if (count < 2) continue;
+        for (let k = 0; k < count; k++) {
+          const i = order[start + k]!;
+          chwToHwc(src.cells[i]!.features, feats, k * FEATURE_LENGTH);
+          const crop = src.crops[i]!;
+          const o = k * per;
+          for (let j = 0; j < per; j++) images[o + j] = crop[j]! / 255;
+        }
+        const alignBatches: Float32Array[] = [];
+        pools.forEach((pool, d) => {
+          const m = Math.min(count, pool.d.cells.length);
+          const buf = alignBufs[d]!.subarray(0, m * FEATURE_LENGTH);
+          for (let k = 0; k < m; k++) {
+            if (pool.next >= pool.order.length) {
+              pool.order = shuffleInPlace(Array.from({ length: pool.d.cells.length }, (_, i) => i), pickRng);
+              pool.next = 0;
+            }
+            chwToHwc(pool.d.cells[pool.order[pool.next++]!]!.features, buf, k * FEATURE_LENGTH);
+          }
+          alignBatches.push(buf);
+        });
+        const r = await trainStep(
+          model,
+          { features: feats.subarray(0, count * FEATURE_LENGTH), images: images.subarray(0, count * per), n: count },
+          alignBatches,
+          { learningRate: s.learningRate, alignWeight: s.alignWeight },
+        );
+        sums.loss += r.loss * count;
+        sums.ssim += r.ssim * count;
+        sums.mse += r.mse * count;
+        sums.align += r.align * count;
+        sums.n += count;
+      }
+      const ep: EpochSummary = {
+        epoch: e + 1,
+        loss: sums.n ? sums.loss / sums.n : NaN,
+        ssim: sums.n ? sums.ssim / sums.n : NaN,
+        mse: sums.n ? sums.mse / sums.n : NaN,
+        align: sums.n ? sums.align / sums.n : NaN,
+        seconds: secs(te),
+      };
+      epochs.push(ep);
+      s.progress({ kind: 'epoch', method: s.method, epochs: s.epochs, ...ep });
+    }
+    const info = describeAutoencoder(model);
+    return {
+      model,
+      run: {
+        alignWeight: s.alignWeight,
+        alignDomains: alignDomains.map((d) => d.name),
+        epochs,
+        steps: info.step,
+        backend: info.backend,
+        device: info.device,
+        parameterCount: info.parameterCount,
+      },
+    };
+  } catch (err) {
+    disposeAutoencoder(model);
+    throw err;
+  }
+}
+
+/** Latents of the given cells (rows of `d.cells`), n x latentDim, encoded in chunks of 256. */
+async function encodeRows(model: AutoencoderModel, d: PreparedDomain, rows: number[], signal?: AbortSignal): Promise<Float32Array> {
+  const dim = model.preset.latentDim;
+  const out = new Float32Array(rows.length * dim);
+  const chunk = 256;
+  const buf = new Float32Array(Math.min(chunk, rows.length) * FEATURE_LENGTH);
+  for (let s = 0; s < rows.length; s += chunk) {
+    checkAbort(signal);
+    const c = Math.min(chunk, rows.length - s);
+    for (let k = 0; k < c; k++) chwToHwc(d.cells[rows[s + k]!]!.features, buf, k * FEATURE_LENGTH);
+    out.set(await encode(model, buf.subarray(0, c * FEATURE_LENGTH), c), s * dim);
+  }
+  return out;
+}

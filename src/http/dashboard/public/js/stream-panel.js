@@ -1,0 +1,224 @@
+// The focused job's live stream: each cell as it is stored (crop with mask outline, class, confidence)
+// for cell-making jobs, each image as it is imported for imports; a running differential count above.
+import { gql, subscribe, localPath } from './graphql.js';
+import { h, colour, fmt } from './charts.js';
+import { statusBadge, duration } from './jobs-panel.js';
+
+const CELL_FIELDS = 'id imageId index box score cropUrl prediction { label flagged reason probabilities { label probability } }';
+const CELL_KINDS = new Set(['analyze', 'detect', 'classify', 'encode']);
+const LIVE = new Set(['QUEUED', 'RUNNING']);
+/** Cards kept on the page; older ones drop off the end (the counts keep everything). */
+const MAX_CARDS = 96;
+
+export function createStreamPanel({ panel, head, summary, grid }) {
+  let job = null;
+  let stop = null;
+  let seen = new Set();
+  let counts = new Map();
+  let rate = null;
+  let labelQueue = [];
+  let labelTimer = null;
+  let generation = 0;
+
+  function reset() {
+    stop?.();
+    stop = null;
+    seen = new Set();
+    counts = new Map();
+    rate = null;
+    labelQueue = [];
+    clearTimeout(labelTimer);
+    generation++;
+    grid.replaceChildren();
+    grid.dataset.items = '0';
+    summary.replaceChildren();
+  }
+
+  function renderHead(metrics) {
+    if (!job) return;
+    panel.dataset.status = job.status;
+    const pct = Math.round((job.progress ?? 0) * 100);
+    const bits = [`${job.done}${job.total ? ` / ${job.total}` : ''}`];
+    if (rate && rate.perSec > 0 && LIVE.has(job.status)) bits.push(`${fmt(rate.perSec, 1)}/s`);
+    const eta = metrics?.etaSec ?? (rate && rate.perSec > 0 && job.total ? (job.total - job.done) / rate.perSec : null);
+    if (eta > 0 && LIVE.has(job.status)) bits.push(`ETA ${duration(eta * 1000)}`);
+    if (!LIVE.has(job.status) && job.durationMs) bits.push(`took ${duration(job.durationMs)}`);
+    head.classList.remove('muted');
+    head.replaceChildren(
+      h('div', { class: 'stream-title' }, h('b', {}, job.kind), h('code', { title: job.id }, job.id.slice(0, 8)), statusBadge(job.status), h('span', { class: 'muted' }, bits.join(' · '))),
+      h('div', { class: 'bar big' }, h('span', { style: `width:${pct}%` })),
+      h('div', { class: `muted msg${job.error ? ' error' : ''}` }, job.error ?? job.message ?? ''),
+    );
+  }
+
+  function count(key) {
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const rows = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+    const order = [...counts.keys()].sort();
+    summary.replaceChildren(
+      h('div', { class: 'summary-title' }, CELL_KINDS.has(job?.kind) ? `Differential count · ${total} cells` : `By cell type · ${total} images`),
+      ...rows.map(([k, n]) =>
+        h('div', { class: 'count-row' },
+          h('span', { class: 'count-label' }, k),
+          h('span', { class: 'count-bar' }, h('span', { style: `width:${(100 * n) / total}%;background:${k === 'flagged' ? '#d4a017' : colour(order.indexOf(k))}` })),
+          h('span', { class: 'count-n' }, `${n} · ${Math.round((100 * n) / total)} %`)),
+      ),
+    );
+  }
+
+  function add(card) {
+    grid.prepend(card);
+    while (grid.children.length > MAX_CARDS) grid.lastElementChild.remove();
+    grid.dataset.items = String(seen.size);
+  }
+
+  /** The whole image with the cell's box drawn on it: what a cell shows when its crop cannot be made. */
+  function boxOnImage(cell, thumb) {
+    const canvas = h('canvas', { width: 240, height: 240, class: 'fallback', title: 'no crop: the box on the whole image' });
+    const img = new Image();
+    img.onload = () => {
+      const ctx = canvas.getContext('2d');
+      const s = Math.min(canvas.width / img.naturalWidth, canvas.height / img.naturalHeight);
+      const [w, hh] = [img.naturalWidth * s, img.naturalHeight * s];
+      const [ox, oy] = [(canvas.width - w) / 2, (canvas.height - hh) / 2];
+      ctx.fillStyle = '#f1f3f5';
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(img, ox, oy, w, hh);
+      const [x1, y1, x2, y2] = cell.box;
+      ctx.strokeStyle = '#ffd60a';
+      ctx.lineWidth = 3;
+      ctx.strokeRect(ox + x1 * s, oy + y1 * s, (x2 - x1) * s, (y2 - y1) * s);
+    };
+    img.src = `/images/${encodeURIComponent(cell.imageId)}`;
+    thumb.replaceChildren(canvas);
+    thumb.parentElement.dataset.fallback = 'box';
+  }
+
+  function addCell(cell) {
+    if (seen.has(cell.id)) return;
+    seen.add(cell.id);
+    const p = cell.prediction;
+    const top = p ? [...p.probabilities].sort((a, b) => b.probability - a.probability)[0] : null;
+    const conf = p ? (p.probabilities.find((q) => q.label === p.label) ?? top)?.probability ?? null : null;
+    const label = !p ? 'unclassified' : p.flagged ? 'flagged' : p.label;
+    count(label);
+    const thumb = h('div', { class: 'thumb' });
+    const img = h('img', { src: localPath(cell.cropUrl), alt: `cell ${cell.index} of image ${cell.imageId}`, loading: 'lazy' });
+    img.addEventListener('error', () => boxOnImage(cell, thumb), { once: true });
+    thumb.append(img);
+    add(h('figure', { class: `item cell${p?.flagged ? ' flagged' : ''}`, 'data-cell': cell.id },
+      thumb,
+      h('figcaption', {},
+        h('div', { class: 'cap-line' }, h('b', { title: p?.flagged ? `flagged${top ? `; best guess ${top.label}` : ''}` : '' }, label), conf !== null ? h('span', { class: 'conf' }, `${Math.round(conf * 100)} %`) : h('span', { class: 'muted' }, `score ${fmt(cell.score, 2)}`)),
+        conf !== null ? h('div', { class: 'confbar' }, h('span', { style: `width:${conf * 100}%` })) : null,
+        p?.flagged && p.reason ? h('div', { class: 'reason', title: p.reason }, p.reason) : null,
+      ),
+    ));
+  }
+
+  // Images of an import: labels come in small batches of aliased queries, not one request per card.
+  function queueLabel(id, caption) {
+    labelQueue.push({ id, caption });
+    if (!labelTimer) labelTimer = setTimeout(flushLabels, 200);
+  }
+
+  async function flushLabels() {
+    labelTimer = null;
+    const batch = labelQueue.splice(0, 40);
+    if (!batch.length) return;
+    const gen = generation;
+    const vars = Object.fromEntries(batch.map((b, i) => [`i${i}`, b.id]));
+    const q = `query(${batch.map((_, i) => `$i${i}: ID!`).join(', ')}) { ${batch.map((_, i) => `a${i}: image(id: $i${i}) { sourcePath cellType rawLabel }`).join(' ')} }`;
+    try {
+      const d = await gql(q, vars);
+      if (gen !== generation) return;
+      batch.forEach((b, i) => {
+        const im = d[`a${i}`];
+        const type = im.cellType ?? im.rawLabel ?? 'unlabelled';
+        count(type);
+        b.caption.replaceChildren(h('div', { class: 'cap-line' }, h('b', {}, type)), h('div', { class: 'path muted', title: im.sourcePath }, im.sourcePath.split('/').pop()));
+      });
+    } catch {
+      /* the cards keep their placeholder caption */
+    }
+    if (labelQueue.length) labelTimer = setTimeout(flushLabels, 50);
+  }
+
+  function addItem(ev) {
+    const key = `${ev.itemKind}:${ev.itemId}:${ev.index}`;
+    if (seen.has(ev.itemId) || seen.has(key)) return;
+    seen.add(ev.itemKind === 'image' && ev.ok ? ev.itemId : key);
+    if (!ev.ok) {
+      count('refused');
+      add(h('figure', { class: 'item failed', 'data-item': ev.itemId }, h('div', { class: 'thumb error-thumb' }, '✕'), h('figcaption', {}, h('b', {}, 'refused'), h('div', { class: 'reason', title: ev.error ?? '' }, `${ev.itemId}: ${ev.error ?? ''}`))));
+      return;
+    }
+    if (ev.itemKind === 'image') {
+      const caption = h('figcaption', {}, h('span', { class: 'muted' }, `image ${ev.index + 1}`));
+      add(h('figure', { class: 'item ok image', 'data-item': ev.itemId }, h('div', { class: 'thumb' }, h('img', { src: `/images/${encodeURIComponent(ev.itemId)}`, alt: `image ${ev.index + 1}` })), caption));
+      queueLabel(ev.itemId, caption);
+      return;
+    }
+    count(ev.itemKind);
+    add(h('figure', { class: 'item ok', 'data-item': ev.itemId }, h('div', { class: 'thumb error-thumb' }, '•'), h('figcaption', {}, h('b', {}, ev.itemKind), h('div', { class: 'path muted' }, ev.itemId))));
+  }
+
+  async function backfill(j, gen) {
+    try {
+      if (CELL_KINDS.has(j.kind)) {
+        const d = await gql(`query($id: ID!) { cells(jobId: $id, limit: ${MAX_CARDS}) { items { ${CELL_FIELDS} } } }`, { id: j.id });
+        if (gen === generation) for (const c of [...d.cells.items].reverse()) addCell(c);
+      } else if (j.kind === 'import' && j.params?.datasetId) {
+        const d = await gql(`query($ds: ID!) { images(datasetId: $ds, limit: ${MAX_CARDS}) { items { id } } }`, { ds: j.params.datasetId });
+        if (gen === generation) d.images.items.forEach((im, i) => addItem({ itemKind: 'image', itemId: im.id, index: i, ok: true }));
+      }
+    } catch {
+      /* the live stream still fills the panel */
+    }
+  }
+
+  return {
+    /** Shows a job (a Job object from the jobs query, or null). */
+    async focus(j) {
+      reset();
+      job = j;
+      if (!j) return;
+      const gen = generation;
+      renderHead();
+      if (LIVE.has(j.status)) {
+        const cells = CELL_KINDS.has(j.kind);
+        const query = cells
+          ? `subscription($id: ID!) { jobCells(jobId: $id) { ${CELL_FIELDS} } }`
+          : 'subscription($id: ID!) { jobItems(jobId: $id) { index itemKind itemId ok error } }';
+        stop = subscribe(query, { id: j.id }, {
+          next: (d) => gen === generation && (cells ? addCell(d.jobCells) : addItem(d.jobItems)),
+          error: () => undefined,
+        });
+        panel.dataset.subscribed = j.id;
+      }
+      if (j.kind === 'train-autoencoder') {
+        summary.replaceChildren(h('div', { class: 'muted' }, 'A training job: its loss curves and reconstructions are in the training panel.'));
+      }
+      await backfill(j, gen);
+    },
+    /** A jobProgress event of any job; only the focused one's matter here. */
+    progress(p, j) {
+      if (!job || p.jobId !== job.id) return;
+      job = { ...job, ...j };
+      panel.dataset.live = p.jobId;
+      const now = performance.now();
+      if (p.status === 'RUNNING') {
+        if (!rate || p.done < rate.done0) rate = { t0: now, done0: p.done, perSec: 0 };
+        else if (now - rate.t0 > 500) rate.perSec = (p.done - rate.done0) / ((now - rate.t0) / 1000);
+      }
+      renderHead(p.metrics);
+    },
+    update(j) {
+      if (!job || j.id !== job.id) return;
+      job = { ...job, ...j };
+      renderHead();
+    },
+    focused: () => job,
+  };
+}
