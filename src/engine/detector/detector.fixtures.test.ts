@@ -12,13 +12,14 @@ import type { Box } from './mask-paste.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const fixtures = path.join(root, 'test/fixtures');
-// Floors set from what the detector achieved on these images (all seven are in its TRAINING split, see
-// training/detector/splits.json, so this checks the pipeline end to end, not generalisation). A trial
-// export at 25 % of training gave box IoU 0.61-0.85 and mask IoU 0.69-0.87 (mean 0.80). The issue's
-// goal on held-out masks is mask IoU >= 0.85 (measured by training/detector/evaluate.py, not here).
+// Floors set from what the detector achieved on these images. All seven are in its TRAINING split
+// (training/detector/splits.json), so this checks the pipeline end to end, not generalisation; the
+// issue's held-out goal (mask IoU >= 0.85) is measured by training/detector/evaluate.py.
+// models/detector.onnx of 2026-11-26 04:42 (sha256 07698749f128, 2618 iterations): box IoU 0.70-0.95,
+// mask IoU 0.805-0.964, mean 0.890 (a trial export at 25 % of training: mask IoU 0.69-0.87).
 const MIN_BOX_IOU = 0.5;
-const MIN_MASK_IOU = 0.6;
-const MIN_MEAN_MASK_IOU = 0.75;
+const MIN_MASK_IOU = 0.75;
+const MIN_MEAN_MASK_IOU = 0.85;
 
 interface Case {
   lab: string;
