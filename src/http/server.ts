@@ -52,7 +52,11 @@ export async function startApiServer(schema: GraphQLSchema, services: Services, 
       // and for subscriptions that cannot start (unknown job, malformed id).
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors?.length ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
+      // Errors with neither a code nor a cause are graphql-js's own validation errors.
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((e) =>
+          e.extensions?.code || e.originalError ? formatError(e.toJSON(), e) : { ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+        ),
     },
     wsServer,
   );

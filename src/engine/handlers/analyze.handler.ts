@@ -38,8 +38,19 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     const img = images[i];
     let stored: { id: string; features: Float32Array }[];
     try {
-      const found = await detector.detect(await readFile(img.storage_path));
-      stored = await storeDetections(ctx, det.id, img.id, found.cells, p.topOnly ?? false);
+      // An image detected before keeps its cells; they are encoded and classified again with the
+      // current models, so a new classifier's verdict replaces the old one.
+      const known: { id: string; feature_ref: string }[] = await ctx.ds.query(
+        `SELECT id, feature_ref FROM cells WHERE image_id = $1 AND detector_id = $2 AND feature_ref IS NOT NULL ORDER BY index`,
+        [img.id, det.id],
+      );
+      if (known.length) {
+        stored = [];
+        for (const k of known) stored.push({ id: k.id, features: await ctx.features.read(k.feature_ref) });
+      } else {
+        const found = await detector.detect(await readFile(img.storage_path));
+        stored = await storeDetections(ctx, det.id, img.id, found.cells, p.topOnly ?? false);
+      }
     } catch (err) {
       failed++;
       const reason = (err as Error).message;
