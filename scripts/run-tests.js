@@ -21,7 +21,8 @@ function run(files, env, label) {
   return new Promise((resolve) => {
     process.stdout.write(`\n=== ${label}: ${files.length} test files ===\n`);
     const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
-      env: { ...process.env, ...env },
+      // Engines and APIs under test log only warnings and errors unless asked otherwise.
+      env: { LEUKOGRAPH_LOG_LEVEL: 'warn', ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let tail = '';

@@ -1,0 +1,98 @@
+// The engine's per-image chain without the server and PostgreSQL (what the analyze job does between
+// reading an image and storing its cells): detect -> encode -> classify, with the same models, in a
+// child process of its own. Answers one JSON line per request on stdin:
+//   {"cmd":"init","detector":PATH,"autoencoder":PATH|null,"classifier":PATH|null}
+//   {"cmd":"run","files":[...],"minCells":N}   images in order, repeated until N cells (default one pass)
+//   {"cmd":"stages","files":[...]}             mean ms per image of decode+resize, model, rest
+//   {"cmd":"memory"}                            this process's resident and peak memory, MiB
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { createDetector, prepareImage, type Detector } from '../../src/engine/detector/index.js';
+import { createAutoencoder, encode, loadAutoencoder, type AutoencoderModel } from '../../src/engine/autoencoder/index.js';
+import { classifierFromJson, classifyLatents, type CellClassifier } from '../../src/engine/classifier/classifier-artifact.js';
+import { FEATURE_LENGTH, chwToHwc } from '../../src/engine/feature-store.js';
+import { procMemory } from '../lib/stats.js';
+
+let detector: Detector | null = null;
+let ae: AutoencoderModel | null = null;
+let clf: CellClassifier | null = null;
+
+async function init(msg: { detector: string; autoencoder?: string | null; classifier?: string | null }) {
+  detector = await createDetector({ modelPath: msg.detector });
+  ae = msg.autoencoder ? await loadAutoencoder(new Uint8Array(await readFile(msg.autoencoder))) : await createAutoencoder('cpu', 0);
+  clf = msg.classifier ? classifierFromJson(await readFile(msg.classifier, 'utf8')) : null;
+  return { backend: detector.backend, autoencoder: msg.autoencoder ? 'trained' : 'untrained cpu preset', classifier: Boolean(clf) };
+}
+
+async function run(msg: { files: string[]; minCells?: number }) {
+  const det = detector!;
+  const bufs = await Promise.all(msg.files.map((f) => readFile(f)));
+  let cells = 0;
+  let images = 0;
+  const t0 = performance.now();
+  const checkpoints: { cells: number; s: number }[] = [];
+  let nextMark = 1000;
+  do {
+    for (const b of bufs) {
+      // As the analyze job: one image at a time, its cells encoded and classified together.
+      const found = await det.detect(b);
+      images++;
+      const n = found.cells.length;
+      if (n) {
+        const feats = new Float32Array(n * FEATURE_LENGTH);
+        found.cells.forEach((c, k) => chwToHwc(c.features, feats, k * FEATURE_LENGTH));
+        const z = await encode(ae!, feats, n);
+        if (clf) classifyLatents(clf, { data: z, rows: n, cols: z.length / n });
+      }
+      cells += n;
+      if (cells >= nextMark) {
+        checkpoints.push({ cells, s: (performance.now() - t0) / 1000 });
+        nextMark *= 10;
+      }
+      if (msg.minCells && cells >= msg.minCells) break;
+    }
+  } while (msg.minCells && cells < msg.minCells && bufs.length);
+  const wallS = (performance.now() - t0) / 1000;
+  return { images, cells, wallS, checkpoints, memory: procMemory(process.pid) };
+}
+
+async function stages(msg: { files: string[] }) {
+  const det = detector!;
+  let decode = 0;
+  let model = 0;
+  let total = 0;
+  for (const f of msg.files) {
+    const b = await readFile(f);
+    const t0 = performance.now();
+    const p = await prepareImage(b, det.model.inputSize);
+    const t1 = performance.now();
+    await det.runTensor(p.chw, p.inputHeight, p.inputWidth);
+    const t2 = performance.now();
+    await det.detect(b);
+    total += performance.now() - t2;
+    decode += t1 - t0;
+    model += t2 - t1;
+  }
+  const n = msg.files.length;
+  return { images: n, decodeMs: decode / n, modelMs: model / n, detectMs: total / n };
+}
+
+const memory = async () => procMemory(process.pid);
+const handlers: Record<string, (m: any) => Promise<unknown>> = { init, run, stages, memory };
+
+const rl = createInterface({ input: process.stdin });
+let chain = Promise.resolve();
+rl.on('line', (line) => {
+  chain = chain.then(async () => {
+    let out: unknown;
+    try {
+      const msg = JSON.parse(line) as { cmd: string };
+      const h = handlers[msg.cmd];
+      out = h ? await h(msg) : { error: `unknown cmd ${msg.cmd}` };
+    } catch (err) {
+      out = { error: (err as Error).stack ?? String(err) };
+    }
+    process.stdout.write(JSON.stringify(out) + '\n');
+  });
+});
+rl.on('close', () => void chain.then(() => detector?.dispose()).then(() => process.exit(0)));
