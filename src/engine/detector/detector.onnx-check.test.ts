@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { createDetector, defaultDetectorModelPath } from './detector.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const checkDir = path.resolve(process.env.LEUKOGRAPH_DETECTOR_CHECK_DIR ?? path.join(root, 'training/detector/runs/onnx_check'));
+// The committed copy (test/fixtures/detector-onnx-check) was dumped by export.py for models/detector.onnx.
+const checkDir = path.resolve(process.env.LEUKOGRAPH_DETECTOR_CHECK_DIR ?? path.join(root, 'test/fixtures/detector-onnx-check'));
 const modelPath = defaultDetectorModelPath();
 
 interface Entry {
