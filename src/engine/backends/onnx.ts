@@ -9,6 +9,7 @@
  * Note: onnxruntime-node's `run` executes synchronously on the calling thread (inside a setImmediate),
  * so two sessions in one process do not overlap; use intraOpNumThreads (or worker threads) for cores.
  */
+import { probeWebgpu, errorMessage } from './webgpu.js';
 import os from 'node:os';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
@@ -212,66 +213,4 @@ async function createSession(
 
 function wrap(ort: typeof Ort, session: Ort.InferenceSession, modelPath: string, key: string, info: OnnxBackendInfo): SessionState {
   return { ort, session, key, modelPath, info, refs: 0, released: false };
-}
-
-interface GpuAdapterLike {
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string; type?: string };
-  isFallbackAdapter?: boolean;
-}
-type Probe = { ok: true; description: string } | { ok: false; reason: string };
-const probes = new Map<boolean, Promise<Probe>>();
-
-/** Looks for a WebGPU adapter through the optional npm `webgpu` package (Dawn); never throws. */
-function probeWebgpu(allowSoftware: boolean, timeoutMs: number): Promise<Probe> {
-  let p = probes.get(allowSoftware);
-  if (!p) {
-    p = (async (): Promise<Probe> => {
-      try {
-        const spec = 'webgpu'; // a variable specifier: the package is optional
-        const mod = (await import(spec)) as { create?: (o: string[]) => { requestAdapter(o?: object): Promise<GpuAdapterLike | null> }; globals?: object };
-        if (typeof mod.create !== 'function') return { ok: false, reason: 'npm package `webgpu` has no create()' };
-        const gpu = mod.create([]);
-        const adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), timeoutMs, null);
-        if (!adapter) return { ok: false, reason: 'no WebGPU adapter' };
-        const info = adapter.info ?? {};
-        const software = adapter.isFallbackAdapter === true || /cpu/i.test(info.type ?? '');
-        const description = [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ') || 'adapter';
-        if (software && !allowSoftware) return { ok: false, reason: `only a software adapter (${description})` };
-        // Expose the adapter the way a browser does (gpu.md), for runtimes that look for navigator.gpu.
-        Object.assign(globalThis, mod.globals ?? {});
-        const g = globalThis as { navigator?: { gpu?: unknown } };
-        if (g.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-        else if (!g.navigator.gpu) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
-        return { ok: true, description: `WebGPU: ${description}${software ? ' (software)' : ''}` };
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return { ok: false, reason: 'npm package `webgpu` not installed' };
-        return { ok: false, reason: errorMessage(err) };
-      }
-    })();
-    probes.set(allowSoftware, p);
-  }
-  return p;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => resolve(fallback), ms);
-    timer.unref?.();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
-
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }

@@ -18,6 +18,7 @@
  * Other engine modules get the `tf` namespace through the returned runtime (typed by the type-only
  * re-exports below, which add no runtime import); only the autoencoder module uses it.
  */
+import { probeWebgpu, errorMessage } from './webgpu.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as TfNamespace from '@tensorflow/tfjs';
@@ -272,42 +273,12 @@ async function tryTfjsNode(notes: string[]): Promise<TfjsRuntime | null> {
   return null;
 }
 
-interface GpuAdapterLike {
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string; type?: string };
-  isFallbackAdapter?: boolean;
-}
-
 async function tryWebgpu(prefer: TfjsPreference, opts: TfjsInitOptions, notes: string[]): Promise<TfjsRuntime | null> {
-  const mod = (await importOptional('webgpu')) as
-    | { create?: (o: string[]) => { requestAdapter(o?: object): Promise<GpuAdapterLike | null> }; globals?: object }
-    | null;
-  if (!mod || typeof mod.create !== 'function') {
-    notes.push('webgpu: npm package `webgpu` not installed');
+  // The probe (webgpu.ts) also exposes the adapter as navigator.gpu, where tfjs-backend-webgpu looks.
+  const probe = await probeWebgpu(Boolean(opts.allowSoftwareWebgpu || prefer === 'webgpu'), opts.webgpuTimeoutMs ?? 10_000);
+  if (!probe.ok) {
+    notes.push(`webgpu: ${probe.reason}`);
     return null;
-  }
-  const gpu = mod.create([]);
-  const adapter = await withTimeout(
-    gpu.requestAdapter({ powerPreference: 'high-performance' }),
-    opts.webgpuTimeoutMs ?? 10_000,
-    null,
-  );
-  if (!adapter) {
-    notes.push('webgpu: no WebGPU adapter');
-    return null;
-  }
-  const info = adapter.info ?? {};
-  const software = adapter.isFallbackAdapter === true || /cpu/i.test(info.type ?? '');
-  if (software && !(opts.allowSoftwareWebgpu || prefer === 'webgpu')) {
-    notes.push(`webgpu: only a software adapter (${info.description || info.device || 'cpu'})`);
-    return null;
-  }
-  // Expose the adapter the way a browser does, before tfjs-backend-webgpu looks for it.
-  Object.assign(globalThis, mod.globals ?? {});
-  const g = globalThis as { navigator?: { gpu?: unknown } };
-  if (g.navigator === undefined) {
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-  } else if (!g.navigator.gpu) {
-    Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
   }
   const tf = await loadTfjs();
   await import('@tensorflow/tfjs-backend-webgpu');
@@ -316,29 +287,5 @@ async function tryWebgpu(prefer: TfjsPreference, opts: TfjsInitOptions, notes: s
     return null;
   }
   const patched = await patchTrainingKernels(tf, 'webgpu');
-  const desc = [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ');
-  return runtime(tf, 'webgpu', `WebGPU: ${desc || 'adapter'}${software ? ' (software)' : ''}`, patched, notes);
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => resolve(fallback), ms);
-    timer.unref?.();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
-
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  if (err && typeof err === 'object' && 'message' in err) return String((err as { message: unknown }).message);
-  return String(err);
+  return runtime(tf, 'webgpu', probe.description, patched, notes);
 }

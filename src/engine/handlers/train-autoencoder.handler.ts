@@ -15,6 +15,7 @@ import {
 import { listTrainingCells, TrainingData, type TrainingCell } from '../training-data.js';
 import { encodePng } from '../../imaging/image-codec.js';
 import { sqlRows } from '../../db/sql.js';
+import { createRng, mixSeed } from '../classifier/rng.js';
 
 interface EpochSummary {
   epoch: number;
@@ -35,18 +36,6 @@ const PAIRS = 4;
 
 export function jobDir(dataDir: string, jobId: string): string {
   return join(dataDir, 'jobs', jobId);
-}
-
-/** A seeded generator for choosing alignment batches, independent of the model's own. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams>): Promise<JobOutcome> {
@@ -81,7 +70,8 @@ export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams
   const batch = Math.min(p.batchSize, source.length);
   const stepsPerEpoch = Math.ceil(source.length / batch);
   const totalSteps = stepsPerEpoch * p.epochs;
-  const pick = mulberry32(p.seed ^ 0x5eed);
+  // Alignment batches come from a generator of their own, so they do not shift the model's stream.
+  const rng = createRng(mixSeed(p.seed, 0x5eed));
   const t0 = Date.now();
   let stepsThisRun = 0;
   try {
@@ -99,7 +89,7 @@ export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams
         const alignBatches: Float32Array[] = [];
         if (p.alignWeight > 0) {
           for (const pool of align) {
-            const chosen = Array.from({ length: Math.min(idx.length, pool.length) }, () => pool[Math.floor(pick() * pool.length)]);
+            const chosen = Array.from({ length: Math.min(idx.length, pool.length) }, () => pool[rng.nextInt(pool.length)]);
             alignBatches.push(await data.features(chosen));
           }
         }
