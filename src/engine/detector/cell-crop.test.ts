@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodePng, decodeRgb } from '../../imaging/image-codec.js';
-import { cellCrop, cellCrops, overlayPng } from './cell-crop.js';
+import { encodePng, decodeRgb, cropResize } from '../../imaging/image-codec.js';
+import { cropBoxWithMargin } from '../autoencoder/data.js';
+import { overlayPng } from './cell-crop.js';
 import { rleEncode } from './rle.js';
 
 // A 60x40 image: red inside x in [20, 40), y in [10, 30), blue elsewhere.
@@ -15,20 +16,14 @@ async function testImage(): Promise<Buffer> {
   return encodePng(d, w, h, 3);
 }
 
-test('cellCrop: box plus 10 px before and 20 px after, clipped, resized to 128x128', async () => {
+test('the image target: box plus 10 px before and 20 px after, clipped, resized (cropResize + cropBoxWithMargin)', async () => {
   const img = await testImage();
-  const c = await cellCrop(img, [20, 10, 40, 30]);
-  assert.equal(c.width, 128);
-  assert.equal(c.height, 128);
-  assert.equal(c.data.length, 128 * 128 * 3);
+  const c = await cropResize(img, cropBoxWithMargin([20, 10, 40, 30], 60, 40, 10, 20), 128);
+  assert.equal(c.length, 128 * 128 * 3);
   // crop region x 10..60 (clipped), y 0..40 (clipped from 50): red begins at 10/50 of the width
-  const px = (x: number, y: number) => Array.from(c.data.subarray((y * 128 + x) * 3, (y * 128 + x) * 3 + 3));
+  const px = (x: number, y: number) => Array.from(c.subarray((y * 128 + x) * 3, (y * 128 + x) * 3 + 3));
   assert.deepEqual(px(5, 5), [0, 0, 255]);
-  assert.deepEqual(px(40, 50), [255, 0, 0]); // x 40/128*50 = 15.6 -> 25.6 in the image; y 50/128*40 = 15.6
-  const small = await cellCrops(img, [[20, 10, 40, 30], [0, 0, 5, 5]], { size: 32, marginBefore: 0, marginAfter: 0 });
-  assert.equal(small.length, 2);
-  assert.deepEqual(Array.from(small[0]!.data.subarray(0, 3)), [255, 0, 0]);
-  assert.deepEqual(Array.from(small[1]!.data.subarray(0, 3)), [0, 0, 255]);
+  assert.deepEqual(px(40, 50), [255, 0, 0]);
 });
 
 test('overlayPng draws the mask outline inside the box region', async () => {

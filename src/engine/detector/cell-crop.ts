@@ -1,7 +1,6 @@
-// Images of one detected cell: the AE-CFE image target (crop with margins, resized) and a PNG overlay
-// with the mask outline for the dashboard and GraphQL's crop URL.
+// A PNG of one detected cell with its mask outline, for the dashboard and GraphQL's crop URL. (The
+// autoencoder's image target is cut by imaging/image-codec.ts cropResize, see engine/training-data.ts.)
 import { decodeRgb, encodePng } from '../../imaging/image-codec.js';
-import { cropBoxWithMargin, resizeCrop } from '../autoencoder/data.js';
 import { rleDecode, type Rle } from './rle.js';
 import type { Box } from './mask-paste.js';
 
@@ -10,34 +9,6 @@ export interface RgbImage {
   data: Uint8Array;
   width: number;
   height: number;
-}
-
-export interface CellCropOptions {
-  /** Pixels added before the box (left, top); aecfe-method.md "image target": 10. */
-  marginBefore?: number;
-  /** Pixels added after the box (right, bottom); aecfe-method.md "image target": 20. */
-  marginAfter?: number;
-  /** Output side (aecfe-method.md: 128). */
-  size?: number;
-}
-
-/** The AE-CFE image target of one cell: box + margins (clipped to the image), resized bilinearly to size x size. */
-export async function cellCrop(image: Buffer, box: Readonly<Box>, opts: CellCropOptions = {}): Promise<RgbImage> {
-  return (await cellCrops(image, [box], opts))[0]!;
-}
-
-/** cellCrop for several boxes of one image, decoding it once. */
-export async function cellCrops(image: Buffer, boxes: readonly Readonly<Box>[], opts: CellCropOptions = {}): Promise<RgbImage[]> {
-  const { marginBefore = 10, marginAfter = 20, size = 128 } = opts;
-  const rgb = await decodeRgb(image);
-  return boxes.map((box) => {
-    const [x0, y0, x1, y1] = cropBoxWithMargin([box[0], box[1], box[2], box[3]], rgb.width, rgb.height, marginBefore, marginAfter);
-    const region = extract(rgb, x0, y0, x1 - x0, y1 - y0);
-    const f = resizeCrop({ ...region, channels: 3 }, size);
-    const data = new Uint8Array(f.length);
-    for (let i = 0; i < f.length; i++) data[i] = Math.round(f[i]! * 255);
-    return { data, width: size, height: size };
-  });
 }
 
 export interface OverlayOptions {

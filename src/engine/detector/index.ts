@@ -12,6 +12,6 @@ export {
   type RawDetections,
   type PreparedImage,
 } from './detector.js';
-export { cellCrop, cellCrops, overlayPng, type RgbImage, type CellCropOptions, type OverlayOptions } from './cell-crop.js';
+export { overlayPng, type RgbImage, type OverlayOptions } from './cell-crop.js';
 export { rleEncode, rleDecode, rleArea, type Rle, type BinaryMask } from './rle.js';
 export { pasteMask, type Box } from './mask-paste.js';
