@@ -1,5 +1,7 @@
 // Turns bench/results.json into the readable bench/RESULTS.md: machine, date, command, each figure with
 // its median and spread, and each goal of issue 7 met or missed, by how much and what bounds it.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Results } from './run.js';
 import type { Summary } from './lib/stats.js';
 
@@ -139,10 +141,38 @@ export function writeReport(r: Results): string {
       + 'per-image chain (detect, encode, classify with the same trained models) in a process of its own, without the server and '
       + 'PostgreSQL; images repeat (Acevedo-20 files in turn).', '');
   }
-  L.push('## GPU (bench/gpu/)', '');
-  L.push('`bench/gpu/run-gpu.sh` (see its header) runs the detector with onnxruntime\'s `webgpu` provider and an autoencoder epoch on '
-    + 'tfjs-backend-webgpu, checks both against the cpu results and prints a table. It was not run: no GPU machine was lent to the '
-    + 'session that wrote this benchmark, so no GPU figure is reported here.', '');
+  L.push(...gpuSection());
   L.push('## Reproduce', '', '```sh', 'npm run bench -- --quick   # < 5 min', 'npm run bench              # full: hours (100k cells)', '```', '');
   return L.join('\n');
+}
+
+/**
+ * The GPU section comes from bench/gpu/results-*.json, written by hand from bench/gpu/run-gpu.sh's output
+ * on a lent machine (the machine has no Node toolchain to rerun this report), so it survives reruns here.
+ */
+function gpuSection(): string[] {
+  const dir = fileURLToPath(new URL('../../bench/gpu/', import.meta.url));
+  const L = ['## GPU (bench/gpu/)', ''];
+  L.push('`bench/gpu/run-gpu.sh` (see its header) runs the detector with onnxruntime\'s `webgpu` provider and an autoencoder epoch on '
+    + 'tfjs-backend-webgpu, checks both against the cpu results on the same machine and prints a table.', '');
+  const files = readdirSync(dir).filter((n) => /^results-.*\.json$/.test(n)).sort();
+  if (!files.length) L.push('No GPU run is recorded yet (bench/gpu/results-<card>.json).', '');
+  for (const file of files) {
+    const g = JSON.parse(readFileSync(dir + file, 'utf8'));
+    const d = g.detector ?? {};
+    const w = g.ae?.webgpu ?? {};
+    const c = g.ae?.wasm ?? {};
+    const rel = (a?: number[], b?: number[]) => (a && b && a.length ? Math.max(...a.map((v, i) => Math.abs(v - b[i]!) / Math.abs(b[i]!))).toExponential(1) : '—');
+    L.push(`### ${g.card} — ${g.date} (\`bench/gpu/${file}\`)`, '');
+    L.push('| what | webgpu | cpu on the same machine | check |', '| --- | --- | --- | --- |');
+    L.push(`| detector, ms per image (decode .. features), ${d.check?.images ?? '?'} images | ${f(d.gpuMsPerImage, 1)} | ${f(d.cpuMsPerImage, 1)} (onnxruntime cpu, ${d.cpuBackend?.detail ?? '?'}) | ${d.check?.cells} cells, ${d.check?.countMismatch} count mismatches, boxes within ${Number(d.check?.maxBoxPx).toExponential(1)} px, scores within ${Number(d.check?.maxScore).toExponential(1)}, features within ${Number(d.check?.maxFeatureRel).toExponential(1)} (relative) |`);
+    L.push(`| detector model alone, ms | ${f(d.gpuModelMs, 1)} | ${f(d.cpuModelMs, 1)} | |`);
+    L.push(`| autoencoder \`cpu\` preset, samples/s (batch ${w.cpu?.batch ?? '?'}) | ${f(w.cpu?.samplesPerSec, 1)} | ${f(c.cpu?.samplesPerSec, 1)} (tfjs wasm, 1 thread) | first ${w.cpu?.losses?.length ?? 0} losses within ${rel(w.cpu?.losses, c.cpu?.losses)} (relative) |`);
+    L.push(`| autoencoder \`cpu\` preset, one epoch of ${w.cpu ? w.cpu.steps * w.cpu.batch : '?'} cells, s | ${f(w.cpu?.totalS, 1)} | | |`);
+    L.push(`| autoencoder \`paper\` preset, samples/s | ${f(w.paper?.samplesPerSec, 1)} (batch ${w.paper?.batch ?? '?'}) | ${f(c.paperCheck?.samplesPerSec, 2)} (batch 8) | batch-8 losses within ${rel(w.paperCheck?.losses, c.paperCheck?.losses)} (relative) |`);
+    L.push('', `Devices: onnxruntime ${d.gpuBackend?.device ?? '?'} (${d.gpuBackend?.detail ?? ''}); TensorFlow.js ${w.backend ?? '?'} (${w.device ?? ''}).`, '');
+    for (const n of g.notes ?? []) L.push(`- ${n}`);
+    L.push('', 'Commands: ' + (g.commands ?? []).map((x: string) => `\`${x}\``).join('; '), '');
+  }
+  return L;
 }

@@ -6,12 +6,16 @@
  *
  *   node dist/bench/gpu/gpu-bench.js [--model models/detector.onnx] [--images test/fixtures]
  *        [--rounds 5] [--epoch-cells 4096] [--batch 64] [--paper-steps 5] [--budget-s 420]
+ *        [--parts detector,ae]
+ *
+ * `--parts` runs a subset (the lent machine's carry limit can force two calls: one without the model).
+ * With $OUT set, the JSON report is also written to $OUT/gpu-<parts>.json.
  *
  * The autoencoder part runs each backend in a child process of this script (`--ae-child BACKEND`), so
  * that two TensorFlow.js backends never share one process.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDetector, type Detection } from '../../src/engine/detector/index.js';
@@ -149,24 +153,30 @@ async function main(): Promise<void> {
   const rounds = Number(arg('rounds', '5'));
   const budget = Number(arg('budget-s', '420'));
   const passthrough = ['epoch-cells', 'batch', 'paper-steps', 'check-steps'].flatMap((k) => (process.argv.includes(`--${k}`) ? [`--${k}`, arg(k, '')] : []));
-  const report: Record<string, any> = { model, images: files.length };
-  try {
-    report.detector = await detectorPart(model, files, rounds);
-  } catch (err) {
-    report.detector = { error: (err as Error).message };
+  const parts = arg('parts', 'detector,ae').split(',');
+  const report: Record<string, any> = { model, images: files.length, parts };
+  if (parts.includes('detector')) {
+    try {
+      report.detector = await detectorPart(model, files, rounds);
+    } catch (err) {
+      report.detector = { error: (err as Error).message };
+    }
   }
   const left = () => budget - (performance.now() - T0) / 1000;
-  report.ae = {
-    webgpu: runAeChild('webgpu', passthrough, Math.max(30, left() * 0.6)),
-    // wasm on the host CPU: only the first steps (the loss check) and their time.
-    wasm: runAeChild('wasm', ['--only-check', ...passthrough], Math.max(30, left() - 20)),
-  };
+  if (parts.includes('ae')) {
+    report.ae = {
+      webgpu: runAeChild('webgpu', passthrough, Math.max(30, left() * 0.6)),
+      // wasm on the host CPU: only the first steps (the loss check) and their time.
+      wasm: runAeChild('wasm', ['--only-check', ...passthrough], Math.max(30, left() - 20)),
+    };
+  }
   console.log(JSON.stringify(report, null, 1));
+  if (process.env.OUT) writeFileSync(join(process.env.OUT, `gpu-${parts.join('-')}.json`), JSON.stringify(report, null, 1));
 
   // The table, last.
   const d = report.detector ?? {};
-  const g = report.ae.webgpu ?? {};
-  const w = report.ae.wasm ?? {};
+  const g = report.ae?.webgpu ?? {};
+  const w = report.ae?.wasm ?? {};
   const lossDiff = (p: string) => {
     const a = g[p]?.losses as number[] | undefined;
     const b = w[p]?.losses as number[] | undefined;

@@ -164,6 +164,8 @@ def main():
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--val-every", type=int, default=400)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", default="", help="start from this checkpoint's weights (fine-tuning; e.g. runs/recovered/best.pt)")
+    ap.add_argument("--warmup", type=int, default=150)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
@@ -176,11 +178,15 @@ def main():
     weights = [SOURCE_WEIGHT.get(r["source"], 1.0) for r in recs]
     sizes = tuple(range(int(args.size * 0.7) // 16 * 16, args.size + 1, 16))
     model = build_model(args.size, train_min_sizes=sizes).to(device)
+    if args.init:
+        ck = torch.load(args.init, map_location="cpu")
+        model.load_state_dict(ck["model"])
+        print(f"initialised from {args.init} (iteration {ck.get('iter')})", flush=True)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
     start = time.time()
-    warm = 150
+    warm = args.warmup
     best = -1
     it = 0
     log = open(os.path.join(out, "train.log"), "a")

@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadOnnxSession, runOnnx, disposeOnnxSession } from './onnx.js';
+import { loadOnnxSession, runOnnx, disposeOnnxSession, runWithCpuFallback } from './onnx.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const modelPath = process.env.LEUKOGRAPH_DETECTOR_MODEL ?? path.join(root, 'models/detector.onnx');
@@ -40,4 +40,27 @@ test('sessions are shared per path and options, run returns typed arrays, the la
   const b = await loadOnnxSession(modelPath, { prefer: 'cpu', intraOpNumThreads: 1 });
   assert.notEqual(b.info, a.info); // released: a new session
   await disposeOnnxSession(b);
+});
+
+test('a failed webgpu run is run again on a cpu session (created once), noted in the info; a cpu failure is thrown', async () => {
+  const gpu = { name: 'gpu' } as never;
+  const cpu = { name: 'cpu' } as never;
+  let created = 0;
+  const state = {
+    session: gpu,
+    info: { backend: 'onnxruntime' as const, device: 'webgpu' as const, version: 'x', detail: '', notes: [] as string[] },
+    fallbackRuns: 0,
+    createCpu: async () => (created++, cpu),
+  };
+  const run = async (s: { name: string }) => {
+    if (s.name === 'gpu') throw new Error('Invalid dispatch group size (4, 7, 0)');
+    return `ran on ${s.name}`;
+  };
+  assert.equal(await runWithCpuFallback(state, run as never), 'ran on cpu');
+  assert.equal(await runWithCpuFallback(state, run as never), 'ran on cpu');
+  assert.equal(created, 1);
+  assert.equal(state.info.notes.length, 1);
+  assert.match(state.info.notes[0]!, /webgpu run failed 2 time\(s\).*Invalid dispatch group size/);
+  const onCpu = { ...state, session: gpu, info: { ...state.info, device: 'cpu' as const, notes: [] } };
+  await assert.rejects(runWithCpuFallback(onCpu, run as never), /Invalid dispatch/);
 });

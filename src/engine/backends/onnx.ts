@@ -75,6 +75,11 @@ interface SessionState {
   /** Handles not yet disposed; the native session is released when the last one is. */
   refs: number;
   released: boolean;
+  /** A cpu session of the same model, created the first time the webgpu session fails a run. */
+  cpuFallback?: Promise<Ort.InferenceSession>;
+  fallbackRuns: number;
+  firstFallbackError?: string;
+  createCpu: () => Promise<Ort.InferenceSession>;
 }
 
 /** What loadOnnxSession hands out: one handle per call over a shared, memoised native session. */
@@ -131,13 +136,45 @@ export async function runOnnx(
   const s = h.state;
   const inputs: Record<string, Ort.Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) inputs[name] = new s.ort.Tensor(t.type, t.data, t.dims);
-  const out = fetches ? await s.session.run(inputs, [...fetches]) : await s.session.run(inputs);
+  const run = (sess: Ort.InferenceSession) => (fetches ? sess.run(inputs, [...fetches]) : sess.run(inputs));
+  const out = await runWithCpuFallback(s, run);
   const result: Record<string, OnnxOutput> = {};
   for (const [name, t] of Object.entries(out)) {
     result[name] = { type: t.type, data: t.data as OnnxOutput['data'], dims: [...t.dims] };
     t.dispose?.();
   }
   return result;
+}
+
+/**
+ * Runs on the session's provider; when that is webgpu and the run fails, runs the same inputs on a cpu
+ * session of the model. Why: onnxruntime's webgpu provider rejects shapes the cpu provider takes, e.g. the
+ * detector's mask-head convolution over zero detections ("Invalid dispatch group size (4, 7, 0)", measured
+ * with onnxruntime-node 1.30 on an H200), so a blank image would fail where cpu returns no cells. The
+ * first fallback is noted in the session's info (engine status); later ones are counted there.
+ */
+export async function runWithCpuFallback<T>(
+  s: Pick<SessionState, 'session' | 'info' | 'cpuFallback' | 'fallbackRuns' | 'firstFallbackError' | 'createCpu'>,
+  run: (session: Ort.InferenceSession) => Promise<T>,
+): Promise<T> {
+  try {
+    return await run(s.session);
+  } catch (err) {
+    if (s.info.device !== 'webgpu') throw err;
+    if (!s.cpuFallback) {
+      s.cpuFallback = s.createCpu();
+      s.cpuFallback.catch(() => (s.cpuFallback = undefined));
+    }
+    const cpu = await s.cpuFallback;
+    const result = await run(cpu);
+    s.fallbackRuns++;
+    s.firstFallbackError ??= errorMessage(err).slice(0, 160);
+    const text = `webgpu run failed ${s.fallbackRuns} time(s); those inputs ran on the cpu provider (first error: ${s.firstFallbackError})`;
+    const i = s.info.notes.findIndex((n) => n.startsWith('webgpu run failed'));
+    if (i < 0) s.info.notes.push(text);
+    else s.info.notes[i] = text;
+    return result;
+  }
 }
 
 /** Disposes a handle; the last handle of a session releases its native memory (a later load creates a new one). */
@@ -150,6 +187,7 @@ export async function disposeOnnxSession(session: OnnxSession): Promise<void> {
   s.released = true;
   memo.delete(s.key);
   await s.session.release();
+  if (s.cpuFallback) await (await s.cpuFallback.catch(() => null))?.release();
 }
 
 /** The onnxruntime-node version, loading the package if needed. */
@@ -201,16 +239,17 @@ async function createSession(
     if (adapter.ok) {
       try {
         const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['webgpu'] });
-        return wrap(ort, session, modelPath, key, { backend: 'onnxruntime', device: 'webgpu', version, detail: adapter.description, notes });
+        return wrap(ort, session, modelPath, key, { backend: 'onnxruntime', device: 'webgpu', version, detail: adapter.description, notes }, { ...base, executionProviders: ['cpu'] });
       } catch (err) {
         notes.push(`webgpu: session failed: ${errorMessage(err)}`);
       }
     } else notes.push(`webgpu: ${adapter.reason}`);
   }
-  const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
-  return wrap(ort, session, modelPath, key, { backend: 'onnxruntime', device: 'cpu', version, detail: `${threads} thread${threads === 1 ? '' : 's'} (${process.arch})`, notes });
+  const cpuOptions = { ...base, executionProviders: ['cpu'] };
+  const session = await ort.InferenceSession.create(modelPath, cpuOptions);
+  return wrap(ort, session, modelPath, key, { backend: 'onnxruntime', device: 'cpu', version, detail: `${threads} thread${threads === 1 ? '' : 's'} (${process.arch})`, notes }, cpuOptions);
 }
 
-function wrap(ort: typeof Ort, session: Ort.InferenceSession, modelPath: string, key: string, info: OnnxBackendInfo): SessionState {
-  return { ort, session, key, modelPath, info, refs: 0, released: false };
+function wrap(ort: typeof Ort, session: Ort.InferenceSession, modelPath: string, key: string, info: OnnxBackendInfo, cpuOptions: Ort.InferenceSession.SessionOptions): SessionState {
+  return { ort, session, key, modelPath, info, refs: 0, released: false, fallbackRuns: 0, createCpu: () => ort.InferenceSession.create(modelPath, cpuOptions) };
 }
