@@ -4,24 +4,26 @@
  * scikit-learn, the engine's resident memory, and cost per cell as the data grows. Writes
  * bench/results.json and bench/RESULTS.md.
  *
- *   npm run bench                 full (hours: the 100k-cell point alone is ~100k detector runs)
+ *   npm run bench                 full (about half an hour on 2 cores)
  *   npm run bench -- --quick      under 5 minutes, fewer repeats and sizes
  *
  * Options: --quick, --only e2e,ae,rf (sections), --detector PATH (.onnx with its .json; default the
- * shipped models/detector.onnx), --checkpoint PATH (the same weights for the reference; default
- * training/detector/runs/r18gn256/best.pt), --database-url URL (a PostgreSQL server to create the bench
+ * shipped models/detector.onnx), --checkpoint PATH (the same weights for the reference; default: rebuilt
+ * from the ONNX file by training/detector/recover_from_onnx.py into a temporary folder), --database-url URL (a PostgreSQL server to create the bench
  * database on; default $LEUKOGRAPH_BENCH_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres,
  * else the embedded server), --data DIR (default /work/shared/data/acevedo20), --python PATH
- * (default /usr/bin/python3), --sizes 1000,10000,100000, --server-max-cells N (larger sizes run
- * in-process, without PostgreSQL), --out-dir DIR (default bench/), --note TEXT (added to RESULTS.md).
+ * (default /usr/bin/python3), --sizes N,... (cells accumulated through the server up to
+ * --server-max-cells, larger ones in-process without PostgreSQL), --stored-sizes 1000,10000,100000 (the
+ * marginal cost per cell with that many cells already in the database; see section 6), --out-dir DIR (default bench/), --note TEXT (added to RESULTS.md).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BenchServer, REPO } from './lib/server.js';
 import { JsonLineWorker, runJson } from './lib/children.js';
 import { machine, median, round, summarize } from './lib/stats.js';
-import { analyze, analyzeInJobs, firstCell, importPool, reference, setupModels, type AnalyzeRun, type FirstCell, type RefRun } from './e2e/server-bench.js';
+import { analyze, analyzeInJobs, firstCell, importPool, prefillCells, reference, setupModels, type AnalyzeRun, type FirstCell, type RefRun } from './e2e/server-bench.js';
 import { PRESETS, planNetwork } from '../src/engine/autoencoder/index.js';
 import { writeReport } from './report.js';
 import { setLogLevel } from '../src/logger.js';
@@ -36,13 +38,14 @@ interface Options {
   python: string;
   sizes: number[];
   serverMaxCells: number;
+  storedSizes: number[];
   outDir: string;
   note: string | null;
 }
 
 const MODES = {
-  quick: { setupPerClass: 6, aeEpochs: 1, e2eBatch: 12, e2eRepeats: 3, firstCellRepeats: 5, sizes: [50, 200], serverMaxCells: 1000, rfRuns: 1, aeSteps: 'cpu=3,paper=1', aeBackends: 'wasm', refAeSteps: { cpu: 2, paper: 1 } },
-  full: { setupPerClass: 40, aeEpochs: 2, e2eBatch: 96, e2eRepeats: 5, firstCellRepeats: 15, sizes: [1000, 10000, 100000], serverMaxCells: 10000, rfRuns: 3, aeSteps: 'cpu=8,paper=3', aeBackends: '', refAeSteps: { cpu: 8, paper: 3 } },
+  quick: { setupPerClass: 6, aeEpochs: 1, e2eBatch: 12, e2eRepeats: 3, firstCellRepeats: 5, sizes: [50, 200], serverMaxCells: 1000, storedSizes: [1000, 10000], storedCells: 30, storedRepeats: 1, rfRuns: 1, aeSteps: 'cpu=3,paper=1', aeBackends: 'wasm', refAeSteps: { cpu: 2, paper: 1 } },
+  full: { setupPerClass: 40, aeEpochs: 2, e2eBatch: 96, e2eRepeats: 5, firstCellRepeats: 15, sizes: [1000], serverMaxCells: 1000, storedSizes: [1000, 10000, 100000], storedCells: 150, storedRepeats: 2, rfRuns: 3, aeSteps: 'cpu=8,paper=3', aeBackends: '', refAeSteps: { cpu: 8, paper: 3 } },
 };
 
 function parseOptions(argv: string[]): Options {
@@ -57,12 +60,13 @@ function parseOptions(argv: string[]): Options {
     quick,
     only: new Set((get('only') ?? 'e2e,ae,rf').split(',')),
     detector: resolve(get('detector') ?? process.env.LEUKOGRAPH_BENCH_DETECTOR ?? bundled),
-    checkpoint: resolve(get('checkpoint') ?? join(REPO, 'training/detector/runs/r18gn256/best.pt')),
+    checkpoint: get('checkpoint') ? resolve(get('checkpoint')!) : '',
     databaseUrl: get('database-url') ?? process.env.LEUKOGRAPH_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     data: resolve(get('data') ?? '/work/shared/data/acevedo20'),
     python: get('python') ?? '/usr/bin/python3',
     sizes: get('sizes') ? get('sizes')!.split(',').map(Number) : mode.sizes,
     serverMaxCells: Number(get('server-max-cells') ?? mode.serverMaxCells),
+    storedSizes: get('stored-sizes') ? get('stored-sizes')!.split(',').filter(Boolean).map(Number) : mode.storedSizes,
     outDir: resolve(get('out-dir') ?? join(REPO, 'bench')),
     note: get('note') ?? null,
   };
@@ -110,6 +114,14 @@ async function main(): Promise<void> {
   // The PyTorch reference, started once and kept warm (its load time is not part of any figure).
   let ref: JsonLineWorker | null = null;
   const refScript = join(REPO, 'bench/reference/pipeline.py');
+  if (!o.checkpoint && existsSync(o.python)) {
+    // The reference runs exactly the shipped weights: rebuilt from the ONNX file and checked against the
+    // committed torch outputs (training checkpoints live in git-ignored runs/ and need not exist here).
+    o.checkpoint = join(tmp, 'detector-from-onnx.pt');
+    const r = spawnSync(o.python, [join(REPO, 'training/detector/recover_from_onnx.py'), '--onnx', o.detector, '--out', o.checkpoint], { encoding: 'utf8' });
+    if (r.status !== 0) notes.push(`PyTorch reference weights could not be rebuilt from ${o.detector}: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+    else log(`reference weights rebuilt from the ONNX file: ${r.stdout.trim().split('\n').slice(-2).join('; ')}`);
+  }
   if (existsSync(o.python) && existsSync(o.checkpoint)) {
     // OpenMP's default (spinning) wait makes 2-thread PyTorch many times slower whenever another process
     // holds a core; passive waiting costs little when the machine is idle.
@@ -127,8 +139,8 @@ async function main(): Promise<void> {
 
   // The reference must run the weights the ONNX model was exported from.
   const card = o.detector.replace(/\.onnx$/i, '.json');
-  const ckIter = (details.reference as { checkpoint_iter?: number } | undefined)?.checkpoint_iter;
-  if (existsSync(card) && ckIter !== undefined) {
+  const ckIter = (details.reference as { checkpoint_iter?: number | null } | undefined)?.checkpoint_iter;
+  if (existsSync(card) && ckIter !== undefined && ckIter !== null) {
     const exported = (JSON.parse(readFileSync(card, 'utf8')) as { trained_iterations?: number }).trained_iterations;
     if (exported !== undefined && exported !== ckIter) notes.push(`the detector model card says ${exported} training iterations, the reference's checkpoint ${ckIter}: not the same weights`);
   }
@@ -191,7 +203,8 @@ async function e2eSection(o: Options, mode: Mode, results: Results, ref: JsonLin
     // How many fresh images every measurement needs (cells per image ~1.1 on Acevedo-20: a few more
     // images than cells wanted, checked after the warm-up).
     const serverSizes = o.sizes.filter((n) => n <= o.serverMaxCells);
-    const need = 6 + mode.e2eBatch * mode.e2eRepeats + mode.firstCellRepeats * 2 + serverSizes.reduce((a, n) => a + Math.ceil(n * 1.05), 0);
+    const need = 6 + mode.e2eBatch * mode.e2eRepeats + mode.firstCellRepeats * 2 + serverSizes.reduce((a, n) => a + Math.ceil(n * 1.05), 0)
+      + o.storedSizes.length * mode.storedRepeats * Math.ceil(mode.storedCells * 1.05);
     const tImport = performance.now();
     const pool = await importPool(s, root, folder, need, 'bench-pool');
     details.pool = { images: pool.images.length, importS: round((performance.now() - tImport) / 1000, 1) };
@@ -302,6 +315,7 @@ async function e2eSection(o: Options, mode: Mode, results: Results, ref: JsonLin
     const cost: Record<string, unknown> = {};
     const costServer: Record<string, number> = {};
     const costInproc: Record<string, number> = {};
+    const costStored: Record<string, number> = {};
     const flat = (m: Record<string, number>) => {
       const v = Object.values(m);
       return v.length > 1 ? round(Math.max(...v) / Math.min(...v), 3) : null;
@@ -311,8 +325,9 @@ async function e2eSection(o: Options, mode: Mode, results: Results, ref: JsonLin
       results.cost_per_cell_ms = {
         ...(Object.keys(costServer).length ? { server: costServer } : {}),
         ...(Object.keys(costInproc).length ? { in_process: costInproc } : {}),
+        ...(Object.keys(costStored).length ? { with_stored: costStored } : {}),
       };
-      details.cost_per_cell = { runs: cost, max_over_min: { server: flat(costServer), in_process: flat(costInproc) } };
+      details.cost_per_cell = { runs: cost, max_over_min: { server: flat(costServer), in_process: flat(costInproc), with_stored: flat(costStored) } };
       save();
     };
     for (const n of serverSizes) {
@@ -321,6 +336,25 @@ async function e2eSection(o: Options, mode: Mode, results: Results, ref: JsonLin
       costServer[String(n)] = round((a.wallS * 1000) / a.cells, 2);
       cost[`server_${n}`] = { ...a, ms_per_cell: costServer[String(n)] };
       log(`cost per cell, server, ${a.cells} cells: ${costServer[String(n)]} ms`);
+      record();
+    }
+    // The marginal cost of a cell when the database already holds n cells (n = 1k, 10k, 100k): the
+    // tables are topped up with copies of an analysed cell, then fresh images go through the whole
+    // server path. Cost that grows with the data (inserts into larger indexes, queries over more rows)
+    // shows here; the per-image model work is the same at every n by construction, and accumulating
+    // 100k cells through the 2-core detector would take about 8 hours.
+    for (const n of o.storedSizes) {
+      const pf = await prefillCells(s, n);
+      const reps: number[] = [];
+      const runs: AnalyzeRun[] = [];
+      for (let r = 0; r < mode.storedRepeats; r++) {
+        const a = await analyzeInJobs(s, pool.take(Math.min(pool.left, Math.ceil((mode.storedCells / cellsPerImage) * 1.02))));
+        runs.push(a);
+        reps.push((a.wallS * 1000) / a.cells);
+      }
+      costStored[String(n)] = round(median(reps), 2);
+      cost[`stored_${n}`] = { prefill: pf, runs, ms_per_cell_runs: reps.map((v) => round(v, 2)), ms_per_cell: costStored[String(n)] };
+      log(`cost per cell with ${pf.cells} cells stored (prefill ${pf.seconds} s): ${costStored[String(n)]} ms (${reps.map((v) => v.toFixed(1)).join(', ')})`);
       record();
     }
     const inprocSizes = o.quick ? o.sizes.filter((n) => n > o.serverMaxCells) : o.sizes;

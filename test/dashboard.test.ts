@@ -1,12 +1,14 @@
 // The dashboard in headless Chromium (Debian's, driven by playwright-core): it follows a running import
 // live (and an analysis, once a detector is in models/), every request stays on this machine, and from
 // rows written as the engine writes them it shows cells with crops, live loss curves, reconstructions,
-// an evaluation's confusion heat map and the latent embedding. Screenshots go to docs/dashboard-*.png.
+// an evaluation's confusion heat map and the latent embedding. Screenshots of real work go to
+// docs/dashboard-*.png; the one of synthetic finished work to the temporary directory.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -213,7 +215,9 @@ test('after training and an evaluation: loss curves, reconstructions, confusion 
   assert.match((await page.textContent('#confusion .confusion-title')) ?? '', /ae_cfe · lab B/);
   await page.waitForFunction(() => Number(document.getElementById('embedding')?.dataset.points) === 360, null, { timeout: 20_000 });
   assert.equal(await page.locator('#embedding-legend .legend-row').count(), 3, 'coloured by lab: three labs');
-  await page.screenshot({ path: join(DOCS, 'dashboard-evaluation.png'), fullPage: true, animations: 'disabled' });
+  // Synthetic numbers: this picture stays out of docs/ (docs/dashboard-evaluation.png comes from a real
+  // evaluation, scripts/demo.ts).
+  await page.screenshot({ path: join(tmpdir(), 'leukograph-dashboard-evaluation-synthetic.png'), fullPage: true, animations: 'disabled' });
 
   await page.check('input[name="colour"][value="class"]');
   await page.waitForSelector('#embedding[data-colour-by="class"]');
