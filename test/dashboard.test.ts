@@ -213,12 +213,17 @@ test('after training and an evaluation: loss curves, reconstructions, confusion 
   assert.equal(await page.locator('#confusion rect.cell').count(), 25);
   // AE-CFE on the first target is chosen by default; a baseline is one click away.
   assert.match((await page.textContent('#confusion .confusion-title')) ?? '', /ae_cfe · lab B/);
+  // Before/after alignment: the evaluation's own latent sample, one PCA picture per autoencoder.
+  await page.waitForFunction(() => [...document.querySelectorAll('#evaluation-embedding canvas')].map((c) => (c as HTMLElement).dataset.points).join() === '120,120');
+  assert.deepEqual(await page.locator('#evaluation-embedding canvas').evaluateAll((cs) => cs.map((c) => (c as HTMLElement).dataset.method)), ['ae_no_align', 'ae_cfe']);
   await page.waitForFunction(() => Number(document.getElementById('embedding')?.dataset.points) === 360, null, { timeout: 20_000 });
   assert.equal(await page.locator('#embedding-legend .legend-row').count(), 3, 'coloured by lab: three labs');
   // Synthetic numbers: this picture stays out of docs/ (docs/dashboard-evaluation.png comes from a real
   // evaluation, scripts/demo.ts).
   await page.screenshot({ path: join(tmpdir(), 'leukograph-dashboard-evaluation-synthetic.png'), fullPage: true, animations: 'disabled' });
 
+  await page.check('input[name="eval-colour"][value="class"]');
+  await page.waitForSelector('#evaluation-embedding[data-colour-by="class"]');
   await page.check('input[name="colour"][value="class"]');
   await page.waitForSelector('#embedding[data-colour-by="class"]');
   assert.equal(await page.locator('#embedding-legend .legend-row').count(), 5, 'coloured by class: five classes');
@@ -363,9 +368,24 @@ async function seedFinishedWork(stack: Stack): Promise<{ trainJobId: string }> {
       'lab B': domainScores('target', support['lab B'], recalls[m]!['lab B']!),
       'lab C': domainScores('target', support['lab C'], recalls[m]!['lab C']!),
     });
+    // The latent sample: labs apart without alignment, together with it; classes apart in both.
+    const embeddingOf = (aligned: boolean) => {
+      const r = rng(aligned ? 11 : 12);
+      const e = { domain: [] as string[], label: [] as string[], z: [] as number[][] };
+      ['lab A', 'lab B', 'lab C'].forEach((lab, li) => {
+        for (let i = 0; i < 40; i++) {
+          const c = i % CLASSES.length;
+          e.domain.push(lab);
+          e.label.push(CLASSES[c]!);
+          e.z.push(Array.from({ length: 8 }, (_, d) => (d === c ? 2 : 0) + (aligned ? 0 : d === 5 ? 3 * li : 0) + (r() - 0.5) * 0.6));
+        }
+      });
+      return e;
+    };
     const aeRun = (alignWeight: number) => ({
       alignWeight, alignDomains: alignWeight ? ['lab B', 'lab C'] : [], steps: 72, backend: 'wasm', device: 'cpu', parameterCount: 1_234_567,
       epochs: history.map((e) => ({ ...e, align: alignWeight ? e.align : e.align * 2.4 + 0.01, loss: alignWeight ? e.loss : e.ssim + e.mse })),
+      embedding: embeddingOf(alignWeight > 0),
     });
     const report = {
       format: 'leukograph-evaluation/1', created: new Date().toISOString(), source: 'lab A', targets: ['lab B', 'lab C'], align: ['lab B', 'lab C'], classes: CLASSES,

@@ -80,7 +80,10 @@ export class BenchServer {
   /** Starts `leukograph engine` against the same database and waits until it reports alive. */
   private async startEngine(): Promise<void> {
     const bin = join(REPO, 'bin/leukograph.js');
-    this.engine = spawn(process.execPath, [bin, 'engine', '--data-dir', this.dataDir], {
+    // BENCH_ENGINE_NODE_ARGS: Node options for the engine alone (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof;
+    // NODE_OPTIONS refuses the profiler flags).
+    const nodeArgs = (process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    this.engine = spawn(process.execPath, [...nodeArgs, bin, 'engine', '--data-dir', this.dataDir], {
       env: { ...process.env, DATABASE_URL: this.api.db.url, LEUKOGRAPH_LOG_LEVEL: 'warn', LEUKOGRAPH_DATA_ROOTS: this.cfg.dataRoots.join(':') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

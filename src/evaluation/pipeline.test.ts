@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initTfjs } from '../engine/backends/tfjs.js';
 import { FEATURE_LENGTH } from '../engine/feature-store.js';
 import { createRng } from '../engine/classifier/rng.js';
-import { METHODS, runEvaluation, scoreDomain, type EvaluationDomain, type EvaluationOptions, type EvaluationProgress } from './pipeline.js';
+import { METHODS, latentSample, runEvaluation, scoreDomain, type EvaluationDomain, type EvaluationOptions, type EvaluationProgress } from './pipeline.js';
 
 // Tests pin the wasm backend (the one this machine has), as the autoencoder's own tests do.
 const rt = await initTfjs({ prefer: 'wasm' });
@@ -102,6 +102,16 @@ test('the report has every key of the contract per domain, for AE-CFE and each b
   assert.deepEqual(Object.keys(lat).sort(), ['src', 'tgt']);
   assert.ok(lat.src!.meanStd > 0 && lat.src!.alignmentToSource === null);
   assert.ok(typeof lat.tgt!.alignmentToSource === 'number' && lat.tgt!.alignmentToSource >= 0);
+  // The latent sample for the before/after pictures: the same rows (source training split, then the
+  // scored target) from both autoencoders.
+  const e1 = r.autoencoders.ae_cfe!.embedding!;
+  const e0 = r.autoencoders.ae_no_align!.embedding!;
+  assert.equal(e1.z.length, 36 + 24);
+  assert.deepEqual(e1.domain, e0.domain);
+  assert.deepEqual(e1.label, e0.label);
+  assert.deepEqual([...new Set(e1.domain)], ['src', 'tgt']);
+  assert.ok(e1.z.every((z) => z.length === 50 && z.every(Number.isFinite)));
+  assert.notDeepEqual(e1.z, e0.z);
   for (const k of ['prepare', 'ae_cfe.train', 'ae_cfe.encode', 'ae_cfe.forest', 'pooled_features.features', 'colour_shape.forest', 'total']) {
     assert.ok(typeof r.timings[k] === 'number', `timing ${k}`);
   }
@@ -182,4 +192,12 @@ test('scoreDomain: labels limited to classes present, macro F1 leaves out classe
   assert.deepEqual(s.excluded_classes, ['b']);
   assert.equal(s.macro_f1, s.per_class.a!.f1);
   assert.equal(s.n, 7);
+});
+
+test('latentSample takes evenly spaced rows of each part, at most perDomain, with their labels', () => {
+  const x = { data: Float64Array.from({ length: 10 * 2 }, (_, i) => i / 3), rows: 10, cols: 2 };
+  const s = latentSample([{ domain: 'a', labels: ['l0', 'l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8', 'l9'], x }, { domain: 'b', labels: [], x: { ...x, rows: 1 } }], 4);
+  assert.deepEqual(s.domain, ['a', 'a', 'a', 'a', 'b']);
+  assert.deepEqual(s.label, ['l0', 'l2', 'l5', 'l7', 'unlabelled']);
+  assert.deepEqual(s.z[1], [1.3333, 1.6667]);
 });

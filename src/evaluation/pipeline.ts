@@ -171,6 +171,35 @@ export interface AutoencoderRun {
    * training latents and that domain's (aecfe-method.md section 4; 0 = aligned).
    */
   latents?: Record<string, { meanStd: number; alignmentToSource: number | null }>;
+  /**
+   * A sample of the latents for pictures (the dashboard's before/after-alignment PCA): the same rows for
+   * both autoencoders, at most EMBEDDING_PER_DOMAIN per domain (the source's training split, each target).
+   */
+  embedding?: LatentSample;
+}
+
+export interface LatentSample {
+  domain: string[];
+  label: string[];
+  /** One latent per row, rounded to 4 decimals. */
+  z: number[][];
+}
+
+export const EMBEDDING_PER_DOMAIN = 150;
+
+/** Evenly spaced rows of each matrix (deterministic, so both autoencoders show the same cells). */
+export function latentSample(parts: Array<{ domain: string; labels: readonly string[]; x: FeatureMatrix }>, perDomain = EMBEDDING_PER_DOMAIN): LatentSample {
+  const out: LatentSample = { domain: [], label: [], z: [] };
+  for (const { domain, labels, x } of parts) {
+    const take = Math.min(perDomain, x.rows);
+    for (let i = 0; i < take; i++) {
+      const r = Math.floor((i * x.rows) / take);
+      out.domain.push(domain);
+      out.label.push(labels[r] ?? 'unlabelled');
+      out.z.push(Array.from(x.data.subarray(r * x.cols, (r + 1) * x.cols), (v) => Math.round(v * 1e4) / 1e4));
+    }
+  }
+  return out;
 }
 
 export interface EvaluationReport {
@@ -433,6 +462,10 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
           const a = x.rows >= 2 && xTrain.rows >= 2 ? (await alignmentBetween(model, xTrain.data as Float32Array, x.data as Float32Array, x.cols)).total : null;
           run.latents[d.name] = { meanStd: meanColumnStd(x), alignmentToSource: a };
         }
+        run.embedding = latentSample([
+          { domain: source, labels: trainLabels, x: xTrain },
+          ...scored.flatMap((d, i) => (d.role === 'target' ? [{ domain: d.name, labels: d.labels, x: xScored[i]! }] : [])),
+        ]);
       }
       if (model) {
         disposeAutoencoder(model);

@@ -12,7 +12,7 @@ const $ = (id) => document.getElementById(id);
 
 const stream = createStreamPanel({ panel: $('stream-panel'), head: $('stream-head'), summary: $('stream-summary'), grid: $('stream') });
 const training = createTrainingPanel({ select: $('training-job'), stats: $('training-stats'), charts: $('loss-charts'), slider: $('recon-epoch'), frame: $('recon-frame'), caption: $('recon-caption') });
-const evaluation = createEvaluationPanel({ select: $('evaluation'), summary: $('evaluation-summary'), confusion: $('confusion'), aePanel: $('evaluation-ae') });
+const evaluation = createEvaluationPanel({ select: $('evaluation'), summary: $('evaluation-summary'), confusion: $('confusion'), aePanel: $('evaluation-ae'), embeddingPanel: $('evaluation-embedding') });
 const embedding = createEmbeddingPanel({
   checks: $('embedding-datasets'), canvas: $('embedding'), legend: $('embedding-legend'), note: $('embedding-note'), button: $('embedding-run'),
   colourInputs: [...document.querySelectorAll('input[name="colour"]')],

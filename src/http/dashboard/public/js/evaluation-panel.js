@@ -1,14 +1,17 @@
 // An evaluation's report: every confusion matrix in it (per method and domain) as a heat map, a summary
-// grid of the scores to pick one from, and the autoencoders' loss per epoch with and without alignment.
+// grid of the scores to pick one from, the autoencoders' loss per epoch with and without alignment, and
+// the same cells' latents from both autoencoders side by side (PCA each): before and after alignment.
 import { gql } from './graphql.js';
-import { h, heatMap, lineChart, colour, fmt } from './charts.js';
+import { h, heatMap, lineChart, colour, fmt, scatter } from './charts.js';
+import { pca } from './pca.js';
 import { ago } from './jobs-panel.js';
 import { findConfusions } from './confusions.js';
 
 const pct = (v) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : '—');
 
-export function createEvaluationPanel({ select, summary, confusion, aePanel }) {
+export function createEvaluationPanel({ select, summary, confusion, aePanel, embeddingPanel }) {
   let list = [];
+  let embeddingBy = 'lab';
   let current = null;
   let entries = [];
   let chosen = null;
@@ -67,6 +70,38 @@ export function createEvaluationPanel({ select, summary, confusion, aePanel }) {
     );
   }
 
+  /** Before/after alignment: the report's latent sample of each autoencoder, PCA'd on its own. */
+  function renderEmbedding(report) {
+    if (!embeddingPanel) return;
+    const runs = [['ae_no_align', 'without alignment'], ['ae_cfe', 'with alignment (AE-CFE)']]
+      .map(([k, title]) => [k, title, report.autoencoders?.[k]?.embedding])
+      .filter(([, , e]) => e && Array.isArray(e.z) && e.z.length > 1);
+    if (!runs.length) {
+      embeddingPanel.replaceChildren();
+      return;
+    }
+    const draw = () => {
+      const key = (e, i) => (embeddingBy === 'lab' ? e.domain[i] : e.label[i]);
+      const groups = [...new Set(runs.flatMap(([, , e]) => e.z.map((_, i) => key(e, i))))].sort((a, b) => (a === 'unlabelled') - (b === 'unlabelled') || a.localeCompare(b));
+      const figures = runs.map(([k, title, e]) => {
+        const r = pca(e.z, 2);
+        const canvas = h('canvas', { class: 'scatter', 'data-method': k });
+        const fig = h('div', {}, h('h3', {}, `${title} `, h('span', { class: 'muted' }, `PC1 ${(r.explained[0] * 100).toFixed(0)} %, PC2 ${(r.explained[1] * 100).toFixed(0)} %`)), canvas);
+        return { fig, canvas, pts: r.coords.map((c, i) => ({ x: c[0], y: c[1], group: groups.indexOf(key(e, i)) })) };
+      });
+      const radios = ['lab', 'class'].map((v) => h('label', {}, h('input', { type: 'radio', name: 'eval-colour', value: v, checked: v === embeddingBy, onchange: () => { embeddingBy = v; draw(); } }), ` ${v}`));
+      const legend = h('div', { class: 'legend' }, h('div', { class: 'legend-title' }, 'Colour by'), ...radios,
+        ...groups.map((g, i) => h('div', { class: 'legend-row' }, h('span', { class: 'swatch', style: `background:${colour(i)}` }), h('span', {}, g))));
+      embeddingPanel.replaceChildren(
+        h('div', { class: 'pair' }, ...figures.map((f) => f.fig), legend),
+        h('p', { class: 'muted small' }, `The same ${runs[0][2].z.length} cells (source training split and targets, at most 150 per lab) encoded by each autoencoder of this evaluation.`),
+      );
+      embeddingPanel.dataset.colourBy = embeddingBy;
+      for (const f of figures) scatter(f.canvas, f.pts);
+    };
+    draw();
+  }
+
   async function show(id) {
     current = list.find((e) => e.id === id) ?? null;
     if (!current) return;
@@ -79,6 +114,7 @@ export function createEvaluationPanel({ select, summary, confusion, aePanel }) {
     renderSummary(report);
     renderSelected();
     renderAutoencoders(report);
+    renderEmbedding(report);
   }
 
   select.addEventListener('change', () => show(select.value).catch((e) => (summary.textContent = `evaluation: ${e.message}`)));
