@@ -46,19 +46,8 @@ import { chwToHwc, FEATURE_LENGTH } from '../../src/engine/feature-store.js';
 import { encodePng } from '../../src/imaging/image-codec.js';
 import { loadFolderDomain, type CellDetectorLike } from '../../src/evaluation/folder-dataset.js';
 import { createRng, mixSeed, shuffleInPlace } from '../../src/engine/classifier/rng.js';
+import { arg, flag, num } from '../lib/args.js';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-const flag = (name: string): boolean => process.argv.includes(`--${name}`);
-const num = (name: string, dflt: number): number => {
-  const v = arg(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name}: not a number: ${v}`);
-  return n;
-};
 
 const dataDir = resolve(arg('data') ?? '../shared/data/acevedo20');
 const maxPerClass = arg('max-per-class') !== undefined ? num('max-per-class', 0) : undefined;

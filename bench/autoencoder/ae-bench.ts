@@ -26,11 +26,8 @@ import {
   type PresetName,
 } from '../../src/engine/autoencoder/index.js';
 import { syntheticCells } from '../../src/engine/autoencoder/fixtures.js';
+import { arg } from '../lib/args.js';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 function perPreset(name: string, defaults: Record<PresetName, number>): Record<PresetName, number> {
   const out = { ...defaults };

@@ -11,7 +11,8 @@ import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { decodeRgb, encodeJpeg } from '../../src/imaging/image-codec.js';
-import { createDetector, defaultDetectorModelPath, prepareImage, type Detector } from '../../src/engine/detector/index.js';
+import { createDetector, defaultDetectorModelPath, type Detector } from '../../src/engine/detector/index.js';
+import { detectorStages } from '../lib/detector-stages.js';
 
 interface Args {
   model: string;
@@ -73,22 +74,8 @@ async function timePipelined(det: Detector, inputs: Buffer[]): Promise<{ ms: num
 }
 
 async function stages(det: Detector, inputs: Buffer[]): Promise<{ decodeMs: number; modelMs: number; totalMs: number }> {
-  let decode = 0;
-  let model = 0;
-  let total = 0;
-  for (const b of inputs) {
-    const t0 = performance.now();
-    const p = await prepareImage(b, det.model.inputSize);
-    const t1 = performance.now();
-    await det.runTensor(p.chw, p.inputHeight, p.inputWidth);
-    const t2 = performance.now();
-    await det.detect(b);
-    total += performance.now() - t2;
-    decode += t1 - t0;
-    model += t2 - t1;
-  }
-  const n = inputs.length;
-  return { decodeMs: +(decode / n).toFixed(1), modelMs: +(model / n).toFixed(1), totalMs: +(total / n).toFixed(1) };
+  const r = await detectorStages(det, inputs);
+  return { decodeMs: +r.decodeMs.toFixed(1), modelMs: +r.modelMs.toFixed(1), totalMs: +r.detectMs.toFixed(1) };
 }
 
 /** Two worker threads, each with its own 1-thread session, splitting the images. */

@@ -7,11 +7,12 @@
 //   {"cmd":"memory"}                            this process's resident and peak memory, MiB
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { createDetector, prepareImage, type Detector } from '../../src/engine/detector/index.js';
+import { createDetector, type Detector } from '../../src/engine/detector/index.js';
 import { createAutoencoder, encode, loadAutoencoder, type AutoencoderModel } from '../../src/engine/autoencoder/index.js';
 import { classifierFromJson, classifyLatents, type CellClassifier } from '../../src/engine/classifier/classifier-artifact.js';
 import { FEATURE_LENGTH, chwToHwc } from '../../src/engine/feature-store.js';
 import { procMemory } from '../lib/stats.js';
+import { detectorStages } from '../lib/detector-stages.js';
 
 let detector: Detector | null = null;
 let ae: AutoencoderModel | null = null;
@@ -57,24 +58,7 @@ async function run(msg: { files: string[]; minCells?: number }) {
 }
 
 async function stages(msg: { files: string[] }) {
-  const det = detector!;
-  let decode = 0;
-  let model = 0;
-  let total = 0;
-  for (const f of msg.files) {
-    const b = await readFile(f);
-    const t0 = performance.now();
-    const p = await prepareImage(b, det.model.inputSize);
-    const t1 = performance.now();
-    await det.runTensor(p.chw, p.inputHeight, p.inputWidth);
-    const t2 = performance.now();
-    await det.detect(b);
-    total += performance.now() - t2;
-    decode += t1 - t0;
-    model += t2 - t1;
-  }
-  const n = msg.files.length;
-  return { images: n, decodeMs: decode / n, modelMs: model / n, detectMs: total / n };
+  return detectorStages(detector!, await Promise.all(msg.files.map((f) => readFile(f))));
 }
 
 const memory = async () => procMemory(process.pid);

@@ -22,14 +22,12 @@ import { createDetector, type Detection } from '../../src/engine/detector/index.
 import { initTfjs, type TfjsBackendName } from '../../src/engine/backends/tfjs.js';
 import { createAutoencoder, disposeAutoencoder, trainStep, PRESETS, type PresetName } from '../../src/engine/autoencoder/index.js';
 import { syntheticCells } from '../../src/engine/autoencoder/fixtures.js';
+import { arg as argOf } from '../lib/args.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const T0 = performance.now();
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
+const arg = (name: string, fallback: string): string => argOf(name) ?? fallback;
 
 function imagesUnder(dir: string): string[] {
   const out: string[] = [];

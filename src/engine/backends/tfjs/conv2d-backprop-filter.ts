@@ -26,18 +26,9 @@
  */
 import type { KernelConfig, KernelFunc, Tf, TensorInfo } from '../tfjs.js';
 
-type Shape4 = [number, number, number, number];
-type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
+import type { BackendLike, ConvGradAttrs, Shape4 } from './conv-common.js';
 
-interface BackendLike {
-  disposeData(dataId: object, force?: boolean): unknown;
-}
-
-interface BackpropFilterAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface BackpropFilterAttrs extends ConvGradAttrs {
   filterShape: Shape4;
 }
 

@@ -25,18 +25,9 @@
  */
 import type { KernelConfig, KernelFunc, Tf, TensorInfo } from '../tfjs.js';
 
-type Shape4 = [number, number, number, number];
-type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
+import type { BackendLike, ConvGradAttrs, Shape4 } from './conv-common.js';
 
-interface BackendLike {
-  disposeData(dataId: object, force?: boolean): unknown;
-}
-
-interface BackpropInputAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface BackpropInputAttrs extends ConvGradAttrs {
   inputShape: Shape4;
 }
 
