@@ -16,8 +16,8 @@
  * Prints what it does; the last lines are the differential count against the labels.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -53,14 +53,14 @@ function cli(args: string[]): any {
   const r = spawnSync(process.execPath, [join(REPO, 'bin/leukograph.js'), ...args, '--url', URL_, '--json'], { encoding: 'utf8' });
   const lines = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const result = lines.find((l) => l.type === 'result');
-  if (r.status !== 0 || !result || result.status !== 'SUCCEEDED') throw new Error(`leukograph ${args[0]} failed: ${r.stderr.trim() || JSON.stringify(result)}`);
+  if (r.status !== 0 || !result || String(result.status).toUpperCase() !== 'SUCCEEDED') throw new Error(`leukograph ${args[0]} failed: ${r.stderr.trim() || JSON.stringify(result)}`);
   return result;
 }
 
 async function waitJob(id: string): Promise<any> {
   for (;;) {
     const { job } = await gql(`query($id: ID!) { job(id: $id) { status message error } }`, { id });
-    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.status)) return job;
+    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(String(job.status).toUpperCase())) return { ...job, status: String(job.status).toUpperCase() };
     await new Promise((r) => setTimeout(r, 2000));
   }
 }
@@ -70,7 +70,10 @@ async function main(): Promise<void> {
   const perClass = Number(opt['per-class']);
   const smearPerClass = Number(opt.smear);
   const work = mkdtempSync(join(tmpdir(), 'leukograph-demo-'));
-  // The training import and the smear: disjoint images of each class (sorted, the first N to training).
+  // Run as root, the embedded PostgreSQL runs as the `postgres` user, which must reach the data dir.
+  chmodSync(work, 0o755);
+  // The training import and the smear: disjoint images of each class (sorted, the first N to training),
+  // copied (the importer does not follow links out of its folder).
   const train = join(work, 'acevedo20');
   const smear = join(work, 'smear');
   const truth = new Map<string, number>();
@@ -78,8 +81,8 @@ async function main(): Promise<void> {
     const files = readdirSync(join(data, 'acevedo20', c)).filter((f) => /\.jpe?g$/i.test(f)).sort();
     mkdirSync(join(train, c), { recursive: true });
     mkdirSync(join(smear, c), { recursive: true });
-    for (const f of files.slice(0, perClass)) symlinkSync(join(data, 'acevedo20', c, f), join(train, c, f));
-    for (const f of files.slice(perClass, perClass + smearPerClass)) symlinkSync(join(data, 'acevedo20', c, f), join(smear, c, f));
+    for (const f of files.slice(0, perClass)) copyFileSync(join(data, 'acevedo20', c, f), join(train, c, f));
+    for (const f of files.slice(perClass, perClass + smearPerClass)) copyFileSync(join(data, 'acevedo20', c, f), join(smear, c, f));
     truth.set(c, Math.min(smearPerClass, Math.max(0, files.length - perClass)));
   }
   const dataDir = join(work, 'server-data');
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
     cli(['detect-dataset', '--dataset', 'acevedo20', '--top-only']);
     cli(['detect-dataset', '--dataset', 'zheng-ds2', '--top-only']);
     const trained = cli(['train', '--source', 'acevedo20', '--align', 'zheng-ds2', '--epochs', opt.epochs!]);
+    cli(['analyze', '--dataset', 'acevedo20']); // the forest trains on encoded cells: encode first (no classifier yet)
     cli(['train-classifier', '--dataset', 'acevedo20']);
     cli(['classify', '--dataset', 'acevedo20']);
     cli(['classify', '--dataset', 'zheng-ds2']);
@@ -145,9 +149,47 @@ async function main(): Promise<void> {
       const m = /^\s*(basophil|eosinophil|lymphocyte|monocyte|neutrophil)\s+(\d+)/.exec(line);
       if (m) counted.set(m[1]!, Number(m[2]));
     }
-    const rows = CLASSES.map((c) => `${c.padEnd(11)} ${String(counted.get(c) ?? 0).padStart(7)} ${String(truth.get(c)).padStart(7)}`);
-    process.stdout.write(['', 'class        counted  labels', ...rows].join('\n') + '\n');
-    writeFileSync(join(work, 'demo-summary.json'), JSON.stringify({ counted: Object.fromEntries(counted), labels: Object.fromEntries(truth) }, null, 1));
+    // Per image (the example prints "<file> #<index>: <verdict>" when not on a terminal): the top cell's
+    // verdict against the image's folder.
+    const classOfFile = new Map<string, string>();
+    for (const c of CLASSES) for (const f of readdirSync(join(smear, c))) classOfFile.set(f, c);
+    let right = 0;
+    let judged = 0;
+    for (const line of ex.stdout.split('\n')) {
+      const m = /^(\S+) #0: (\S+)/.exec(line);
+      if (!m || !classOfFile.has(m[1]!)) continue;
+      judged++;
+      if (m[2] === classOfFile.get(m[1]!)) right++;
+    }
+    const rows = CLASSES.map((c) => `| ${c} | ${counted.get(c) ?? 0} | ${truth.get(c)} |`);
+    process.stdout.write(['', '| class | counted | labels |', '| --- | ---: | ---: |', ...rows, '', `top cell of each image = its label: ${right} of ${judged}`].join('\n') + '\n');
+
+    // docs/demo.md: what ran, on what, and what came out.
+    const { evaluation } = await gql(`query($id: ID!) { evaluation(id: $id) { report } }`, { id: (await gql(`{ evaluations { id } }`)).evaluations[0].id });
+    const r = evaluation.report;
+    const methods: Array<[string, Record<string, any>]> = [['ae_cfe', r.domains], ...Object.entries(r.baselines ?? {}).map(([k, v]: [string, any]) => [k, v.domains] as [string, Record<string, any>])];
+    const doms = Object.keys(r.domains ?? {});
+    const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(1)} %` : '—');
+    const md = [
+      '# A whole run on real images (`scripts/demo.ts`)', '',
+      `Date ${new Date().toISOString()}; machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node.js ${process.version}; wall time ${((performance.now() - T0) / 1000).toFixed(0)} s.`,
+      `Command: \`npm run build && node dist/scripts/demo.js --per-class ${perClass} --smear ${smearPerClass} --epochs ${opt.epochs}\`.`, '',
+      `A server started as the README says (\`leukograph serve\`, embedded PostgreSQL, fresh data directory), driven by the CLI: Acevedo-20 (${perClass} images per class of ${CLASSES.join(', ')}, the first in file order) and Zheng DS2 (100 images) imported, the top cell of each image detected, the \`cpu\` autoencoder trained ${opt.epochs} epochs on Acevedo-20 aligned to Zheng DS2, the forest trained on Acevedo-20; then an \`evaluate\` job and the dashboard:`, '',
+      '![dashboard after the evaluation](dashboard-evaluation.png)', '',
+      '## The evaluation job (accuracy)', '',
+      `| method | ${doms.join(' | ')} |`, `| --- | ${doms.map(() => '---:').join(' | ')} |`,
+      ...methods.map(([m, d]) => `| ${m} | ${doms.map((k) => pct(d?.[k]?.accuracy)).join(' | ')} |`), '',
+      `(${doms.map((k) => `${k}: ${r.domains[k]?.n} cells`).join(', ')}; the source is scored on its held-out 20 %. Small: a demonstration; the full evaluation is docs/results.md.)`, '',
+      '## The SDK example on images the server never saw', '',
+      `\`client-sdk/examples/differential-count\` sent ${judged} Acevedo-20 images (${smearPerClass} per class, the next in file order after the imported ones) and printed the count as the cells streamed in:`, '',
+      '```', ex.stdout.trim(), '```', '',
+      'Its count beside the images\' labels (cells flagged as unlike the training data are counted apart by the example and not in this table):', '',
+      '| class | counted | labels |', '| --- | ---: | ---: |', ...rows, '',
+      `The first cell of each image carries that image's label in ${right} of ${judged} images.`, '',
+    ].join('\n');
+    mkdirSync(opt.docs!, { recursive: true });
+    writeFileSync(join(opt.docs!, 'demo.md'), md);
+    log(`wrote ${join(opt.docs!, 'demo.md')}`);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));

@@ -42,7 +42,9 @@ class DifferentialCount {
     if (p.flagged || !p.label) {
       this.flagged++;
       const reason = p.reason ?? 'flagged';
-      this.flaggedReasons.set(reason, (this.flaggedReasons.get(reason) ?? 0) + 1);
+      // Tallied by kind ("low confidence"), without each cell's numbers; the cell's line keeps them.
+      const kind = reason.replace(/\s*\(.*\)\s*$/, '');
+      this.flaggedReasons.set(kind, (this.flaggedReasons.get(kind) ?? 0) + 1);
       return `flagged (${reason})`;
     }
     this.byClass.set(p.label, (this.byClass.get(p.label) ?? 0) + 1);
