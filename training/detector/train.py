@@ -178,9 +178,11 @@ def main():
     weights = [SOURCE_WEIGHT.get(r["source"], 1.0) for r in recs]
     sizes = tuple(range(int(args.size * 0.7) // 16 * 16, args.size + 1, 16))
     model = build_model(args.size, train_min_sizes=sizes).to(device)
+    init_iter = 0
     if args.init:
         ck = torch.load(args.init, map_location="cpu")
         model.load_state_dict(ck["model"])
+        init_iter = ck.get("iter") or 0
         print(f"initialised from {args.init} (iteration {ck.get('iter')})", flush=True)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
@@ -197,7 +199,9 @@ def main():
         return it / args.iters
 
     def save(name, extra):
-        torch.save({"model": model.state_dict(), "iter": it, "size": args.size, "args": vars(args), **extra},
+        # "iter" counts every iteration the weights have seen, the fine-tuning's start included.
+        torch.save({"model": model.state_dict(), "iter": init_iter + it, "iter_this_run": it, "init": args.init or None,
+                    "size": args.size, "args": vars(args), **extra},
                    os.path.join(out, name))
 
     run_loss = {}
