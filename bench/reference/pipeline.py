@@ -161,9 +161,12 @@ def load_image(path):
 
 def analyze(path):
     from torchvision.models.detection.roi_heads import paste_masks_in_image
+    from model import suppress_contained
     x, w, h = load_image(path)
     with torch.no_grad():
         boxes, scores, masks, feats = STATE["det"](x)
+        keep = suppress_contained(boxes, scores)  # as the engine does (model card: containment_suppression)
+        boxes, scores, masks, feats = boxes[keep], scores[keep], masks[keep], feats[keep]
         n = boxes.shape[0]
         if n:
             sx, sy = w / x.shape[2], h / x.shape[1]

@@ -16,3 +16,14 @@ export async function sqlRows<T = Record<string, unknown>>(db: DataSource | Enti
     await runner.release();
   }
 }
+
+/**
+ * Inside a transaction: commit without waiting for the WAL flush (PostgreSQL's `synchronous_commit = off`
+ * for this transaction only). For the per-cell rows a job writes (detections, latents, predictions): if the
+ * database crashes, the last few hundred milliseconds of such commits can be lost, and the job is rerun
+ * (the engine's reaper) and writes them again, idempotently (unique keys). Job states and model rows keep
+ * the durable default. Saves the flush, ~3 ms a commit on the development machine, twice per analysed image.
+ */
+export async function relaxedCommit(m: EntityManager): Promise<void> {
+  await m.query('SET LOCAL synchronous_commit = off');
+}

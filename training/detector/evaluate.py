@@ -27,7 +27,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import data as D  # noqa: E402
-from model import build_model, DetectorExport, paste_masks, SCORE_THRESH  # noqa: E402
+from model import build_model, DetectorExport, paste_masks, suppress_contained, CONTAINMENT, SCORE_THRESH  # noqa: E402
 from train import match_counts  # noqa: E402
 
 
@@ -42,6 +42,7 @@ class Runner:
         self.device = device
         self.iter = ck.get("iter")
         self.times = []
+        self.containment = CONTAINMENT
 
     @torch.no_grad()
     def __call__(self, img):
@@ -52,6 +53,9 @@ class Runner:
         t0 = time.perf_counter()
         b, s, m, f = self.exp(x)
         self.times.append(time.perf_counter() - t0)
+        if self.containment:
+            keep = suppress_contained(b, s, self.containment)
+            b, s, m = b[keep], s[keep], m[keep]
         b = b.cpu() / torch.tensor([sx, sy, sx, sy])
         masks = paste_masks(m.cpu(), b, h, w).numpy()
         return b.numpy(), s.cpu().numpy(), masks
@@ -68,13 +72,15 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--n-acevedo", type=int, default=600)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--containment", type=float, default=CONTAINMENT, help="containment suppression (0 = off: the raw model)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     run = Runner(args.ckpt, device)
+    run.containment = args.containment
     sp = D.load_splits()
     res = {"ckpt": os.path.relpath(args.ckpt, os.path.join(HERE, "../..")), "iter": run.iter,
-           "input_size": run.size, "score_thresh": SCORE_THRESH, "threads": args.threads, "device": str(device)}
+           "input_size": run.size, "score_thresh": SCORE_THRESH, "containment_suppression": args.containment, "threads": args.threads, "device": str(device)}
 
     # TXL-PBC test
     meta = {r["New_Image_Name"]: r for r in D.txl_meta()}

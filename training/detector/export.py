@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "../.."))
 sys.path.insert(0, HERE)
 import data as D  # noqa: E402
-from model import build_model, DetectorExport, MEAN, STD, SCORE_THRESH, MAX_DETS, VERSION  # noqa: E402
+from model import build_model, DetectorExport, MEAN, STD, SCORE_THRESH, CONTAINMENT, MAX_DETS, VERSION  # noqa: E402
 
 
 def load_images(size, n=6):
@@ -131,6 +131,7 @@ def main():
                                     "receives"},
         },
         "score_threshold": SCORE_THRESH,
+        "containment_suppression": CONTAINMENT,
         "nms_iou": 0.5,
         "max_detections": MAX_DETS,
         "trained_iterations": ck.get("iter"),

@@ -20,6 +20,10 @@ from torchvision.ops import misc as misc_nn_ops  # noqa: F401
 
 INPUT_SIZE = 256          # longer image side fed to the network (pixels)
 SCORE_THRESH = 0.5
+# Of two kept boxes whose intersection covers >= this share of the smaller, drop the lower-scoring one:
+# the model's NMS (IoU 0.5) lets a larger duplicate around a cell through (src/engine/detector/containment.ts
+# does the same in the engine; models/detector.json "containment_suppression").
+CONTAINMENT = 0.9
 MAX_DETS = 100
 MEAN = [0.485 * 255, 0.456 * 255, 0.406 * 255]
 STD = [0.229 * 255, 0.224 * 255, 0.225 * 255]
@@ -150,3 +154,26 @@ def paste_masks(masks, boxes, h, w, thresh=0.5):
     if masks.shape[0] == 0:
         return torch.zeros((0, h, w), dtype=torch.bool)
     return paste_masks_in_image(masks, boxes, (h, w), padding=1)[:, 0] > thresh
+
+
+def suppress_contained(boxes, scores, thresh=CONTAINMENT):
+    """Indices (ascending) of boxes [N,4] kept after containment suppression (see CONTAINMENT)."""
+    n = int(boxes.shape[0])
+    if n < 2 or not thresh:
+        return list(range(n))
+    b = boxes.tolist()
+    order = sorted(range(n), key=lambda i: (-float(scores[i]), i))
+    area = [max(0.0, x2 - x1) * max(0.0, y2 - y1) for x1, y1, x2, y2 in b]
+    kept = []
+    for i in order:
+        covered = False
+        for k in kept:
+            iw = min(b[i][2], b[k][2]) - max(b[i][0], b[k][0])
+            ih = min(b[i][3], b[k][3]) - max(b[i][1], b[k][1])
+            small = min(area[i], area[k])
+            if iw > 0 and ih > 0 and small > 0 and iw * ih / small >= thresh:
+                covered = True
+                break
+        if not covered:
+            kept.append(i)
+    return sorted(kept)

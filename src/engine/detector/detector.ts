@@ -10,6 +10,7 @@ import { loadOnnxSession, runOnnx, disposeOnnxSession, type OnnxBackendInfo, typ
 import { decodeRgbFitted } from '../../imaging/image-codec.js';
 import { pasteMask, type Box } from './mask-paste.js';
 import { rleEncode, type Rle } from './rle.js';
+import { suppressContained } from './containment.js';
 
 /** Values of models/detector.json that inference needs (written by training/detector/export.py). */
 export interface DetectorModelInfo {
@@ -20,6 +21,8 @@ export interface DetectorModelInfo {
   inputSize: number;
   /** Threshold the model already applied to scores. */
   scoreThreshold: number;
+  /** Of two boxes whose intersection covers this share of the smaller, the lower-scoring is dropped (0 = off). */
+  containmentSuppression: number;
   /** Side of the mask grid (28). */
   maskSize: number;
   /** Shape of one cell's features, [256, 14, 14]. */
@@ -107,6 +110,7 @@ export async function readDetectorModelInfo(modelPath: string): Promise<Detector
     sha256: typeof meta.sha256 === 'string' ? meta.sha256 : undefined,
     inputSize,
     scoreThreshold: Number(meta.score_threshold ?? 0.5),
+    containmentSuppression: Number(meta.containment_suppression ?? 0),
     maskSize,
     featureShape: [Number(fs[1]), Number(fs[2]), Number(fs[3])],
   };
@@ -212,6 +216,7 @@ async function runPrepared(session: OnnxSession, model: DetectorModelInfo, image
 }
 
 /**
+ * Duplicates held inside another box are dropped (containment.ts; the model card's containment_suppression).
  * Boxes scaled back to original pixels (per-axis ratio original/input, as torchvision's
  * transform.postprocess) and clipped; masks pasted directly in original pixels (torchvision's order:
  * resize boxes, then paste), then RLE-encoded.
@@ -223,7 +228,7 @@ function postprocess(model: DetectorModelInfo, { raw, image }: PreparedRun, minS
   const m = model.maskSize;
   const per = model.featureShape[0] * model.featureShape[1] * model.featureShape[2];
   const cells: DetectedCell[] = [];
-  for (let i = 0; i < raw.n; i++) {
+  for (const i of suppressContained(raw.boxes, raw.scores, raw.n, model.containmentSuppression)) {
     const score = raw.scores[i]!;
     if (score < minScore) continue;
     const b = raw.boxes.subarray(4 * i, 4 * i + 4);

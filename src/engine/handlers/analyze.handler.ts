@@ -11,6 +11,7 @@ import { encode } from '../autoencoder/index.js';
 import { FEATURE_LENGTH, chwToHwc } from '../feature-store.js';
 import { classifierFromJson, classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
 import { ModelEntity } from '../../db/entities/index.js';
+import { relaxedCommit } from '../../db/sql.js';
 
 export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -65,6 +66,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
       const dim = z.length / stored.length;
       const verdicts = clf ? classifyLatents(clf, { data: z, rows: stored.length, cols: dim }) : null;
       await ctx.ds.transaction(async (m) => {
+        await relaxedCommit(m);
         for (let k = 0; k < stored.length; k++) {
           const prediction = verdicts ? { ...verdicts[k], modelId: clfRow!.id } : null;
           await m.query(`UPDATE cells SET latent = $2, encoder_id = $3, prediction = $4 WHERE id = $1`, [stored[k].id, Array.from(z.subarray(k * dim, (k + 1) * dim)), ae.id, prediction]);

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { classifierFromJson, classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
+import { relaxedCommit } from '../../db/sql.js';
 
 const CHUNK = 256;
 
@@ -32,6 +33,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     chunk.forEach((c, i) => data.set(c.latent, i * dim));
     const verdicts = classifyLatents(clf, { data, rows: chunk.length, cols: dim });
     await ctx.ds.transaction(async (m) => {
+      await relaxedCommit(m);
       for (let i = 0; i < chunk.length; i++) {
         await m.query(`UPDATE cells SET prediction = $2 WHERE id = $1`, [chunk[i].id, { ...verdicts[i], modelId: row.id }]);
       }

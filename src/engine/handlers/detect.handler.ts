@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { DetectParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { FeatureStore } from '../feature-store.js';
-import { sqlRows } from '../../db/sql.js';
+import { sqlRows, relaxedCommit } from '../../db/sql.js';
 import type { DetectedCell } from '../resident-models.js';
 
 interface ImageRow {
@@ -30,6 +30,7 @@ export async function storeDetections(
   const file = ctx.features.fileFor(detectorId, imageId);
   if (kept.length) await ctx.features.write(file, kept.map((c) => c.features));
   return ctx.ds.transaction(async (m) => {
+    await relaxedCommit(m);
     const out: { id: string; features: Float32Array }[] = [];
     for (let k = 0; k < kept.length; k++) {
       const c = kept[k];

@@ -6,6 +6,7 @@ import type { JobContext } from '../job-context.js';
 import type { EncodeParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { loadAutoencoder, disposeAutoencoder, encode, describeAutoencoder, type AutoencoderModel } from '../autoencoder/index.js';
 import { FEATURE_LENGTH, chwToHwc } from '../feature-store.js';
+import { relaxedCommit } from '../../db/sql.js';
 
 const CHUNK = 64;
 
@@ -37,6 +38,7 @@ export async function runEncode(ctx: JobContext<EncodeParams>): Promise<JobOutco
     const z = await encode(model, feats, chunk.length);
     const dim = z.length / chunk.length;
     await ctx.ds.transaction(async (m) => {
+      await relaxedCommit(m);
       for (let i = 0; i < chunk.length; i++) {
         await m.query(`UPDATE cells SET latent = $2, encoder_id = $3 WHERE id = $1`, [chunk[i].id, Array.from(z.subarray(i * dim, (i + 1) * dim)), encoderId]);
       }
