@@ -76,7 +76,7 @@ export function writeReport(r: Results): string {
       if (d.e2e.ratio_cpu_time) L.push(`| same, in cells per CPU-second | ${spread(d.e2e.ratio_cpu_time)} | | |`);
     }
     L.push('', `Cells counted in PostgreSQL equal the cells the jobs reported: ${d.e2e.stored_cells_check ? 'yes' : 'NO'}.`, '');
-    L.push('The reference: PIL decode + resize, the same Mask R-CNN weights (the training checkpoint, eager PyTorch), masks pasted (torchvision) '
+    L.push('The reference: PIL decode + resize, the same Mask R-CNN weights (rebuilt from the ONNX file, eager PyTorch), duplicate boxes suppressed as in the engine, masks pasted (torchvision) '
       + 'and run-length boundaries, per-cell min-max scaling and the `cpu` preset encoder (mirrored from presets.ts, untrained weights: '
       + 'timing only), scikit-learn RandomForestClassifier(100, max_depth=16).predict_proba; per image, no database.', '');
   }
