@@ -20,9 +20,10 @@ from torchvision.ops import misc as misc_nn_ops  # noqa: F401
 
 INPUT_SIZE = 256          # longer image side fed to the network (pixels)
 SCORE_THRESH = 0.5
-# Of two kept boxes whose intersection covers >= this share of the smaller, drop the lower-scoring one:
-# the model's NMS (IoU 0.5) lets a larger duplicate around a cell through (src/engine/detector/containment.ts
-# does the same in the engine; models/detector.json "containment_suppression").
+# Drop a lower-scoring box that is larger than a kept box and holds >= this share of it: the model's NMS
+# (IoU 0.5) lets a larger duplicate around a cell through. A smaller box inside a larger kept one stays (a
+# real neighbour, on TXL-PBC). src/engine/detector/containment.ts does the same in the engine;
+# models/detector.json "containment_suppression".
 CONTAINMENT = 0.9
 MAX_DETS = 100
 MEAN = [0.485 * 255, 0.456 * 255, 0.406 * 255]
@@ -168,10 +169,11 @@ def suppress_contained(boxes, scores, thresh=CONTAINMENT):
     for i in order:
         covered = False
         for k in kept:
+            if area[i] <= area[k]:
+                continue
             iw = min(b[i][2], b[k][2]) - max(b[i][0], b[k][0])
             ih = min(b[i][3], b[k][3]) - max(b[i][1], b[k][1])
-            small = min(area[i], area[k])
-            if iw > 0 and ih > 0 and small > 0 and iw * ih / small >= thresh:
+            if iw > 0 and ih > 0 and iw * ih / area[k] >= thresh:
                 covered = True
                 break
         if not covered:
