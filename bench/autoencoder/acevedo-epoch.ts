@@ -29,7 +29,7 @@
  * time is a projection: full cells / measured samples per second.
  */
 import os from 'node:os';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   createAutoencoder,
@@ -44,7 +44,7 @@ import {
 } from '../../src/engine/autoencoder/index.js';
 import { chwToHwc, FEATURE_LENGTH } from '../../src/engine/feature-store.js';
 import { encodePng } from '../../src/imaging/image-codec.js';
-import { loadFolderDomain, type CellDetectorLike } from '../../src/evaluation/folder-dataset.js';
+import { detectorCacheKey, loadFolderDomain, type CellDetectorLike } from '../../src/evaluation/folder-dataset.js';
 import { createRng, mixSeed, shuffleInPlace } from '../../src/engine/classifier/rng.js';
 import { arg, flag, num } from '../lib/args.js';
 
@@ -73,19 +73,6 @@ const log = (msg: string): void => {
   console.error(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
 };
 const r2 = (x: number): number => Math.round(x * 100) / 100;
-
-/** The cache key of `leukograph evaluate` (src/cli/evaluate.command.ts), so both share cached detections. */
-async function detectorKey(path: string, detector: object): Promise<string> {
-  const card = (detector as { model?: { sha256?: string; version?: string } }).model;
-  let file = 'no-file';
-  try {
-    const st = await stat(path);
-    file = `${resolve(path)}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    // no file (the stand-in detector)
-  }
-  return `${file}:${card?.sha256 ?? ''}:${card?.version ?? ''}:${detector.constructor?.name ?? ''}`;
-}
 
 async function loadDetector(): Promise<CellDetectorLike> {
   if (fake) return (await import('../../src/evaluation/pipeline.fake-detector.js')).fakeDetector();
@@ -156,7 +143,7 @@ async function main(): Promise<void> {
   const tStart = performance.now();
   log(`detector ${fake ? '(stand-in)' : modelPath}; data ${dataDir}; max per class ${maxPerClass ?? 'all'}`);
   const detector = await loadDetector();
-  const cache = { dir: cacheDir, key: await detectorKey(fake ? '' : modelPath, detector) };
+  const cache = { dir: cacheDir, key: await detectorCacheKey(fake ? '' : modelPath, detector) };
   let lastLog = 0;
   const onProgress = (done: number, total: number): void => {
     const t = performance.now();

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { CellDetector } from '../engine/resident-models.js';
 import { PRESETS, type PresetName } from '../engine/autoencoder/index.js';
 import { CLASS_MAP_NAMES, type ClassMapName } from '../services/class-maps.js';
-import { loadFolderDomain, type CellDetectorLike } from '../evaluation/folder-dataset.js';
+import { detectorCacheKey, loadFolderDomain, type CellDetectorLike } from '../evaluation/folder-dataset.js';
 import { METHODS, runEvaluation, type EvaluationDomain, type EvaluationProgress, type MethodName } from '../evaluation/pipeline.js';
 import { machineInfo, renderMarkdown } from '../evaluation/report.js';
 
@@ -242,19 +242,6 @@ function progressLine(p: EvaluationProgress): string | null {
   return p.done === p.total ? `${p.method}: ${p.total} trees fitted` : null;
 }
 
-/** What identifies a detector for the cache: its file (path, size, time) and its model card's sha256. */
-async function detectorKey(modelPath: string, detector: object): Promise<string> {
-  const card = (detector as { model?: { sha256?: string; version?: string } }).model;
-  let file = 'no-file';
-  try {
-    const st = await stat(modelPath);
-    file = `${resolve(modelPath)}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    // a detector without a file (tests, dry runs)
-  }
-  return `${file}:${card?.sha256 ?? ''}:${card?.version ?? ''}:${detector.constructor?.name ?? ''}`;
-}
-
 /** Runs `leukograph evaluate`; returns the exit code. */
 export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream = process.stderr, deps: EvaluateDeps = {}): Promise<number> {
   let args: EvaluateArgs | 'help';
@@ -293,7 +280,7 @@ export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream
     say(`loading the detector ${args.model}`);
     detector = await load(args.model);
     const imageSize = PRESETS[args.preset].imageSize;
-    const cache = args.cacheDir ? { dir: resolve(args.cacheDir), key: await detectorKey(args.model, detector) } : undefined;
+    const cache = args.cacheDir ? { dir: resolve(args.cacheDir), key: await detectorCacheKey(args.model, detector) } : undefined;
     const domains: EvaluationDomain[] = [];
     const dirs: Record<string, string> = {};
     for (const spec of [args.source, ...args.targets, ...args.align]) {

@@ -16,6 +16,23 @@ import type { EvaluationCell, EvaluationDomain } from './pipeline.js';
 /** What loading needs of a detector: the CellDetector's detect(). */
 export type CellDetectorLike = Pick<CellDetector, 'detect'>;
 
+/**
+ * What identifies a detector for the per-image detection cache (`FolderDomainOptions.cache.key`): its
+ * file (path, size, time) and its model card's sha256 and version. `leukograph evaluate` and the
+ * autoencoder benchmark use it alike, so they share cached detections.
+ */
+export async function detectorCacheKey(modelPath: string, detector: object): Promise<string> {
+  const card = (detector as { model?: { sha256?: string; version?: string } }).model;
+  let file = 'no-file';
+  try {
+    const st = await stat(modelPath);
+    file = `${resolve(modelPath)}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    // a detector without a file (tests, dry runs, the stand-in detector)
+  }
+  return `${file}:${card?.sha256 ?? ''}:${card?.version ?? ''}:${detector.constructor?.name ?? ''}`;
+}
+
 export interface FolderDomainOptions {
   name: string;
   dir: string;
