@@ -240,18 +240,19 @@ async function createSession(
     graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1,
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
+  // Also the fallback session of a webgpu session (runWithCpuFallback).
+  const cpuOptions = { ...base, executionProviders: ['cpu'] };
   if (prefer !== 'cpu') {
     const adapter = await probeWebgpu(prefer === 'webgpu', webgpuTimeoutMs);
     if (adapter.ok) {
       try {
         const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['webgpu'] });
-        return wrap(ort, session, modelPath, key, { backend: 'onnxruntime', device: 'webgpu', version, detail: adapter.description, notes }, { ...base, executionProviders: ['cpu'] });
+        return wrap(ort, session, modelPath, key, { backend: 'onnxruntime', device: 'webgpu', version, detail: adapter.description, notes }, cpuOptions);
       } catch (err) {
         notes.push(`webgpu: session failed: ${errorMessage(err)}`);
       }
     } else notes.push(`webgpu: ${adapter.reason}`);
   }
-  const cpuOptions = { ...base, executionProviders: ['cpu'] };
   const session = await ort.InferenceSession.create(modelPath, cpuOptions);
   return wrap(ort, session, modelPath, key, { backend: 'onnxruntime', device: 'cpu', version, detail: `${threads} thread${threads === 1 ? '' : 's'} (${process.arch})`, notes }, cpuOptions);
 }
