@@ -59,7 +59,7 @@ function cli(args: string[]): any {
 
 async function waitJob(id: string): Promise<any> {
   for (;;) {
-    const { job } = await gql(`query($id: ID!) { job(id: $id) { status message error } }`, { id });
+    const { job } = await gql(`query($id: ID!) { job(id: $id) { status message error result } }`, { id });
     if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(String(job.status).toUpperCase())) return { ...job, status: String(job.status).toUpperCase() };
     await new Promise((r) => setTimeout(r, 2000));
   }
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     process.stdout.write(['', '| class | counted | labels |', '| --- | ---: | ---: |', ...rows, '', `top cell of each image = its label: ${right} of ${judged}`].join('\n') + '\n');
 
     // docs/demo.md: what ran, on what, and what came out.
-    const { evaluation } = await gql(`query($id: ID!) { evaluation(id: $id) { report } }`, { id: (await gql(`{ evaluations { id } }`)).evaluations[0].id });
+    const { evaluation } = await gql(`query($id: ID!) { evaluation(id: $id) { report } }`, { id: evJob.result.evaluationId });
     const r = evaluation.report;
     const methods: Array<[string, Record<string, any>]> = [['ae_cfe', r.domains], ...Object.entries(r.baselines ?? {}).map(([k, v]: [string, any]) => [k, v.domains] as [string, Record<string, any>])];
     const doms = Object.keys(r.domains ?? {});
