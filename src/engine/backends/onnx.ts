@@ -24,6 +24,8 @@ export interface OnnxSessionOptions {
   intraOpNumThreads?: number;
   /** Milliseconds to wait for a WebGPU adapter (default 10 000). */
   webgpuTimeoutMs?: number;
+  /** Let the cpu provider's intra-op threads spin between parallel sections (default false; see createSession). */
+  spinning?: boolean;
 }
 
 /** What the engine status reports for a session. */
@@ -99,12 +101,13 @@ export async function loadOnnxSession(modelPath: string, opts: OnnxSessionOption
   const prefer = resolvePreference(opts.prefer);
   const threads = opts.intraOpNumThreads ?? defaultThreads();
   const abs = path.resolve(modelPath);
-  const key = JSON.stringify([abs, prefer, threads]);
+  const spinning = opts.spinning ?? false;
+  const key = JSON.stringify([abs, prefer, threads, spinning]);
   let state: SessionState;
   do {
     let p = memo.get(key);
     if (!p) {
-      const created = createSession(abs, key, prefer, threads, opts.webgpuTimeoutMs ?? 10_000);
+      const created = createSession(abs, key, prefer, threads, opts.webgpuTimeoutMs ?? 10_000, spinning);
       memo.set(key, created);
       created.catch(() => {
         if (memo.get(key) === created) memo.delete(key);
@@ -229,16 +232,19 @@ async function createSession(
   prefer: OnnxPreference,
   threads: number,
   webgpuTimeoutMs: number,
+  spinning: boolean,
 ): Promise<SessionState> {
   const ort = await loadOrt();
   const version = ort.env.versions?.node ?? ort.env.versions?.common ?? '?';
   const notes: string[] = [];
-  // No spinning in the intra-op pool: the engine shares its cores with PostgreSQL, the API and the
-  // encoder, and spinning threads burn them between parallel sections. Measured on the 2-core machine
-  // with other work running (the detector, 2 threads): 239 -> 191 CPU ms per image, wall 175 -> 162 ms.
+  // No spinning in the intra-op pool by default: the engine shares its cores with PostgreSQL, the API and
+  // the encoder, and spinning threads burn them between parallel sections. Measured with
+  // bench/detector/ort-spinning.ts on the 2-core machine (the detector, 2 threads): idle, wall 110 ms
+  // either way and CPU 217 -> 199 ms per run; with `yes` holding one core, wall 219 -> 183 ms and CPU
+  // 277 -> 226 ms.
   const base: Ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1,
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
   };
   // Also the fallback session of a webgpu session (runWithCpuFallback).
   const cpuOptions = { ...base, executionProviders: ['cpu'] };
