@@ -22,7 +22,8 @@ export async function sqlRows<T = Record<string, unknown>>(db: DataSource | Enti
  * for this transaction only). For the per-cell rows a job writes (detections, latents, predictions): if the
  * database crashes, the last few hundred milliseconds of such commits can be lost, and the job is rerun
  * (the engine's reaper) and writes them again, idempotently (unique keys). Job states and model rows keep
- * the durable default. Saves the flush, ~3 ms a commit on the development machine, twice per analysed image.
+ * the durable default. Saves waiting for the disk sync twice per analysed image (with it, the first-cell
+ * median of `npm run bench` went from 152 to 145 ms on the 2-core machine; bench/README.md).
  */
 export async function relaxedCommit(m: EntityManager): Promise<void> {
   await m.query('SET LOCAL synchronous_commit = off');
