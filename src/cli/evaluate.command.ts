@@ -10,11 +10,12 @@ import { CLASS_MAP_NAMES, type ClassMapName } from '../services/class-maps.js';
 import { detectorCacheKey, loadFolderDomain, type CellDetectorLike } from '../evaluation/folder-dataset.js';
 import { METHODS, runEvaluation, type EvaluationDomain, type EvaluationProgress, type MethodName } from '../evaluation/pipeline.js';
 import { machineInfo, renderMarkdown } from '../evaluation/report.js';
+import { MORPHOLOGY_SIZE } from '../evaluation/morphology.js';
 
 export const EVALUATE_USAGE = `Usage: leukograph evaluate --source [<name>=]<dir> --target <name>=<dir> [--target ...] [--align [<name>=]<dir> ...]
          [--preset cpu|paper] [--epochs N] [--max-per-class N] [--target-max-per-class N|all] [--classes common5|paper13] [--seed S]
          [--model detector.onnx] [--batch-size N] [--trees N] [--max-depth N] [--align-weight W] [--lr R]
-         [--no-align-targets] [--methods ae_cfe,ae_no_align,pooled_features,colour_shape]
+         [--no-align-targets] [--methods ae_cfe,ae_no_align,pooled_features,colour_shape,morphology]
          [--cache-dir DIR] [--title T] [--preamble notes.md] --out report.json
   Trains AE-CFE on the source, fits a random forest on a stratified seeded 80 % of its labelled cells and
   scores the other 20 % and every labelled cell of each target, with three baselines (the autoencoder
@@ -279,7 +280,9 @@ export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream
     const preamble = args.preamble ? [(await readFile(args.preamble, 'utf8')).trim()] : [];
     say(`loading the detector ${args.model}`);
     detector = await load(args.model);
-    const imageSize = PRESETS[args.preset].imageSize;
+    // Crops at the autoencoder's size, or at 128 px when the morphology method needs the detail (the
+    // evaluation averages them down for the autoencoder).
+    const imageSize = Math.max(PRESETS[args.preset].imageSize, args.methods.includes('morphology') ? MORPHOLOGY_SIZE : 0);
     const cache = args.cacheDir ? { dir: resolve(args.cacheDir), key: await detectorCacheKey(args.model, detector) } : undefined;
     const domains: EvaluationDomain[] = [];
     const dirs: Record<string, string> = {};

@@ -12,6 +12,7 @@ import { cropResize } from '../imaging/image-codec.js';
 import { readLayout, type Layout, type LayoutEntry } from '../services/dataset-layouts.js';
 import { classOf, harmonise, type ClassMapName } from '../services/class-maps.js';
 import type { EvaluationCell, EvaluationDomain } from './pipeline.js';
+import { boxInCrop } from './morphology.js';
 
 /** What loading needs of a detector: the CellDetector's detect(). */
 export type CellDetectorLike = Pick<CellDetector, 'detect'>;
@@ -258,8 +259,8 @@ export async function loadFolderDomain(opts: FolderDomainOptions): Promise<{ dom
       continue;
     }
     if (found.cellCount > 1) stats.multipleDetections++;
-    const { features, crop } = found.top;
-    cells.push({ features, crop, label: cls, id: e.relPath });
+    const { features, crop, box } = found.top;
+    cells.push({ features, crop, label: cls, id: e.relPath, box: boxInCrop(box, found.width, found.height) });
     if (cls !== null) stats.labelled++;
   }
   opts.onProgress?.(sample.length, sample.length);

@@ -112,7 +112,7 @@ test('the report has every key of the contract per domain, for AE-CFE and each b
   assert.deepEqual([...new Set(e1.domain)], ['src', 'tgt']);
   assert.ok(e1.z.every((z) => z.length === 50 && z.every(Number.isFinite)));
   assert.notDeepEqual(e1.z, e0.z);
-  for (const k of ['prepare', 'ae_cfe.train', 'ae_cfe.encode', 'ae_cfe.forest', 'pooled_features.features', 'colour_shape.forest', 'total']) {
+  for (const k of ['prepare', 'ae_cfe.train', 'ae_cfe.encode', 'ae_cfe.forest', 'pooled_features.features', 'colour_shape.forest', 'morphology.forest', 'total']) {
     assert.ok(typeof r.timings[k] === 'number', `timing ${k}`);
   }
   assert.ok(progress.some((p) => p.kind === 'epoch' && p.method === 'ae_cfe'));
@@ -120,6 +120,9 @@ test('the report has every key of the contract per domain, for AE-CFE and each b
   // The features are separable by construction: the pooled-feature forest must get the held-out source right.
   assert.ok(r.baselines.pooled_features!.domains.src!.accuracy >= 0.85, `pooled ${r.baselines.pooled_features!.domains.src!.accuracy}`);
   assert.ok(r.baselines.colour_shape!.domains.src!.accuracy >= 0.85, `colour ${r.baselines.colour_shape!.domains.src!.accuracy}`);
+  // The discs' sizes differ by class: the morphology forest reads them off the nucleus fraction.
+  assert.ok(r.baselines.morphology!.domains.src!.accuracy >= 0.85, `morphology ${r.baselines.morphology!.domains.src!.accuracy}`);
+  assert.ok(r.baselines.morphology!.domains.tgt!.n === 24);
   JSON.stringify(r); // serialisable
 });
 

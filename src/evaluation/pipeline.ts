@@ -26,6 +26,7 @@ import { classesOf, type ClassMapName } from '../services/class-maps.js';
 import { classificationReport } from './metrics.js';
 import { stratifiedSplit } from './split.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
+import { morphologyFeatures, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from './morphology.js';
 
 /** One cell: the detector's instance features and the crop of the cell (the autoencoder's image target). */
 export interface EvaluationCell {
@@ -38,6 +39,11 @@ export interface EvaluationCell {
   crop: Uint8Array | (() => Uint8Array | Promise<Uint8Array>);
   /** The class under the report's class list, or null (unlabelled: alignment only, never scored). */
   label: string | null;
+  /**
+   * Where the detector's box lies in the crop, as fractions of its side (morphology.ts boxInCrop): the
+   * morphology method's cell outline. Default: where a typical Acevedo-20 cell lies (DEFAULT_BOX_IN_CROP).
+   */
+  box?: BoxInCrop;
   /** For the caller's bookkeeping (an image path, a cell id); not used here. */
   id?: string;
 }
@@ -49,7 +55,7 @@ export interface EvaluationDomain {
   loading?: Record<string, unknown>;
 }
 
-export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape'] as const;
+export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape', 'morphology'] as const;
 export type MethodName = (typeof METHODS)[number];
 
 export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
@@ -57,6 +63,9 @@ export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
   ae_no_align: 'random forest on the latents of the same autoencoder trained without alignment (weight 0, same seed and epochs)',
   pooled_features: 'random forest on the instance features pooled over 14x14 without the autoencoder (256 means + 256 standard deviations)',
   colour_shape: 'random forest on colour histograms (RGB, hue, saturation) of the crop + dark-region (nucleus) area and shape',
+  morphology:
+    'random forest on stain-normalised morphology (src/evaluation/morphology.ts): optical density against the crop\'s own white, ' +
+    'nucleus shape and lobes, nucleus and cytoplasm chromaticity, also relative to the red cells around, at 128 px; no autoencoder',
 };
 
 export interface EvaluationOptions {
@@ -90,7 +99,7 @@ export interface EvaluationOptions {
   testFraction?: number;
   /** Macro F1 leaves out classes with fewer cells in a domain. Default 5 (issue 5). */
   minSupport?: number;
-  /** Methods to run. Default all four. */
+  /** Methods to run. Default all of METHODS. */
   methods?: readonly MethodName[];
   /** Passed to createAutoencoder (e.g. a TensorFlow.js runtime, a backend preference). */
   autoencoder?: CreateOptions;
@@ -241,6 +250,8 @@ interface PreparedDomain {
   name: string;
   cells: EvaluationCell[];
   crops: Uint8Array[];
+  /** Morphology features of the labelled cells (MORPHOLOGY_LENGTH values each), by cell index. */
+  morphology: Float64Array[];
   /** Index into `cells` of labelled cells, and their labels. */
   labelled: number[];
   labels: string[];
@@ -304,11 +315,13 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   for (const name of involved) {
     const d = byName.get(name)!;
     const crops: Uint8Array[] = [];
+    const morphology: Float64Array[] = [];
     const labelled: number[] = [];
     const labels: string[] = [];
     // Crops are the autoencoder's image targets (source cells) and the colour baseline's input (labelled cells).
     const aeCrops = name === source && needAe;
     const colourCrops = methods.includes('colour_shape');
+    const morph = methods.includes('morphology');
     for (let i = 0; i < d.cells.length; i++) {
       const c = d.cells[i]!;
       if (c.features.length !== FEATURE_LENGTH) throw new Error(`evaluation: ${name} cell ${i}: ${c.features.length} feature values, expected ${FEATURE_LENGTH} (256x14x14)`);
@@ -317,12 +330,15 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         labelled.push(i);
         labels.push(c.label!);
       }
-      if (aeCrops || (colourCrops && isLabelled)) {
-        crops[i] = squareCrop(typeof c.crop === 'function' ? await c.crop() : c.crop, imageSize, `${name} cell ${i}`);
+      if (aeCrops || (isLabelled && (colourCrops || morph))) {
+        const raw = typeof c.crop === 'function' ? await c.crop() : c.crop;
+        if (aeCrops || colourCrops) crops[i] = squareCrop(raw, imageSize, `${name} cell ${i}`);
+        // Morphology needs detail: computed once here at 128 px (crops are given at least that large by the loaders).
+        if (morph && isLabelled) morphology[i] = morphologyFeatures(squareCrop(raw, MORPHOLOGY_SIZE, `${name} cell ${i}`), MORPHOLOGY_SIZE, c.box) as Float64Array;
       }
       if (i % 256 === 255) checkAbort(signal);
     }
-    prepared.set(name, { name, cells: d.cells, crops, labelled, labels });
+    prepared.set(name, { name, cells: d.cells, crops, morphology, labelled, labels });
   }
   const src = prepared.get(source)!;
   const srcClasses = [...new Set(src.labels)];
@@ -435,6 +451,13 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
           rows.forEach((r, i) => pooledFeatures(p.cells[r]!.features, data, i * POOLED_LENGTH));
           return { data, rows: rows.length, cols: POOLED_LENGTH };
         };
+      } else if (method === 'morphology') {
+        featuresOf = async (domain, rows) => {
+          const p = prepared.get(domain)!;
+          const data = new Float64Array(rows.length * MORPHOLOGY_LENGTH);
+          rows.forEach((r, i) => data.set(p.morphology[r]!, i * MORPHOLOGY_LENGTH));
+          return { data, rows: rows.length, cols: MORPHOLOGY_LENGTH };
+        };
       } else {
         featuresOf = async (domain, rows) => {
           const p = prepared.get(domain)!;
@@ -543,14 +566,33 @@ function meanColumnStd(x: FeatureMatrix): number {
   return total / x.cols;
 }
 
-/** A square RGB crop at `size` (resized bilinearly when it has another size). */
-function squareCrop(crop: Uint8Array, size: number, what: string): Uint8Array {
+/**
+ * A square RGB crop at `size`: as it is, averaged over k x k blocks when its side is k times `size` (a 128 px
+ * crop for the 64 px autoencoder: no aliasing), else resized bilinearly.
+ */
+export function squareCrop(crop: Uint8Array, size: number, what: string): Uint8Array {
   if (crop.length === size * size * 3) return crop;
   const side = Math.round(Math.sqrt(crop.length / 3));
   if (side * side * 3 !== crop.length || side < 1) throw new Error(`evaluation: ${what}: the crop (${crop.length} values) is not a square RGB image`);
+  if (side > size && side % size === 0) return blockAverage(crop, side, side / size);
   const f = resizeCrop({ data: crop, width: side, height: side, channels: 3 }, size);
   const out = new Uint8Array(f.length);
   for (let i = 0; i < f.length; i++) out[i] = Math.round(f[i]! * 255);
+  return out;
+}
+
+function blockAverage(crop: Uint8Array, side: number, k: number): Uint8Array {
+  const size = side / k;
+  const out = new Uint8Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) s += crop[((y * k + dy) * side + x * k + dx) * 3 + c]!;
+        out[(y * size + x) * 3 + c] = Math.round(s / (k * k));
+      }
+    }
+  }
   return out;
 }
 

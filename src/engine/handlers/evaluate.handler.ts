@@ -10,6 +10,7 @@ import { storeDetections } from './detect.handler.js';
 import { listTrainingCells, TrainingData } from '../training-data.js';
 import { runEvaluation, type EvaluationDomain } from '../../evaluation/pipeline.js';
 import { sampleEntries } from '../../evaluation/folder-dataset.js';
+import { boxInCrop, MORPHOLOGY_SIZE } from '../../evaluation/morphology.js';
 import { classOf } from '../../services/class-maps.js';
 import { resolvePreset } from '../autoencoder/index.js';
 import { DatasetEntity } from '../../db/entities/index.js';
@@ -55,7 +56,14 @@ export async function runEvaluate(ctx: JobContext<EvaluateParams>): Promise<JobO
     );
     const evalCells = [];
     for (const c of cells) {
-      evalCells.push({ id: c.id, features: await ctx.features.read(c.featureRef), crop: () => data.crop(c, size), label: classOf(c.cellType, p.classes) });
+      evalCells.push({
+        id: c.id,
+        features: await ctx.features.read(c.featureRef),
+        // 128 px at least: the morphology method needs the detail; the evaluation averages it down for the autoencoder.
+        crop: () => data.crop(c, Math.max(size, MORPHOLOGY_SIZE)),
+        box: boxInCrop(c.box, c.width, c.height),
+        label: classOf(c.cellType, p.classes),
+      });
     }
     domains.push({ name: nameOf.get(id)!, cells: evalCells, loading: { cellsAvailable: all.length, cellsUsed: cells.length } });
   }
