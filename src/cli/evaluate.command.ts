@@ -15,7 +15,7 @@ import { MORPHOLOGY_SIZE } from '../evaluation/morphology.js';
 export const EVALUATE_USAGE = `Usage: leukograph evaluate --source [<name>=]<dir> --target <name>=<dir> [--target ...] [--align [<name>=]<dir> ...]
          [--preset cpu|paper] [--epochs N] [--max-per-class N] [--target-max-per-class N|all] [--classes common5|paper13] [--seed S]
          [--model detector.onnx] [--batch-size N] [--trees N] [--max-depth N] [--align-weight W] [--lr R]
-         [--no-align-targets] [--methods ae_cfe,ae_no_align,pooled_features,colour_shape,morphology]
+         [--no-align-targets] [--methods ae_cfe,ae_no_align,pooled_features,colour_shape,morphology,morphology_lab_centred]
          [--cache-dir DIR] [--title T] [--preamble notes.md] --out report.json
   Trains AE-CFE on the source, fits a random forest on a stratified seeded 80 % of its labelled cells and
   scores the other 20 % and every labelled cell of each target, with three baselines (the autoencoder
@@ -282,7 +282,7 @@ export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream
     detector = await load(args.model);
     // Crops at the autoencoder's size, or at 128 px when the morphology method needs the detail (the
     // evaluation averages them down for the autoencoder).
-    const imageSize = Math.max(PRESETS[args.preset].imageSize, args.methods.includes('morphology') ? MORPHOLOGY_SIZE : 0);
+    const imageSize = Math.max(PRESETS[args.preset].imageSize, args.methods.some((m) => m.startsWith('morphology')) ? MORPHOLOGY_SIZE : 0);
     const cache = args.cacheDir ? { dir: resolve(args.cacheDir), key: await detectorCacheKey(args.model, detector) } : undefined;
     const domains: EvaluationDomain[] = [];
     const dirs: Record<string, string> = {};

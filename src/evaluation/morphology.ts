@@ -43,6 +43,12 @@ const NAMES = [
 /** Names of the values, in order (for reports and feature importances). */
 export const MORPHOLOGY_NAMES: readonly string[] = NAMES;
 
+/**
+ * The columns that carry the lab's stain (chromaticity, density, texture) rather than the cell's shape:
+ * what a per-lab centring shifts (the evaluation's morphology_lab_centred method).
+ */
+export const MORPHOLOGY_COLOUR_COLUMNS: readonly number[] = NAMES.flatMap((n, i) => (/chroma|density|texture/.test(n) ? [i] : []));
+
 /** The crop's box as fractions, from the detector box and the image size (cropBoxWithMargin's rectangle). */
 export function boxInCrop(box: readonly [number, number, number, number], imageWidth: number, imageHeight: number): BoxInCrop {
   const [x0, y0, x1, y1] = cropBoxWithMargin(box, imageWidth, imageHeight, 10, 20);

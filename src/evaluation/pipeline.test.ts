@@ -123,6 +123,9 @@ test('the report has every key of the contract per domain, for AE-CFE and each b
   // The discs' sizes differ by class: the morphology forest reads them off the nucleus fraction.
   assert.ok(r.baselines.morphology!.domains.src!.accuracy >= 0.85, `morphology ${r.baselines.morphology!.domains.src!.accuracy}`);
   assert.ok(r.baselines.morphology!.domains.tgt!.n === 24);
+  // Centring the colour values on each lab's median keeps the shape values: the sizes still separate.
+  assert.ok(r.baselines.morphology_lab_centred!.domains.src!.accuracy >= 0.85, `centred ${r.baselines.morphology_lab_centred!.domains.src!.accuracy}`);
+  assert.notDeepEqual(r.baselines.morphology_lab_centred!.domains.tgt, undefined);
   JSON.stringify(r); // serialisable
 });
 

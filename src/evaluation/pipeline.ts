@@ -26,7 +26,7 @@ import { classesOf, type ClassMapName } from '../services/class-maps.js';
 import { classificationReport } from './metrics.js';
 import { stratifiedSplit } from './split.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
-import { morphologyFeatures, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from './morphology.js';
+import { morphologyFeatures, MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from './morphology.js';
 
 /** One cell: the detector's instance features and the crop of the cell (the autoencoder's image target). */
 export interface EvaluationCell {
@@ -55,7 +55,7 @@ export interface EvaluationDomain {
   loading?: Record<string, unknown>;
 }
 
-export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape', 'morphology'] as const;
+export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape', 'morphology', 'morphology_lab_centred'] as const;
 export type MethodName = (typeof METHODS)[number];
 
 export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
@@ -66,6 +66,9 @@ export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
   morphology:
     'random forest on stain-normalised morphology (src/evaluation/morphology.ts): optical density against the crop\'s own white, ' +
     'nucleus shape and lobes, nucleus and cytoplasm chromaticity, also relative to the red cells around, at 128 px; no autoencoder',
+  morphology_lab_centred:
+    'the morphology forest with its colour values (chromaticity, density, texture) centred on each lab\'s median over all its cells ' +
+    '(no labels used; the lab\'s stain taken out as a whole); shape values as they are',
 };
 
 export interface EvaluationOptions {
@@ -252,6 +255,8 @@ interface PreparedDomain {
   crops: Uint8Array[];
   /** Morphology features of the labelled cells (MORPHOLOGY_LENGTH values each), by cell index. */
   morphology: Float64Array[];
+  /** Median of each morphology colour column over all the domain's cells (morphology_lab_centred only). */
+  labCentre?: Map<number, number>;
   /** Index into `cells` of labelled cells, and their labels. */
   labelled: number[];
   labels: string[];
@@ -321,7 +326,9 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
     // Crops are the autoencoder's image targets (source cells) and the colour baseline's input (labelled cells).
     const aeCrops = name === source && needAe;
     const colourCrops = methods.includes('colour_shape');
-    const morph = methods.includes('morphology');
+    const morph = methods.includes('morphology') || methods.includes('morphology_lab_centred');
+    // Lab centring needs every cell of the domain (labels unused), not only the labelled ones.
+    const morphAll = methods.includes('morphology_lab_centred');
     for (let i = 0; i < d.cells.length; i++) {
       const c = d.cells[i]!;
       if (c.features.length !== FEATURE_LENGTH) throw new Error(`evaluation: ${name} cell ${i}: ${c.features.length} feature values, expected ${FEATURE_LENGTH} (256x14x14)`);
@@ -330,15 +337,16 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         labelled.push(i);
         labels.push(c.label!);
       }
-      if (aeCrops || (isLabelled && (colourCrops || morph))) {
+      if (aeCrops || (isLabelled && (colourCrops || morph)) || morphAll) {
         const raw = typeof c.crop === 'function' ? await c.crop() : c.crop;
         if (aeCrops || colourCrops) crops[i] = squareCrop(raw, imageSize, `${name} cell ${i}`);
         // Morphology needs detail: computed once here at 128 px (crops are given at least that large by the loaders).
-        if (morph && isLabelled) morphology[i] = morphologyFeatures(squareCrop(raw, MORPHOLOGY_SIZE, `${name} cell ${i}`), MORPHOLOGY_SIZE, c.box) as Float64Array;
+        if (morph && (isLabelled || morphAll)) morphology[i] = morphologyFeatures(squareCrop(raw, MORPHOLOGY_SIZE, `${name} cell ${i}`), MORPHOLOGY_SIZE, c.box) as Float64Array;
       }
       if (i % 256 === 255) checkAbort(signal);
     }
-    prepared.set(name, { name, cells: d.cells, crops, morphology, labelled, labels });
+    const labCentre = morphAll ? columnMedians(morphology.filter(Boolean), MORPHOLOGY_COLOUR_COLUMNS) : undefined;
+    prepared.set(name, { name, cells: d.cells, crops, morphology, labCentre, labelled, labels });
   }
   const src = prepared.get(source)!;
   const srcClasses = [...new Set(src.labels)];
@@ -451,11 +459,14 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
           rows.forEach((r, i) => pooledFeatures(p.cells[r]!.features, data, i * POOLED_LENGTH));
           return { data, rows: rows.length, cols: POOLED_LENGTH };
         };
-      } else if (method === 'morphology') {
+      } else if (method === 'morphology' || method === 'morphology_lab_centred') {
         featuresOf = async (domain, rows) => {
           const p = prepared.get(domain)!;
           const data = new Float64Array(rows.length * MORPHOLOGY_LENGTH);
-          rows.forEach((r, i) => data.set(p.morphology[r]!, i * MORPHOLOGY_LENGTH));
+          rows.forEach((r, i) => {
+            data.set(p.morphology[r]!, i * MORPHOLOGY_LENGTH);
+            if (method === 'morphology_lab_centred') for (const [c, m] of p.labCentre!) data[i * MORPHOLOGY_LENGTH + c]! -= m;
+          });
           return { data, rows: rows.length, cols: MORPHOLOGY_LENGTH };
         };
       } else {
@@ -547,6 +558,16 @@ export function scoreDomain(truth: readonly string[], pred: readonly string[], c
     per_class: perClass,
     confusion: { labels: [...r.confusion.labels], matrix: r.confusion.matrix.map((row) => [...row]) },
   };
+}
+
+/** The median of each of the given columns over the rows. */
+function columnMedians(rows: readonly Float64Array[], columns: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const c of columns) {
+    const v = Float64Array.from(rows, (r) => r[c]!).sort();
+    out.set(c, v.length === 0 ? 0 : v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2);
+  }
+  return out;
 }
 
 /** Mean over columns of each column's standard deviation. */
