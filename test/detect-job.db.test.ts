@@ -60,7 +60,7 @@ test('detectCells stores and streams each cell; a bad image fails alone', { skip
   assert.equal(j.job.status, 'SUCCEEDED', JSON.stringify(j.job));
   assert.equal(j.job.result.failed, 1);
   assert.match(j.job.result.failures[0].reason, /not a JPEG, PNG|corrupt|unsupported/i);
-  const page = await s.ok(`query($d: ID!) { cells(datasetId: $d, limit: 100) { total items { id imageId index box score mask { size counts } } } }`, { d: datasetId });
+  const page = await s.ok(`query($d: ID!) { cells(datasetId: $d, limit: 100) { total items { id imageId index box score mask { size counts } cutByBorder } } }`, { d: datasetId });
   assert.ok(page.cells.total >= 7, `cells in 7 good images: ${page.cells.total}`);
   assert.ok(streamed.length > 0, 'cells arrived over the subscription');
   const byImage = new Map<string, any[]>();
@@ -71,6 +71,8 @@ test('detectCells stores and streams each cell; a bad image fails alone', { skip
     assert.ok(c.score >= 0.5 && c.score <= 1);
     const [h, w] = c.mask.size;
     assert.equal(c.mask.counts.reduce((a: number, b: number) => a + b, 0), h * w, 'RLE covers the image');
+    const [x1, y1, x2, y2] = c.box;
+    assert.equal(c.cutByBorder, x1 < 2 || y1 < 2 || x2 > w - 2 || y2 > h - 2);
   }
   const crop = await fetch(streamed[0].cropUrl);
   assert.equal(crop.status, 200);

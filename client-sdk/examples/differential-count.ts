@@ -24,16 +24,24 @@ function imagesIn(paths: string[]): string[] {
   return out;
 }
 
-/** The tally: classified cells per class, flagged ones (unlike the training data), cells without a prediction. */
+/**
+ * The tally: classified cells per class, flagged ones (unlike the training data), cells without a prediction,
+ * and cells cut by the image border, left out as a manual differential leaves them out (counting-frame rule).
+ */
 class DifferentialCount {
   readonly byClass = new Map<string, number>();
   readonly flaggedReasons = new Map<string, number>();
   flagged = 0;
   unclassified = 0;
+  cutByBorder = 0;
   cells = 0;
 
   add(cell: Cell): string {
     this.cells++;
+    if (cell.cutByBorder) {
+      this.cutByBorder++;
+      return 'cut by the image border: not counted';
+    }
     const p = cell.prediction;
     if (!p) {
       this.unclassified++;
@@ -53,12 +61,12 @@ class DifferentialCount {
   }
 
   get classified(): number {
-    return this.cells - this.flagged - this.unclassified;
+    return this.cells - this.flagged - this.unclassified - this.cutByBorder;
   }
 
   line(): string {
     const classes = [...this.byClass].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`);
-    return [`${this.cells} cells`, ...classes, ...(this.flagged ? [`flagged ${this.flagged}`] : []), ...(this.unclassified ? [`not classified ${this.unclassified}`] : [])].join(' · ');
+    return [`${this.cells} cells`, ...classes, ...(this.flagged ? [`flagged ${this.flagged}`] : []), ...(this.unclassified ? [`not classified ${this.unclassified}`] : []), ...(this.cutByBorder ? [`cut by the border ${this.cutByBorder}`] : [])].join(' · ');
   }
 
   table(): string {
@@ -72,6 +80,7 @@ class DifferentialCount {
       for (const [reason, n] of this.flaggedReasons) rows.push(`  ${String(n).padStart(5)}  ${reason}`);
     }
     if (this.unclassified) rows.push('', `found but not classified: ${this.unclassified}`);
+    if (this.cutByBorder) rows.push('', `cut by the image border (not counted): ${this.cutByBorder}`);
     return rows.join('\n');
   }
 }
@@ -122,7 +131,7 @@ async function main(): Promise<number> {
     console.log(`\ndifferential count of ${files.length} images (${stream.job?.message ?? ''})\n`);
     if (count.cells === 0) {
       console.log('no white cells were found in these images');
-    } else if (count.unclassified === count.cells) {
+    } else if (count.unclassified > 0 && count.unclassified + count.cutByBorder === count.cells) {
       console.log(`no classifier is trained yet (the server ran ${stages.join(' → ') || 'detection only'}): ${count.cells} cells found, without classes.`);
       console.log('train one (trainAutoencoder, then trainClassifier) to get the differential count.\n');
       for (const id of imageNames.keys()) console.log(`  ${String(perImage.get(id) ?? 0).padStart(4)} cells  ${imageNames.get(id)}`);

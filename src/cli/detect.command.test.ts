@@ -57,7 +57,7 @@ test('detect --json: corrupt images fail alone, the others are printed', async (
   const bccd = path.join(root, 'test/fixtures/bccd/images/BloodImage_00009.jpg');
   const code = await detectCommand([dir, '--json', bccd, '--model', modelPath, '--device', 'cpu'], s.out);
   assert.equal(code, 0);
-  const rows = s.lines().map((l) => JSON.parse(l) as { image: string; error?: string; width?: number; height?: number; cells?: { box: number[]; score: number; mask: { size: number[]; counts: number[] } }[] });
+  const rows = s.lines().map((l) => JSON.parse(l) as { image: string; error?: string; width?: number; height?: number; cells?: { box: number[]; score: number; mask: { size: number[]; counts: number[] }; cutByBorder: boolean }[] });
   assert.deepEqual(
     rows.map((r) => path.basename(r.image)),
     ['a.PNG', 'broken.jpg', '001.png', 'BloodImage_00009.jpg'],
@@ -72,6 +72,8 @@ test('detect --json: corrupt images fail alone, the others are printed', async (
     assert.ok(c.score > 0.5 && c.score <= 1);
     assert.deepEqual(c.mask.size, [r.height, r.width]);
     assert.equal(c.mask.counts.reduce((a, b) => a + b, 0), r.width! * r.height!);
+    // the fixtures' top cells lie inside their images
+    assert.equal(c.cutByBorder, false);
   }
   assert.deepEqual([rows[2]!.width, rows[2]!.height], [300, 300]);
   assert.deepEqual([rows[3]!.width, rows[3]!.height], [640, 480]);

@@ -3,6 +3,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createDetector, type Detection } from '../engine/detector/index.js';
+import { cutByBorder } from '../engine/detector/border.js';
 import { logger } from '../logger.js';
 
 const log = logger('detect');
@@ -85,13 +86,14 @@ function jsonLine(image: string, d: Detection): string {
     image,
     width: d.width,
     height: d.height,
-    cells: d.cells.map((c) => ({ box: c.box.map(r2), score: Math.round(c.score * 1e4) / 1e4, mask: c.mask })),
+    cells: d.cells.map((c) => ({ box: c.box.map(r2), score: Math.round(c.score * 1e4) / 1e4, mask: c.mask, cutByBorder: cutByBorder(c.box, d.width, d.height) })),
   });
 }
 
 function humanLine(image: string, d: Detection): string {
   const n = d.cells.length;
-  const scores = n ? ` (scores ${d.cells.map((c) => c.score.toFixed(3)).join(', ')})` : '';
+  const cut = d.cells.filter((c) => cutByBorder(c.box, d.width, d.height)).length;
+  const scores = n ? ` (scores ${d.cells.map((c) => c.score.toFixed(3)).join(', ')})${cut ? `, ${cut} cut by the border` : ''}` : '';
   return `${image}: ${d.width}x${d.height}, ${n} cell${n === 1 ? '' : 's'}${scores}`;
 }
 

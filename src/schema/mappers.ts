@@ -8,6 +8,7 @@ import type { CellType } from './types/cell.type.js';
 import type { JobItemEventType, JobProgressType, JobStatusEnum, JobType } from './types/job.type.js';
 import type { EvaluationType, ModelType } from './types/model.type.js';
 import type { EngineInstanceType } from './types/engine.type.js';
+import { cutByBorder } from '../engine/detector/border.js';
 
 export function toDataset(d: DatasetEntity): DatasetType {
   return {
@@ -28,6 +29,8 @@ export function toCell(c: CellEntity, baseUrl: string): CellType {
   const p = c.prediction;
   return {
     id: c.id, imageId: c.imageId, detectorId: c.detectorId, index: c.index, box: c.box, score: c.score, mask: c.mask,
+    // The mask's size is the image's [height, width].
+    cutByBorder: c.mask ? cutByBorder(c.box, c.mask.size[1]!, c.mask.size[0]!) : null,
     latent: c.latent,
     prediction: p
       ? {

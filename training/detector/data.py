@@ -107,11 +107,15 @@ def txl_record(name, meta_by_name, with_masks=True):
     img = read_rgb(_p("txl-pbc", "images", split, name))
     h, w = img.shape[:2]
     boxes = []
+    seen = set()
     lab = _p("txl-pbc", "labels", split, name[:-4] + ".txt")
     if os.path.exists(lab):
         for line in open(lab):
             t = line.split()
-            if len(t) >= 5 and int(t[0]) == 0:
+            # 5 of the 1,260 label files list their boxes more than once (identical lines): one cell is one
+            # box, or a detected cell would count as found once and missed twice.
+            if len(t) >= 5 and int(t[0]) == 0 and tuple(t[1:5]) not in seen:
+                seen.add(tuple(t[1:5]))
                 cx, cy, bw, bh = [float(v) for v in t[1:5]]
                 boxes.append([(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h])
     boxes = np.clip(np.array(boxes, np.float32).reshape(-1, 4), 0, [w, h, w, h])

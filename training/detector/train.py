@@ -121,18 +121,27 @@ def box_iou(a, b):
                                    torch.as_tensor(b, dtype=torch.float32).reshape(-1, 4))
 
 
-def match_counts(pred, gt, thr=0.5):
-    """Greedy one-to-one matching by score order. Returns (tp, n_pred, n_gt)."""
+def match_pairs(pred, gt, thr=0.5):
+    """Greedy one-to-one matching by score order (pred sorted by score). Returns, per prediction, the index
+    of the ground-truth box it matched, or -1."""
     if len(pred) == 0 or len(gt) == 0:
-        return 0, len(pred), len(gt)
+        return [-1] * len(pred)
     iou = box_iou(pred, gt).numpy()
     used = set()
-    tp = 0
+    out = []
     for i in range(len(pred)):
         j = int(np.argmax(np.where([k in used for k in range(len(gt))], -1, iou[i])))
         if iou[i, j] >= thr and j not in used:
             used.add(j)
-            tp += 1
+            out.append(j)
+        else:
+            out.append(-1)
+    return out
+
+
+def match_counts(pred, gt, thr=0.5):
+    """Greedy one-to-one matching by score order. Returns (tp, n_pred, n_gt)."""
+    tp = sum(j >= 0 for j in match_pairs(pred, gt, thr))
     return tp, len(pred), len(gt)
 
 

@@ -30,6 +30,12 @@ export class CellType {
   @Field(() => [Float], { description: '[x1, y1, x2, y2] in image pixels' }) box: number[];
   @Field(() => Float) score: number;
   @Field(() => RleMaskType, { nullable: true }) mask: RleMaskType | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'True when the box reaches within 2 px of the image border: a cell the image cuts, which a differential count (counting-frame rule) leaves out. Null when the image size is unknown (no mask).',
+  })
+  cutByBorder: boolean | null;
   @Field(() => [Float], { nullable: true, description: '50-d AE-CFE latent' }) latent: number[] | null;
   @Field(() => CellPredictionType, { nullable: true }) prediction: CellPredictionType | null;
   @Field(() => String, { description: 'PNG crop of the cell with its mask outline (GET)' }) cropUrl: string;
