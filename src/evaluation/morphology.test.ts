@@ -75,6 +75,26 @@ test('morphologyFeatures: shape and chromaticity do not depend on stain strength
   assert.ok(Math.abs(f('nucleus_density', pale) / f('nucleus_density', base) - 0.6) < 0.05);
 });
 
+test('morphologyFeatures: granules in the cytoplasm raise its fine texture; dense granules count as dense', () => {
+  const smooth = morphologyFeatures(cell(round), S);
+  // Granules: every third pixel on a lattice, stained like the nucleus (a basophil's dark granules).
+  const granular = cell(round);
+  const dark = cell(() => true);
+  for (let y = 0; y < S; y += 3) {
+    for (let x = 0; x < S; x += 3) {
+      if (round(x, y)) continue;
+      for (let c = 0; c < 3; c++) granular[3 * (y * S + x) + c] = dark[3 * (y * S + x) + c]!;
+    }
+  }
+  const g = morphologyFeatures(granular, S);
+  assert.ok(f('cytoplasm_texture_fine', g) > 2 * f('cytoplasm_texture_fine', smooth), `${f('cytoplasm_texture_fine', g)} vs ${f('cytoplasm_texture_fine', smooth)}`);
+  assert.ok(f('cytoplasm_density_dense_share', g) > 0.05 && f('cytoplasm_density_dense_share', smooth) < 0.01);
+  // The colour histogram holds shares of the cytoplasm: at most 1 in all.
+  const hist = MORPHOLOGY_NAMES.flatMap((n, i) => (n.startsWith('cytoplasm_chroma_hist') ? [smooth[i]!] : []));
+  assert.equal(hist.length, 9);
+  assert.ok(hist.reduce((a, b) => a + b, 0) <= 1 + 1e-9);
+});
+
 test('morphologyFeatures writes at an offset and refuses a crop of the wrong size', () => {
   const out = new Float32Array(2 * MORPHOLOGY_LENGTH);
   morphologyFeatures(cell(round), S, DEFAULT_BOX_IN_CROP, out, MORPHOLOGY_LENGTH);

@@ -5,14 +5,15 @@
 // methylene blue / azure absorb), the cell is the ellipse inscribed in the detector's box (the crop is
 // scaled to the box, so sizes are relative to the cell), and colours are chromaticities (shares of the
 // optical density, independent of stain strength), also relative to the red cells around the cell
-// (eosin-stained in every lab). Measured on real crops (docs/results.md): it carries the five classes
+// (eosin-stained in every lab), with the granularity of nucleus and cytoplasm and the spread of the
+// cytoplasm's colours. Measured on real crops (docs/results.md): it carries the five classes
 // across labs better than colour histograms, pooled instance features or the autoencoder's latents.
 import { cropBoxWithMargin } from '../engine/autoencoder/data.js';
 import { components, erode, labelMask, open, regionShape } from '../imaging/binary-masks.js';
 import { gaussianBlur, otsuFloat, percentile } from '../imaging/plane-filters.js';
 
 /** Number of values morphologyFeatures() writes. */
-export const MORPHOLOGY_LENGTH = 41;
+export const MORPHOLOGY_LENGTH = 59;
 
 /** The crop side the features are computed at (crops of other sizes are resized by the caller). */
 export const MORPHOLOGY_SIZE = 128;
@@ -38,6 +39,11 @@ const NAMES = [
   'nucleus_chroma_r_vs_red_cells', 'nucleus_chroma_g_vs_red_cells', 'nucleus_chroma_b_vs_red_cells',
   'cytoplasm_density_vs_red_cells', 'nucleus_density_vs_red_cells',
   'nucleus_spread', 'nucleus_spread_sd', 'nucleus_offset',
+  // Granularity: band-pass (difference of Gaussians) energy of the density, fine (0.7-1.5 px) and coarse (1.5-3 px).
+  ...['nucleus', 'cytoplasm'].flatMap((r) => [`${r}_texture_fine`, `${r}_texture_fine_share`, `${r}_texture_coarse`, `${r}_texture_coarse_share`]),
+  // Cytoplasm colour distribution: 3 x 3 histogram of the red and blue shares of its optical density.
+  ...[0, 1, 2].flatMap((r) => [0, 1, 2].map((b) => `cytoplasm_chroma_hist_r${r}_b${b}`)),
+  'cytoplasm_density_dense_share',
 ] as const;
 
 /** Names of the values, in order (for reports and feature importances). */
@@ -198,9 +204,74 @@ export function morphologyFeatures(
     const ds = Math.sqrt(d.reduce((a, b) => a + (b - dm) * (b - dm), 0) / d.length);
     f.push(dm, ds, Math.hypot((ncy - cy) / ry, (ncx - cx) / rx));
   } else f.push(0, 0, 0);
+  f.push(...granularity(tot, size, nuc, cyto), ...cytoplasmColours(od, tot, nuc, cyto));
   if (f.length !== MORPHOLOGY_LENGTH) throw new Error(`morphologyFeatures: ${f.length} values, expected ${MORPHOLOGY_LENGTH}`);
   for (let k = 0; k < MORPHOLOGY_LENGTH; k++) out[offset + k] = f[k]!;
   return out;
+}
+
+/**
+ * Granules (eosinophil, basophil, neutrophil) and chromatin show as fine structure in the density: the mean
+ * absolute band-pass response inside each region, relative to its mean density, and the share of its
+ * pixels above 5 % of that mean; at two scales.
+ */
+function granularity(tot: Float64Array, size: number, nuc: Uint8Array, cyto: Uint8Array): number[] {
+  const g = [0.7, 1.5, 3].map((sigma) => gaussianBlur(tot, size, size, sigma));
+  const out: number[] = [];
+  for (const mask of [nuc, cyto]) {
+    let m = 0;
+    let mean = 0;
+    for (let i = 0; i < tot.length; i++) {
+      if (!mask[i]) continue;
+      m++;
+      mean += tot[i]!;
+    }
+    mean = m > 3 ? mean / m : 1;
+    for (const [a, b] of [[0, 1], [1, 2]] as const) {
+      let abs = 0;
+      let above = 0;
+      for (let i = 0; i < tot.length; i++) {
+        if (!mask[i]) continue;
+        const d = g[a]![i]! - g[b]![i]!;
+        abs += Math.abs(d);
+        if (d > 0.05 * mean) above++;
+      }
+      out.push(m > 3 ? abs / m / mean : 0, m > 3 ? above / m : 0);
+    }
+  }
+  return out;
+}
+
+/**
+ * The cytoplasm's colours as a 3 x 3 histogram of (red share, blue share) of its optical density over
+ * [0.1, 0.5] each (pixels outside left out; shares of all cytoplasm pixels), and the share of cytoplasm
+ * pixels denser than half the nucleus (granules dark enough to hide it: basophils).
+ */
+function cytoplasmColours(od: Float64Array, tot: Float64Array, nuc: Uint8Array, cyto: Uint8Array): number[] {
+  const hist = new Array<number>(9).fill(0);
+  let m = 0;
+  let nucSum = 0;
+  let nucN = 0;
+  let cytoMax = 0;
+  for (let i = 0; i < tot.length; i++) {
+    if (nuc[i]) {
+      nucSum += tot[i]!;
+      nucN++;
+    }
+    if (!cyto[i]) continue;
+    m++;
+    if (tot[i]! > cytoMax) cytoMax = tot[i]!;
+    const s = tot[i]! + 1e-6;
+    const bin = (v: number) => (v < 0.1 || v > 0.5 ? -1 : Math.min(2, Math.floor(((v - 0.1) / 0.4) * 3)));
+    const r = bin(od[3 * i]! / s);
+    const b = bin(od[3 * i + 2]! / s);
+    if (r >= 0 && b >= 0) hist[3 * r + b]!++;
+  }
+  if (m <= 3) return new Array<number>(10).fill(0);
+  const nucleusDensity = nucN > 3 ? nucSum / nucN : cytoMax;
+  let dense = 0;
+  for (let i = 0; i < tot.length; i++) if (cyto[i] && tot[i]! > 0.5 * nucleusDensity) dense++;
+  return [...hist.map((h) => h / m), dense / m];
 }
 
 function maskWhere(n: number, pred: (i: number) => boolean): Uint8Array {

@@ -65,9 +65,9 @@ export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
   colour_shape: 'random forest on colour histograms (RGB, hue, saturation) of the crop + dark-region (nucleus) area and shape',
   morphology:
     'random forest on stain-normalised morphology (src/evaluation/morphology.ts): optical density against the crop\'s own white, ' +
-    'nucleus shape and lobes, nucleus and cytoplasm chromaticity, also relative to the red cells around, at 128 px; no autoencoder',
+    'nucleus shape and lobes, nucleus and cytoplasm chromaticity (also relative to the red cells around) and granularity, at 128 px; no autoencoder',
   morphology_lab_centred:
-    'the morphology forest with its colour values (chromaticity, density, texture) centred on each lab\'s median over all its cells ' +
+    'the morphology forest with its stain-dependent values (chromaticity, density, texture) centred on each lab\'s median over all its cells ' +
     '(no labels used; the lab\'s stain taken out as a whole); shape values as they are',
 };
 
