@@ -69,8 +69,11 @@ test('argument defaults: source name from the folder, targets aligned unless --n
   assert.equal(a.classes, 'common5');
   assert.equal(a.trees, 100);
   assert.equal(a.maxDepth, 16);
-  const b = parseEvaluateArgs(['--source=s=/x', '--no-align-targets', '--out=r.json', '--methods', 'ae_cfe,colour_shape']);
+  assert.equal(a.alignScale, 'raw');
+  const b = parseEvaluateArgs(['--source=s=/x', '--no-align-targets', '--out=r.json', '--methods', 'ae_cfe,colour_shape', '--align-scale', 'standardised']);
   assert.ok(b !== 'help');
+  assert.equal(b.alignScale, 'standardised');
+  assert.throws(() => parseEvaluateArgs(['--source=s=/x', '--out=r.json', '--align-scale', 'big']), /--align-scale must be one of raw, standardised/);
   assert.equal(b.alignTargets, false);
   assert.deepEqual(b.methods, ['ae_cfe', 'colour_shape']);
   assert.equal(b.targetMaxPerClass, undefined);

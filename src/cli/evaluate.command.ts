@@ -5,7 +5,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CellDetector } from '../engine/resident-models.js';
-import { PRESETS, type PresetName } from '../engine/autoencoder/index.js';
+import { ALIGN_SCALES, PRESETS, type AlignScale, type PresetName } from '../engine/autoencoder/index.js';
 import { CLASS_MAP_NAMES, type ClassMapName } from '../services/class-maps.js';
 import { detectorCacheKey, loadFolderDomain, type CellDetectorLike } from '../evaluation/folder-dataset.js';
 import { METHODS, runEvaluation, type EvaluationDomain, type EvaluationProgress, type MethodName } from '../evaluation/pipeline.js';
@@ -14,7 +14,7 @@ import { MORPHOLOGY_SIZE } from '../evaluation/morphology.js';
 
 export const EVALUATE_USAGE = `Usage: leukograph evaluate --source [<name>=]<dir> --target <name>=<dir> [--target ...] [--align [<name>=]<dir> ...]
          [--preset cpu|paper] [--epochs N] [--max-per-class N] [--target-max-per-class N|all] [--classes common5|paper13] [--seed S]
-         [--model detector.onnx] [--batch-size N] [--trees N] [--max-depth N] [--align-weight W] [--lr R]
+         [--model detector.onnx] [--batch-size N] [--trees N] [--max-depth N] [--align-weight W] [--align-scale raw|standardised] [--lr R]
          [--no-align-targets] [--methods ae_cfe,ae_no_align,pooled_features,colour_shape,morphology,morphology_lab_centred]
          [--cache-dir DIR] [--title T] [--preamble notes.md] --out report.json
   Trains AE-CFE on the source, fits a random forest on a stratified seeded 80 % of its labelled cells and
@@ -28,6 +28,8 @@ export const EVALUATE_USAGE = `Usage: leukograph evaluate --source [<name>=]<dir
   --max-per-class caps every domain (a seeded, stratified sample of images per class);
   --target-max-per-class overrides it for the targets and alignment domains ('all': no cap).
   --cache-dir keeps each image's top cell (features + crop) per detector file, so reruns skip detection.
+  --align-scale standardised measures the alignment term on latents divided by their spread, so that it
+         cannot be met by shrinking them (the paper's term, raw, is the default).
   --title and --preamble (a Markdown file inserted after the summary line) are for the Markdown report.
   Defaults: --preset cpu, --epochs 20, --classes common5, --seed 0, --trees 100, --max-depth 16,
             --align-weight 5, --model $LEUKOGRAPH_DETECTOR_MODEL or models/detector.onnx.
@@ -51,6 +53,7 @@ export interface EvaluateArgs {
   trees: number;
   maxDepth: number;
   alignWeight: number;
+  alignScale: AlignScale;
   learningRate?: number;
   methods: MethodName[];
   title?: string;
@@ -167,6 +170,12 @@ export function parseEvaluateArgs(argv: readonly string[]): EvaluateArgs | 'help
       case 'align-weight':
         a.alignWeight = numFlag(name, value(), false);
         break;
+      case 'align-scale': {
+        const v = value();
+        if (!ALIGN_SCALES.includes(v as AlignScale)) throw new UsageError(`--align-scale must be one of ${ALIGN_SCALES.join(', ')}, got "${v}"`);
+        a.alignScale = v as AlignScale;
+        break;
+      }
       case 'lr':
         a.learningRate = numFlag(name, value(), true);
         break;
@@ -219,6 +228,7 @@ export function parseEvaluateArgs(argv: readonly string[]): EvaluateArgs | 'help
     trees: a.trees ?? 100,
     maxDepth: a.maxDepth ?? 16,
     alignWeight: a.alignWeight ?? 5,
+    alignScale: a.alignScale ?? 'raw',
     learningRate: a.learningRate,
     methods: a.methods ?? [...METHODS],
     title: a.title,
@@ -326,6 +336,7 @@ export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream
       batchSize: args.batchSize,
       learningRate: args.learningRate,
       alignWeight: args.alignWeight,
+      alignScale: args.alignScale,
       seed: args.seed,
       trees: args.trees,
       maxDepth: args.maxDepth,

@@ -17,6 +17,8 @@ import {
   type CreateOptions,
   type PresetName,
   PRESETS,
+  ALIGN_SCALES,
+  type AlignScale,
 } from '../engine/autoencoder/index.js';
 import { chwToHwc, FEATURE_LENGTH } from '../engine/feature-store.js';
 import { fitRandomForest, predict } from '../engine/classifier/random-forest.js';
@@ -93,6 +95,8 @@ export interface EvaluationOptions {
   learningRate?: number;
   /** Weight of the alignment term for AE-CFE. Default 5 (aecfe-method.md section 4). */
   alignWeight?: number;
+  /** How the alignment term treats the latents' scale: 'raw' (the paper's, default) or 'standardised' (losses.ts). */
+  alignScale?: AlignScale;
   /** Seeds the autoencoders, the split, the alignment batches and the forests. Default 0. */
   seed?: number;
   /** Forest size and depth. Defaults 100 and 16 (aecfe-method.md section 6). */
@@ -171,6 +175,7 @@ export interface EpochSummary {
 
 export interface AutoencoderRun {
   alignWeight: number;
+  alignScale: AlignScale;
   alignDomains: string[];
   epochs: EpochSummary[];
   steps: number;
@@ -228,6 +233,7 @@ export interface EvaluationReport {
     batchSize: number;
     learningRate: number;
     alignWeight: number;
+    alignScale: AlignScale;
     seed: number;
     trees: number;
     maxDepth: number;
@@ -296,6 +302,8 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   const seed = options.seed ?? 0;
   const epochs = options.epochs ?? 20;
   const alignWeight = options.alignWeight ?? 5;
+  const alignScale = options.alignScale ?? 'raw';
+  if (!ALIGN_SCALES.includes(alignScale)) throw new Error(`evaluation: alignScale must be one of ${ALIGN_SCALES.join(', ')}, got ${alignScale}`);
   const trees = options.trees ?? 100;
   const maxDepth = options.maxDepth ?? 16;
   const testFraction = options.testFraction ?? 0.2;
@@ -383,7 +391,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
     targets,
     align: alignUsed,
     classes,
-    settings: { preset, imageSize, epochs, batchSize, learningRate, alignWeight, seed, trees, maxDepth, testFraction, minSupport, methods },
+    settings: { preset, imageSize, epochs, batchSize, learningRate, alignWeight, alignScale, seed, trees, maxDepth, testFraction, minSupport, methods },
     datasets: {},
     split: { seed, testFraction, train: trainRows.length, test: testRows.map((i) => src.cells[i]!.id ?? i) },
     domains: {},
@@ -441,7 +449,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         const tt = now();
         progress({ kind: 'stage', stage: 'train', method, message: `training the ${preset} autoencoder (${method}, align weight ${weight}, ${alignNow.length} alignment domain(s)) for ${epochs} epoch(s)` });
         const trained = await trainAutoencoder(src, alignNow.map((a) => prepared.get(a)!), {
-          preset, seed, epochs, batchSize, learningRate, alignWeight: weight, method, imageSize,
+          preset, seed, epochs, batchSize, learningRate, alignWeight: weight, alignScale, method, imageSize,
           createOptions: options.autoencoder, signal, progress,
         });
         model = trained.model;
@@ -624,6 +632,7 @@ interface TrainSettings {
   batchSize: number;
   learningRate: number;
   alignWeight: number;
+  alignScale: AlignScale;
   method: 'ae_cfe' | 'ae_no_align';
   imageSize: number;
   createOptions?: CreateOptions;
@@ -681,7 +690,7 @@ async function trainAutoencoder(src: PreparedDomain, alignDomains: PreparedDomai
           model,
           { features: feats.subarray(0, count * FEATURE_LENGTH), images: images.subarray(0, count * per), n: count },
           alignBatches,
-          { learningRate: s.learningRate, alignWeight: s.alignWeight },
+          { learningRate: s.learningRate, alignWeight: s.alignWeight, alignScale: s.alignScale },
         );
         sums.loss += r.loss * count;
         sums.ssim += r.ssim * count;
@@ -705,6 +714,7 @@ async function trainAutoencoder(src: PreparedDomain, alignDomains: PreparedDomai
       model,
       run: {
         alignWeight: s.alignWeight,
+        alignScale: s.alignScale,
         alignDomains: alignDomains.map((d) => d.name),
         epochs,
         steps: info.step,

@@ -37,3 +37,4 @@ export {
 } from './checkpoint.js';
 export { PRESETS, resolvePreset, planNetwork, type AutoencoderPreset, type PresetName, type LayerSpec, type NetworkPlan } from './presets.js';
 export { scaleFeaturesMinMax, resizeCrop, cropBoxWithMargin, type CropImage } from './data.js';
+export { ALIGN_SCALES, type AlignScale } from './losses.js';

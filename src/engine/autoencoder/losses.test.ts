@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initTfjs, type Tensor1D, type Tensor2D, type Tensor4D } from '../backends/tfjs.js';
 import { alignmentBetween } from './model.js';
-import { blurMatrixT, gaussianWindow, groupNorm, ssim } from './losses.js';
+import { alignment, blurMatrixT, gaussianWindow, groupNorm, ssim } from './losses.js';
 import { Rng } from './rng.js';
 
 const rt = await initTfjs({ prefer: 'wasm' });
@@ -167,4 +167,27 @@ test('alignment term: ~0 for identical batches, grows with a mean shift and with
   const other = await alignmentBetween(rt, zs, latents(32, 2));
   const shifted = await alignmentBetween(rt, zs, latents(32, 2, 1, 0.3));
   assert.ok(other.total < shifted.total);
+});
+
+test('alignment term, standardised: shrinking both batches no longer lowers it; raw, it does', () => {
+  const rng = new Rng(5);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+  const zs = Float32Array.from({ length: 64 * 8 }, () => normal());
+  const zt = Float32Array.from({ length: 64 * 8 }, (_, i) => normal() * (i % 8 === 0 ? 2 : 1) + 0.7);
+  const value = (scale: 'raw' | 'standardised', k: number) =>
+    tf.tidy(() => {
+      const a = tf.mul(tf.tensor2d(zs, [64, 8]), k) as Tensor2D;
+      const b = tf.mul(tf.tensor2d(zt, [64, 8]), k) as Tensor2D;
+      return alignment(tf, a, b, scale).total.dataSync()[0]!;
+    });
+  const raw1 = value('raw', 1);
+  const raw01 = value('raw', 0.1);
+  assert.ok(raw01 < raw1 / 20, `raw: ${raw01} vs ${raw1}`);
+  const std1 = value('standardised', 1);
+  const std01 = value('standardised', 0.1);
+  assert.ok(std1 > 0.05, String(std1));
+  assert.ok(Math.abs(std01 - std1) < 0.02 * std1 + 1e-5, `standardised: ${std01} vs ${std1}`);
+  // identical batches still give ~0
+  const same = tf.tidy(() => alignment(tf, tf.tensor2d(zs, [64, 8]), tf.tensor2d(zs, [64, 8]), 'standardised').total.dataSync()[0]!);
+  assert.ok(Math.abs(same) < 1e-6, String(same));
 });

@@ -7,7 +7,7 @@
  */
 import { initTfjs, type Scalar, type Tensor1D, type Tensor2D, type Tensor4D, type Tf, type TfjsInitOptions, type TfjsRuntime, type Variable } from '../backends/tfjs.js';
 import { scaleFeaturesMinMax } from './data.js';
-import { alignment, blurMatrixT, groupNorm, ssim } from './losses.js';
+import { alignment, blurMatrixT, groupNorm, ssim, type AlignScale } from './losses.js';
 import { planNetwork, resolvePreset, type AutoencoderPreset, type NetworkPlan, type PlannedLayer, type PresetName } from './presets.js';
 import { Rng } from './rng.js';
 
@@ -203,6 +203,8 @@ export interface TrainStepOptions {
   learningRate?: number;
   /** Weight of the alignment term (default: the preset's, 5); 0 turns it off. */
   alignWeight?: number;
+  /** 'raw' (the paper's, default) or 'standardised' (losses.ts alignment()). */
+  alignScale?: AlignScale;
 }
 
 export interface TrainStepResult {
@@ -337,7 +339,7 @@ export async function trainStep(
           return start === 0 && count === src.shape[0] ? src : tf.slice(src, [start, 0], [count, p.latentDim]);
         };
         const zs = rows('rec', 0, n);
-        for (const [set, start, count] of zRange) aligns.push(alignment(tf, zs, rows(set, start, count)).total);
+        for (const [set, start, count] of zRange) aligns.push(alignment(tf, zs, rows(set, start, count), opts.alignScale ?? 'raw').total);
       }
       const alignSum = aligns.length ? (tf.addN(aligns) as Scalar) : tf.scalar(0);
       if (aligns.length) loss = tf.add(loss, tf.mul(alignSum, w)) as Scalar;
