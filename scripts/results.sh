@@ -9,7 +9,8 @@
 # Settings (environment): DATA (default ../shared/data), MODEL (models/detector.onnx), MAX_PER_CLASS (200),
 # EPOCHS (30), PRESET (cpu), SEED (0), TREES (100), OUT_DIR (docs; /tmp/leukograph-results-dry for a dry run),
 # SPLITS (training/detector/splits.json: the images the detector was trained on), CACHE_DIR (per-image detections
-# kept between runs, keyed by the detector file: /tmp/leukograph-detections), TARGET_MAX_PER_CLASS (all).
+# kept between runs, keyed by the detector file: /tmp/leukograph-detections), TARGET_MAX_PER_CLASS (all),
+# WORK_DIR (where the prepared views go; default a temporary folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -36,8 +37,14 @@ fi
 
 # Prepared views of the data: folders holding a filtered labels.csv, with the image folders linked in
 # (labels.csv paths must stay relative to their folder).
-WORK=$(mktemp -d /tmp/leukograph-results.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+# WORK_DIR keeps the prepared views at a fixed path, so that the detection cache (keyed by image path) still
+# hits when a run is repeated; by default a temporary folder, removed at the end.
+if [ -n "${WORK_DIR:-}" ]; then
+  WORK=$WORK_DIR; mkdir -p "$WORK"; rm -rf "$WORK/acevedo20" "$WORK/bccd"
+else
+  WORK=$(mktemp -d /tmp/leukograph-results.XXXXXX)
+  trap 'rm -rf "$WORK"' EXIT
+fi
 MAX_PER_CLASS=$MAX_PER_CLASS FAKE=$FAKE node --input-type=module - "$DATA" "$WORK" "$SPLITS" <<'EOF'
 import { readFileSync, writeFileSync, mkdirSync, symlinkSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
