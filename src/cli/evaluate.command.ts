@@ -10,7 +10,7 @@ import { CLASS_MAP_NAMES, type ClassMapName } from '../services/class-maps.js';
 import { detectorCacheKey, loadFolderDomain, type CellDetectorLike } from '../evaluation/folder-dataset.js';
 import { METHODS, runEvaluation, type EvaluationDomain, type EvaluationProgress, type MethodName } from '../evaluation/pipeline.js';
 import { machineInfo, renderMarkdown } from '../evaluation/report.js';
-import { MORPHOLOGY_SIZE } from '../evaluation/morphology.js';
+import { MORPHOLOGY_SIZE } from '../imaging/cell-morphology.js';
 
 export const EVALUATE_USAGE = `Usage: leukograph evaluate --source [<name>=]<dir> --target <name>=<dir> [--target ...] [--align [<name>=]<dir> ...]
          [--preset cpu|paper] [--epochs N] [--max-per-class N] [--target-max-per-class N|all] [--classes common5|paper13] [--seed S]

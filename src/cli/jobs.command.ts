@@ -45,8 +45,8 @@ Job commands (talk to a running server; --url, default http://127.0.0.1:4000/gra
   leukograph import <dir> --dataset NAME [--layout auto|class-folders|matek|labels-csv|images] [--max-per-class N]
   leukograph detect-dataset --dataset NAME [--top-only]
   leukograph train --source NAME [--align NAME ...] [--preset cpu|paper] [--epochs N] [--batch-size N] [--align-weight W] [--seed S]
-  leukograph train-classifier --dataset NAME [--dataset ...] [--classes common5|paper13] [--trees N]
-  leukograph classify --dataset NAME        (encodes, then classifies)
+  leukograph train-classifier --dataset NAME [--dataset ...] [--classes common5|paper13] [--features latent|morphology] [--trees N]
+  leukograph classify --dataset NAME        (encodes, then classifies; a morphology classifier needs no encoding)
   leukograph analyze --dataset NAME         (detect, encode, classify)
   leukograph watch <jobId>
 `;
@@ -91,10 +91,14 @@ export async function jobCommand(args: ParsedArgs): Promise<number> {
         return await startAndFollow(r, 'trainClassifier', {
           datasetIds: await Promise.all(list('dataset').map((n) => datasetId(r, n))),
           classMap: (flagString(args, 'classes') ?? 'common5').toUpperCase(),
+          features: (flagString(args, 'features') ?? 'latent').toUpperCase(),
           ...(flagInt(args, 'trees') !== undefined ? { trees: flagInt(args, 'trees') } : {}),
         }, 'train-classifier', json);
       case 'classify': {
         const id = await datasetId(r, need('dataset'));
+        // A morphology classifier reads the cells' crops: nothing to encode first.
+        const models = await r.request<{ models: { active: boolean; params: { features?: string } }[] }>(`{ models(kind: "classifier") { active params } }`);
+        if (models.models.find((m) => m.active)?.params.features === 'morphology') return await startAndFollow(r, 'classifyCells', { datasetId: id }, 'classify', json);
         const enc = await startAndFollow(r, 'encodeCells', { datasetId: id }, 'encode', json);
         return enc !== 0 ? enc : await startAndFollow(r, 'classifyCells', { datasetId: id }, 'classify', json);
       }

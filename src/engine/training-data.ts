@@ -60,7 +60,7 @@ export class TrainingData {
     return out;
   }
 
-  async crop(cell: TrainingCell, size: number): Promise<Uint8Array> {
+  async crop(cell: Pick<TrainingCell, 'id' | 'box' | 'storagePath' | 'width' | 'height'>, size: number): Promise<Uint8Array> {
     const path = join(this.cropDir, String(size), cell.id.slice(0, 2), `${cell.id}.rgb`);
     try {
       const b = await readFile(path);

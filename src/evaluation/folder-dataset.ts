@@ -12,7 +12,7 @@ import { cropResize } from '../imaging/image-codec.js';
 import { readLayout, type Layout, type LayoutEntry } from '../services/dataset-layouts.js';
 import { classOf, harmonise, type ClassMapName } from '../services/class-maps.js';
 import type { EvaluationCell, EvaluationDomain } from './pipeline.js';
-import { boxInCrop } from './morphology.js';
+import { boxInCrop } from '../imaging/cell-morphology.js';
 
 /** What loading needs of a detector: the CellDetector's detect(). */
 export type CellDetectorLike = Pick<CellDetector, 'detect'>;

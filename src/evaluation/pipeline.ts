@@ -28,7 +28,7 @@ import { classesOf, type ClassMapName } from '../services/class-maps.js';
 import { classificationReport } from './metrics.js';
 import { stratifiedSplit } from './split.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
-import { morphologyFeatures, MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from './morphology.js';
+import { morphologyFeatures, MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 
 /** One cell: the detector's instance features and the crop of the cell (the autoencoder's image target). */
 export interface EvaluationCell {

@@ -48,11 +48,19 @@ export interface EncodeParams {
   detectorId?: string;
 }
 
+/**
+ * What a classifier reads of a cell: the autoencoder's latent (AE-CFE), or the stain-normalised morphology
+ * of its crop (src/imaging/cell-morphology.ts), which carries across labs better (docs/results.md).
+ */
+export type ClassifierFeatures = 'latent' | 'morphology';
+
 export interface TrainClassifierParams {
   datasetIds: string[];
   classMap: 'common5' | 'paper13';
-  /** The autoencoder whose latents are used. */
-  encoderId: string;
+  /** Default 'latent' (jobs queued before the option existed have none). */
+  features?: ClassifierFeatures;
+  /** The autoencoder whose latents are used; null for morphology. */
+  encoderId: string | null;
   trees: number;
   maxDepth: number;
   seed: number;

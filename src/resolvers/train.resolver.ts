@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { JobType } from '../schema/types/job.type.js';
-import { ClassifyCellsInput, EncodeCellsInput, EvaluateInput, TrainAutoencoderInput, TrainClassifierInput } from '../schema/inputs/train.input.js';
+import { ClassifierFeaturesEnum, ClassifyCellsInput, EncodeCellsInput, EvaluateInput, TrainAutoencoderInput, TrainClassifierInput } from '../schema/inputs/train.input.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { parseId } from '../schema/ids.js';
 import { toJob } from '../schema/mappers.js';
@@ -45,7 +45,7 @@ export class TrainResolver {
     return toJob(job);
   }
 
-  @Mutation(() => JobType, { description: 'Trains a random forest on the latents of labelled cells; it becomes the active classifier' })
+  @Mutation(() => JobType, { description: 'Trains a random forest on the latents (or the morphology) of labelled cells; it becomes the active classifier' })
   async trainClassifier(@Arg('input', () => TrainClassifierInput) input: TrainClassifierInput, @Ctx() ctx: GraphQLContext): Promise<JobType> {
     check(input.datasetIds.length > 0, 'give at least one dataset');
     check(Number.isInteger(input.trees) && input.trees >= 1 && input.trees <= 2000, 'trees must be 1-2000');
@@ -55,16 +55,21 @@ export class TrainResolver {
     check(Number.isInteger(input.seed) && input.seed >= 0, 'seed must be a non-negative integer');
     const datasetIds = [...new Set(input.datasetIds.map((d) => parseId(d, 'datasetIds')))];
     for (const id of datasetIds) await ctx.services.datasets.get(id);
-    const enc = input.encoderId ? await ctx.services.catalog.model(parseId(input.encoderId, 'encoderId')) : await ctx.services.models.active('autoencoder');
-    if (!enc || enc.kind !== 'autoencoder') throw new BadInputError('no autoencoder: train one first (trainAutoencoder)');
+    const features = input.features ?? ClassifierFeaturesEnum.LATENT;
+    let encoderId: string | null = null;
+    if (features === ClassifierFeaturesEnum.LATENT) {
+      const enc = input.encoderId ? await ctx.services.catalog.model(parseId(input.encoderId, 'encoderId')) : await ctx.services.models.active('autoencoder');
+      if (!enc || enc.kind !== 'autoencoder') throw new BadInputError('no autoencoder: train one first (trainAutoencoder), or train on features: MORPHOLOGY');
+      encoderId = enc.id;
+    } else check(!input.encoderId, 'encoderId is for latent features; a morphology classifier uses no autoencoder');
     const job = await ctx.services.jobs.create('train-classifier', {
-      datasetIds, classMap: input.classMap, encoderId: enc.id, trees: input.trees, maxDepth: input.maxDepth, seed: input.seed,
+      datasetIds, classMap: input.classMap, features, encoderId, trees: input.trees, maxDepth: input.maxDepth, seed: input.seed,
       balanced: input.balanced, testFraction: input.testFraction, minConfidence: input.minConfidence,
     });
     return toJob(job);
   }
 
-  @Mutation(() => JobType, { description: 'Classifies encoded cells (class + probabilities, or flagged); each cell streams with jobCells(jobId)' })
+  @Mutation(() => JobType, { description: 'Classifies cells (class + probabilities, or flagged): encoded cells for a latent classifier, detected cells for a morphology one; each cell streams with jobCells(jobId)' })
   async classifyCells(@Arg('input', () => ClassifyCellsInput) input: ClassifyCellsInput, @Ctx() ctx: GraphQLContext): Promise<JobType> {
     check(Boolean(input.datasetId || input.imageIds?.length), 'give datasetId or imageIds');
     const datasetId = input.datasetId ? parseId(input.datasetId, 'datasetId') : undefined;

@@ -20,6 +20,11 @@ export type ClassMap =
   | 'COMMON5'
   | 'PAPER13';
 
+/** What the forest reads of a cell. latent: the autoencoder's 50-d AE-CFE latent (cells must be encoded); morphology: the stain-normalised shape, colour and granularity of the cell's crop (no autoencoder; carries across labs better, docs/results.md) */
+export type ClassifierFeatures =
+  | 'LATENT'
+  | 'MORPHOLOGY';
+
 export type ClassifyCellsInput = {
   /** Default: the active classifier */
   classifierId?: string | null | undefined;
@@ -122,8 +127,9 @@ export type TrainClassifierInput = {
   classMap?: ClassMap;
   /** Labelled datasets whose encoded cells train the forest */
   datasetIds: Array<string>;
-  /** Default: the active autoencoder */
+  /** latent features only. Default: the active autoencoder */
   encoderId?: string | null | undefined;
+  features?: ClassifierFeatures;
   /** Paper: 16 */
   maxDepth?: number;
   /** Cells whose top probability is lower are flagged */

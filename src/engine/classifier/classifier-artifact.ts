@@ -1,9 +1,11 @@
-// A trained cell classifier as one file: the random forest on the latents, the novelty model that flags
-// cells unlike the training data, the class names, and which encoder made the latents it expects.
+// A trained cell classifier as one file: the random forest, the novelty model that flags cells unlike the
+// training data, the class names, and what it reads of a cell: the latents of one encoder, or the cell's
+// morphology (src/imaging/cell-morphology.ts).
 import { forestFromJson, forestToJson } from './forest-json.js';
 import { noveltyFromJson, noveltyToJson, scoreNovelty, type NoveltyModel } from './novelty.js';
 import { predictProba, type RandomForest } from './random-forest.js';
 import type { FeatureMatrix } from './feature-matrix.js';
+import type { ClassifierFeatures } from '../../jobs/job-kinds.js';
 
 export const CLASSIFIER_FORMAT = 'leukograph.classifier';
 
@@ -12,8 +14,10 @@ export interface CellClassifier {
   novelty: NoveltyModel;
   classNames: string[];
   classMap: string;
-  /** The autoencoder whose latents this classifier was trained on. */
-  encoderId: string;
+  /** 'latent' (files written before the option existed) or 'morphology'. */
+  features: ClassifierFeatures;
+  /** The autoencoder whose latents this classifier was trained on; null for morphology. */
+  encoderId: string | null;
   /** Below this top probability a cell is flagged instead of given a class. */
   minConfidence: number;
 }
@@ -27,7 +31,7 @@ export interface CellVerdict {
 
 export function classifierToJson(c: CellClassifier): string {
   return JSON.stringify({
-    format: CLASSIFIER_FORMAT, version: 1, classNames: c.classNames, classMap: c.classMap, encoderId: c.encoderId, minConfidence: c.minConfidence,
+    format: CLASSIFIER_FORMAT, version: 1, classNames: c.classNames, classMap: c.classMap, features: c.features, encoderId: c.encoderId, minConfidence: c.minConfidence,
     forest: JSON.parse(forestToJson(c.forest)), novelty: JSON.parse(noveltyToJson(c.novelty)),
   });
 }
@@ -37,12 +41,13 @@ export function classifierFromJson(text: string): CellClassifier {
   if (v.format !== CLASSIFIER_FORMAT || v.version !== 1) throw new Error('not a leukograph classifier file (version 1)');
   return {
     forest: forestFromJson(JSON.stringify(v.forest)), novelty: noveltyFromJson(JSON.stringify(v.novelty)), classNames: v.classNames as string[],
-    classMap: String(v.classMap), encoderId: String(v.encoderId), minConfidence: Number(v.minConfidence),
+    classMap: String(v.classMap), features: v.features === 'morphology' ? 'morphology' : 'latent',
+    encoderId: v.encoderId === null || v.encoderId === undefined ? null : String(v.encoderId), minConfidence: Number(v.minConfidence),
   };
 }
 
 /**
- * Classifies latents. A cell is flagged, and gets no class, when it lies far from every training class
+ * Classifies cells from their feature rows (latents or morphology, as the classifier was trained). A cell is flagged, and gets no class, when it lies far from every training class
  * (novelty score > 1) or when the forest's top probability is below minConfidence.
  */
 export function classifyLatents(c: CellClassifier, x: FeatureMatrix): CellVerdict[] {

@@ -1,5 +1,6 @@
 // The analyze job: the whole chain per image, as a diagnosis tool wants it — detect, encode (the active
-// classifier's autoencoder, or the active one), classify (the active classifier, when there is one) —
+// classifier's autoencoder, or the active one), classify (the active classifier, when there is one, from the
+// latents or from each cell's morphology, as it was trained) —
 // with each cell streamed as soon as its image is done. Stages whose model is missing are skipped and
 // said so in the result; a bad image fails alone.
 import { readFile } from 'node:fs/promises';
@@ -9,7 +10,10 @@ import { storeDetections } from './detect.handler.js';
 import { residentAutoencoder } from './encode.handler.js';
 import { encode } from '../autoencoder/index.js';
 import { FEATURE_LENGTH, chwToHwc } from '../feature-store.js';
-import { classifierFromJson, classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
+import { classifierFromJson, classifyLatents, type CellClassifier, type CellVerdict } from '../classifier/classifier-artifact.js';
+import { join } from 'node:path';
+import { TrainingData } from '../training-data.js';
+import { morphologyOfCells } from '../cell-morphology-features.js';
 import { ModelEntity } from '../../db/entities/index.js';
 import { relaxedCommit } from '../../db/sql.js';
 
@@ -23,8 +27,9 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     : null;
   const aeId = clf?.encoderId ?? (await models.findOneBy({ kind: 'autoencoder', active: true }))?.id;
   const ae = aeId ? await residentAutoencoder(ctx, aeId) : null;
-  const images: { id: string; storage_path: string; source_path: string }[] = await ctx.ds.query(
-    `SELECT id, storage_path, source_path FROM images WHERE ($1::uuid IS NULL OR dataset_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) ORDER BY source_path`,
+  const crops = clf?.features === 'morphology' ? new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops')) : null;
+  const images: { id: string; storage_path: string; source_path: string; width: number; height: number }[] = await ctx.ds.query(
+    `SELECT id, storage_path, source_path, width, height FROM images WHERE ($1::uuid IS NULL OR dataset_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) ORDER BY source_path`,
     [p.datasetId ?? null, p.imageIds ?? null],
   );
   if (images.length === 0) return { status: 'failed', error: 'no images to analyze' };
@@ -59,19 +64,34 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
       await ctx.item({ itemKind: 'image', itemId: img.id, index: i, ok: false, error: reason.slice(0, 500) });
       continue;
     }
+    let z: Float32Array | null = null;
+    let dim = 0;
     if (ae && stored.length) {
       const feats = new Float32Array(stored.length * FEATURE_LENGTH);
       stored.forEach((c, k) => chwToHwc(c.features, feats, k * FEATURE_LENGTH));
-      const z = await encode(ae.model, feats, stored.length);
-      const dim = z.length / stored.length;
-      const verdicts = clf ? classifyLatents(clf, { data: z, rows: stored.length, cols: dim }) : null;
+      z = await encode(ae.model, feats, stored.length);
+      dim = z.length / stored.length;
+    }
+    // verdicts[k] for stored[k]; null where the cell could not be classified
+    let verdicts: Array<CellVerdict | null> | null = null;
+    if (clf && crops && stored.length) {
+      const boxes: { id: string; box: [number, number, number, number] }[] = await ctx.ds.query(`SELECT id, box FROM cells WHERE id = ANY($1)`, [stored.map((c) => c.id)]);
+      const boxOf = new Map(boxes.map((b) => [b.id, b.box]));
+      const m = await morphologyOfCells(crops, stored.map((c) => ({ id: c.id, box: boxOf.get(c.id)!, storagePath: img.storage_path, width: img.width, height: img.height })));
+      const v = m.x.rows ? classifyLatents(clf, m.x) : [];
+      verdicts = stored.map(() => null);
+      m.rows.forEach((r, i) => (verdicts![r] = v[i]!));
+    } else if (clf && z) verdicts = classifyLatents(clf, { data: z, rows: stored.length, cols: dim });
+    if (z || verdicts) {
       await ctx.ds.transaction(async (m) => {
         await relaxedCommit(m);
         for (let k = 0; k < stored.length; k++) {
-          const prediction = verdicts ? { ...verdicts[k], modelId: clfRow!.id } : null;
-          await m.query(`UPDATE cells SET latent = $2, encoder_id = $3, prediction = $4 WHERE id = $1`, [stored[k].id, Array.from(z.subarray(k * dim, (k + 1) * dim)), ae.id, prediction]);
-          if (verdicts?.[k].flagged) flagged++;
-          else if (verdicts) counts[verdicts[k].label!] = (counts[verdicts[k].label!] ?? 0) + 1;
+          const v = verdicts?.[k] ?? null;
+          const prediction = v ? { ...v, modelId: clfRow!.id } : null;
+          if (z) await m.query(`UPDATE cells SET latent = $2, encoder_id = $3, prediction = $4 WHERE id = $1`, [stored[k].id, Array.from(z.subarray(k * dim, (k + 1) * dim)), ae!.id, prediction]);
+          else await m.query(`UPDATE cells SET prediction = $2 WHERE id = $1`, [stored[k].id, prediction]);
+          if (v?.flagged) flagged++;
+          else if (v) counts[v.label!] = (counts[v.label!] ?? 0) + 1;
         }
       });
     }

@@ -10,7 +10,7 @@ import { storeDetections } from './detect.handler.js';
 import { listTrainingCells, TrainingData } from '../training-data.js';
 import { runEvaluation, type EvaluationDomain } from '../../evaluation/pipeline.js';
 import { sampleEntries } from '../../evaluation/folder-dataset.js';
-import { boxInCrop, MORPHOLOGY_SIZE } from '../../evaluation/morphology.js';
+import { boxInCrop, MORPHOLOGY_SIZE } from '../../imaging/cell-morphology.js';
 import { classOf } from '../../services/class-maps.js';
 import { resolvePreset } from '../autoencoder/index.js';
 import { DatasetEntity } from '../../db/entities/index.js';

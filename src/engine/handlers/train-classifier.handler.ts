@@ -1,6 +1,6 @@
-// The train-classifier job: a random forest (paper defaults: 100 trees, depth 16) on the latents of the
-// labelled cells of the chosen datasets, under a class map; optionally scored on a stratified held-out
-// part. The classifier is saved with the encoder it expects and made active.
+// The train-classifier job: a random forest (paper defaults: 100 trees, depth 16) on the latents (or the
+// morphology) of the labelled top cells of the chosen datasets, under a class map; optionally scored on a
+// stratified held-out part. The classifier is saved with what it reads (features, encoder) and made active.
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -13,26 +13,42 @@ import { classifierToJson } from '../classifier/classifier-artifact.js';
 import { stratifiedSplit } from '../../evaluation/split.js';
 import { classificationReport } from '../../evaluation/metrics.js';
 import { sqlRows } from '../../db/sql.js';
+import { listTrainingCells, TrainingData } from '../training-data.js';
+import { morphologyOfCells } from '../cell-morphology-features.js';
 
 export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>): Promise<JobOutcome> {
   const p = ctx.params;
-  const rows: { latent: number[]; cell_type: string | null; encoder_id: string }[] = await ctx.ds.query(
-    `SELECT c.latent, i.cell_type, c.encoder_id FROM cells c JOIN images i ON i.id = c.image_id
-      WHERE i.dataset_id = ANY($1) AND c.index = 0 AND c.latent IS NOT NULL AND c.encoder_id = $2
-      ORDER BY i.dataset_id, i.source_path`,
-    [p.datasetIds, p.encoderId],
-  );
+  const features = p.features ?? 'latent';
   const classNames = [...classesOf(p.classMap)];
-  const x: number[][] = [];
+  const x: ArrayLike<number>[] = [];
   const y: number[] = [];
-  for (const r of rows) {
-    const cls = classOf(r.cell_type, p.classMap);
-    if (cls === null) continue;
-    x.push(r.latent);
-    y.push(classNames.indexOf(cls));
+  let unreadable: Array<{ id: string; reason: string }> = [];
+  if (features === 'morphology') {
+    const labelled = (await listTrainingCells(ctx.ds, p.datasetIds)).filter((c) => classOf(c.cellType, p.classMap) !== null);
+    await ctx.progress(0, p.trees, `measuring the morphology of ${labelled.length} labelled cells`);
+    const m = await morphologyOfCells(new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops')), labelled);
+    unreadable = m.failed;
+    m.rows.forEach((r, i) => {
+      x.push(m.x.data.subarray(i * m.x.cols, (i + 1) * m.x.cols));
+      y.push(classNames.indexOf(classOf(labelled[r]!.cellType, p.classMap)!));
+    });
+  } else {
+    const rows: { latent: number[]; cell_type: string | null }[] = await ctx.ds.query(
+      `SELECT c.latent, i.cell_type FROM cells c JOIN images i ON i.id = c.image_id
+        WHERE i.dataset_id = ANY($1) AND c.index = 0 AND c.latent IS NOT NULL AND c.encoder_id = $2
+        ORDER BY i.dataset_id, i.source_path`,
+      [p.datasetIds, p.encoderId],
+    );
+    for (const r of rows) {
+      const cls = classOf(r.cell_type, p.classMap);
+      if (cls === null) continue;
+      x.push(r.latent);
+      y.push(classNames.indexOf(cls));
+    }
   }
   const present = [...new Set(y)].sort((a, b) => a - b);
-  if (present.length < 2) return { status: 'failed', error: `need labelled, encoded cells of at least 2 classes; found ${x.length} cells of ${present.length}` };
+  const what = features === 'morphology' ? 'detected' : 'encoded';
+  if (present.length < 2) return { status: 'failed', error: `need labelled, ${what} cells of at least 2 classes; found ${x.length} cells of ${present.length}` };
   // Only classes seen in training are predicted; the others keep no column.
   const used = present.map((k) => classNames[k]);
   const yUsed = y.map((k) => present.indexOf(k));
@@ -62,19 +78,19 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
     const pred = predict(forest, toMatrix(split.test));
     heldOut = classificationReport(split.test.map((i) => used[yUsed[i]]), Array.from(pred, (k) => used[k]), { labels: used }) as unknown as Record<string, unknown>;
   }
-  const json = classifierToJson({ forest, novelty, classNames: used, classMap: p.classMap, encoderId: p.encoderId, minConfidence: p.minConfidence });
+  const json = classifierToJson({ forest, novelty, classNames: used, classMap: p.classMap, features, encoderId: features === 'latent' ? p.encoderId : null, minConfidence: p.minConfidence });
   const dir = join(ctx.cfg.dataDir, 'models');
   await mkdir(dir, { recursive: true });
   const artifact = join(dir, `classifier-${ctx.jobId}.json`);
   await writeFile(`${artifact}.tmp`, json);
   await rename(`${artifact}.tmp`, artifact);
-  const metrics = { trainCells: split.train.length, heldOutCells: split.test.length, classes: used, heldOut };
+  const metrics = { features, trainCells: split.train.length, heldOutCells: split.test.length, classes: used, heldOut, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
   const modelId = await ctx.ds.transaction(async (m) => {
     await m.query(`UPDATE models SET active = false WHERE kind = 'classifier' AND active`);
     const r = await sqlRows<{ id: string }>(m,
       `INSERT INTO models (kind, name, version, preset, metrics, params, artifact_path, checksum, active, dataset_ids, job_id, parent_id)
        VALUES ('classifier', $1, $2, NULL, $3, $4, $5, $6, true, $7, $8, $9) RETURNING id`,
-      [`random-forest-${p.classMap}`, `job-${ctx.jobId.slice(0, 8)}`, metrics, p, artifact, createHash('sha256').update(json).digest('hex'), p.datasetIds, ctx.jobId, p.encoderId],
+      [`random-forest-${p.classMap}${features === 'morphology' ? '-morphology' : ''}`, `job-${ctx.jobId.slice(0, 8)}`, metrics, p, artifact, createHash('sha256').update(json).digest('hex'), p.datasetIds, ctx.jobId, features === 'latent' ? p.encoderId : null],
     );
     return r[0].id;
   });

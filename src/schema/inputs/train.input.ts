@@ -31,11 +31,22 @@ export class EncodeCellsInput {
   @Field(() => ID, { nullable: true }) detectorId?: string;
 }
 
+export enum ClassifierFeaturesEnum {
+  LATENT = 'latent',
+  MORPHOLOGY = 'morphology',
+}
+registerEnumType(ClassifierFeaturesEnum, {
+  name: 'ClassifierFeatures',
+  description:
+    "What the forest reads of a cell. latent: the autoencoder's 50-d AE-CFE latent (cells must be encoded); morphology: the stain-normalised shape, colour and granularity of the cell's crop (no autoencoder; carries across labs better, docs/results.md)",
+});
+
 @InputType('TrainClassifierInput')
 export class TrainClassifierInput {
   @Field(() => [ID], { description: 'Labelled datasets whose encoded cells train the forest' }) datasetIds: string[];
   @Field(() => ClassMapEnum, { defaultValue: ClassMapEnum.COMMON5 }) classMap: ClassMapEnum;
-  @Field(() => ID, { nullable: true, description: 'Default: the active autoencoder' }) encoderId?: string;
+  @Field(() => ClassifierFeaturesEnum, { defaultValue: ClassifierFeaturesEnum.LATENT }) features: ClassifierFeaturesEnum;
+  @Field(() => ID, { nullable: true, description: 'latent features only. Default: the active autoencoder' }) encoderId?: string;
   @Field(() => Int, { defaultValue: 100, description: 'Paper: 100' }) trees: number;
   @Field(() => Int, { defaultValue: 16, description: 'Paper: 16' }) maxDepth: number;
   @Field(() => Int, { defaultValue: 0 }) seed: number;

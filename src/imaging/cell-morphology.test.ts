@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boxInCrop, DEFAULT_BOX_IN_CROP, morphologyFeatures, MORPHOLOGY_LENGTH, MORPHOLOGY_NAMES, MORPHOLOGY_SIZE } from './morphology.js';
+import { boxInCrop, DEFAULT_BOX_IN_CROP, morphologyFeatures, MORPHOLOGY_LENGTH, MORPHOLOGY_NAMES, MORPHOLOGY_SIZE } from './cell-morphology.js';
 
 const S = MORPHOLOGY_SIZE;
 const WHITE = [240, 232, 226];

@@ -9,8 +9,8 @@
 // cytoplasm's colours. Measured on real crops (docs/results.md): it carries the five classes
 // across labs better than colour histograms, pooled instance features or the autoencoder's latents.
 import { cropBoxWithMargin } from '../engine/autoencoder/data.js';
-import { components, erode, labelMask, open, regionShape } from '../imaging/binary-masks.js';
-import { gaussianBlur, otsuFloat, percentile } from '../imaging/plane-filters.js';
+import { components, erode, labelMask, open, regionShape } from './binary-masks.js';
+import { gaussianBlur, otsuFloat, percentile } from './plane-filters.js';
 
 /** Number of values morphologyFeatures() writes. */
 export const MORPHOLOGY_LENGTH = 59;

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifierFromJson, classifierToJson, classifyLatents } from './classifier-artifact.js';
+import { fitRandomForest } from './random-forest.js';
+import { fitNovelty } from './novelty.js';
+
+const x = { data: Float32Array.from([0, 0, 0.1, 0.1, 0.2, 0, 5, 5, 5.1, 5.2, 4.9, 5]), rows: 6, cols: 2 };
+const y = [0, 0, 0, 1, 1, 1];
+const forest = fitRandomForest(x, y, { nEstimators: 5, maxDepth: 3, seed: 1, numClasses: 2, classNames: ['a', 'b'] });
+const novelty = fitNovelty(x, y, { numClasses: 2, seed: 1 });
+
+test('a classifier file keeps what it reads: morphology without an encoder, latents with one', () => {
+  const m = classifierFromJson(classifierToJson({ forest, novelty, classNames: ['a', 'b'], classMap: 'common5', features: 'morphology', encoderId: null, minConfidence: 0.4 }));
+  assert.equal(m.features, 'morphology');
+  assert.equal(m.encoderId, null);
+  assert.deepEqual(classifyLatents(m, { data: Float32Array.from([0.05, 0.05, 5, 5]), rows: 2, cols: 2 }).map((v) => v.label), ['a', 'b']);
+  const l = classifierFromJson(classifierToJson({ forest, novelty, classNames: ['a', 'b'], classMap: 'common5', features: 'latent', encoderId: 'enc-1', minConfidence: 0.4 }));
+  assert.equal(l.features, 'latent');
+  assert.equal(l.encoderId, 'enc-1');
+});
+
+test('a classifier file written before feature sets existed reads as a latent classifier', () => {
+  const v = JSON.parse(classifierToJson({ forest, novelty, classNames: ['a', 'b'], classMap: 'common5', features: 'latent', encoderId: 'enc-1', minConfidence: 0.4 }));
+  delete v.features;
+  const c = classifierFromJson(JSON.stringify(v));
+  assert.equal(c.features, 'latent');
+  assert.equal(c.encoderId, 'enc-1');
+});
