@@ -2,6 +2,9 @@
 // without the autoencoder, and a colour/shape description of the cell crop (the "colour histograms +
 // dark-region shape" forest of findings.md). Plain typed-array code: no model, no randomness.
 import { FEATURE_CHANNELS, FEATURE_SIZE, FEATURE_LENGTH } from '../engine/feature-store.js';
+import { otsuThreshold } from '../imaging/plane-filters.js';
+
+export { otsuThreshold };
 
 /** Length of pooledFeatures(): mean and standard deviation of each of the 256 channels. */
 export const POOLED_LENGTH = 2 * FEATURE_CHANNELS;
@@ -36,35 +39,6 @@ const SHAPE_FEATURES = 14;
 
 /** Length of colourShapeFeatures(). */
 export const COLOUR_SHAPE_LENGTH = 3 * RGB_BINS + HUE_BINS + SAT_BINS + SHAPE_FEATURES;
-
-/** Otsu's threshold of a 256-bin histogram: the level that maximises the between-class variance. */
-export function otsuThreshold(hist: ArrayLike<number>): number {
-  let total = 0;
-  let sum = 0;
-  for (let i = 0; i < 256; i++) {
-    total += hist[i]!;
-    sum += i * hist[i]!;
-  }
-  let wB = 0;
-  let sumB = 0;
-  let best = 0;
-  let bestVar = -1;
-  for (let t = 0; t < 256; t++) {
-    wB += hist[t]!;
-    if (wB === 0) continue;
-    const wF = total - wB;
-    if (wF === 0) break;
-    sumB += t * hist[t]!;
-    const mB = sumB / wB;
-    const mF = (sum - sumB) / wF;
-    const v = wB * wF * (mB - mF) * (mB - mF);
-    if (v > bestVar) {
-      bestVar = v;
-      best = t;
-    }
-  }
-  return best;
-}
 
 /**
  * Colour and shape of a cell crop (size x size RGB, uint8, row-major): normalised RGB histograms (8 bins a

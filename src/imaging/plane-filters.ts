@@ -57,31 +57,38 @@ export function otsuFloat(values: Float64Array, mask?: Uint8Array): number {
     if (mask && !mask[i]) continue;
     hist[Math.min(bins - 1, Math.floor((values[i]! - lo) * scale))]!++;
   }
+  const best = otsuThreshold(hist);
+  // Upper edge of the best bin: values in bins <= best are the lower class.
+  return lo + (best + 1) / scale;
+}
+
+/** Otsu's threshold of a 256-bin histogram: the level that maximises the between-class variance. */
+export function otsuThreshold(hist: ArrayLike<number>): number {
   let total = 0;
   let sum = 0;
-  for (let b = 0; b < bins; b++) {
-    total += hist[b]!;
-    sum += b * hist[b]!;
+  for (let i = 0; i < 256; i++) {
+    total += hist[i]!;
+    sum += i * hist[i]!;
   }
   let wB = 0;
   let sumB = 0;
   let best = 0;
   let bestVar = -1;
-  for (let b = 0; b < bins - 1; b++) {
-    wB += hist[b]!;
+  for (let t = 0; t < 256; t++) {
+    wB += hist[t]!;
     if (wB === 0) continue;
     const wF = total - wB;
     if (wF === 0) break;
-    sumB += b * hist[b]!;
-    const d = sumB / wB - (sum - sumB) / wF;
-    const v = wB * wF * d * d;
+    sumB += t * hist[t]!;
+    const mB = sumB / wB;
+    const mF = (sum - sumB) / wF;
+    const v = wB * wF * (mB - mF) * (mB - mF);
     if (v > bestVar) {
       bestVar = v;
-      best = b;
+      best = t;
     }
   }
-  // Upper edge of the best bin: values in bins <= best are the lower class.
-  return lo + (best + 1) / scale;
+  return best;
 }
 
 /** The q-th percentile (0..100) of the values, with linear interpolation between order statistics. */
