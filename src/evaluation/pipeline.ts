@@ -66,7 +66,7 @@ export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
   pooled_features: 'random forest on the instance features pooled over 14x14 without the autoencoder (256 means + 256 standard deviations)',
   colour_shape: 'random forest on colour histograms (RGB, hue, saturation) of the crop + dark-region (nucleus) area and shape',
   morphology:
-    'random forest on stain-normalised morphology (src/evaluation/morphology.ts): optical density against the crop\'s own white, ' +
+    'random forest on stain-normalised morphology (src/imaging/cell-morphology.ts): optical density against the crop\'s own white, ' +
     'nucleus shape and lobes, nucleus and cytoplasm chromaticity (also relative to the red cells around) and granularity, at 128 px; no autoencoder',
   morphology_lab_centred:
     'the morphology forest with its stain-dependent values (chromaticity, density, texture) centred on each lab\'s median over all its cells ' +

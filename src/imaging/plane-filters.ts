@@ -1,5 +1,5 @@
 // Filters over one float image plane (row-major, width x height): a separable Gaussian blur and Otsu's
-// threshold of float values. Used by the morphology features of the evaluation (src/evaluation/morphology.ts);
+// threshold of float values. Used by the cell morphology features (src/imaging/cell-morphology.ts);
 // kept apart from sharp because they run on derived planes (optical density), not on encoded images.
 
 /**
