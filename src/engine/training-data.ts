@@ -36,8 +36,16 @@ export async function listTrainingCells(ds: DataSource, datasetIds: string[], op
   }));
 }
 
+/** What cropping a cell needs: its box and its image. */
+export type CellGeometry = Pick<TrainingCell, 'id' | 'box' | 'storagePath' | 'width' | 'height'>;
+
 export class TrainingData {
   constructor(private readonly store: FeatureStore, private readonly cropDir: string) {}
+
+  /** The engine's feature store and crop cache (`<dataDir>/crops`), as every job uses them. */
+  static forJob(ctx: { features: FeatureStore; cfg: { dataDir: string } }): TrainingData {
+    return new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops'));
+  }
 
   /** NHWC features of the given cells, packed. */
   async features(cells: TrainingCell[]): Promise<Float32Array> {
@@ -60,7 +68,7 @@ export class TrainingData {
     return out;
   }
 
-  async crop(cell: Pick<TrainingCell, 'id' | 'box' | 'storagePath' | 'width' | 'height'>, size: number): Promise<Uint8Array> {
+  async crop(cell: CellGeometry, size: number): Promise<Uint8Array> {
     const path = join(this.cropDir, String(size), cell.id.slice(0, 2), `${cell.id}.rgb`);
     try {
       const b = await readFile(path);

@@ -42,7 +42,7 @@ export interface EvaluationCell {
   /** The class under the report's class list, or null (unlabelled: alignment only, never scored). */
   label: string | null;
   /**
-   * Where the detector's box lies in the crop, as fractions of its side (morphology.ts boxInCrop): the
+   * Where the detector's box lies in the crop, as fractions of its side (cell-morphology.ts boxInCrop): the
    * morphology method's cell outline. Default: where a typical Acevedo-20 cell lies (DEFAULT_BOX_IN_CROP).
    */
   box?: BoxInCrop;
@@ -259,7 +259,7 @@ interface PreparedDomain {
   name: string;
   cells: EvaluationCell[];
   crops: Uint8Array[];
-  /** Morphology features of the labelled cells (MORPHOLOGY_LENGTH values each), by cell index. */
+  /** Morphology features (MORPHOLOGY_LENGTH values each) by cell index: the labelled cells, or every cell for lab centring. */
   morphology: Float64Array[];
   /** Median of each morphology colour column over all the domain's cells (morphology_lab_centred only). */
   labCentre?: Map<number, number>;
@@ -347,7 +347,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       }
       if (aeCrops || (isLabelled && (colourCrops || morph)) || morphAll) {
         const raw = typeof c.crop === 'function' ? await c.crop() : c.crop;
-        if (aeCrops || colourCrops) crops[i] = squareCrop(raw, imageSize, `${name} cell ${i}`);
+        if (aeCrops || (colourCrops && isLabelled)) crops[i] = squareCrop(raw, imageSize, `${name} cell ${i}`);
         // Morphology needs detail: computed once here at 128 px (crops are given at least that large by the loaders).
         if (morph && (isLabelled || morphAll)) morphology[i] = morphologyFeatures(squareCrop(raw, MORPHOLOGY_SIZE, `${name} cell ${i}`), MORPHOLOGY_SIZE, c.box) as Float64Array;
       }
@@ -599,7 +599,7 @@ function meanColumnStd(x: FeatureMatrix): number {
  * A square RGB crop at `size`: as it is, averaged over k x k blocks when its side is k times `size` (a 128 px
  * crop for the 64 px autoencoder: no aliasing), else resized bilinearly.
  */
-export function squareCrop(crop: Uint8Array, size: number, what: string): Uint8Array {
+function squareCrop(crop: Uint8Array, size: number, what: string): Uint8Array {
   if (crop.length === size * size * 3) return crop;
   const side = Math.round(Math.sqrt(crop.length / 3));
   if (side * side * 3 !== crop.length || side < 1) throw new Error(`evaluation: ${what}: the crop (${crop.length} values) is not a square RGB image`);

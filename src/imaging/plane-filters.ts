@@ -3,6 +3,21 @@
 // kept apart from sharp because they run on derived planes (optical density), not on encoded images.
 
 /**
+ * A normalised Gaussian window: g[i] ~ exp(-(i - floor(window/2))^2 / (2 sigma^2)), summing to 1 (the reference
+ * SSIM's window, and gaussianBlur's kernel).
+ */
+export function gaussianWindow(window: number, sigma: number): Float64Array {
+  const g = new Float64Array(window);
+  let sum = 0;
+  for (let i = 0; i < window; i++) {
+    g[i] = Math.exp(-((i - Math.floor(window / 2)) ** 2) / (2 * sigma * sigma));
+    sum += g[i]!;
+  }
+  for (let i = 0; i < window; i++) g[i]! /= sum;
+  return g;
+}
+
+/**
  * Gaussian blur with standard deviation `sigma` (pixels), kernel radius ceil(4 sigma), edges replicated
  * (scikit-image's `gaussian(..., mode='nearest', truncate=4)`).
  */
@@ -10,10 +25,7 @@ export function gaussianBlur(src: Float64Array, width: number, height: number, s
   if (src.length !== width * height) throw new Error(`gaussianBlur: ${src.length} values for ${width}x${height}`);
   if (!(sigma > 0)) return Float64Array.from(src);
   const r = Math.ceil(4 * sigma);
-  const k = new Float64Array(2 * r + 1);
-  let sum = 0;
-  for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
-  for (let i = 0; i < k.length; i++) k[i]! /= sum;
+  const k = gaussianWindow(2 * r + 1, sigma);
   const tmp = new Float64Array(src.length);
   const out = new Float64Array(src.length);
   for (let y = 0; y < height; y++) {

@@ -3,6 +3,9 @@
  * kernels every backend has, plus our Conv2DBackpropFilter on wasm). Callers run these inside tf.tidy.
  */
 import type { Scalar, Tensor1D, Tensor2D, Tensor4D, Tf } from '../backends/tfjs.js';
+import { gaussianWindow } from '../../imaging/plane-filters.js';
+
+export { gaussianWindow };
 
 /**
  * GroupNorm over an NHWC tensor, as the reference implementation: per sample, the C*H*W values are split
@@ -39,18 +42,6 @@ export function groupNorm(
     normed = tf.transpose(tf.reshape(tf.mul(d, tf.rsqrt(tf.add(v, eps))), [n, c, h, w]), [0, 2, 3, 1]);
   }
   return tf.add(tf.mul(normed, gamma), beta);
-}
-
-/** The normalised Gaussian window of the reference SSIM: g[i] ~ exp(-(i - floor(window/2))^2 / (2 sigma^2)). */
-export function gaussianWindow(window: number, sigma: number): Float64Array {
-  const g = new Float64Array(window);
-  let sum = 0;
-  for (let i = 0; i < window; i++) {
-    g[i] = Math.exp(-((i - Math.floor(window / 2)) ** 2) / (2 * sigma * sigma));
-    sum += g[i]!;
-  }
-  for (let i = 0; i < window; i++) g[i]! /= sum;
-  return g;
 }
 
 /**

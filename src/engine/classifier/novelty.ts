@@ -5,6 +5,7 @@
 import { assertFeatureMatrix, assertLabels, type FeatureMatrix } from './feature-matrix.js';
 import { createRng } from './rng.js';
 import { decodeTypedArray, encodeTypedArray } from './typed-array-base64.js';
+import { percentile } from '../../imaging/plane-filters.js';
 
 export interface NoveltyOptions {
   /** Quantile of a class's own training distances used as its threshold. Default 0.99. */
@@ -105,11 +106,11 @@ export function fitNovelty(x: FeatureMatrix, y?: ArrayLike<number>, options: Nov
     perClass[c].push(dist);
     all.push(dist);
   }
-  const globalThreshold = quantileOf(all, quantile);
+  const globalThreshold = percentile(all, 100 * quantile);
   const thresholds = new Float64Array(k);
   for (let c = 0; c < k; c++) {
     if (counts[c] === 0) thresholds[c] = NaN;
-    else thresholds[c] = perClass[c].length >= minClassSamples ? quantileOf(perClass[c], quantile) : globalThreshold;
+    else thresholds[c] = perClass[c].length >= minClassSamples ? percentile(perClass[c], 100 * quantile) : globalThreshold;
     // A zero threshold (all rows on the centroid) would make every other point infinitely novel.
     if (thresholds[c] === 0) thresholds[c] = Number.MIN_VALUE;
   }
@@ -199,16 +200,6 @@ function squaredDistance(u: Float64Array, m: Float64Array, offset: number, d: nu
     s += t * t;
   }
   return s;
-}
-
-/** Linear-interpolated quantile (numpy's default). */
-function quantileOf(values: number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const s = Float64Array.from(values).sort();
-  const pos = q * (s.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(s.length - 1, lo + 1);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
 export const NOVELTY_FORMAT = 'leukograph.novelty';

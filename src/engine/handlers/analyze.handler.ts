@@ -6,12 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { AnalyzeParams, JobOutcome } from '../../jobs/job-kinds.js';
-import { storeDetections } from './detect.handler.js';
+import { storeDetections, type StoredCell } from './detect.handler.js';
 import { residentAutoencoder } from './encode.handler.js';
 import { encode } from '../autoencoder/index.js';
 import { FEATURE_LENGTH, chwToHwc } from '../feature-store.js';
 import { classifierFromJson, classifyLatents, type CellClassifier, type CellVerdict } from '../classifier/classifier-artifact.js';
-import { join } from 'node:path';
 import { TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 import { ModelEntity } from '../../db/entities/index.js';
@@ -27,7 +26,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     : null;
   const aeId = clf?.encoderId ?? (await models.findOneBy({ kind: 'autoencoder', active: true }))?.id;
   const ae = aeId ? await residentAutoencoder(ctx, aeId) : null;
-  const crops = clf?.features === 'morphology' ? new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops')) : null;
+  const crops = clf?.features === 'morphology' ? TrainingData.forJob(ctx) : null;
   const images: { id: string; storage_path: string; source_path: string; width: number; height: number }[] = await ctx.ds.query(
     `SELECT id, storage_path, source_path, width, height FROM images WHERE ($1::uuid IS NULL OR dataset_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) ORDER BY source_path`,
     [p.datasetId ?? null, p.imageIds ?? null],
@@ -42,17 +41,17 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   for (let i = 0; i < images.length; i++) {
     if (ctx.cancelled()) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures } };
     const img = images[i];
-    let stored: { id: string; features: Float32Array }[];
+    let stored: StoredCell[];
     try {
       // An image detected before keeps its cells; they are encoded and classified again with the
       // current models, so a new classifier's verdict replaces the old one.
-      const known: { id: string; feature_ref: string }[] = await ctx.ds.query(
-        `SELECT id, feature_ref FROM cells WHERE image_id = $1 AND detector_id = $2 AND feature_ref IS NOT NULL ORDER BY index`,
+      const known: { id: string; box: StoredCell['box']; feature_ref: string }[] = await ctx.ds.query(
+        `SELECT id, box, feature_ref FROM cells WHERE image_id = $1 AND detector_id = $2 AND feature_ref IS NOT NULL ORDER BY index`,
         [img.id, det.id],
       );
       if (known.length) {
         stored = [];
-        for (const k of known) stored.push({ id: k.id, features: await ctx.features.read(k.feature_ref) });
+        for (const k of known) stored.push({ id: k.id, box: k.box, features: await ctx.features.read(k.feature_ref) });
       } else {
         const found = await detector.detect(await readFile(img.storage_path));
         stored = await storeDetections(ctx, det.id, img.id, found.cells, p.topOnly ?? false);
@@ -75,9 +74,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     // verdicts[k] for stored[k]; null where the cell could not be classified
     let verdicts: Array<CellVerdict | null> | null = null;
     if (clf && crops && stored.length) {
-      const boxes: { id: string; box: [number, number, number, number] }[] = await ctx.ds.query(`SELECT id, box FROM cells WHERE id = ANY($1)`, [stored.map((c) => c.id)]);
-      const boxOf = new Map(boxes.map((b) => [b.id, b.box]));
-      const m = await morphologyOfCells(crops, stored.map((c) => ({ id: c.id, box: boxOf.get(c.id)!, storagePath: img.storage_path, width: img.width, height: img.height })));
+      const m = await morphologyOfCells(crops, stored.map((c) => ({ id: c.id, box: c.box, storagePath: img.storage_path, width: img.width, height: img.height })));
       const v = m.x.rows ? classifyLatents(clf, m.x) : [];
       verdicts = stored.map(() => null);
       m.rows.forEach((r, i) => (verdicts![r] = v[i]!));

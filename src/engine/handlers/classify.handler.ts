@@ -6,7 +6,6 @@ import type { JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { classifierFromJson, classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
 import { relaxedCommit } from '../../db/sql.js';
-import { join } from 'node:path';
 import { TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 
@@ -27,7 +26,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   if (cells.length === 0) {
     return { status: 'failed', error: morphology ? 'no detected cells: run detectCells first' : `no cells encoded with the classifier's encoder ${clf.encoderId}: run encodeCells first` };
   }
-  const crops = morphology ? new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops')) : null;
+  const crops = morphology ? TrainingData.forJob(ctx) : null;
   let done = 0;
   let flagged = 0;
   let unreadable = 0;
@@ -45,7 +44,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
       x = m.x;
       for (const f of m.failed) {
         unreadable++;
-        await ctx.item({ itemKind: 'cell', itemId: f.id, index: done + chunk.findIndex((c) => c.id === f.id), ok: false, error: f.reason.slice(0, 500) });
+        await ctx.item({ itemKind: 'cell', itemId: f.id, index: done + f.index, ok: false, error: f.reason.slice(0, 500) });
       }
     } else {
       const dim = chunk[0].latent!.length;

@@ -15,9 +15,15 @@ interface ImageRow {
   detected: boolean;
 }
 
+export interface StoredCell {
+  id: string;
+  box: [number, number, number, number];
+  features: Float32Array;
+}
+
 /**
  * Stores one image's detections: features to the feature store, cell rows in one transaction. Returns
- * the new cells (none when they were stored before) with their features, for the stages that follow.
+ * the new cells (none when they were stored before) with their box and features, for the stages that follow.
  */
 export async function storeDetections(
   ctx: JobContext<unknown>,
@@ -25,13 +31,13 @@ export async function storeDetections(
   imageId: string,
   found: DetectedCell[],
   topOnly: boolean,
-): Promise<{ id: string; features: Float32Array }[]> {
+): Promise<StoredCell[]> {
   const kept = topOnly ? found.slice(0, 1) : found;
   const file = ctx.features.fileFor(detectorId, imageId);
   if (kept.length) await ctx.features.write(file, kept.map((c) => c.features));
   return ctx.ds.transaction(async (m) => {
     await relaxedCommit(m);
-    const out: { id: string; features: Float32Array }[] = [];
+    const out: StoredCell[] = [];
     for (let k = 0; k < kept.length; k++) {
       const c = kept[k];
       const rows = await sqlRows<{ id: string }>(m,
@@ -40,7 +46,7 @@ export async function storeDetections(
          ON CONFLICT (image_id, detector_id, index) DO NOTHING RETURNING id`,
         [imageId, detectorId, k, c.box, c.score, c.mask, FeatureStore.ref(file, k), ctx.jobId],
       );
-      if (rows[0]) out.push({ id: rows[0].id, features: c.features });
+      if (rows[0]) out.push({ id: rows[0].id, box: c.box, features: c.features });
     }
     return out;
   });

@@ -3,7 +3,6 @@
 // the evaluation pipeline (autoencoder with alignment, forest on the source's 80 %, scores on its 20 %
 // and on every target, with the baselines) and stores the report as an evaluation.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { JobContext } from '../job-context.js';
 import type { EvaluateParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { storeDetections } from './detect.handler.js';
@@ -44,7 +43,7 @@ export async function runEvaluate(ctx: JobContext<EvaluateParams>): Promise<JobO
 
   // 2. Domains from the stored cells, sampled per class when asked.
   const size = resolvePreset(p.preset).imageSize;
-  const data = new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops'));
+  const data = TrainingData.forJob(ctx);
   const domains: EvaluationDomain[] = [];
   for (const id of ids) {
     const all = await listTrainingCells(ctx.ds, [id], { detectorId: det.id });

@@ -52,7 +52,7 @@ export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams
   await mkdir(dir, { recursive: true });
   const ckptPath = join(dir, 'checkpoint.lkae');
   const statePath = join(dir, 'checkpoint.json');
-  const data = new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops'));
+  const data = TrainingData.forJob(ctx);
 
   let model: AutoencoderModel;
   let state: SavedState = { epochsDone: 0, history: [] };

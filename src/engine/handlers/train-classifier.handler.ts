@@ -26,7 +26,7 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   if (features === 'morphology') {
     const labelled = (await listTrainingCells(ctx.ds, p.datasetIds)).filter((c) => classOf(c.cellType, p.classMap) !== null);
     await ctx.progress(0, p.trees, `measuring the morphology of ${labelled.length} labelled cells`);
-    const m = await morphologyOfCells(new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops')), labelled);
+    const m = await morphologyOfCells(TrainingData.forJob(ctx), labelled);
     unreadable = m.failed;
     m.rows.forEach((r, i) => {
       x.push(m.x.data.subarray(i * m.x.cols, (i + 1) * m.x.cols));
