@@ -10,7 +10,7 @@
 # EPOCHS (30), PRESET (cpu), SEED (0), TREES (100), OUT_DIR (docs; /tmp/leukograph-results-dry for a dry run),
 # SPLITS (training/detector/splits.json: the images the detector was trained on), CACHE_DIR (per-image detections
 # kept between runs, keyed by the detector file: /tmp/leukograph-detections), TARGET_MAX_PER_CLASS (all),
-# WORK_DIR (where the prepared views go; default a temporary folder).
+# WORK_DIR (where the prepared views go; default a temporary folder), METHODS (comma-separated; default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -92,6 +92,7 @@ ARGS=(--source "acevedo20=$WORK/acevedo20" --target "bccd=$WORK/bccd" --target "
   --preset "$PRESET" --epochs "$EPOCHS" --max-per-class "$MAX_PER_CLASS" --target-max-per-class "${TARGET_MAX_PER_CLASS:-all}" --classes common5 --seed "$SEED" --trees "$TREES"
   --model "$MODEL" --cache-dir "$CACHE_DIR" --title "Results: AE-CFE across labs (Acevedo-20 -> BCCD, Zheng DS2)" --preamble "$WORK/preamble.md"
   --out "$WORK/report.json")
+[ -n "${METHODS:-}" ] && ARGS+=(--methods "$METHODS")
 MAX_PER_CLASS=$MAX_PER_CLASS FAKE=$FAKE node --input-type=module -e "
 import { evaluateCommand } from '$ROOT/dist/src/cli/evaluate.command.js';
 const deps = {};

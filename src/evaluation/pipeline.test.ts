@@ -126,6 +126,9 @@ test('the report has every key of the contract per domain, for AE-CFE and each b
   // Centring the colour values on each lab's median keeps the shape values: the sizes still separate.
   assert.ok(r.baselines.morphology_lab_centred!.domains.src!.accuracy >= 0.85, `centred ${r.baselines.morphology_lab_centred!.domains.src!.accuracy}`);
   assert.notDeepEqual(r.baselines.morphology_lab_centred!.domains.tgt, undefined);
+  // The adaptive variant measures the target's stain shift and says what it did with it.
+  assert.ok(r.baselines.morphology_adaptive!.domains.src!.accuracy >= 0.85, `adaptive ${r.baselines.morphology_adaptive!.domains.src!.accuracy}`);
+  assert.ok(r.notes.some((n) => /^morphology_adaptive: tgt's stain shift is \d+\.\d\d within-class standard deviations/.test(n)), r.notes.join('\n'));
   JSON.stringify(r); // serialisable
 });
 

@@ -28,6 +28,7 @@ import { classesOf, type ClassMapName } from '../services/class-maps.js';
 import { classificationReport } from './metrics.js';
 import { stratifiedSplit } from './split.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
+import { columnMedians, stainShift, withinClassSd, STAIN_SHIFT_LIMIT, type StainShift } from './stain-shift.js';
 import { morphologyFeatures, MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 
 /** One cell: the detector's instance features and the crop of the cell (the autoencoder's image target). */
@@ -57,7 +58,7 @@ export interface EvaluationDomain {
   loading?: Record<string, unknown>;
 }
 
-export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape', 'morphology', 'morphology_lab_centred'] as const;
+export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape', 'morphology', 'morphology_lab_centred', 'morphology_adaptive'] as const;
 export type MethodName = (typeof METHODS)[number];
 
 export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
@@ -71,6 +72,9 @@ export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
   morphology_lab_centred:
     'the morphology forest with its stain-dependent values (chromaticity, density, texture) centred on each lab\'s median over all its cells ' +
     '(no labels used; the lab\'s stain taken out as a whole); shape values as they are',
+  morphology_adaptive:
+    'the morphology forest, with a lab\'s stain-dependent values moved onto the source\'s medians only when its median shift exceeds one ' +
+    'within-class standard deviation of the source (src/evaluation/stain-shift.ts): a lab whose shift its class mix could explain is left as it is',
 };
 
 export interface EvaluationOptions {
@@ -334,9 +338,9 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
     // Crops are the autoencoder's image targets (source cells) and the colour baseline's input (labelled cells).
     const aeCrops = name === source && needAe;
     const colourCrops = methods.includes('colour_shape');
-    const morph = methods.includes('morphology') || methods.includes('morphology_lab_centred');
-    // Lab centring needs every cell of the domain (labels unused), not only the labelled ones.
-    const morphAll = methods.includes('morphology_lab_centred');
+    const morph = methods.some((m) => m.startsWith('morphology'));
+    // Lab centring and the stain-shift test need every cell of the domain (labels unused), not only the labelled ones.
+    const morphAll = methods.includes('morphology_lab_centred') || methods.includes('morphology_adaptive');
     for (let i = 0; i < d.cells.length; i++) {
       const c = d.cells[i]!;
       if (c.features.length !== FEATURE_LENGTH) throw new Error(`evaluation: ${name} cell ${i}: ${c.features.length} feature values, expected ${FEATURE_LENGTH} (256x14x14)`);
@@ -368,6 +372,23 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   const forestClasses = classes.filter((c) => srcClasses.includes(c));
   const missing = classes.filter((c) => !srcClasses.includes(c));
   if (missing.length) notes.push(`classes without source cells (never predicted): ${missing.join(', ')}`);
+  // morphology_adaptive: each other domain's stain shift against the source, in the source's within-class
+  // spread measured on its training split only (the held-out labels stay unseen).
+  const stainShifts = new Map<string, StainShift>();
+  if (methods.includes('morphology_adaptive')) {
+    const srcRows = src.morphology.filter(Boolean);
+    const srcMedians = columnMedians(srcRows, MORPHOLOGY_COLOUR_COLUMNS);
+    const spread = withinClassSd(trainRows.map((r) => src.morphology[r]!), trainLabels, MORPHOLOGY_COLOUR_COLUMNS);
+    for (const name of involved) {
+      if (name === source) continue;
+      const sh = stainShift(prepared.get(name)!.morphology.filter(Boolean), srcMedians, spread, MORPHOLOGY_COLOUR_COLUMNS);
+      stainShifts.set(name, sh);
+      notes.push(
+        `morphology_adaptive: ${name}'s stain shift is ${sh.statistic.toFixed(2)} within-class standard deviations of the source ` +
+          `(limit ${STAIN_SHIFT_LIMIT}): ${sh.centre ? "its stain-dependent values moved onto the source's medians" : 'left as it is'}`,
+      );
+    }
+  }
   // What each scored domain is scored on: [domain, rows, labels]
   const scored: Array<{ name: string; role: 'source-test' | 'target'; rows: number[]; labels: string[] }> = [];
   if (testRows.length) scored.push({ name: source, role: 'source-test', rows: testRows, labels: testLabels });
@@ -467,13 +488,15 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
           rows.forEach((r, i) => pooledFeatures(p.cells[r]!.features, data, i * POOLED_LENGTH));
           return { data, rows: rows.length, cols: POOLED_LENGTH };
         };
-      } else if (method === 'morphology' || method === 'morphology_lab_centred') {
+      } else if (method === 'morphology' || method === 'morphology_lab_centred' || method === 'morphology_adaptive') {
         featuresOf = async (domain, rows) => {
           const p = prepared.get(domain)!;
           const data = new Float64Array(rows.length * MORPHOLOGY_LENGTH);
+          const offsets = method === 'morphology_adaptive' ? stainShifts.get(domain)?.offsets : undefined;
           rows.forEach((r, i) => {
             data.set(p.morphology[r]!, i * MORPHOLOGY_LENGTH);
             if (method === 'morphology_lab_centred') for (const [c, m] of p.labCentre!) data[i * MORPHOLOGY_LENGTH + c]! -= m;
+            if (offsets) for (const [c, o] of offsets) data[i * MORPHOLOGY_LENGTH + c]! += o;
           });
           return { data, rows: rows.length, cols: MORPHOLOGY_LENGTH };
         };
@@ -566,16 +589,6 @@ export function scoreDomain(truth: readonly string[], pred: readonly string[], c
     per_class: perClass,
     confusion: { labels: [...r.confusion.labels], matrix: r.confusion.matrix.map((row) => [...row]) },
   };
-}
-
-/** The median of each of the given columns over the rows. */
-function columnMedians(rows: readonly Float64Array[], columns: readonly number[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const c of columns) {
-    const v = Float64Array.from(rows, (r) => r[c]!).sort();
-    out.set(c, v.length === 0 ? 0 : v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2);
-  }
-  return out;
 }
 
 /** Mean over columns of each column's standard deviation. */
