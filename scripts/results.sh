@@ -6,7 +6,7 @@
 #   scripts/results.sh                      # the real run (needs models/detector.onnx + .json), ~20 min on 2 cores
 #   FAKE_DETECTOR=1 scripts/results.sh      # dry run with the stand-in detector; writes to $OUT_DIR only
 #
-# Settings (environment): DATA (default ../shared/data), MODEL (models/detector.onnx), MAX_PER_CLASS (200),
+# Settings (environment): DATA (default ../shared/data), MODEL (models/detector.onnx), MAX_PER_CLASS (200; 'all': no cap),
 # EPOCHS (30), PRESET (cpu), SEED (0), TREES (100), OUT_DIR (docs; /tmp/leukograph-results-dry for a dry run),
 # SPLITS (training/detector/splits.json: the images the detector was trained on), CACHE_DIR (per-image detections
 # kept between runs, keyed by the detector file: /tmp/leukograph-detections), TARGET_MAX_PER_CLASS (all),
@@ -77,7 +77,7 @@ writeFileSync(join(work, 'preamble.md'), [
   ...(process.env.FAKE === '1' ? ['> **DRY RUN with a stand-in detector (FAKE_DETECTOR=1): these numbers mean nothing.**'] : []),
   `Data (\`scripts/results.sh\`): **Acevedo-20** from \`shared/data/acevedo20\` without the immature granulocytes (not one of the five shared classes) ` +
     `and without the ${seen.size} images the detector was trained on or that also appear in TXL-PBC (\`training/detector/splits.json\`): ` +
-    `${aceRows.length} images, sampled to at most ${process.env.MAX_PER_CLASS} per class. **BCCD**: the ${bccdRows.length} fields with one labelled white cell ` +
+    `${aceRows.length} images, ${process.env.MAX_PER_CLASS === 'all' ? 'all of them' : `sampled to at most ${process.env.MAX_PER_CLASS} per class`}. **BCCD**: the ${bccdRows.length} fields with one labelled white cell ` +
     `(\`label_kind=single\`, \`n_wbc_boxes=1\`), scored on the detector's top-scoring cell. **Zheng DS2**: all 100 images (\`labels.csv\`).`,
   `The detector saw ${bccdSeen} of these BCCD fields and ${zhengSeen} of the Zheng DS2 images in training as boxes/masks of "white cell" (never their ` +
     `cell types); no classifier and no autoencoder ever sees a target label. The targets' images (not labels) are used by AE-CFE's alignment term, as in the paper.`,
@@ -89,10 +89,11 @@ EOF
 
 mkdir -p "$OUT_DIR"
 ARGS=(--source "acevedo20=$WORK/acevedo20" --target "bccd=$WORK/bccd" --target "zheng-ds2=$DATA/zheng-ds2"
-  --preset "$PRESET" --epochs "$EPOCHS" --max-per-class "$MAX_PER_CLASS" --target-max-per-class "${TARGET_MAX_PER_CLASS:-all}" --classes common5 --seed "$SEED" --trees "$TREES"
+  --preset "$PRESET" --epochs "$EPOCHS" --target-max-per-class "${TARGET_MAX_PER_CLASS:-all}" --classes common5 --seed "$SEED" --trees "$TREES"
   --model "$MODEL" --cache-dir "$CACHE_DIR" --title "Results: AE-CFE across labs (Acevedo-20 -> BCCD, Zheng DS2)" --preamble "$WORK/preamble.md"
   --out "$WORK/report.json")
 [ -n "${METHODS:-}" ] && ARGS+=(--methods "$METHODS")
+[ "$MAX_PER_CLASS" != all ] && ARGS+=(--max-per-class "$MAX_PER_CLASS")
 MAX_PER_CLASS=$MAX_PER_CLASS FAKE=$FAKE node --input-type=module -e "
 import { evaluateCommand } from '$ROOT/dist/src/cli/evaluate.command.js';
 const deps = {};
