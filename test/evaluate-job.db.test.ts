@@ -79,6 +79,15 @@ test('a morphology classifier: trained without an autoencoder, it classifies ano
 
   const classified = await run('classifyCells', 'ClassifyCellsInput', { datasetId: ids['zheng-ds2'] });
   assert.equal(classified.result.features, 'morphology');
+  // The classifier carries its training cells' stain reference; a handful of cells is too few for AUTO to
+  // judge another lab's stain, and the result says so.
+  assert.equal(classified.result.stain.mode, 'auto');
+  assert.equal(classified.result.stain.centred, false);
+  assert.match(classified.result.stain.note, /too few/);
+  const forced = await run('classifyCells', 'ClassifyCellsInput', { datasetId: ids['zheng-ds2'], stainAdaptation: 'ALWAYS' });
+  assert.equal(forced.result.stain.centred, true);
+  assert.ok(forced.result.stain.statistic >= 0, JSON.stringify(forced.result.stain));
+  assert.equal(forced.result.stain.cells, forced.result.classified);
   const page = await s.ok(`query($d: ID!) { cells(datasetId: $d, limit: 100) { total items { index prediction { label flagged probabilities { label probability } modelId } } } }`, { d: ids['zheng-ds2'] });
   assert.equal(classified.result.classified, page.cells.total);
   for (const c of page.cells.items) {

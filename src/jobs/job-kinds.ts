@@ -74,6 +74,8 @@ export interface ClassifyParams {
   datasetId?: string;
   imageIds?: string[];
   classifierId?: string;
+  /** Morphology classifiers: move the cells' stain onto the training cells' when it differs ('auto', default), never, or always. */
+  stainAdaptation?: 'auto' | 'off' | 'always';
 }
 
 export interface AnalyzeParams {

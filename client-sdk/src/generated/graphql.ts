@@ -30,6 +30,8 @@ export type ClassifyCellsInput = {
   classifierId?: string | null | undefined;
   datasetId?: string | null | undefined;
   imageIds?: Array<string> | null | undefined;
+  /** Morphology classifiers only; one lab per job gives AUTO its meaning */
+  stainAdaptation?: StainAdaptation;
 };
 
 export type CreateDatasetInput = {
@@ -101,6 +103,12 @@ export type JobStatus =
   | 'QUEUED'
   | 'RUNNING'
   | 'SUCCEEDED';
+
+/** Morphology classifiers: what to do when the cells' stain differs from the training cells'. AUTO: move their stain-dependent values onto the training medians when the median shift exceeds one within-class standard deviation (and at least 30 cells are classified together); OFF: never; ALWAYS: always. The job's result says what was measured and done (stain). */
+export type StainAdaptation =
+  | 'ALWAYS'
+  | 'AUTO'
+  | 'OFF';
 
 export type TrainAutoencoderInput = {
   /** Other labs whose unlabelled cells the latents are aligned to */

@@ -26,3 +26,13 @@ test('a classifier file written before feature sets existed reads as a latent cl
   assert.equal(c.features, 'latent');
   assert.equal(c.encoderId, 'enc-1');
 });
+
+test('a morphology classifier file keeps its stain reference; files without one read as none; a bad one is refused', () => {
+  const stain = { columns: [3, 7], medians: [0.5, -1.25], spread: [0.1, 2] };
+  const base = { forest, novelty, classNames: ['a', 'b'], classMap: 'common5', features: 'morphology' as const, encoderId: null, minConfidence: 0.4 };
+  assert.deepEqual(classifierFromJson(classifierToJson({ ...base, stain })).stain, stain);
+  assert.equal(classifierFromJson(classifierToJson(base)).stain, null);
+  const v = JSON.parse(classifierToJson({ ...base, stain }));
+  v.stain.spread = [0.1];
+  assert.throws(() => classifierFromJson(JSON.stringify(v)), /malformed stain reference/);
+});

@@ -20,6 +20,19 @@ export interface CellClassifier {
   encoderId: string | null;
   /** Below this top probability a cell is flagged instead of given a class. */
   minConfidence: number;
+  /**
+   * Morphology classifiers: the training cells' stain reference (src/evaluation/stain-shift.ts), per
+   * stain-dependent column: the median over the training cells and the within-class standard deviation. A
+   * classify job moves another lab's values onto these medians when its shift exceeds the limit. Absent in
+   * files written before it existed (no adaptation then).
+   */
+  stain?: StainReference | null;
+}
+
+export interface StainReference {
+  columns: number[];
+  medians: number[];
+  spread: number[];
 }
 
 export interface CellVerdict {
@@ -32,6 +45,7 @@ export interface CellVerdict {
 export function classifierToJson(c: CellClassifier): string {
   return JSON.stringify({
     format: CLASSIFIER_FORMAT, version: 1, classNames: c.classNames, classMap: c.classMap, features: c.features, encoderId: c.encoderId, minConfidence: c.minConfidence,
+    ...(c.stain ? { stain: c.stain } : {}),
     forest: JSON.parse(forestToJson(c.forest)), novelty: JSON.parse(noveltyToJson(c.novelty)),
   });
 }
@@ -43,7 +57,18 @@ export function classifierFromJson(text: string): CellClassifier {
     forest: forestFromJson(JSON.stringify(v.forest)), novelty: noveltyFromJson(JSON.stringify(v.novelty)), classNames: v.classNames as string[],
     classMap: String(v.classMap), features: v.features === 'morphology' ? 'morphology' : 'latent',
     encoderId: v.encoderId === null || v.encoderId === undefined ? null : String(v.encoderId), minConfidence: Number(v.minConfidence),
+    stain: stainFromJson(v.stain),
   };
+}
+
+function stainFromJson(v: unknown): StainReference | null {
+  if (v === undefined || v === null) return null;
+  const s = v as Partial<StainReference>;
+  const ok = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!ok(s.columns) || !ok(s.medians) || !ok(s.spread) || s.medians.length !== s.columns.length || s.spread.length !== s.columns.length) {
+    throw new Error('classifier file: malformed stain reference');
+  }
+  return { columns: s.columns, medians: s.medians, spread: s.spread };
 }
 
 /**

@@ -1,6 +1,8 @@
 // The classify job: gives each cell of a dataset (or of listed images) a class and its probabilities with
 // the resident classifier, or flags it when it looks unlike the training data, and streams each cell. A
-// latent classifier needs cells encoded by its encoder; a morphology classifier measures each cell's crop.
+// latent classifier needs cells encoded by its encoder; a morphology classifier measures each cell's crop,
+// first all of them: the cells' stain is compared with the training cells' (src/evaluation/stain-shift.ts)
+// and, when it differs by more than a class mix explains, moved onto the training medians before the forest.
 import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
@@ -8,9 +10,10 @@ import { classifierFromJson, classifyLatents, type CellClassifier } from '../cla
 import { relaxedCommit } from '../../db/sql.js';
 import { TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
+import { decideStain, type StainOutcome } from '../classifier/stain-adaptation.js';
+import { MORPHOLOGY_LENGTH } from '../../imaging/cell-morphology.js';
 
 const CHUNK = 256;
-
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
   const p = ctx.params;
   const { row, value: clf } = await ctx.models.get<CellClassifier>('classifier', p.classifierId, async (r) => classifierFromJson(await readFile(r.artifactPath, 'utf8')));
@@ -31,7 +34,25 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   let flagged = 0;
   let unreadable = 0;
   const counts: Record<string, number> = {};
-  await ctx.progress(0, cells.length, `classifying ${cells.length} cells`);
+  // Morphology: every cell measured first (its values, or why it could not be), then the stain decision.
+  const measured: Array<Float32Array | string> = [];
+  let stain: StainOutcome | null = null;
+  let offsets = new Map<number, number>();
+  if (crops) {
+    await ctx.progress(0, cells.length, `measuring ${cells.length} cells`);
+    for (let s = 0; s < cells.length; s += CHUNK) {
+      if (ctx.cancelled()) return { status: 'cancelled', result: { classified: 0, flagged: 0, counts: {} } };
+      const chunk = cells.slice(s, s + CHUNK);
+      const m = await morphologyOfCells(crops, chunk.map((c) => ({ id: c.id, box: c.box, storagePath: c.storage_path, width: c.width, height: c.height })));
+      const part: Array<Float32Array | string> = chunk.map(() => '');
+      m.rows.forEach((r, i) => (part[r] = Float32Array.from(m.x.data.subarray(i * MORPHOLOGY_LENGTH, (i + 1) * MORPHOLOGY_LENGTH))));
+      for (const f of m.failed) part[f.index] = f.reason || 'unreadable';
+      measured.push(...part);
+      await ctx.progress(Math.min(s + CHUNK, cells.length), cells.length, `measured ${Math.min(s + CHUNK, cells.length)} of ${cells.length} cells`);
+    }
+    ({ stain, offsets } = decideStain(clf, measured.filter((v): v is Float32Array => typeof v !== 'string'), p.stainAdaptation ?? 'auto'));
+  }
+  await ctx.progress(0, cells.length, `classifying ${cells.length} cells${stain ? ` (${stain.note})` : ''}`);
   for (let s = 0; s < cells.length; s += CHUNK) {
     if (ctx.cancelled()) return { status: 'cancelled', result: { classified: done, flagged, counts } };
     const chunk = cells.slice(s, s + CHUNK);
@@ -39,13 +60,21 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     let rows = chunk.map((_, i) => i);
     let x;
     if (crops) {
-      const m = await morphologyOfCells(crops, chunk.map((c) => ({ id: c.id, box: c.box, storagePath: c.storage_path, width: c.width, height: c.height })));
-      rows = m.rows;
-      x = m.x;
-      for (const f of m.failed) {
-        unreadable++;
-        await ctx.item({ itemKind: 'cell', itemId: f.id, index: done + f.index, ok: false, error: f.reason.slice(0, 500) });
+      rows = [];
+      const data = new Float32Array(chunk.length * MORPHOLOGY_LENGTH);
+      for (let i = 0; i < chunk.length; i++) {
+        const v = measured[s + i]!;
+        if (typeof v === 'string') {
+          unreadable++;
+          await ctx.item({ itemKind: 'cell', itemId: chunk[i]!.id, index: done + i, ok: false, error: v.slice(0, 500) });
+          continue;
+        }
+        const o = rows.length * MORPHOLOGY_LENGTH;
+        data.set(v, o);
+        for (const [c, d] of offsets) data[o + c]! += d;
+        rows.push(i);
       }
+      x = { data: data.subarray(0, rows.length * MORPHOLOGY_LENGTH), rows: rows.length, cols: MORPHOLOGY_LENGTH };
     } else {
       const dim = chunk[0].latent!.length;
       const data = new Float32Array(chunk.length * dim);
@@ -71,7 +100,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   const bad = unreadable ? `, ${unreadable} unreadable` : '';
   return {
     status: 'succeeded',
-    result: { classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id },
-    message: `${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}`,
+    result: { classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, ...(stain ? { stain } : {}) },
+    message: `${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}${stain ? `; ${stain.note}` : ''}`,
   };
 }

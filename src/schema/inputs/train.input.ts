@@ -55,11 +55,26 @@ export class TrainClassifierInput {
   @Field(() => Float, { defaultValue: 0.4, description: 'Cells whose top probability is lower are flagged' }) minConfidence: number;
 }
 
+export enum StainAdaptationEnum {
+  AUTO = 'auto',
+  OFF = 'off',
+  ALWAYS = 'always',
+}
+registerEnumType(StainAdaptationEnum, {
+  name: 'StainAdaptation',
+  description:
+    "Morphology classifiers: what to do when the cells' stain differs from the training cells'. AUTO: move their stain-dependent values onto the " +
+    'training medians when the median shift exceeds one within-class standard deviation (and at least 30 cells are classified together); ' +
+    "OFF: never; ALWAYS: always. The job's result says what was measured and done (stain).",
+});
+
 @InputType('ClassifyCellsInput')
 export class ClassifyCellsInput {
   @Field(() => ID, { nullable: true }) datasetId?: string;
   @Field(() => [ID], { nullable: true }) imageIds?: string[];
   @Field(() => ID, { nullable: true, description: 'Default: the active classifier' }) classifierId?: string;
+  @Field(() => StainAdaptationEnum, { defaultValue: StainAdaptationEnum.AUTO, description: 'Morphology classifiers only; one lab per job gives AUTO its meaning' })
+  stainAdaptation: StainAdaptationEnum;
 }
 
 @InputType('EvaluateInput')

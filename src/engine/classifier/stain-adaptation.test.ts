@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideStain, MIN_STAIN_CELLS } from './stain-adaptation.js';
+import type { CellClassifier } from './classifier-artifact.js';
+
+// Only the stain reference matters to decideStain: two stain columns (1 and 3), median 0, within-class SD 1.
+const clf = { stain: { columns: [1, 3], medians: [0, 0], spread: [1, 1] } } as unknown as CellClassifier;
+const cells = (n: number, shift: number) => Array.from({ length: n }, (_, i) => [i, shift + (i % 5) * 0.1 - 0.2, 7, shift - 0.1 + (i % 3) * 0.1]);
+
+test('AUTO moves a lab shifted by 2 SDs onto the training medians, and only the stain columns', () => {
+  const { stain, offsets } = decideStain(clf, cells(40, 2), 'auto');
+  assert.equal(stain.centred, true);
+  assert.ok(Math.abs(stain.statistic! - 2) < 1e-9, String(stain.statistic));
+  assert.equal(stain.cells, 40);
+  assert.deepEqual([...offsets.keys()], [1, 3]);
+  assert.ok(Math.abs(offsets.get(1)! + 2) < 1e-9 && Math.abs(offsets.get(3)! + 2) < 1e-9);
+  assert.match(stain.note, /stain moved onto the training cells' \(shift 2\.00 within-class SDs > 1\)/);
+});
+
+test('AUTO leaves a lab within the limit as it is; ALWAYS moves it anyway; OFF never measures', () => {
+  const near = decideStain(clf, cells(40, 0.5), 'auto');
+  assert.equal(near.stain.centred, false);
+  assert.equal(near.offsets.size, 0);
+  assert.match(near.stain.note, /left as it is \(shift 0\.50/);
+  const always = decideStain(clf, cells(40, 0.5), 'always');
+  assert.equal(always.stain.centred, true);
+  assert.ok(Math.abs(always.offsets.get(1)! + 0.5) < 1e-9);
+  const off = decideStain(clf, cells(40, 2), 'off');
+  assert.deepEqual([off.stain.centred, off.stain.statistic, off.offsets.size], [false, null, 0]);
+});
+
+test('AUTO needs enough cells; a classifier without a reference adapts nothing', () => {
+  const few = decideStain(clf, cells(MIN_STAIN_CELLS - 1, 2), 'auto');
+  assert.equal(few.stain.centred, false);
+  assert.match(few.stain.note, /too few/);
+  // ALWAYS is the user's explicit choice: it applies even to a few cells.
+  assert.equal(decideStain(clf, cells(5, 2), 'always').stain.centred, true);
+  const old = decideStain({ stain: null } as unknown as CellClassifier, cells(40, 2), 'auto');
+  assert.equal(old.stain.centred, false);
+  assert.match(old.stain.note, /no stain reference/);
+  assert.match(decideStain(clf, [], 'always').stain.note, /no cell could be measured/);
+});

@@ -1,0 +1,38 @@
+// What a classify job does about a lab's stain with a morphology classifier: compare the cells' stain with
+// the training cells' (the classifier's stain reference) and move it onto theirs when it differs by more
+// than a class mix explains (src/evaluation/stain-shift.ts; measured in docs/results.md, morphology_adaptive).
+import type { CellClassifier } from './classifier-artifact.js';
+import { stainShift, STAIN_SHIFT_LIMIT } from '../../evaluation/stain-shift.js';
+
+/** Fewer cells than this give no trustworthy stain medians: 'auto' then leaves them as they are. */
+export const MIN_STAIN_CELLS = 30;
+
+export type StainAdaptation = 'auto' | 'off' | 'always';
+
+/** What the job did about the cells' stain (its result's `stain`). */
+export interface StainOutcome {
+  mode: StainAdaptation;
+  /** Median stain shift in training within-class standard deviations; null when not measured. */
+  statistic: number | null;
+  limit: number;
+  centred: boolean;
+  cells: number;
+  note: string;
+}
+
+/** Whether (and by how much) to move the measured cells' stain-dependent values onto the training medians. */
+export function decideStain(clf: CellClassifier, rows: readonly ArrayLike<number>[], mode: StainAdaptation): { stain: StainOutcome; offsets: Map<number, number> } {
+  const none = (statistic: number | null, note: string) => ({ stain: { mode, statistic, limit: STAIN_SHIFT_LIMIT, centred: false, cells: rows.length, note }, offsets: new Map<number, number>() });
+  if (!clf.stain) return none(null, 'stain not adapted: the classifier has no stain reference (trained before it existed)');
+  if (mode === 'off') return none(null, 'stain not adapted (stainAdaptation OFF)');
+  if (rows.length === 0) return none(null, 'stain not adapted: no cell could be measured');
+  if (mode === 'auto' && rows.length < MIN_STAIN_CELLS) return none(null, `stain not adapted: ${rows.length} cells are too few to measure it (at least ${MIN_STAIN_CELLS})`);
+  const ref = clf.stain;
+  const medians = new Map(ref.columns.map((c, i) => [c, ref.medians[i]!]));
+  const spread = new Map(ref.columns.map((c, i) => [c, ref.spread[i]!]));
+  const sh = stainShift(rows, medians, spread, ref.columns, mode === 'always' ? -1 : STAIN_SHIFT_LIMIT);
+  const note = sh.centre
+    ? `stain moved onto the training cells' (shift ${sh.statistic.toFixed(2)} within-class SDs${mode === 'always' ? ', stainAdaptation ALWAYS' : ` > ${STAIN_SHIFT_LIMIT}`})`
+    : `stain left as it is (shift ${sh.statistic.toFixed(2)} within-class SDs <= ${STAIN_SHIFT_LIMIT})`;
+  return { stain: { mode, statistic: sh.statistic, limit: STAIN_SHIFT_LIMIT, centred: sh.centre, cells: rows.length, note }, offsets: sh.offsets };
+}
