@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { columnMedians, stainShift, withinClassSd, STAIN_SHIFT_LIMIT } from './stain-shift.js';
+import { createRng } from '../engine/classifier/rng.js';
+import { classMixShifts, columnMedians, stainShift, withinClassSd, STAIN_SHIFT_LIMIT } from './stain-shift.js';
 
 test('columnMedians: odd and even counts, only the columns asked for', () => {
   const m = columnMedians([[1, 10, 7], [3, 30, 7], [2, 20, 7], [4, 0, 7]], [0, 1]);
@@ -63,4 +64,19 @@ test('stainShift: a lab whose stain moved every value by 3 SDs is moved back ont
   // A stricter limit leaves it alone; an empty lab is never moved.
   assert.equal(stainShift(lab, med, sd, cols, 5).centre, false);
   assert.deepEqual(stainShift([], med, sd, cols), { statistic: 0, centre: false, offsets: new Map() });
+});
+
+test('classMixShifts: what random class mixes of the source do to the statistic, seeded', () => {
+  const src = source(600);
+  const cols = [0, 1, 2];
+  const med = columnMedians(src.rows, cols);
+  const sd = withinClassSd(src.rows, src.labels, cols);
+  const a = classMixShifts(src.rows, src.labels, med, sd, cols, { draws: 12, size: 200, rng: createRng(5) });
+  const b = classMixShifts(src.rows, src.labels, med, sd, cols, { draws: 12, size: 200, rng: createRng(5) });
+  assert.deepEqual(a, b);
+  assert.equal(a.length, 12);
+  // Classes 1.5 SDs apart: a mix moves the medians by at most ~0.75 SD, never by the 3 SDs of a stain change.
+  assert.ok(a.every((v) => v >= 0 && v < 1), a.join(', '));
+  assert.ok(Math.max(...a) > 0.1, 'some mixes move the medians');
+  assert.deepEqual(classMixShifts([], [], med, sd, cols, { rng: createRng(1) }), []);
 });

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# How much the forest methods' accuracies move with the seed (the source's 80/20 split and the forests'
+# seeds): scripts/results.sh's data and settings, without the autoencoders (hours on 2 cores), for seeds
+# 0..N-1; writes docs/results-seeds.md. Needs what results.sh needs; reuses its detection cache.
+#
+#   scripts/results-seeds.sh            # SEEDS=5, MAX_PER_CLASS=all
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEEDS=${SEEDS:-5}
+MAX_PER_CLASS=${MAX_PER_CLASS:-all}
+METHODS=${METHODS:-pooled_features,colour_shape,morphology,morphology_lab_centred,morphology_adaptive}
+OUT=${OUT:-docs/results-seeds.md}
+RUNS=$(mktemp -d /tmp/leukograph-seeds.XXXXXX)
+trap 'rm -rf "$RUNS"' EXIT
+# A fixed WORK_DIR (as for results.sh) keeps the detection cache hitting between runs.
+WORK_DIR=${WORK_DIR:-$RUNS/work}
+t0=$(date +%s)
+for ((s = 0; s < SEEDS; s++)); do
+  echo "seed $s" >&2
+  SEED=$s MAX_PER_CLASS=$MAX_PER_CLASS METHODS=$METHODS WORK_DIR=$WORK_DIR OUT_DIR=$RUNS/seed$s bash scripts/results.sh > "$RUNS/seed$s.log" 2>&1 ||
+    { tail -20 "$RUNS/seed$s.log" >&2; exit 1; }
+done
+node --input-type=module - "$RUNS" "$SEEDS" "$OUT" "$MAX_PER_CLASS" "$(( $(date +%s) - t0 ))" <<'JS'
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+const [runs, n, out, cap, secs] = process.argv.slice(2);
+const reports = Array.from({ length: Number(n) }, (_, s) => JSON.parse(readFileSync(`${runs}/seed${s}/results.json`, 'utf8')));
+const methods = Object.keys(reports[0].baselines);
+const domains = Object.keys(reports[0].baselines[methods[0]].domains);
+const pct = (v) => (100 * v).toFixed(1);
+const lines = [
+  '# Results across seeds: the forest methods (no autoencoder)',
+  '',
+  `\`scripts/results-seeds.sh\`: the data of \`scripts/results.sh\` (docs/results.md; source images per class: ${cap}), ${n} seeds (0-${Number(n) - 1}); ` +
+    'each seed draws another stratified 80/20 split of the source and other forests. Accuracy %, mean [min-max] over the seeds.',
+  '',
+  `| method | ${domains.join(' | ')} |`,
+  `| --- | ${domains.map(() => '---').join(' | ')} |`,
+];
+for (const m of methods) {
+  const cells = domains.map((d) => {
+    const a = reports.map((r) => r.baselines[m].domains[d].accuracy);
+    return `${pct(a.reduce((x, y) => x + y, 0) / a.length)} [${pct(Math.min(...a))}-${pct(Math.max(...a))}]`;
+  });
+  lines.push(`| ${m} | ${cells.join(' | ')} |`);
+}
+const shifts = [...new Set(reports.flatMap((r) => r.notes.filter((x) => x.startsWith('morphology_adaptive'))))];
+if (shifts.length) lines.push('', 'Stain shifts (morphology_adaptive), every seed:', '', ...shifts.map((x) => `- ${x}`));
+lines.push('', `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${secs} s in all.`, '');
+writeFileSync(out, lines.join('\n'));
+console.log(`wrote ${out}`);
+JS
