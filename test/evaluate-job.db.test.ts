@@ -99,6 +99,7 @@ test('a morphology classifier: trained without an autoencoder, it classifies ano
   }
   const analyzed = await run('analyzeImages', 'AnalyzeImagesInput', { datasetId: ids['zheng-ds2'] });
   assert.deepEqual(analyzed.result.stages, ['detect', 'classify']);
+  assert.equal(analyzed.result.stain.centred, false, 'analyze classifies image by image: no stain adaptation');
   const n = Object.values(analyzed.result.counts as Record<string, number>).reduce((a, b) => a + b, 0) + analyzed.result.flagged;
   assert.equal(n, analyzed.result.cells);
 });

@@ -98,7 +98,11 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   const stages = ['detect', ...(ae ? ['encode'] : []), ...(clf ? ['classify'] : [])];
   return {
     status: 'succeeded',
-    result: { cells, counts, flagged, failed, failures, stages, detectorId: det.id, autoencoderId: ae?.id ?? null, classifierId: clfRow?.id ?? null },
+    result: {
+      cells, counts, flagged, failed, failures, stages, detectorId: det.id, autoencoderId: ae?.id ?? null, classifierId: clfRow?.id ?? null,
+      // Each image is classified as it comes, before the lab's stain can be measured over many cells.
+      ...(clf?.features === 'morphology' ? { stain: { centred: false, note: 'stain not adapted: analyze classifies each image as it arrives; classifyCells on the dataset measures and adapts it' } } : {}),
+    },
     message: `${cells} cells (${stages.join(' → ')})`,
   };
 }
