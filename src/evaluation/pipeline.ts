@@ -28,7 +28,8 @@ import { classesOf, type ClassMapName } from '../services/class-maps.js';
 import { classificationReport } from './metrics.js';
 import { stratifiedSplit } from './split.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
-import { classMixShifts, columnMedians, stainShift, withinClassSd, STAIN_SHIFT_LIMIT, type StainShift } from './stain-shift.js';
+import { percentile } from '../imaging/plane-filters.js';
+import { classMixShifts, columnMedians, stainReference, stainShift, STAIN_SHIFT_LIMIT, type StainShift } from './stain-shift.js';
 import { morphologyFeatures, MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 
 /** One cell: the detector's instance features and the crop of the cell (the autoencoder's image target). */
@@ -376,21 +377,18 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   // spread measured on its training split only (the held-out labels stay unseen).
   const stainShifts = new Map<string, StainShift>();
   if (methods.includes('morphology_adaptive')) {
-    const srcRows = src.morphology.filter(Boolean);
-    const srcMedians = columnMedians(srcRows, MORPHOLOGY_COLOUR_COLUMNS);
-    const spread = withinClassSd(trainRows.map((r) => src.morphology[r]!), trainLabels, MORPHOLOGY_COLOUR_COLUMNS);
-    const mixes = classMixShifts(trainRows.map((r) => src.morphology[r]!), trainLabels, srcMedians, spread, MORPHOLOGY_COLOUR_COLUMNS, {
-      rng: createRng(mixSeed(seed, 0x57a1)),
-    }).sort((x, y) => x - y);
+    const trainMorphology = trainRows.map((r) => src.morphology[r]!);
+    const ref = stainReference(src.morphology.filter(Boolean), trainMorphology, trainLabels, MORPHOLOGY_COLOUR_COLUMNS);
+    const mixes = classMixShifts(trainMorphology, trainLabels, ref, { rng: createRng(mixSeed(seed, 0x57a1)) }).sort((x, y) => x - y);
     if (mixes.length) {
       notes.push(
         `morphology_adaptive: the source's own cells under ${mixes.length} random class mixes (Dirichlet(1), 300 cells each) shift by ` +
-          `${mixes[0]!.toFixed(2)}-${mixes.at(-1)!.toFixed(2)} (median ${mixes[Math.floor(mixes.length / 2)]!.toFixed(2)}) within-class standard deviations: what a class mix alone does`,
+          `${mixes[0]!.toFixed(2)}-${mixes.at(-1)!.toFixed(2)} (median ${percentile(mixes, 50).toFixed(2)}) within-class standard deviations: what a class mix alone does`,
       );
     }
     for (const name of involved) {
       if (name === source) continue;
-      const sh = stainShift(prepared.get(name)!.morphology.filter(Boolean), srcMedians, spread, MORPHOLOGY_COLOUR_COLUMNS);
+      const sh = stainShift(prepared.get(name)!.morphology.filter(Boolean), ref);
       stainShifts.set(name, sh);
       notes.push(
         `morphology_adaptive: ${name}'s stain shift is ${sh.statistic.toFixed(2)} within-class standard deviations of the source ` +

@@ -16,26 +16,43 @@
 // lopsided mixes (one draw in 100 exceeded it). It was chosen having seen these two labs: a heuristic, not a
 // law tested on a third lab.
 
+import { percentile } from '../imaging/plane-filters.js';
+
 /** Centre a lab when its median stain shift exceeds this many within-class standard deviations of the source. */
 export const STAIN_SHIFT_LIMIT = 1;
+
+/**
+ * What a lab's stain is measured against, per stain-dependent column: the source's median over all its cells
+ * and its within-class standard deviation over its labelled training cells. The evaluation builds one per
+ * run; a morphology classifier stores one in its file (classifier-artifact.ts).
+ */
+export interface StainReference {
+  columns: number[];
+  medians: number[];
+  spread: number[];
+}
 
 export interface StainShift {
   /** Median over the columns of |lab median - source median| / the source's within-class standard deviation. */
   statistic: number;
-  /** statistic > STAIN_SHIFT_LIMIT: the lab's values are moved so that its medians become the source's. */
+  /** statistic > the limit: the lab's values are moved so that its medians become the source's. */
   centre: boolean;
   /** Per column: what to add to the lab's values (lab median -> source median); empty when not centred. */
   offsets: Map<number, number>;
 }
 
-/** The median of each of the given columns over the rows. */
+/** The median of each of the given columns over the rows (0 for no rows). */
 export function columnMedians(rows: readonly ArrayLike<number>[], columns: readonly number[]): Map<number, number> {
   const out = new Map<number, number>();
-  for (const c of columns) {
-    const v = Float64Array.from(rows, (r) => r[c]!).sort();
-    out.set(c, v.length === 0 ? 0 : v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2);
-  }
+  for (const c of columns) out.set(c, rows.length === 0 ? 0 : percentile(Float64Array.from(rows, (r) => r[c]!), 50));
   return out;
+}
+
+/** Indices of the rows of each label, in first-seen label order. */
+function indicesByLabel(labels: readonly string[]): number[][] {
+  const byLabel = new Map<string, number[]>();
+  labels.forEach((l, i) => (byLabel.get(l) ?? byLabel.set(l, []).get(l)!).push(i));
+  return [...byLabel.values()];
 }
 
 /**
@@ -44,13 +61,12 @@ export function columnMedians(rows: readonly ArrayLike<number>[], columns: reado
  */
 export function withinClassSd(rows: readonly ArrayLike<number>[], labels: readonly string[], columns: readonly number[]): Map<number, number> {
   if (rows.length !== labels.length) throw new Error(`withinClassSd: ${rows.length} rows, ${labels.length} labels`);
-  const byClass = new Map<string, number[]>();
-  labels.forEach((l, i) => (byClass.get(l) ?? byClass.set(l, []).get(l)!).push(i));
+  const groups = indicesByLabel(labels);
   const out = new Map<number, number>();
   for (const c of columns) {
     let sum = 0;
     let k = 0;
-    for (const idx of byClass.values()) {
+    for (const idx of groups) {
       if (idx.length < 2) continue;
       let m = 0;
       for (const i of idx) m += rows[i]![c]!;
@@ -65,51 +81,46 @@ export function withinClassSd(rows: readonly ArrayLike<number>[], labels: readon
   return out;
 }
 
-/**
- * The lab's stain shift against the source. `sourceMedians`: the source's column medians over all its cells;
- * `spread`: withinClassSd of its labelled training rows; `labRows`: every cell of the lab (labels unused).
- */
-export function stainShift(
-  labRows: readonly ArrayLike<number>[],
-  sourceMedians: ReadonlyMap<number, number>,
-  spread: ReadonlyMap<number, number>,
+/** The reference of a source: medians over `allRows` (labels unused), spread over its labelled training rows. */
+export function stainReference(
+  allRows: readonly ArrayLike<number>[],
+  trainRows: readonly ArrayLike<number>[],
+  trainLabels: readonly string[],
   columns: readonly number[],
-  limit = STAIN_SHIFT_LIMIT,
-): StainShift {
+): StainReference {
+  const med = columnMedians(allRows, columns);
+  const sd = withinClassSd(trainRows, trainLabels, columns);
+  return { columns: [...columns], medians: columns.map((c) => med.get(c)!), spread: columns.map((c) => sd.get(c)!) };
+}
+
+/** The lab's stain shift against the reference; `labRows`: every cell of the lab (labels unused). */
+export function stainShift(labRows: readonly ArrayLike<number>[], ref: StainReference, limit = STAIN_SHIFT_LIMIT): StainShift {
   if (labRows.length === 0) return { statistic: 0, centre: false, offsets: new Map() };
-  const lab = columnMedians(labRows, columns);
+  const lab = columnMedians(labRows, ref.columns);
   // A column without spread in the source (constant) cannot be measured in its units: left out.
-  const ratios = Float64Array.from(
-    columns.filter((c) => spread.get(c)! > 0),
-    (c) => Math.abs(lab.get(c)! - sourceMedians.get(c)!) / spread.get(c)!,
-  ).sort();
-  const n = ratios.length;
-  const statistic = n === 0 ? 0 : n % 2 ? ratios[(n - 1) / 2]! : (ratios[n / 2 - 1]! + ratios[n / 2]!) / 2;
+  const ratios = ref.columns.flatMap((c, i) => (ref.spread[i]! > 0 ? [Math.abs(lab.get(c)! - ref.medians[i]!) / ref.spread[i]!] : []));
+  const statistic = ratios.length === 0 ? 0 : percentile(ratios, 50);
   const centre = statistic > limit;
   const offsets = new Map<number, number>();
-  if (centre) for (const c of columns) offsets.set(c, sourceMedians.get(c)! - lab.get(c)!);
+  if (centre) ref.columns.forEach((c, i) => offsets.set(c, ref.medians[i]! - lab.get(c)!));
   return { statistic, centre, offsets };
 }
 
 /**
  * What class mixes alone do to the statistic: `draws` samples of the source's own labelled rows, each of
  * `size` cells drawn (with replacement) under class proportions uniform on the simplex (a Dirichlet(1) mix),
- * each measured against the source medians. The evaluation prints their range beside each lab's statistic,
- * so that the limit's margin is visible in every report.
+ * each measured against the source's reference. The evaluation prints their range beside each lab's
+ * statistic, so that the limit's margin is visible in every report.
  */
 export function classMixShifts(
   rows: readonly ArrayLike<number>[],
   labels: readonly string[],
-  sourceMedians: ReadonlyMap<number, number>,
-  spread: ReadonlyMap<number, number>,
-  columns: readonly number[],
+  ref: StainReference,
   opts: { draws?: number; size?: number; rng: { next(): number; nextInt(n: number): number } },
 ): number[] {
   const draws = opts.draws ?? 20;
   const size = opts.size ?? 300;
-  const byClass = new Map<string, number[]>();
-  labels.forEach((l, i) => (byClass.get(l) ?? byClass.set(l, []).get(l)!).push(i));
-  const groups = [...byClass.values()];
+  const groups = indicesByLabel(labels);
   if (groups.length === 0) return [];
   const out: number[] = [];
   for (let d = 0; d < draws; d++) {
@@ -121,7 +132,7 @@ export function classMixShifts(
       const n = Math.round((size * w[k]!) / total);
       for (let i = 0; i < n; i++) sample.push(rows[g[opts.rng.nextInt(g.length)]!]!);
     });
-    out.push(stainShift(sample, sourceMedians, spread, columns).statistic);
+    out.push(stainShift(sample, ref).statistic);
   }
   return out;
 }

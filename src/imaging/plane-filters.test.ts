@@ -35,3 +35,9 @@ test('percentile interpolates between order statistics (numpy\'s default)', () =
   assert.equal(percentile(v, 90), 4.6);
   assert.ok(Number.isNaN(percentile([], 50)));
 });
+
+test('percentile on an order statistic ignores an infinite neighbour (as numpy.median does; numpy.percentile gives NaN)', () => {
+  assert.equal(percentile([1, 3, Infinity], 50), 3);
+  assert.equal(percentile([-Infinity, 2, 4], 50), 2);
+  assert.equal(percentile([1, 3, 5, Infinity], 50), 4);
+});

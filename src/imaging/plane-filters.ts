@@ -111,5 +111,6 @@ export function percentile(values: ArrayLike<number>, q: number): number {
   const pos = (q / 100) * (n - 1);
   const i = Math.floor(pos);
   const f = pos - i;
-  return i + 1 < n ? sorted[i]! * (1 - f) + sorted[i + 1]! * f : sorted[i]!;
+  // On an order statistic, no interpolation: an infinite neighbour would otherwise turn it into NaN (inf * 0).
+  return i + 1 < n && f > 0 ? sorted[i]! * (1 - f) + sorted[i + 1]! * f : sorted[i]!;
 }

@@ -6,6 +6,7 @@ import { noveltyFromJson, noveltyToJson, scoreNovelty, type NoveltyModel } from 
 import { predictProba, type RandomForest } from './random-forest.js';
 import type { FeatureMatrix } from './feature-matrix.js';
 import type { ClassifierFeatures } from '../../jobs/job-kinds.js';
+import type { StainReference } from '../../evaluation/stain-shift.js';
 
 export const CLASSIFIER_FORMAT = 'leukograph.classifier';
 
@@ -27,12 +28,6 @@ export interface CellClassifier {
    * files written before it existed (no adaptation then).
    */
   stain?: StainReference | null;
-}
-
-export interface StainReference {
-  columns: number[];
-  medians: number[];
-  spread: number[];
 }
 
 export interface CellVerdict {

@@ -27,10 +27,7 @@ export function decideStain(clf: CellClassifier, rows: readonly ArrayLike<number
   if (mode === 'off') return none(null, 'stain not adapted (stainAdaptation OFF)');
   if (rows.length === 0) return none(null, 'stain not adapted: no cell could be measured');
   if (mode === 'auto' && rows.length < MIN_STAIN_CELLS) return none(null, `stain not adapted: ${rows.length} cells are too few to measure it (at least ${MIN_STAIN_CELLS})`);
-  const ref = clf.stain;
-  const medians = new Map(ref.columns.map((c, i) => [c, ref.medians[i]!]));
-  const spread = new Map(ref.columns.map((c, i) => [c, ref.spread[i]!]));
-  const sh = stainShift(rows, medians, spread, ref.columns, mode === 'always' ? -1 : STAIN_SHIFT_LIMIT);
+  const sh = stainShift(rows, clf.stain, mode === 'always' ? -1 : STAIN_SHIFT_LIMIT);
   const note = sh.centre
     ? `stain moved onto the training cells' (shift ${sh.statistic.toFixed(2)} within-class SDs${mode === 'always' ? ', stainAdaptation ALWAYS' : ` > ${STAIN_SHIFT_LIMIT}`})`
     : `stain left as it is (shift ${sh.statistic.toFixed(2)} within-class SDs <= ${STAIN_SHIFT_LIMIT})`;

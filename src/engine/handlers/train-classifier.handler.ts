@@ -16,7 +16,7 @@ import { sqlRows } from '../../db/sql.js';
 import { listTrainingCells, TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 import { MORPHOLOGY_COLOUR_COLUMNS } from '../../imaging/cell-morphology.js';
-import { columnMedians, withinClassSd } from '../../evaluation/stain-shift.js';
+import { stainReference } from '../../evaluation/stain-shift.js';
 
 export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -77,13 +77,7 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   const novelty = fitNovelty(train, trainY, { numClasses: used.length, seed: p.seed });
   // A morphology classifier keeps its training cells' stain reference (medians over every measured cell,
   // within-class spread over the training split), so that a classify job can tell and undo another lab's stain.
-  const cols = [...MORPHOLOGY_COLOUR_COLUMNS];
-  let stain = null;
-  if (features === 'morphology') {
-    const med = columnMedians(x, cols);
-    const sd = withinClassSd(split.train.map((i) => x[i]!), trainY.map(String), cols);
-    stain = { columns: cols, medians: cols.map((c) => med.get(c)!), spread: cols.map((c) => sd.get(c)!) };
-  }
+  const stain = features === 'morphology' ? stainReference(x, split.train.map((i) => x[i]!), trainY.map(String), MORPHOLOGY_COLOUR_COLUMNS) : null;
   let heldOut: Record<string, unknown> | null = null;
   if (split.test.length) {
     const pred = predict(forest, toMatrix(split.test));
