@@ -178,6 +178,17 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     }
   }
 
+  /**
+   * Takes the job's new state. When it stops running, what it stored is read once more: items stored
+   * between the first read-back and the subscription going live on the server reach no event, and
+   * `seen` keeps the ones already shown from appearing twice.
+   */
+  function settle(next) {
+    const ended = LIVE.has(job.status) && !LIVE.has(next.status);
+    job = next;
+    if (ended) backfill(job, generation);
+  }
+
   return {
     /** Shows a job (a Job object from the jobs query, or null). */
     async focus(j) {
@@ -205,7 +216,7 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     /** A jobProgress event of any job; only the focused one's matter here. */
     progress(p, j) {
       if (!job || p.jobId !== job.id) return;
-      job = { ...job, ...j };
+      settle({ ...job, ...j });
       panel.dataset.live = p.jobId;
       const now = performance.now();
       if (p.status === 'RUNNING') {
@@ -216,7 +227,7 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     },
     update(j) {
       if (!job || j.id !== job.id) return;
-      job = { ...job, ...j };
+      settle({ ...job, ...j });
       renderHead();
     },
     focused: () => job,
