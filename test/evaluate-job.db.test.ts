@@ -88,6 +88,11 @@ test('a morphology classifier: trained without an autoencoder, it classifies ano
   assert.equal(forced.result.stain.centred, true);
   assert.ok(forced.result.stain.statistic >= 0, JSON.stringify(forced.result.stain));
   assert.equal(forced.result.stain.cells, forced.result.classified);
+  // Moved onto the training medians under the cells' class mix, estimated by the classifier's shape forest.
+  const mix = forced.result.stain.classMix as Record<string, number>;
+  assert.ok(mix && Object.keys(mix).every((c) => ['neutrophil', 'lymphocyte', 'monocyte', 'eosinophil', 'basophil'].includes(c)), JSON.stringify(forced.result.stain));
+  assert.ok(Math.abs(Object.values(mix).reduce((a, v) => a + v, 0) - 1) < 1e-6, JSON.stringify(mix));
+  assert.match(forced.result.stain.note, /estimated class mix/);
   const page = await s.ok(`query($d: ID!) { cells(datasetId: $d, limit: 100) { total items { index prediction { label flagged probabilities { label probability } modelId } } } }`, { d: ids['zheng-ds2'] });
   assert.equal(classified.result.classified, page.cells.total);
   for (const c of page.cells.items) {

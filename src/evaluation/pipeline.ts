@@ -21,7 +21,8 @@ import {
   type AlignScale,
 } from '../engine/autoencoder/index.js';
 import { chwToHwc, FEATURE_LENGTH } from '../engine/feature-store.js';
-import { fitRandomForest, predict } from '../engine/classifier/random-forest.js';
+import { fitRandomForest, predict, type RandomForest, type RandomForestOptions } from '../engine/classifier/random-forest.js';
+import { fitShapeForest, mixClassifiers } from '../engine/classifier/stain-mix-forest.js';
 import type { FeatureMatrix } from '../engine/classifier/feature-matrix.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
 import { classesOf, type ClassMapName } from '../services/class-maps.js';
@@ -29,7 +30,7 @@ import { classificationReport } from './metrics.js';
 import { stratifiedSplit } from './split.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
 import { percentile } from '../imaging/plane-filters.js';
-import { classMixShifts, columnMedians, stainReference, stainShift, STAIN_SHIFT_LIMIT, type StainShift } from './stain-shift.js';
+import { adaptStain, classMixShifts, columnMedians, stainReference, STAIN_SHIFT_LIMIT, type StainShift } from './stain-shift.js';
 import { morphologyFeatures, MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 
 /** One cell: the detector's instance features and the crop of the cell (the autoencoder's image target). */
@@ -75,7 +76,9 @@ export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
     '(no labels used; the lab\'s stain taken out as a whole); shape values as they are',
   morphology_adaptive:
     'the morphology forest, with a lab\'s stain-dependent values moved onto the source\'s medians only when its median shift exceeds one ' +
-    'within-class standard deviation of the source (src/evaluation/stain-shift.ts): a lab whose shift its class mix could explain is left as it is',
+    'within-class standard deviation of the source (src/evaluation/stain-shift.ts): a lab whose shift its class mix could explain is left as it is; ' +
+    'a lab that is moved goes onto the medians of the source re-weighted to the lab\'s class mix, estimated without its labels (first by a forest ' +
+    'on the stain-free shape values, then by the morphology forest on the once-moved values)',
 };
 
 export interface EvaluationOptions {
@@ -373,12 +376,27 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   const forestClasses = classes.filter((c) => srcClasses.includes(c));
   const missing = classes.filter((c) => !srcClasses.includes(c));
   if (missing.length) notes.push(`classes without source cells (never predicted): ${missing.join(', ')}`);
+  // The forests' settings; the morphology forest is fitted once when morphology_adaptive needs it before the
+  // methods run (to estimate the labs' class mixes), and the same forest then scores morphology and morphology_adaptive.
+  const forestSeed = mixSeed(seed, 0xf0e5);
+  const forestOptions = (method: MethodName): RandomForestOptions => ({
+    nEstimators: trees,
+    maxDepth,
+    seed: forestSeed,
+    numClasses: forestClasses.length,
+    classNames: forestClasses,
+    onTree: (done, total) => {
+      if (done % 10 === 0 || done === total) progress({ kind: 'forest', method, done, total });
+    },
+  });
+  const trainY = trainLabels.map((l) => forestClasses.indexOf(l));
+  let morphologyForest: RandomForest | null = null;
   // morphology_adaptive: each other domain's stain shift against the source, in the source's within-class
   // spread measured on its training split only (the held-out labels stay unseen).
   const stainShifts = new Map<string, StainShift>();
   if (methods.includes('morphology_adaptive')) {
     const trainMorphology = trainRows.map((r) => src.morphology[r]!);
-    const ref = stainReference(src.morphology.filter(Boolean), trainMorphology, trainLabels, MORPHOLOGY_COLOUR_COLUMNS);
+    const ref = stainReference(src.morphology.filter(Boolean), trainMorphology, trainLabels, MORPHOLOGY_COLOUR_COLUMNS, forestClasses);
     const mixes = classMixShifts(trainMorphology, trainLabels, ref, { rng: createRng(mixSeed(seed, 0x57a1)) }).sort((x, y) => x - y);
     if (mixes.length) {
       notes.push(
@@ -386,15 +404,27 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
           `${mixes[0]!.toFixed(2)}-${mixes.at(-1)!.toFixed(2)} (median ${percentile(mixes, 50).toFixed(2)}) within-class standard deviations: what a class mix alone does`,
       );
     }
+    const tm = now();
+    const rows = { data: Float64Array.from(trainMorphology.flatMap((r) => Array.from(r))), rows: trainMorphology.length, cols: MORPHOLOGY_LENGTH };
+    morphologyForest = fitRandomForest(rows, trainY, forestOptions('morphology_adaptive'));
+    const shapeForest = fitShapeForest(trainMorphology, trainY, ref, MORPHOLOGY_LENGTH, { ...forestOptions('morphology_adaptive'), onTree: undefined });
+    const classifiers = mixClassifiers(shapeForest, morphologyForest, ref);
+    const share = (mix: readonly number[]) => forestClasses.map((c, k) => `${c} ${Math.round(100 * mix[k]!)}`).join(', ');
     for (const name of involved) {
       if (name === source) continue;
-      const sh = stainShift(prepared.get(name)!.morphology.filter(Boolean), ref);
+      const p = prepared.get(name)!;
+      const sh = adaptStain(p.morphology.filter(Boolean), ref, classifiers);
       stainShifts.set(name, sh);
+      // The labelled mix is printed beside the estimate for the reader; the method never sees it.
+      const labelled = forestClasses.map((c) => p.labels.filter((l) => l === c).length / Math.max(1, p.labels.length));
       notes.push(
         `morphology_adaptive: ${name}'s stain shift is ${sh.statistic.toFixed(2)} within-class standard deviations of the source ` +
-          `(limit ${STAIN_SHIFT_LIMIT}): ${sh.centre ? "its stain-dependent values moved onto the source's medians" : 'left as it is'}`,
+          `(limit ${STAIN_SHIFT_LIMIT}): ${sh.centre ? "its stain-dependent values moved onto the source's medians" : 'left as it is'}` +
+          (sh.mix ? ` under its estimated class mix (%: ${share(sh.mix)}${p.labels.length ? `; labelled: ${share(labelled)}` : ''})` : ''),
       );
     }
+    // The morphology forest (and the shape forest) fitted here: their time is this, not the methods' own.
+    timings['morphology_adaptive.stain'] = secs(tm);
   }
   // What each scored domain is scored on: [domain, rows, labels]
   const scored: Array<{ name: string; role: 'source-test' | 'target'; rows: number[]; labels: string[] }> = [];
@@ -463,7 +493,6 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   }
 
   // ---- each method: features of the train/scored rows, forest, scores
-  const forestSeed = mixSeed(seed, 0xf0e5);
   for (const method of methods) {
     checkAbort(signal);
     report.methods[method] = METHOD_DESCRIPTIONS[method];
@@ -547,17 +576,9 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       checkAbort(signal);
       const tfit = now();
       progress({ kind: 'stage', stage: 'forest', method, message: `fitting ${trees} trees on ${trainRows.length} source cells x ${xTrain.cols} features (${method})` });
-      const y = trainLabels.map((l) => forestClasses.indexOf(l));
-      const forest = fitRandomForest(xTrain, y, {
-        nEstimators: trees,
-        maxDepth,
-        seed: forestSeed,
-        numClasses: forestClasses.length,
-        classNames: forestClasses,
-        onTree: (done, total) => {
-          if (done % 10 === 0 || done === total) progress({ kind: 'forest', method, done, total });
-        },
-      });
+      // morphology_adaptive moves only the other labs' values: its source rows are morphology's, and so is its forest.
+      const same = (method === 'morphology' || method === 'morphology_adaptive') && morphologyForest;
+      const forest = same ? morphologyForest! : fitRandomForest(xTrain, trainY, forestOptions(method));
       timings[`${method}.forest`] = secs(tfit);
 
       const tsc = now();

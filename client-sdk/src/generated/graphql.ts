@@ -104,7 +104,7 @@ export type JobStatus =
   | 'RUNNING'
   | 'SUCCEEDED';
 
-/** Morphology classifiers: what to do when the cells' stain differs from the training cells'. AUTO: move their stain-dependent values onto the training medians when the median shift exceeds one within-class standard deviation (and at least 30 cells are classified together); OFF: never; ALWAYS: always. The job's result says what was measured and done (stain). */
+/** Morphology classifiers: what to do when the cells' stain differs from the training cells'. AUTO: move their stain-dependent values onto the training medians when the median shift exceeds one within-class standard deviation (and at least 30 cells are classified together); OFF: never; ALWAYS: always. The medians are those of the training cells re-weighted to the cells' class mix, estimated without labels (classifiers trained before this have none: plain medians). The job's result says what was measured and done (stain, with classMix). */
 export type StainAdaptation =
   | 'ALWAYS'
   | 'AUTO'

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifierFromJson, classifierToJson, classifyLatents } from './classifier-artifact.js';
-import { fitRandomForest } from './random-forest.js';
+import { fitRandomForest, predictProba } from './random-forest.js';
+import { MIX_QUANTILES } from '../../evaluation/stain-shift.js';
 import { fitNovelty } from './novelty.js';
 
 const x = { data: Float32Array.from([0, 0, 0.1, 0.1, 0.2, 0, 5, 5, 5.1, 5.2, 4.9, 5]), rows: 6, cols: 2 };
@@ -35,4 +36,20 @@ test('a morphology classifier file keeps its stain reference; files without one 
   const v = JSON.parse(classifierToJson({ ...base, stain }));
   v.stain.spread = [0.1];
   assert.throws(() => classifierFromJson(JSON.stringify(v)), /malformed stain reference/);
+});
+
+test('a morphology classifier file keeps its class distributions and shape forest; a bad distribution is refused', () => {
+  const q = (lo: number) => Array.from({ length: MIX_QUANTILES }, (_, i) => lo + i / 32);
+  const stain = { columns: [1], medians: [0.5], spread: [0.1], mix: { classes: ['a', 'b'], prior: [0.5, 0.5], quantiles: [[q(0)], []] } };
+  // The stain-free column 0 alone: its own forest.
+  const shapeForest = fitRandomForest({ data: Float32Array.from([0, 0.1, 0.2, 5, 5.1, 4.9]), rows: 6, cols: 1 }, y, { nEstimators: 3, maxDepth: 2, seed: 2, numClasses: 2 });
+  const base = { forest, novelty, classNames: ['a', 'b'], classMap: 'common5', features: 'morphology' as const, encoderId: null, minConfidence: 0.4 };
+  const back = classifierFromJson(classifierToJson({ ...base, stain, shapeForest }));
+  assert.deepEqual(back.stain, stain);
+  assert.deepEqual(back.shapeForest!.trees.length, 3);
+  assert.deepEqual(Array.from(predictProba(back.shapeForest!, { data: Float32Array.from([0, 5]), rows: 2, cols: 1 })), Array.from(predictProba(shapeForest, { data: Float32Array.from([0, 5]), rows: 2, cols: 1 })));
+  assert.equal(classifierFromJson(classifierToJson(base)).shapeForest, null);
+  const v = JSON.parse(classifierToJson({ ...base, stain, shapeForest }));
+  v.stain.mix.quantiles[0][0] = [1, 2];
+  assert.throws(() => classifierFromJson(JSON.stringify(v)), /malformed stain reference \(class mix\)/);
 });

@@ -6,7 +6,7 @@ import { noveltyFromJson, noveltyToJson, scoreNovelty, type NoveltyModel } from 
 import { predictProba, type RandomForest } from './random-forest.js';
 import type { FeatureMatrix } from './feature-matrix.js';
 import type { ClassifierFeatures } from '../../jobs/job-kinds.js';
-import type { StainReference } from '../../evaluation/stain-shift.js';
+import { MIX_QUANTILES, type StainMix, type StainReference } from '../../evaluation/stain-shift.js';
 
 export const CLASSIFIER_FORMAT = 'leukograph.classifier';
 
@@ -28,6 +28,12 @@ export interface CellClassifier {
    * files written before it existed (no adaptation then).
    */
   stain?: StainReference | null;
+  /**
+   * Morphology classifiers: a forest on the stain-free columns alone (src/engine/classifier/stain-mix-forest.ts),
+   * which estimates another lab's class mix before its stain is moved. Absent in older files (a lab is then moved
+   * onto the plain training medians).
+   */
+  shapeForest?: RandomForest | null;
 }
 
 export interface CellVerdict {
@@ -41,6 +47,7 @@ export function classifierToJson(c: CellClassifier): string {
   return JSON.stringify({
     format: CLASSIFIER_FORMAT, version: 1, classNames: c.classNames, classMap: c.classMap, features: c.features, encoderId: c.encoderId, minConfidence: c.minConfidence,
     ...(c.stain ? { stain: c.stain } : {}),
+    ...(c.shapeForest ? { shapeForest: JSON.parse(forestToJson(c.shapeForest)) } : {}),
     forest: JSON.parse(forestToJson(c.forest)), novelty: JSON.parse(noveltyToJson(c.novelty)),
   });
 }
@@ -53,6 +60,7 @@ export function classifierFromJson(text: string): CellClassifier {
     classMap: String(v.classMap), features: v.features === 'morphology' ? 'morphology' : 'latent',
     encoderId: v.encoderId === null || v.encoderId === undefined ? null : String(v.encoderId), minConfidence: Number(v.minConfidence),
     stain: stainFromJson(v.stain),
+    shapeForest: v.shapeForest === undefined || v.shapeForest === null ? null : forestFromJson(JSON.stringify(v.shapeForest)),
   };
 }
 
@@ -63,7 +71,18 @@ function stainFromJson(v: unknown): StainReference | null {
   if (!ok(s.columns) || !ok(s.medians) || !ok(s.spread) || s.medians.length !== s.columns.length || s.spread.length !== s.columns.length) {
     throw new Error('classifier file: malformed stain reference');
   }
-  return { columns: s.columns, medians: s.medians, spread: s.spread };
+  return { columns: s.columns, medians: s.medians, spread: s.spread, ...(s.mix === undefined ? {} : { mix: stainMixFromJson(s.mix, s.columns.length) }) };
+}
+
+function stainMixFromJson(v: unknown, columns: number): StainMix {
+  const m = v as Partial<StainMix>;
+  const nums = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  const ok =
+    Array.isArray(m.classes) && m.classes.every((c) => typeof c === 'string') && nums(m.prior) && m.prior.length === m.classes.length &&
+    Array.isArray(m.quantiles) && m.quantiles.length === m.classes.length &&
+    m.quantiles.every((perClass) => Array.isArray(perClass) && (perClass.length === 0 || (perClass.length === columns && perClass.every((q) => nums(q) && q.length === MIX_QUANTILES))));
+  if (!ok) throw new Error('classifier file: malformed stain reference (class mix)');
+  return { classes: m.classes!, prior: m.prior!, quantiles: m.quantiles! };
 }
 
 /**

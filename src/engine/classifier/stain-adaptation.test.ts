@@ -2,6 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideStain, MIN_STAIN_CELLS } from './stain-adaptation.js';
 import type { CellClassifier } from './classifier-artifact.js';
+import { fitRandomForest } from './random-forest.js';
+import { fitShapeForest } from './stain-mix-forest.js';
+import { createRng } from './rng.js';
+import { stainReference } from '../../evaluation/stain-shift.js';
 
 // Only the stain reference matters to decideStain: two stain columns (1 and 3), median 0, within-class SD 1.
 const clf = { stain: { columns: [1, 3], medians: [0, 0], spread: [1, 1] } } as unknown as CellClassifier;
@@ -39,4 +43,33 @@ test('AUTO needs enough cells; a classifier without a reference adapts nothing',
   assert.equal(old.stain.centred, false);
   assert.match(old.stain.note, /no stain reference/);
   assert.match(decideStain(clf, [], 'always').stain.note, /no cell could be measured/);
+});
+
+test('a classifier with class distributions and a shape forest moves a lab onto medians under its estimated class mix', () => {
+  // Column 0: shape (classes at 0 and 4); column 1: stain (classes at 0 and 2, a lab adds 5).
+  const rng = createRng(8);
+  const make = (n: number, shareB: number, shift: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const b = i < n * shareB ? 1 : 0;
+      return [4 * b + rng.next(), 2 * b + 2 * rng.next() + shift];
+    });
+  const src = make(400, 0.5, 0);
+  const y = src.map((r) => (r[0]! > 2 ? 1 : 0));
+  const stain = stainReference(src, src, y.map((k) => 'ab'[k]!), [1], ['a', 'b']);
+  const opts = { nEstimators: 20, maxDepth: 6, seed: 1, numClasses: 2, classNames: ['a', 'b'] };
+  const forest = fitRandomForest({ data: Float64Array.from(src.flat()), rows: src.length, cols: 2 }, y, opts);
+  const withMix = { forest, stain, shapeForest: fitShapeForest(src, y, stain, 2, opts) } as unknown as CellClassifier;
+  const lab = make(200, 0.1, 5);
+  const { stain: outcome, offsets } = decideStain(withMix, lab, 'auto');
+  assert.equal(outcome.centred, true);
+  assert.ok(Math.abs(outcome.classMix!.b! - 0.1) < 0.05, JSON.stringify(outcome.classMix));
+  assert.match(outcome.note, /under their estimated class mix \(a 9\d %, b \d+ %\)/);
+  // The lab's class-a cells land where the training class a lies (0..2), not half-way towards b.
+  const moved = lab.filter((r) => r[0]! < 2).map((r) => r[1]! + offsets.get(1)!);
+  const mean = moved.reduce((s, v) => s + v, 0) / moved.length;
+  assert.ok(Math.abs(mean - 1) < 0.25, `class a's stain after the move: ${mean}`);
+  // The same classifier without its shape forest moves onto the plain medians, and says nothing of a mix.
+  const plain = decideStain({ ...withMix, shapeForest: null } as CellClassifier, lab, 'auto');
+  assert.equal(plain.stain.classMix, null);
+  assert.ok(Math.abs(plain.offsets.get(1)! - offsets.get(1)!) > 0.5, `${plain.offsets.get(1)} vs ${offsets.get(1)}`);
 });

@@ -17,6 +17,7 @@ import { listTrainingCells, TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 import { MORPHOLOGY_COLOUR_COLUMNS } from '../../imaging/cell-morphology.js';
 import { stainReference } from '../../evaluation/stain-shift.js';
+import { fitShapeForest } from '../classifier/stain-mix-forest.js';
 
 export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -77,13 +78,21 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   const novelty = fitNovelty(train, trainY, { numClasses: used.length, seed: p.seed });
   // A morphology classifier keeps its training cells' stain reference (medians over every measured cell,
   // within-class spread over the training split), so that a classify job can tell and undo another lab's stain.
-  const stain = features === 'morphology' ? stainReference(x, split.train.map((i) => x[i]!), trainY.map(String), MORPHOLOGY_COLOUR_COLUMNS) : null;
+  // With it, per class, the distribution of each stain column and a forest on the stain-free columns: what
+  // moving another lab onto the medians of the training cells re-weighted to that lab's class mix needs.
+  const trainRows = split.train.map((i) => x[i]!);
+  const stain = features === 'morphology' ? stainReference(x, trainRows, trainY.map((k) => used[k]!), MORPHOLOGY_COLOUR_COLUMNS, used) : null;
+  // A forest fitted with balanced class weights learnt equal class priors: the mix estimate starts from those.
+  if (stain?.mix && p.balanced) stain.mix.prior = used.map(() => 1 / used.length);
+  const shapeForest = stain
+    ? fitShapeForest(trainRows, trainY, stain, dim, { nEstimators: p.trees, maxDepth: p.maxDepth, seed: p.seed, classWeight: p.balanced ? 'balanced' : null, numClasses: used.length, classNames: used })
+    : null;
   let heldOut: Record<string, unknown> | null = null;
   if (split.test.length) {
     const pred = predict(forest, toMatrix(split.test));
     heldOut = classificationReport(split.test.map((i) => used[yUsed[i]]), Array.from(pred, (k) => used[k]), { labels: used }) as unknown as Record<string, unknown>;
   }
-  const json = classifierToJson({ forest, novelty, classNames: used, classMap: p.classMap, features, encoderId: features === 'latent' ? p.encoderId : null, minConfidence: p.minConfidence, stain });
+  const json = classifierToJson({ forest, novelty, classNames: used, classMap: p.classMap, features, encoderId: features === 'latent' ? p.encoderId : null, minConfidence: p.minConfidence, stain, shapeForest });
   const dir = join(ctx.cfg.dataDir, 'models');
   await mkdir(dir, { recursive: true });
   const artifact = join(dir, `classifier-${ctx.jobId}.json`);
