@@ -112,7 +112,7 @@ test('the report has every key of the contract per domain, for AE-CFE and each b
   assert.deepEqual([...new Set(e1.domain)], ['src', 'tgt']);
   assert.ok(e1.z.every((z) => z.length === 50 && z.every(Number.isFinite)));
   assert.notDeepEqual(e1.z, e0.z);
-  for (const k of ['prepare', 'ae_cfe.train', 'ae_cfe.encode', 'ae_cfe.forest', 'pooled_features.features', 'colour_shape.forest', 'morphology.forest', 'total']) {
+  for (const k of ['prepare', 'ae_cfe.train', 'ae_cfe.encode', 'ae_cfe.forest', 'pooled_features.features', 'colour_shape.forest', 'morphology.forest', 'morphology_adaptive.stain', 'total']) {
     assert.ok(typeof r.timings[k] === 'number', `timing ${k}`);
   }
   assert.ok(progress.some((p) => p.kind === 'epoch' && p.method === 'ae_cfe'));
@@ -129,6 +129,8 @@ test('the report has every key of the contract per domain, for AE-CFE and each b
   // The adaptive variant measures the target's stain shift and says what it did with it.
   assert.ok(r.baselines.morphology_adaptive!.domains.src!.accuracy >= 0.85, `adaptive ${r.baselines.morphology_adaptive!.domains.src!.accuracy}`);
   assert.ok(r.notes.some((n) => /^morphology_adaptive: tgt's stain shift is \d+\.\d\d within-class standard deviations/.test(n)), r.notes.join('\n'));
+  // It moves only the other labs: on the source's held-out cells it is the morphology forest itself.
+  assert.deepEqual(r.baselines.morphology_adaptive!.domains.src, r.baselines.morphology!.domains.src);
   JSON.stringify(r); // serialisable
 });
 

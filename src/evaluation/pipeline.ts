@@ -575,10 +575,11 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
 
       checkAbort(signal);
       const tfit = now();
-      progress({ kind: 'stage', stage: 'forest', method, message: `fitting ${trees} trees on ${trainRows.length} source cells x ${xTrain.cols} features (${method})` });
       // morphology_adaptive moves only the other labs' values: its source rows are morphology's, and so is its forest.
-      const same = (method === 'morphology' || method === 'morphology_adaptive') && morphologyForest;
-      const forest = same ? morphologyForest! : fitRandomForest(xTrain, trainY, forestOptions(method));
+      const fitted = method === 'morphology' || method === 'morphology_adaptive' ? morphologyForest : null;
+      const what = fitted ? 'the morphology forest fitted for the stain move' : `fitting ${trees} trees`;
+      progress({ kind: 'stage', stage: 'forest', method, message: `${what} on ${trainRows.length} source cells x ${xTrain.cols} features (${method})` });
+      const forest = fitted ?? fitRandomForest(xTrain, trainY, forestOptions(method));
       timings[`${method}.forest`] = secs(tfit);
 
       const tsc = now();
