@@ -61,7 +61,7 @@ test('a morphology classifier: trained without an autoencoder, it classifies ano
     const id = (await s.ok(`mutation($i: ${type}!) { ${mutation}(input: $i) { id } }`, { i: input }))[mutation].id;
     let j: any;
     await waitFor(async () => {
-      j = (await s.ok(`query($id: ID!) { job(id: $id) { status result error message } }`, { id })).job;
+      j = (await s.ok(`query($id: ID!) { job(id: $id) { id status result error message } }`, { id })).job;
       return j.status !== 'QUEUED' && j.status !== 'RUNNING';
     }, mutation, 120_000);
     assert.equal(j.status, 'SUCCEEDED', JSON.stringify(j));
@@ -93,7 +93,8 @@ test('a morphology classifier: trained without an autoencoder, it classifies ano
   assert.ok(mix && Object.keys(mix).every((c) => ['neutrophil', 'lymphocyte', 'monocyte', 'eosinophil', 'basophil'].includes(c)), JSON.stringify(forced.result.stain));
   assert.ok(Math.abs(Object.values(mix).reduce((a, v) => a + v, 0) - 1) < 1e-6, JSON.stringify(mix));
   assert.match(forced.result.stain.note, /estimated class mix/);
-  const page = await s.ok(`query($d: ID!) { cells(datasetId: $d, limit: 100) { total items { index prediction { label flagged probabilities { label probability } modelId } } } }`, { d: ids['zheng-ds2'] });
+  const cellsQuery = `query($d: ID!) { cells(datasetId: $d, limit: 100) { total items { id index prediction { label flagged probabilities { label probability } modelId } } } }`;
+  const page = await s.ok(cellsQuery, { d: ids['zheng-ds2'] });
   assert.equal(classified.result.classified, page.cells.total);
   for (const c of page.cells.items) {
     assert.equal(c.prediction.modelId, model.id);
@@ -104,7 +105,18 @@ test('a morphology classifier: trained without an autoencoder, it classifies ano
   }
   const analyzed = await run('analyzeImages', 'AnalyzeImagesInput', { datasetId: ids['zheng-ds2'] });
   assert.deepEqual(analyzed.result.stages, ['detect', 'classify']);
-  assert.equal(analyzed.result.stain.centred, false, 'analyze classifies image by image: no stain adaptation');
+  // Analyze classifies image by image: it takes the stain move the last classifyCells over the dataset made with
+  // this classifier (the forced one above), so its verdicts on the same cells are that job's.
+  assert.equal(analyzed.result.stain.centred, true, JSON.stringify(analyzed.result.stain));
+  assert.equal(analyzed.result.stain.datasets[ids['zheng-ds2']!].fromJob, forced.id);
+  const again = await s.ok(cellsQuery, { d: ids['zheng-ds2'] });
+  const before = new Map(page.cells.items.map((c: any) => [c.id, c.prediction]));
+  assert.equal(again.cells.items.length, page.cells.items.length);
+  for (const c of again.cells.items) assert.deepEqual(c.prediction, before.get(c.id), `cell ${c.id}`);
+  // A dataset that no classifyCells has measured is classified as it is, and the result says why.
+  const plain = await run('analyzeImages', 'AnalyzeImagesInput', { datasetId: ids.acevedo20 });
+  assert.equal(plain.result.stain.centred, false);
+  assert.match(plain.result.stain.datasets[ids.acevedo20!].note, /no classifyCells over this dataset/);
   const n = Object.values(analyzed.result.counts as Record<string, number>).reduce((a, b) => a + b, 0) + analyzed.result.flagged;
   assert.equal(n, analyzed.result.cells);
 });

@@ -21,6 +21,8 @@ export interface StainOutcome {
   cells: number;
   /** When centred under the cells' estimated class mix: each class's estimated share; else null. */
   classMix: Record<string, number> | null;
+  /** When centred: [column, what was added] per stain column, so that later jobs on the same lab can apply it. */
+  offsets?: Array<[number, number]>;
   note: string;
 }
 
@@ -39,5 +41,8 @@ export function decideStain(clf: CellClassifier, rows: readonly ArrayLike<number
   const note = sh.centre
     ? `stain moved onto the training cells'${mixNote} (shift ${sh.statistic.toFixed(2)} within-class SDs${mode === 'always' ? ', stainAdaptation ALWAYS' : ` > ${STAIN_SHIFT_LIMIT}`})`
     : `stain left as it is (shift ${sh.statistic.toFixed(2)} within-class SDs <= ${STAIN_SHIFT_LIMIT})`;
-  return { stain: { mode, statistic: sh.statistic, limit: STAIN_SHIFT_LIMIT, centred: sh.centre, cells: rows.length, classMix, note }, offsets: sh.offsets };
+  return {
+    stain: { mode, statistic: sh.statistic, limit: STAIN_SHIFT_LIMIT, centred: sh.centre, cells: rows.length, classMix, ...(sh.centre ? { offsets: [...sh.offsets] } : {}), note },
+    offsets: sh.offsets,
+  };
 }

@@ -2,7 +2,8 @@
 // classifier's autoencoder, or the active one), classify (the active classifier, when there is one, from the
 // latents or from each cell's morphology, as it was trained) —
 // with each cell streamed as soon as its image is done. Stages whose model is missing are skipped and
-// said so in the result; a bad image fails alone.
+// said so in the result; a bad image fails alone. A morphology classifier's stain move is the one the last
+// classifyCells over the image's dataset measured with the same classifier (dataset-stain.ts), if any.
 import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { AnalyzeParams, JobOutcome } from '../../jobs/job-kinds.js';
@@ -15,6 +16,7 @@ import { TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 import { ModelEntity } from '../../db/entities/index.js';
 import { relaxedCommit } from '../../db/sql.js';
+import { lastDatasetStain, type DatasetStain } from './dataset-stain.js';
 
 export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -27,8 +29,8 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   const aeId = clf?.encoderId ?? (await models.findOneBy({ kind: 'autoencoder', active: true }))?.id;
   const ae = aeId ? await residentAutoencoder(ctx, aeId) : null;
   const crops = clf?.features === 'morphology' ? TrainingData.forJob(ctx) : null;
-  const images: { id: string; storage_path: string; source_path: string; width: number; height: number }[] = await ctx.ds.query(
-    `SELECT id, storage_path, source_path, width, height FROM images WHERE ($1::uuid IS NULL OR dataset_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) ORDER BY source_path`,
+  const images: { id: string; dataset_id: string; storage_path: string; source_path: string; width: number; height: number }[] = await ctx.ds.query(
+    `SELECT id, dataset_id, storage_path, source_path, width, height FROM images WHERE ($1::uuid IS NULL OR dataset_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) ORDER BY source_path`,
     [p.datasetId ?? null, p.imageIds ?? null],
   );
   if (images.length === 0) return { status: 'failed', error: 'no images to analyze' };
@@ -37,6 +39,9 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   let flagged = 0;
   let failed = 0;
   const failures: { path: string; reason: string }[] = [];
+  // Per dataset: the stain measurement its last classifyCells made with this classifier (null: none).
+  const stains = new Map<string, DatasetStain | null>();
+  if (crops && clf?.stain) for (const d of new Set(images.map((im) => im.dataset_id))) stains.set(d, await lastDatasetStain(ctx.ds, d, clfRow!.id));
   await ctx.progress(0, images.length, `analyzing ${images.length} images`);
   for (let i = 0; i < images.length; i++) {
     if (ctx.cancelled()) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures } };
@@ -75,6 +80,8 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     let verdicts: Array<CellVerdict | null> | null = null;
     if (clf && crops && stored.length) {
       const m = await morphologyOfCells(crops, stored.map((c) => ({ id: c.id, box: c.box, storagePath: img.storage_path, width: img.width, height: img.height })));
+      const offsets = stains.get(img.dataset_id)?.offsets;
+      if (offsets) for (let r = 0; r < m.x.rows; r++) for (const [c, d] of offsets) m.x.data[r * m.x.cols + c]! += d;
       const v = m.x.rows ? classifyLatents(clf, m.x) : [];
       verdicts = stored.map(() => null);
       m.rows.forEach((r, i) => (verdicts![r] = v[i]!));
@@ -100,9 +107,22 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     status: 'succeeded',
     result: {
       cells, counts, flagged, failed, failures, stages, detectorId: det.id, autoencoderId: ae?.id ?? null, classifierId: clfRow?.id ?? null,
-      // Each image is classified as it comes, before the lab's stain can be measured over many cells.
-      ...(clf?.features === 'morphology' ? { stain: { centred: false, note: 'stain not adapted: analyze classifies each image as it arrives; classifyCells on the dataset measures and adapts it' } } : {}),
+      ...(clf?.features === 'morphology' ? { stain: stainSummary(stains) } : {}),
     },
     message: `${cells} cells (${stages.join(' → ')})`,
   };
+}
+
+/** The result's stain: per dataset, whose measurement was applied (or why none). */
+function stainSummary(stains: Map<string, DatasetStain | null>): { centred: boolean; datasets: Record<string, { fromJob: string | null; centred: boolean; note: string }>; note: string } {
+  const datasets = Object.fromEntries(
+    [...stains].map(([d, s]) => [d, s ? { fromJob: s.jobId, centred: s.offsets.size > 0, note: `as classify job ${s.jobId} measured: ${s.note}` } : { fromJob: null, centred: false, note: 'stain not adapted: no classifyCells over this dataset with this classifier yet' }]),
+  );
+  const used = [...stains.values()].filter((s) => s && s.offsets.size > 0).length;
+  const note = stains.size === 0
+    ? 'stain not adapted: the classifier has no stain reference'
+    : used
+      ? `stain moved in ${used} of ${stains.size} dataset(s), as their last classifyCells with this classifier measured it`
+      : 'stain not adapted: analyze classifies each image as it arrives, so it takes the stain measured by the last classifyCells over the dataset with this classifier, and none moved it';
+  return { centred: used > 0, datasets, note };
 }
