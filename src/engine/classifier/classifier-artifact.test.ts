@@ -52,4 +52,7 @@ test('a morphology classifier file keeps its class distributions and shape fores
   const v = JSON.parse(classifierToJson({ ...base, stain, shapeForest }));
   v.stain.mix.quantiles[0][0] = [1, 2];
   assert.throws(() => classifierFromJson(JSON.stringify(v)), /malformed stain reference \(class mix\)/);
+  const w = JSON.parse(classifierToJson({ ...base, stain, shapeForest }));
+  w.stain.mix.classes = ['b', 'a'];
+  assert.throws(() => classifierFromJson(JSON.stringify(w)), /classes are not the classifier's/);
 });

@@ -55,11 +55,14 @@ export function classifierToJson(c: CellClassifier): string {
 export function classifierFromJson(text: string): CellClassifier {
   const v = JSON.parse(text) as Record<string, unknown>;
   if (v.format !== CLASSIFIER_FORMAT || v.version !== 1) throw new Error('not a leukograph classifier file (version 1)');
+  const stain = stainFromJson(v.stain);
+  // The class mix is estimated in the forest's class order: any other order would weigh the wrong classes.
+  if (stain?.mix && JSON.stringify(stain.mix.classes) !== JSON.stringify(v.classNames)) throw new Error('classifier file: the stain reference\'s classes are not the classifier\'s');
   return {
     forest: forestFromJson(JSON.stringify(v.forest)), novelty: noveltyFromJson(JSON.stringify(v.novelty)), classNames: v.classNames as string[],
     classMap: String(v.classMap), features: v.features === 'morphology' ? 'morphology' : 'latent',
     encoderId: v.encoderId === null || v.encoderId === undefined ? null : String(v.encoderId), minConfidence: Number(v.minConfidence),
-    stain: stainFromJson(v.stain),
+    stain,
     shapeForest: v.shapeForest === undefined || v.shapeForest === null ? null : forestFromJson(JSON.stringify(v.shapeForest)),
   };
 }
