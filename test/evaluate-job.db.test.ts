@@ -4,6 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import pg from 'pg';
 import { join } from 'node:path';
 import { startStack, waitFor, REPO, type Stack } from './helpers/stack.js';
 import { METHODS } from '../src/evaluation/pipeline.js';
@@ -117,6 +119,21 @@ test('a morphology classifier: trained without an autoencoder, it classifies ano
   const plain = await run('analyzeImages', 'AnalyzeImagesInput', { datasetId: ids.acevedo20 });
   assert.equal(plain.result.stain.centred, false);
   assert.match(plain.result.stain.datasets[ids.acevedo20!].note, /no classifyCells over this dataset/);
+  // A cell whose image cannot be read any more fails alone: reported with its reason, the others classified.
+  const db = new pg.Client({ connectionString: s.databaseUrl });
+  await db.connect();
+  const gone = (await db.query(`SELECT i.storage_path, array_agg(c.id::text) AS cells, count(c.id)::int AS n FROM images i JOIN cells c ON c.image_id = i.id WHERE i.dataset_id = $1 GROUP BY i.id ORDER BY i.source_path LIMIT 1`, [ids['zheng-ds2']])).rows[0];
+  await db.end();
+  await rename(gone.storage_path, `${gone.storage_path}.gone`);
+  // Its cells' crops, cached by the earlier jobs, go too: without them the image must be read again.
+  for (const id of gone.cells as string[]) await rm(join(s.cfg.dataDir, 'crops', '128', id.slice(0, 2), `${id}.rgb`), { force: true });
+  try {
+    const partial = await run('classifyCells', 'ClassifyCellsInput', { datasetId: ids['zheng-ds2'], stainAdaptation: 'OFF' });
+    assert.equal(partial.result.unreadable, gone.n, JSON.stringify(partial.result));
+    assert.equal(partial.result.classified, page.cells.total - gone.n);
+  } finally {
+    await rename(`${gone.storage_path}.gone`, gone.storage_path);
+  }
   const n = Object.values(analyzed.result.counts as Record<string, number>).reduce((a, b) => a + b, 0) + analyzed.result.flagged;
   assert.equal(n, analyzed.result.cells);
 });

@@ -34,8 +34,11 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   let flagged = 0;
   let unreadable = 0;
   const counts: Record<string, number> = {};
-  // Morphology: every cell measured first (its values, or why it could not be), then the stain decision.
-  const measured: Array<Float32Array | string> = [];
+  // Morphology: every cell measured first (cell k's values at k * MORPHOLOGY_LENGTH, or why it could not be
+  // measured), then the stain decision over all of them.
+  const measured = crops ? new Float32Array(cells.length * MORPHOLOGY_LENGTH) : null;
+  const unmeasured = new Map<number, string>();
+  const valuesOf = (k: number) => measured!.subarray(k * MORPHOLOGY_LENGTH, (k + 1) * MORPHOLOGY_LENGTH);
   let stain: StainOutcome | null = null;
   let offsets = new Map<number, number>();
   if (crops) {
@@ -44,13 +47,12 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
       if (ctx.cancelled()) return { status: 'cancelled', result: { classified: 0, flagged: 0, counts: {} } };
       const chunk = cells.slice(s, s + CHUNK);
       const m = await morphologyOfCells(crops, chunk.map((c) => ({ id: c.id, box: c.box, storagePath: c.storage_path, width: c.width, height: c.height })));
-      const part: Array<Float32Array | string> = chunk.map(() => '');
-      m.rows.forEach((r, i) => (part[r] = Float32Array.from(m.x.data.subarray(i * MORPHOLOGY_LENGTH, (i + 1) * MORPHOLOGY_LENGTH))));
-      for (const f of m.failed) part[f.index] = f.reason || 'unreadable';
-      measured.push(...part);
+      m.rows.forEach((r, i) => valuesOf(s + r).set(m.x.data.subarray(i * MORPHOLOGY_LENGTH, (i + 1) * MORPHOLOGY_LENGTH)));
+      for (const f of m.failed) unmeasured.set(s + f.index, f.reason || 'unreadable');
       await ctx.progress(Math.min(s + CHUNK, cells.length), cells.length, `measured ${Math.min(s + CHUNK, cells.length)} of ${cells.length} cells`);
     }
-    ({ stain, offsets } = decideStain(clf, measured.filter((v): v is Float32Array => typeof v !== 'string'), p.stainAdaptation ?? 'auto'));
+    const rows = cells.flatMap((_, k) => (unmeasured.has(k) ? [] : [valuesOf(k)]));
+    ({ stain, offsets } = decideStain(clf, rows, p.stainAdaptation ?? 'auto'));
   }
   await ctx.progress(0, cells.length, `classifying ${cells.length} cells${stain ? ` (${stain.note})` : ''}`);
   for (let s = 0; s < cells.length; s += CHUNK) {
@@ -59,18 +61,18 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     // verdicts[i] belongs to chunk[rows[i]]; a cell whose image cannot be read any more is reported alone.
     let rows = chunk.map((_, i) => i);
     let x;
-    if (crops) {
+    if (measured) {
       rows = [];
       const data = new Float32Array(chunk.length * MORPHOLOGY_LENGTH);
       for (let i = 0; i < chunk.length; i++) {
-        const v = measured[s + i]!;
-        if (typeof v === 'string') {
+        const why = unmeasured.get(s + i);
+        if (why !== undefined) {
           unreadable++;
-          await ctx.item({ itemKind: 'cell', itemId: chunk[i]!.id, index: done + i, ok: false, error: v.slice(0, 500) });
+          await ctx.item({ itemKind: 'cell', itemId: chunk[i]!.id, index: done + i, ok: false, error: why.slice(0, 500) });
           continue;
         }
         const o = rows.length * MORPHOLOGY_LENGTH;
-        data.set(v, o);
+        data.set(valuesOf(s + i), o);
         for (const [c, d] of offsets) data[o + c]! += d;
         rows.push(i);
       }
