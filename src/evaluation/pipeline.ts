@@ -23,14 +23,14 @@ import {
 import { chwToHwc, FEATURE_LENGTH } from '../engine/feature-store.js';
 import { fitRandomForest, predict, type RandomForest, type RandomForestOptions } from '../engine/classifier/random-forest.js';
 import { fitShapeForest, mixClassifiers } from '../engine/classifier/stain-mix-forest.js';
-import type { FeatureMatrix } from '../engine/classifier/feature-matrix.js';
+import { matrixFromRows, type FeatureMatrix } from '../engine/classifier/feature-matrix.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
 import { classesOf, type ClassMapName } from '../services/class-maps.js';
 import { classificationReport } from './metrics.js';
 import { stratifiedSplit } from './split.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
 import { percentile } from '../imaging/plane-filters.js';
-import { adaptStain, classMixShifts, columnMedians, stainReference, STAIN_SHIFT_LIMIT, type StainShift } from './stain-shift.js';
+import { adaptStain, applyOffsets, classMixShifts, columnMedians, stainReference, STAIN_SHIFT_LIMIT, type StainShift } from './stain-shift.js';
 import { morphologyFeatures, MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 
 /** One cell: the detector's instance features and the crop of the cell (the autoencoder's image target). */
@@ -405,8 +405,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       );
     }
     const tm = now();
-    const rows = { data: Float64Array.from(trainMorphology.flatMap((r) => Array.from(r))), rows: trainMorphology.length, cols: MORPHOLOGY_LENGTH };
-    morphologyForest = fitRandomForest(rows, trainY, forestOptions('morphology_adaptive'));
+    morphologyForest = fitRandomForest(matrixFromRows(trainMorphology), trainY, forestOptions('morphology_adaptive'));
     const shapeForest = fitShapeForest(trainMorphology, trainY, ref, MORPHOLOGY_LENGTH, { ...forestOptions('morphology_adaptive'), onTree: undefined });
     const classifiers = mixClassifiers(shapeForest, morphologyForest, ref);
     const share = (mix: readonly number[]) => forestClasses.map((c, k) => `${c} ${Math.round(100 * mix[k]!)}`).join(', ');
@@ -532,7 +531,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
           rows.forEach((r, i) => {
             data.set(p.morphology[r]!, i * MORPHOLOGY_LENGTH);
             if (method === 'morphology_lab_centred') for (const [c, m] of p.labCentre!) data[i * MORPHOLOGY_LENGTH + c]! -= m;
-            if (offsets) for (const [c, o] of offsets) data[i * MORPHOLOGY_LENGTH + c]! += o;
+            if (offsets) applyOffsets(data, offsets, i * MORPHOLOGY_LENGTH);
           });
           return { data, rows: rows.length, cols: MORPHOLOGY_LENGTH };
         };

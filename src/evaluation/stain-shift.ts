@@ -214,6 +214,11 @@ function offsetsOnto(ref: StainReference, lab: Map<number, number>, target: read
   return new Map(ref.columns.map((c, i) => [c, target[i]! - lab.get(c)!]));
 }
 
+/** Moves one row's stain: adds each column's offset to values[start + column]. */
+export function applyOffsets(values: Float32Array | Float64Array, offsets: ReadonlyMap<number, number>, start = 0): void {
+  for (const [c, d] of offsets) values[start + c]! += d;
+}
+
 /** Class probabilities of rows, row-major (rows x StainMix.classes.length), as a classifier gives them. */
 export type RowsProba = (rows: readonly ArrayLike<number>[]) => ArrayLike<number>;
 
@@ -234,7 +239,7 @@ export function adaptStain(
   const first = offsetsOnto(ref, lab, mixMedians(ref, estimateClassMix(classifiers.shapeProba(labRows), ref.mix.prior)));
   const moved = labRows.map((r) => {
     const v = Float64Array.from(r);
-    for (const [c, d] of first) v[c]! += d;
+    applyOffsets(v, first);
     return v;
   });
   const mix = estimateClassMix(classifiers.proba(moved), ref.mix.prior);

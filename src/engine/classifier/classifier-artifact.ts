@@ -67,11 +67,12 @@ export function classifierFromJson(text: string): CellClassifier {
   };
 }
 
+const finiteNumbers = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+
 function stainFromJson(v: unknown): StainReference | null {
   if (v === undefined || v === null) return null;
   const s = v as Partial<StainReference>;
-  const ok = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (!ok(s.columns) || !ok(s.medians) || !ok(s.spread) || s.medians.length !== s.columns.length || s.spread.length !== s.columns.length) {
+  if (!finiteNumbers(s.columns) || !finiteNumbers(s.medians) || !finiteNumbers(s.spread) || s.medians.length !== s.columns.length || s.spread.length !== s.columns.length) {
     throw new Error('classifier file: malformed stain reference');
   }
   return { columns: s.columns, medians: s.medians, spread: s.spread, ...(s.mix === undefined ? {} : { mix: stainMixFromJson(s.mix, s.columns.length) }) };
@@ -79,11 +80,10 @@ function stainFromJson(v: unknown): StainReference | null {
 
 function stainMixFromJson(v: unknown, columns: number): StainMix {
   const m = v as Partial<StainMix>;
-  const nums = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
   const ok =
-    Array.isArray(m.classes) && m.classes.every((c) => typeof c === 'string') && nums(m.prior) && m.prior.length === m.classes.length &&
+    Array.isArray(m.classes) && m.classes.every((c) => typeof c === 'string') && finiteNumbers(m.prior) && m.prior.length === m.classes.length &&
     Array.isArray(m.quantiles) && m.quantiles.length === m.classes.length &&
-    m.quantiles.every((perClass) => Array.isArray(perClass) && (perClass.length === 0 || (perClass.length === columns && perClass.every((q) => nums(q) && q.length === MIX_QUANTILES))));
+    m.quantiles.every((perClass) => Array.isArray(perClass) && (perClass.length === 0 || (perClass.length === columns && perClass.every((q) => finiteNumbers(q) && q.length === MIX_QUANTILES))));
   if (!ok) throw new Error('classifier file: malformed stain reference (class mix)');
   return { classes: m.classes!, prior: m.prior!, quantiles: m.quantiles! };
 }

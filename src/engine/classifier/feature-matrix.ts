@@ -9,7 +9,7 @@ export interface FeatureMatrix {
 }
 
 /** Packs an array of equal-length rows into a FeatureMatrix (Float64). */
-export function matrixFromRows(rows: readonly (readonly number[] | Float32Array | Float64Array)[]): FeatureMatrix {
+export function matrixFromRows(rows: readonly ArrayLike<number>[]): FeatureMatrix {
   if (rows.length === 0) throw new Error('feature matrix: no rows');
   const cols = rows[0].length;
   const data = new Float64Array(rows.length * cols);

@@ -3,7 +3,7 @@
 // lab's stain, and the classifier's own forest for the second estimate, after the first move.
 import type { RowsProba, StainReference } from '../../evaluation/stain-shift.js';
 import { fitRandomForest, predictProba, type RandomForest, type RandomForestOptions } from './random-forest.js';
-import type { FeatureMatrix } from './feature-matrix.js';
+import { matrixFromRows, type FeatureMatrix } from './feature-matrix.js';
 
 /** The columns of a row of `width` values that the reference does not hold stain-dependent, in order. */
 export function stainFreeColumns(ref: StainReference, width: number): number[] {
@@ -32,6 +32,6 @@ export function mixClassifiers(shapeForest: RandomForest, forest: RandomForest, 
   if (shapeForest.numClasses !== forest.numClasses) throw new Error(`mixClassifiers: ${shapeForest.numClasses} and ${forest.numClasses} classes`);
   return {
     shapeProba: (rows) => predictProba(shapeForest, pick(rows, columns)),
-    proba: (rows) => predictProba(forest, pick(rows, Array.from({ length: width }, (_, c) => c))),
+    proba: (rows) => predictProba(forest, matrixFromRows(rows)),
   };
 }

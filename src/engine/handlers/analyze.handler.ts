@@ -17,6 +17,7 @@ import { morphologyOfCells } from '../cell-morphology-features.js';
 import { ModelEntity } from '../../db/entities/index.js';
 import { relaxedCommit } from '../../db/sql.js';
 import { lastDatasetStain, type DatasetStain } from './dataset-stain.js';
+import { applyOffsets } from '../../evaluation/stain-shift.js';
 
 export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -81,7 +82,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     if (clf && crops && stored.length) {
       const m = await morphologyOfCells(crops, stored.map((c) => ({ id: c.id, box: c.box, storagePath: img.storage_path, width: img.width, height: img.height })));
       const offsets = stains.get(img.dataset_id)?.offsets;
-      if (offsets) for (let r = 0; r < m.x.rows; r++) for (const [c, d] of offsets) m.x.data[r * m.x.cols + c]! += d;
+      if (offsets) for (let r = 0; r < m.x.rows; r++) applyOffsets(m.x.data, offsets, r * m.x.cols);
       const v = m.x.rows ? classifyLatents(clf, m.x) : [];
       verdicts = stored.map(() => null);
       m.rows.forEach((r, i) => (verdicts![r] = v[i]!));

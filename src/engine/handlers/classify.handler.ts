@@ -11,6 +11,7 @@ import { relaxedCommit } from '../../db/sql.js';
 import { TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 import { decideStain, type StainOutcome } from '../classifier/stain-adaptation.js';
+import { applyOffsets } from '../../evaluation/stain-shift.js';
 import { MORPHOLOGY_LENGTH } from '../../imaging/cell-morphology.js';
 
 const CHUNK = 256;
@@ -73,7 +74,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
         }
         const o = rows.length * MORPHOLOGY_LENGTH;
         data.set(valuesOf(s + i), o);
-        for (const [c, d] of offsets) data[o + c]! += d;
+        applyOffsets(data, offsets, o);
         rows.push(i);
       }
       x = { data: data.subarray(0, rows.length * MORPHOLOGY_LENGTH), rows: rows.length, cols: MORPHOLOGY_LENGTH };
