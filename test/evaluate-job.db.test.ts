@@ -86,6 +86,11 @@ test('a morphology classifier: trained without an autoencoder, it classifies ano
   assert.equal(classified.result.stain.mode, 'auto');
   assert.equal(classified.result.stain.centred, false);
   assert.match(classified.result.stain.note, /too few/);
+  // Neighbour consensus is asked for; it needs at least 20 cells classified together: one dataset's few fixture cells are too few.
+  const fewCells = await run('classifyCells', 'ClassifyCellsInput', { datasetId: ids['zheng-ds2'], neighbourConsensus: true });
+  assert.equal(fewCells.result.consensus.applied, false);
+  assert.match(fewCells.result.consensus.note, /too few/);
+  assert.equal(classified.result.consensus.applied, false, 'off by default');
   const forced = await run('classifyCells', 'ClassifyCellsInput', { datasetId: ids['zheng-ds2'], stainAdaptation: 'ALWAYS' });
   assert.equal(forced.result.stain.centred, true);
   assert.ok(forced.result.stain.statistic >= 0, JSON.stringify(forced.result.stain));
@@ -136,4 +141,24 @@ test('a morphology classifier: trained without an autoencoder, it classifies ano
   }
   const n = Object.values(analyzed.result.counts as Record<string, number>).reduce((a, b) => a + b, 0) + analyzed.result.flagged;
   assert.equal(n, analyzed.result.cells);
+  // Both datasets' images in one job: enough cells for the consensus, which reports what it changed; the
+  // probabilities it leaves still sum to one. Left at its default (off), it is not applied and says so.
+  const imageIds: string[] = [];
+  for (const d of Object.values(ids)) imageIds.push(...(await s.ok(`query($id: ID!) { images(datasetId: $id, limit: 100) { items { id } } }`, { id: d })).images.items.map((i: any) => i.id));
+  const together = await run('classifyCells', 'ClassifyCellsInput', { imageIds, stainAdaptation: 'OFF', neighbourConsensus: true });
+  assert.ok(together.result.classified >= 20, JSON.stringify(together.result));
+  assert.equal(together.result.consensus.applied, true, JSON.stringify(together.result.consensus));
+  assert.equal(together.result.consensus.cells, together.result.classified);
+  assert.ok(together.result.consensus.changed >= 0 && together.result.consensus.changed <= together.result.classified);
+  assert.match(together.message, /neighbour consensus over \d+ cells \(5 neighbours, weight 0.5\) changed \d+ verdict/);
+  for (const d of Object.values(ids)) {
+    for (const c of (await s.ok(cellsQuery, { d })).cells.items) {
+      const sum = c.prediction.probabilities.reduce((a: number, p: any) => a + p.probability, 0);
+      assert.ok(Math.abs(sum - 1) < 1e-6, `probabilities sum to ${sum}`);
+    }
+  }
+  const off = await run('classifyCells', 'ClassifyCellsInput', { imageIds, stainAdaptation: 'OFF' });
+  assert.equal(off.result.consensus.applied, false);
+  assert.match(off.result.consensus.note, /neighbourConsensus false/);
+  assert.equal(off.result.classified, together.result.classified);
 });

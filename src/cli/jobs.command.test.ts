@@ -7,3 +7,8 @@ test('classify refuses an unknown --stain before it talks to any server', async 
   const args = { command: 'classify', positional: [], flags: { dataset: 'lab', stain: 'sometimes', url: 'http://127.0.0.1:9/graphql' } };
   await assert.rejects(jobCommand(args), /--stain takes auto, off or always, not "sometimes"/);
 });
+
+test('classify refuses an unknown --consensus before it talks to any server', async () => {
+  const args = { command: 'classify', positional: [], flags: { dataset: 'lab', consensus: 'maybe', url: 'http://127.0.0.1:9/graphql' } };
+  await assert.rejects(jobCommand(args), /--consensus takes on or off, not "maybe"/);
+});

@@ -46,9 +46,11 @@ Job commands (talk to a running server; --url, default http://127.0.0.1:4000/gra
   leukograph detect-dataset --dataset NAME [--top-only]
   leukograph train --source NAME [--align NAME ...] [--preset cpu|paper] [--epochs N] [--batch-size N] [--align-weight W] [--seed S]
   leukograph train-classifier --dataset NAME [--dataset ...] [--classes common5|paper13] [--features latent|morphology] [--trees N]
-  leukograph classify --dataset NAME [--stain auto|off|always]
+  leukograph classify --dataset NAME [--stain auto|off|always] [--consensus on|off]
                                             (encodes, then classifies; a morphology classifier needs no encoding,
-                                             and --stain says what it does with another lab's stain, default auto)
+                                             --stain says what it does with another lab's stain, default auto, and
+                                             --consensus whether similar cells of the dataset settle a verdict, default
+                                             off: it helps the common types and costs the rare ones)
   leukograph analyze --dataset NAME         (detect, encode, classify)
   leukograph watch <jobId>
 `;
@@ -99,11 +101,13 @@ export async function jobCommand(args: ParsedArgs): Promise<number> {
       case 'classify': {
         const stain = (flagString(args, 'stain') ?? 'auto').toLowerCase();
         if (!['auto', 'off', 'always'].includes(stain)) throw new Error(`--stain takes auto, off or always, not "${stain}"`);
+        const consensus = (flagString(args, 'consensus') ?? 'off').toLowerCase();
+        if (!['on', 'off'].includes(consensus)) throw new Error(`--consensus takes on or off, not "${consensus}"`);
         const id = await datasetId(r, need('dataset'));
         // A morphology classifier reads the cells' crops: nothing to encode first.
         const models = await r.request<{ models: { active: boolean; params: { features?: string } }[] }>(`{ models(kind: "classifier") { active params } }`);
         if (models.models.find((m) => m.active)?.params.features === 'morphology') {
-          return await startAndFollow(r, 'classifyCells', { datasetId: id, stainAdaptation: stain.toUpperCase() }, 'classify', json);
+          return await startAndFollow(r, 'classifyCells', { datasetId: id, stainAdaptation: stain.toUpperCase(), neighbourConsensus: consensus === 'on' }, 'classify', json);
         }
         const enc = await startAndFollow(r, 'encodeCells', { datasetId: id }, 'encode', json);
         return enc !== 0 ? enc : await startAndFollow(r, 'classifyCells', { datasetId: id }, 'classify', json);

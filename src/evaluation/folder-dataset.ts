@@ -260,7 +260,14 @@ export async function loadFolderDomain(opts: FolderDomainOptions): Promise<{ dom
     }
     if (found.cellCount > 1) stats.multipleDetections++;
     const { features, crop, box } = found.top;
-    cells.push({ features, crop, label: cls, id: e.relPath, box: boxInCrop(box, found.width, found.height) });
+    cells.push({
+      features,
+      crop,
+      label: cls,
+      id: e.relPath,
+      box: boxInCrop(box, found.width, found.height),
+      imageBox: { box, width: found.width, height: found.height },
+    });
     if (cls !== null) stats.labelled++;
   }
   opts.onProgress?.(sample.length, sample.length);

@@ -131,6 +131,9 @@ test('the report has every key of the contract per domain, for AE-CFE and each b
   assert.ok(r.notes.some((n) => /^morphology_adaptive: tgt's stain shift is \d+\.\d\d within-class standard deviations/.test(n)), r.notes.join('\n'));
   // It moves only the other labs: on the source's held-out cells it is the morphology forest itself.
   assert.deepEqual(r.baselines.morphology_adaptive!.domains.src, r.baselines.morphology!.domains.src);
+  // Neighbour consensus revises the adaptive forest's probabilities within each lab: the classes still separate.
+  assert.ok(r.baselines.morphology_consensus!.domains.src!.accuracy >= 0.85, `consensus ${r.baselines.morphology_consensus!.domains.src!.accuracy}`);
+  assert.equal(r.baselines.morphology_consensus!.domains.tgt!.n, 24);
   JSON.stringify(r); // serialisable
 });
 

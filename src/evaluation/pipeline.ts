@@ -21,7 +21,8 @@ import {
   type AlignScale,
 } from '../engine/autoencoder/index.js';
 import { chwToHwc, FEATURE_LENGTH } from '../engine/feature-store.js';
-import { fitRandomForest, predict, type RandomForest, type RandomForestOptions } from '../engine/classifier/random-forest.js';
+import { argmaxRows, fitRandomForest, predict, predictProba, type RandomForest, type RandomForestOptions } from '../engine/classifier/random-forest.js';
+import { neighbourConsensus } from '../engine/classifier/neighbour-consensus.js';
 import { fitShapeForest, mixClassifiers } from '../engine/classifier/stain-mix-forest.js';
 import { matrixFromRows, type FeatureMatrix } from '../engine/classifier/feature-matrix.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
@@ -49,6 +50,8 @@ export interface EvaluationCell {
    * morphology method's cell outline. Default: where a typical Acevedo-20 cell lies (DEFAULT_BOX_IN_CROP).
    */
   box?: BoxInCrop;
+  /** The detector's box in the image's pixels [x0, y0, x1, y1], with the image's size, where known. */
+  imageBox?: { box: readonly [number, number, number, number]; width: number; height: number };
   /** For the caller's bookkeeping (an image path, a cell id); not used here. */
   id?: string;
 }
@@ -60,7 +63,7 @@ export interface EvaluationDomain {
   loading?: Record<string, unknown>;
 }
 
-export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape', 'morphology', 'morphology_lab_centred', 'morphology_adaptive'] as const;
+export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape', 'morphology', 'morphology_lab_centred', 'morphology_adaptive', 'morphology_consensus'] as const;
 export type MethodName = (typeof METHODS)[number];
 
 export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
@@ -79,6 +82,9 @@ export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
     'within-class standard deviation of the source (src/evaluation/stain-shift.ts): a lab whose shift its class mix could explain is left as it is; ' +
     'a lab that is moved goes onto the medians of the source re-weighted to the lab\'s class mix, estimated without its labels (first by a forest ' +
     'on the stain-free shape values, then by the morphology forest on the once-moved values)',
+  morphology_consensus:
+    'morphology_adaptive, then each cell\'s class probabilities averaged half and half with the mean of its 5 nearest neighbours among the ' +
+    'scored cells of its own lab (values standardised within the lab; no labels used; src/engine/classifier/neighbour-consensus.ts)',
 };
 
 export interface EvaluationOptions {
@@ -344,7 +350,8 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
     const colourCrops = methods.includes('colour_shape');
     const morph = methods.some((m) => m.startsWith('morphology'));
     // Lab centring and the stain-shift test need every cell of the domain (labels unused), not only the labelled ones.
-    const morphAll = methods.includes('morphology_lab_centred') || methods.includes('morphology_adaptive');
+    const adaptive = methods.includes('morphology_adaptive') || methods.includes('morphology_consensus');
+    const morphAll = methods.includes('morphology_lab_centred') || adaptive;
     for (let i = 0; i < d.cells.length; i++) {
       const c = d.cells[i]!;
       if (c.features.length !== FEATURE_LENGTH) throw new Error(`evaluation: ${name} cell ${i}: ${c.features.length} feature values, expected ${FEATURE_LENGTH} (256x14x14)`);
@@ -377,7 +384,8 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   const missing = classes.filter((c) => !srcClasses.includes(c));
   if (missing.length) notes.push(`classes without source cells (never predicted): ${missing.join(', ')}`);
   // The forests' settings; the morphology forest is fitted once when morphology_adaptive needs it before the
-  // methods run (to estimate the labs' class mixes), and the same forest then scores morphology and morphology_adaptive.
+  // methods run (to estimate the labs' class mixes), and the same forest then scores morphology, morphology_adaptive
+  // and morphology_consensus.
   const forestSeed = mixSeed(seed, 0xf0e5);
   const forestOptions = (method: MethodName): RandomForestOptions => ({
     nEstimators: trees,
@@ -394,7 +402,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   // morphology_adaptive: each other domain's stain shift against the source, in the source's within-class
   // spread measured on its training split only (the held-out labels stay unseen).
   const stainShifts = new Map<string, StainShift>();
-  if (methods.includes('morphology_adaptive')) {
+  if (methods.includes('morphology_adaptive') || methods.includes('morphology_consensus')) {
     const trainMorphology = trainRows.map((r) => src.morphology[r]!);
     const ref = stainReference(src.morphology.filter(Boolean), trainMorphology, trainLabels, MORPHOLOGY_COLOUR_COLUMNS, forestClasses);
     const mixes = classMixShifts(trainMorphology, trainLabels, ref, { rng: createRng(mixSeed(seed, 0x57a1)) }).sort((x, y) => x - y);
@@ -523,11 +531,11 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
           rows.forEach((r, i) => pooledFeatures(p.cells[r]!.features, data, i * POOLED_LENGTH));
           return { data, rows: rows.length, cols: POOLED_LENGTH };
         };
-      } else if (method === 'morphology' || method === 'morphology_lab_centred' || method === 'morphology_adaptive') {
+      } else if (method.startsWith('morphology')) {
         featuresOf = async (domain, rows) => {
           const p = prepared.get(domain)!;
           const data = new Float64Array(rows.length * MORPHOLOGY_LENGTH);
-          const offsets = method === 'morphology_adaptive' ? stainShifts.get(domain)?.offsets : undefined;
+          const offsets = method === 'morphology_adaptive' || method === 'morphology_consensus' ? stainShifts.get(domain)?.offsets : undefined;
           rows.forEach((r, i) => {
             data.set(p.morphology[r]!, i * MORPHOLOGY_LENGTH);
             if (method === 'morphology_lab_centred') for (const [c, m] of p.labCentre!) data[i * MORPHOLOGY_LENGTH + c]! -= m;
@@ -574,8 +582,8 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
 
       checkAbort(signal);
       const tfit = now();
-      // morphology_adaptive moves only the other labs' values: its source rows are morphology's, and so is its forest.
-      const fitted = method === 'morphology' || method === 'morphology_adaptive' ? morphologyForest : null;
+      // morphology_adaptive (and _consensus) moves only the other labs' values: its source rows are morphology's, and so is its forest.
+      const fitted = method === 'morphology' || method === 'morphology_adaptive' || method === 'morphology_consensus' ? morphologyForest : null;
       const what = fitted ? 'the morphology forest fitted for the stain move' : `fitting ${trees} trees`;
       progress({ kind: 'stage', stage: 'forest', method, message: `${what} on ${trainRows.length} source cells x ${xTrain.cols} features (${method})` });
       const forest = fitted ?? fitRandomForest(xTrain, trainY, forestOptions(method));
@@ -584,7 +592,9 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       const tsc = now();
       const out: Record<string, DomainReport> = {};
       scored.forEach((d, i) => {
-        const pred = Array.from(predict(forest, xScored[i]!), (k) => forestClasses[k]!);
+        const x = xScored[i]!;
+        const votes = method === 'morphology_consensus' ? neighbourConsensus(x, predictProba(forest, x), forestClasses.length) : null;
+        const pred = Array.from(votes ? argmaxRows(votes, forestClasses.length) : predict(forest, x), (k) => forestClasses[k]!);
         out[d.name] = { role: d.role, ...scoreDomain(d.labels, pred, classes, minSupport) };
       });
       timings[`${method}.score`] = secs(tsc);

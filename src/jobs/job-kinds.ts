@@ -76,6 +76,11 @@ export interface ClassifyParams {
   classifierId?: string;
   /** Morphology classifiers: move the cells' stain onto the training cells' when it differs ('auto', default), never, or always. */
   stainAdaptation?: 'auto' | 'off' | 'always';
+  /**
+   * Morphology classifiers: average each cell's class probabilities with its nearest neighbours' among the
+   * job's cells (neighbour-consensus.ts). Default false: it helps the common types and costs the rare ones.
+   */
+  neighbourConsensus?: boolean;
 }
 
 export interface AnalyzeParams {

@@ -76,7 +76,7 @@ export class TrainResolver {
     if (datasetId) await ctx.services.datasets.get(datasetId);
     const clf = input.classifierId ? await ctx.services.catalog.model(parseId(input.classifierId, 'classifierId')) : await ctx.services.models.active('classifier');
     if (!clf || clf.kind !== 'classifier') throw new BadInputError('no classifier: train one first (trainClassifier)');
-    const job = await ctx.services.jobs.create('classify', { datasetId, imageIds: input.imageIds?.map((i) => parseId(i, 'imageIds')), classifierId: clf.id, stainAdaptation: input.stainAdaptation ?? 'auto' });
+    const job = await ctx.services.jobs.create('classify', { datasetId, imageIds: input.imageIds?.map((i) => parseId(i, 'imageIds')), classifierId: clf.id, stainAdaptation: input.stainAdaptation ?? 'auto', neighbourConsensus: input.neighbourConsensus ?? false });
     return toJob(job);
   }
 

@@ -16,9 +16,20 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
 D = pd.read_csv(os.path.join(os.environ.get('DUMP', '/tmp/dump'), 'cells.csv'))
-names = list(D.columns[7:])
+names = list(D.columns[list(D.columns).index('nucleus_fraction'):])
 stain = np.array([bool(re.search('chroma|density|texture', n)) for n in names])
 X = D[names].to_numpy(float); y = D['label'].to_numpy(); dom = D['domain'].to_numpy()
+if os.environ.get('RULER'):
+    # red-cell-ruler.py's per-cell (white-cell box side px, red-cell diameter px): the cell's size in red cells and
+    # its nucleus's, shape columns; a cell without a ruler gets its lab's median (no labels used).
+    R = np.load(os.path.join(os.environ.get('DUMP', '/tmp/dump'), 'ruler.npy'))
+    size = R[:, 0] / R[:, 1]
+    for t in set(dom):
+        m = (dom == t) & ~np.isfinite(size); size[m] = np.nanmedian(size[dom == t])
+    extra = {'size_vs_red_cells': size, 'nucleus_size_vs_red_cells': size * np.sqrt(D['nucleus_fraction'].to_numpy(float))}
+    if os.environ.get('RULER') == 'size': extra.pop('nucleus_size_vs_red_cells')
+    X = np.column_stack([X] + list(extra.values())); names = names + list(extra)
+    stain = np.append(stain, [False] * len(extra))
 classes = np.array(sorted(set(y[dom == 'acevedo20'])))
 
 def wmedian(v, w):

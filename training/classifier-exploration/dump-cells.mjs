@@ -13,7 +13,7 @@ const detector = await createDetector({ modelPath: model });
 const cache = { dir: '/tmp/leukograph-detections', key: await detectorCacheKey(model, detector) };
 const doms = [['acevedo20', '/tmp/lg-results-work/acevedo20'], ['bccd', '/tmp/lg-results-work/bccd'], ['zheng-ds2', `${DATA}/zheng-ds2`]];
 mkdirSync(DUMP, { recursive: true });
-const rows = [['domain', 'label', 'id', 'b0', 'b1', 'b2', 'b3', ...MORPHOLOGY_NAMES].join(',')];
+const rows = [['domain', 'label', 'id', 'b0', 'b1', 'b2', 'b3', 'ib0', 'ib1', 'ib2', 'ib3', 'img_w', 'img_h', ...MORPHOLOGY_NAMES].join(',')];
 const crops = [];
 for (const [name, dir] of doms) {
   const { domain, stats } = await loadFolderDomain({ name, dir, classes: 'common5', maxPerClass: 100000, seed: 0, imageSize: 128, detector, cache });
@@ -21,7 +21,7 @@ for (const [name, dir] of doms) {
   for (const c of domain.cells) {
     const crop = typeof c.crop === 'function' ? await c.crop() : c.crop;
     const f = morphologyFeatures(crop, 128, c.box);
-    rows.push([name, c.label ?? '', JSON.stringify(c.id ?? ''), ...(c.box ?? [0, 0, 0, 0]), ...Array.from(f)].join(','));
+    rows.push([name, c.label ?? '', JSON.stringify(c.id ?? ''), ...(c.box ?? [0, 0, 0, 0]), ...(c.imageBox?.box ?? [0, 0, 0, 0]), c.imageBox?.width ?? 0, c.imageBox?.height ?? 0, ...Array.from(f)].join(','));
     crops.push(Buffer.from(crop));
   }
 }

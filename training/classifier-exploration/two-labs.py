@@ -6,7 +6,7 @@ import os, re, numpy as np, pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 D = pd.read_csv(os.path.join(os.environ.get('DUMP', '/tmp/dump'), 'cells.csv'))
-names = list(D.columns[7:])
+names = list(D.columns[list(D.columns).index('nucleus_fraction'):])
 stain = np.array([bool(re.search('chroma|density|texture', n)) for n in names])
 X = D[names].to_numpy(float); y = D['label'].to_numpy(); dom = D['domain'].to_numpy()
 for seed in range(3):

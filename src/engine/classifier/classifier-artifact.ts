@@ -90,10 +90,11 @@ function stainMixFromJson(v: unknown, columns: number): StainMix {
 
 /**
  * Classifies cells from their feature rows (latents or morphology, as the classifier was trained). A cell is flagged, and gets no class, when it lies far from every training class
- * (novelty score > 1) or when the forest's top probability is below minConfidence.
+ * (novelty score > 1) or when the forest's top probability is below minConfidence. `proba` (rows x classes): the
+ * forest's probabilities when the caller has already computed (and perhaps revised) them.
  */
-export function classifyLatents(c: CellClassifier, x: FeatureMatrix): CellVerdict[] {
-  const proba = predictProba(c.forest, x);
+export function classifyLatents(c: CellClassifier, x: FeatureMatrix, proba: ArrayLike<number> = predictProba(c.forest, x)): CellVerdict[] {
+  if (proba.length !== x.rows * c.classNames.length) throw new Error(`classify: ${proba.length} probabilities for ${x.rows} cells x ${c.classNames.length} classes`);
   const nov = scoreNovelty(c.novelty, x);
   const K = c.classNames.length;
   const out: CellVerdict[] = [];

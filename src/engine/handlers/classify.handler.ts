@@ -2,7 +2,9 @@
 // the resident classifier, or flags it when it looks unlike the training data, and streams each cell. A
 // latent classifier needs cells encoded by its encoder; a morphology classifier measures each cell's crop,
 // first all of them: the cells' stain is compared with the training cells' (src/evaluation/stain-shift.ts)
-// and, when it differs by more than a class mix explains, moved onto the training medians before the forest.
+// and, when it differs by more than a class mix explains, moved onto the training medians before the forest;
+// then each cell's probabilities are averaged with those of its nearest neighbours among the job's cells
+// (neighbour-consensus.ts) before the verdicts are written.
 import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
@@ -13,6 +15,8 @@ import { morphologyOfCells } from '../cell-morphology-features.js';
 import { decideStain, type StainOutcome } from '../classifier/stain-adaptation.js';
 import { applyOffsets } from '../../evaluation/stain-shift.js';
 import { MORPHOLOGY_LENGTH } from '../../imaging/cell-morphology.js';
+import { predictProba } from '../classifier/random-forest.js';
+import { decideConsensus, type ConsensusOutcome } from '../classifier/consensus-decision.js';
 
 const CHUNK = 256;
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
@@ -55,36 +59,41 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     const rows = cells.flatMap((_, k) => (unmeasured.has(k) ? [] : [valuesOf(k)]));
     ({ stain, offsets } = decideStain(clf, rows, p.stainAdaptation ?? 'auto'));
   }
+  // Every cell's values in one matrix (row r is cell order[r]; morphology moved by the stain offsets), their
+  // probabilities, then the neighbour consensus over all of them, before any verdict is written.
+  const order = cells.flatMap((_, k) => (unmeasured.has(k) ? [] : [k]));
+  const cols = measured ? MORPHOLOGY_LENGTH : cells[0]!.latent!.length;
+  const data = new Float32Array(order.length * cols);
+  order.forEach((k, r) => {
+    if (measured) {
+      data.set(valuesOf(k), r * cols);
+      applyOffsets(data, offsets, r * cols);
+    } else data.set(cells[k]!.latent!, r * cols);
+  });
+  const x = { data, rows: order.length, cols };
   await ctx.progress(0, cells.length, `classifying ${cells.length} cells${stain ? ` (${stain.note})` : ''}`);
+  const K = clf.classNames.length;
+  let proba = x.rows ? predictProba(clf.forest, x) : new Float64Array(0);
+  let consensus: ConsensusOutcome | null = null;
+  if (measured) ({ consensus, proba } = decideConsensus(x, proba, K, p.neighbourConsensus ?? false));
+  const rowOf = new Map(order.map((k, r) => [k, r]));
   for (let s = 0; s < cells.length; s += CHUNK) {
     if (ctx.cancelled()) return { status: 'cancelled', result: { classified: done, flagged, counts } };
     const chunk = cells.slice(s, s + CHUNK);
     // verdicts[i] belongs to chunk[rows[i]]; a cell whose image cannot be read any more is reported alone.
-    let rows = chunk.map((_, i) => i);
-    let x;
-    if (measured) {
-      rows = [];
-      const data = new Float32Array(chunk.length * MORPHOLOGY_LENGTH);
-      for (let i = 0; i < chunk.length; i++) {
-        const why = unmeasured.get(s + i);
-        if (why !== undefined) {
-          unreadable++;
-          await ctx.item({ itemKind: 'cell', itemId: chunk[i]!.id, index: done + i, ok: false, error: why.slice(0, 500) });
-          continue;
-        }
-        const o = rows.length * MORPHOLOGY_LENGTH;
-        data.set(valuesOf(s + i), o);
-        applyOffsets(data, offsets, o);
-        rows.push(i);
+    const rows: number[] = [];
+    for (let i = 0; i < chunk.length; i++) {
+      const why = unmeasured.get(s + i);
+      if (why === undefined) rows.push(i);
+      else {
+        unreadable++;
+        await ctx.item({ itemKind: 'cell', itemId: chunk[i]!.id, index: done + i, ok: false, error: why.slice(0, 500) });
       }
-      x = { data: data.subarray(0, rows.length * MORPHOLOGY_LENGTH), rows: rows.length, cols: MORPHOLOGY_LENGTH };
-    } else {
-      const dim = chunk[0].latent!.length;
-      const data = new Float32Array(chunk.length * dim);
-      chunk.forEach((c, i) => data.set(c.latent!, i * dim));
-      x = { data, rows: chunk.length, cols: dim };
     }
-    const verdicts = x.rows ? classifyLatents(clf, x) : [];
+    // The chunk's classifiable cells are consecutive rows of x.
+    const r0 = rows.length ? rowOf.get(s + rows[0]!)! : 0;
+    const xc = { data: data.subarray(r0 * cols, (r0 + rows.length) * cols), rows: rows.length, cols };
+    const verdicts = rows.length ? classifyLatents(clf, xc, proba.subarray(r0 * K, (r0 + rows.length) * K)) : [];
     await ctx.ds.transaction(async (m) => {
       await relaxedCommit(m);
       for (let i = 0; i < rows.length; i++) {
@@ -103,7 +112,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   const bad = unreadable ? `, ${unreadable} unreadable` : '';
   return {
     status: 'succeeded',
-    result: { classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, ...(stain ? { stain } : {}) },
-    message: `${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}${stain ? `; ${stain.note}` : ''}`,
+    result: { classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}) },
+    message: `${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}${stain ? `; ${stain.note}` : ''}${consensus ? `; ${consensus.note}` : ''}`,
   };
 }
