@@ -16,7 +16,8 @@ const ids: Record<string, string> = {};
 
 before(async () => {
   s = await startStack();
-  for (const dir of ['acevedo20', 'zheng-ds2']) {
+  // BCCD's fields only add cells for the classify jobs (neighbour consensus needs 20 classified together).
+  for (const dir of ['acevedo20', 'zheng-ds2', 'bccd']) {
     ids[dir] = (await s.ok(`mutation($n: String!) { createDataset(input: { name: $n }) { id } }`, { n: dir })).createDataset.id;
     const j = await s.ok(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, { i: { datasetId: ids[dir], path: dir } });
     await waitFor(async () => (await s.ok(`query($id: ID!) { job(id: $id) { status } }`, { id: j.importDataset.id })).job.status === 'SUCCEEDED', 'import');
