@@ -19,7 +19,7 @@ function cells(n: number) {
 
 test('decideConsensus: applied to enough cells, it returns the consensus and counts the verdicts it changed', () => {
   const { x, proba } = cells(40);
-  const { consensus, proba: after } = decideConsensus(x, proba, 2, true);
+  const { consensus, proba: after } = decideConsensus(x, proba, 2, true, 'morphology');
   assert.deepEqual(Array.from(after), Array.from(neighbourConsensus(x, proba, 2, { k: 5, weight: 0.5 })));
   assert.equal(consensus.applied, true);
   assert.equal(consensus.cells, 40);
@@ -30,13 +30,16 @@ test('decideConsensus: applied to enough cells, it returns the consensus and cou
 
 test('decideConsensus: switched off, or too few cells, the probabilities are left as they are and the result says why', () => {
   const { x, proba } = cells(40);
-  const off = decideConsensus(x, proba, 2, false);
+  const off = decideConsensus(x, proba, 2, false, 'morphology');
   assert.equal(off.proba, proba);
   assert.equal(off.consensus.applied, false);
   assert.match(off.consensus.note, /neighbourConsensus false/);
   const few = cells(MIN_CONSENSUS_CELLS - 1);
-  const small = decideConsensus(few.x, few.proba, 2, true);
+  const small = decideConsensus(few.x, few.proba, 2, true, 'morphology');
   assert.equal(small.proba, few.proba);
   assert.equal(small.consensus.changed, 0);
   assert.match(small.consensus.note, /19 cells are too few \(at least 20\)/);
+  const latent = decideConsensus(x, proba, 2, true, 'latent');
+  assert.equal(latent.proba, proba);
+  assert.match(latent.consensus.note, /only morphology classifiers/);
 });

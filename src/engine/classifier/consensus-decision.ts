@@ -1,5 +1,5 @@
-// What a classify job does about neighbour consensus (neighbour-consensus.ts) with a morphology classifier:
-// whether it applies, and what it changed, for the job's result.
+// What a classify job does about neighbour consensus (neighbour-consensus.ts): whether it applies (morphology
+// classifiers, where it was measured, and enough cells), and what it changed, for the job's result.
 import type { FeatureMatrix } from './feature-matrix.js';
 import { CONSENSUS_DEFAULTS, neighbourConsensus } from './neighbour-consensus.js';
 import { argmaxRows } from './random-forest.js';
@@ -20,10 +20,17 @@ export interface ConsensusOutcome {
 }
 
 /** The probabilities after consensus (or as they were), and what was done. */
-export function decideConsensus(x: FeatureMatrix, proba: Float64Array, classes: number, on: boolean): { consensus: ConsensusOutcome; proba: Float64Array } {
+export function decideConsensus(
+  x: FeatureMatrix,
+  proba: Float64Array,
+  classes: number,
+  on: boolean,
+  features: 'latent' | 'morphology',
+): { consensus: ConsensusOutcome; proba: Float64Array } {
   const { k, weight } = CONSENSUS_DEFAULTS;
   const skip = (note: string) => ({ consensus: { applied: false, k, weight, cells: x.rows, changed: 0, note }, proba });
   if (!on) return skip('no neighbour consensus (neighbourConsensus false)');
+  if (features !== 'morphology') return skip('no neighbour consensus: only morphology classifiers use it (it was not measured on latents)');
   if (x.rows < MIN_CONSENSUS_CELLS) return skip(`no neighbour consensus: ${x.rows} cells are too few (at least ${MIN_CONSENSUS_CELLS})`);
   const after = neighbourConsensus(x, proba, classes, { k, weight });
   const a = argmaxRows(proba, classes);

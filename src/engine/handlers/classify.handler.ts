@@ -75,7 +75,8 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   const K = clf.classNames.length;
   let proba = x.rows ? predictProba(clf.forest, x) : new Float64Array(0);
   let consensus: ConsensusOutcome | null = null;
-  if (measured) ({ consensus, proba } = decideConsensus(x, proba, K, p.neighbourConsensus ?? false));
+  // Latent classifiers say so only when consensus was asked for (their results are otherwise as before).
+  if (measured || p.neighbourConsensus) ({ consensus, proba } = decideConsensus(x, proba, K, p.neighbourConsensus ?? false, clf.features));
   const rowOf = new Map(order.map((k, r) => [k, r]));
   for (let s = 0; s < cells.length; s += CHUNK) {
     if (ctx.cancelled()) return { status: 'cancelled', result: { classified: done, flagged, counts } };
