@@ -3,7 +3,7 @@
 // training lab's cells of that type (same stain, camera and blur), so where the forest wavers on a cell,
 // similar cells of its own lab carry the verdict. Neighbours are found on the lab's own standardised values:
 // a per-column shift or scale of the whole lab (its stain) does not change who is near whom. No labels are used.
-// Measured (docs/results.md, morphology_consensus; training/classifier-exploration/README.md): BCCD gains about 3
+// Measured (morphology_consensus in docs/results-seeds.md; training/classifier-exploration/README.md): BCCD gains about 3
 // points of accuracy over the morphology forest with the stain move, but rare types are pulled towards common ones
 // (BCCD's two basophils lost), and Zheng DS2 and the source's held-out cells lose a little: classify jobs apply it
 // only when asked (neighbourConsensus).
