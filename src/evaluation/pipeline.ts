@@ -66,6 +66,9 @@ export interface EvaluationDomain {
 export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape', 'morphology', 'morphology_lab_centred', 'morphology_adaptive', 'morphology_consensus'] as const;
 export type MethodName = (typeof METHODS)[number];
 
+/** The methods that move another lab's stain onto the source's (the stain step's offsets) before its forest. */
+const STAIN_MOVING: ReadonlySet<MethodName> = new Set(['morphology_adaptive', 'morphology_consensus']);
+
 export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
   ae_cfe: 'AE-CFE: random forest on the 50-d latents of the autoencoder trained with the alignment term',
   ae_no_align: 'random forest on the latents of the same autoencoder trained without alignment (weight 0, same seed and epochs)',
@@ -338,6 +341,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   if (!(Number.isInteger(batchSize) && batchSize >= 2)) throw new Error(`evaluation: batchSize must be an integer >= 2, got ${batchSize}`);
   const classSet = new Set(classes);
   const prepared = new Map<string, PreparedDomain>();
+  const movesStain = methods.some((m) => STAIN_MOVING.has(m));
   const involved = [source, ...targets, ...align.filter((a) => !targets.includes(a))];
   for (const name of involved) {
     const d = byName.get(name)!;
@@ -350,8 +354,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
     const colourCrops = methods.includes('colour_shape');
     const morph = methods.some((m) => m.startsWith('morphology'));
     // Lab centring and the stain-shift test need every cell of the domain (labels unused), not only the labelled ones.
-    const adaptive = methods.includes('morphology_adaptive') || methods.includes('morphology_consensus');
-    const morphAll = methods.includes('morphology_lab_centred') || adaptive;
+    const morphAll = methods.includes('morphology_lab_centred') || movesStain;
     for (let i = 0; i < d.cells.length; i++) {
       const c = d.cells[i]!;
       if (c.features.length !== FEATURE_LENGTH) throw new Error(`evaluation: ${name} cell ${i}: ${c.features.length} feature values, expected ${FEATURE_LENGTH} (256x14x14)`);
@@ -402,7 +405,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   // morphology_adaptive: each other domain's stain shift against the source, in the source's within-class
   // spread measured on its training split only (the held-out labels stay unseen).
   const stainShifts = new Map<string, StainShift>();
-  if (methods.includes('morphology_adaptive') || methods.includes('morphology_consensus')) {
+  if (movesStain) {
     const trainMorphology = trainRows.map((r) => src.morphology[r]!);
     const ref = stainReference(src.morphology.filter(Boolean), trainMorphology, trainLabels, MORPHOLOGY_COLOUR_COLUMNS, forestClasses);
     const mixes = classMixShifts(trainMorphology, trainLabels, ref, { rng: createRng(mixSeed(seed, 0x57a1)) }).sort((x, y) => x - y);
@@ -535,7 +538,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         featuresOf = async (domain, rows) => {
           const p = prepared.get(domain)!;
           const data = new Float64Array(rows.length * MORPHOLOGY_LENGTH);
-          const offsets = method === 'morphology_adaptive' || method === 'morphology_consensus' ? stainShifts.get(domain)?.offsets : undefined;
+          const offsets = STAIN_MOVING.has(method) ? stainShifts.get(domain)?.offsets : undefined;
           rows.forEach((r, i) => {
             data.set(p.morphology[r]!, i * MORPHOLOGY_LENGTH);
             if (method === 'morphology_lab_centred') for (const [c, m] of p.labCentre!) data[i * MORPHOLOGY_LENGTH + c]! -= m;
@@ -583,7 +586,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       checkAbort(signal);
       const tfit = now();
       // morphology_adaptive (and _consensus) moves only the other labs' values: its source rows are morphology's, and so is its forest.
-      const fitted = method === 'morphology' || method === 'morphology_adaptive' || method === 'morphology_consensus' ? morphologyForest : null;
+      const fitted = method === 'morphology' || STAIN_MOVING.has(method) ? morphologyForest : null;
       const what = fitted ? 'the morphology forest fitted for the stain move' : `fitting ${trees} trees`;
       progress({ kind: 'stage', stage: 'forest', method, message: `${what} on ${trainRows.length} source cells x ${xTrain.cols} features (${method})` });
       const forest = fitted ?? fitRandomForest(xTrain, trainY, forestOptions(method));

@@ -56,12 +56,12 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
       for (const f of m.failed) unmeasured.set(s + f.index, f.reason || 'unreadable');
       await ctx.progress(Math.min(s + CHUNK, cells.length), cells.length, `measured ${Math.min(s + CHUNK, cells.length)} of ${cells.length} cells`);
     }
-    const rows = cells.flatMap((_, k) => (unmeasured.has(k) ? [] : [valuesOf(k)]));
-    ({ stain, offsets } = decideStain(clf, rows, p.stainAdaptation ?? 'auto'));
   }
-  // Every cell's values in one matrix (row r is cell order[r]; morphology moved by the stain offsets), their
-  // probabilities, then the neighbour consensus over all of them, before any verdict is written.
+  // The cells that can be classified, in order: row r of the matrix below is cell order[r].
   const order = cells.flatMap((_, k) => (unmeasured.has(k) ? [] : [k]));
+  if (measured) ({ stain, offsets } = decideStain(clf, order.map(valuesOf), p.stainAdaptation ?? 'auto'));
+  // Every cell's values in one matrix (morphology moved by the stain offsets), their probabilities, then the
+  // neighbour consensus over all of them, before any verdict is written.
   const cols = measured ? MORPHOLOGY_LENGTH : cells[0]!.latent!.length;
   const data = new Float32Array(order.length * cols);
   order.forEach((k, r) => {
@@ -77,7 +77,8 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   let consensus: ConsensusOutcome | null = null;
   // Latent classifiers say so only when consensus was asked for (their results are otherwise as before).
   if (measured || p.neighbourConsensus) ({ consensus, proba } = decideConsensus(x, proba, K, p.neighbourConsensus ?? false, clf.features));
-  const rowOf = new Map(order.map((k, r) => [k, r]));
+  // The chunks' classifiable cells are consecutive rows of x: the next chunk's start at row r0.
+  let r0 = 0;
   for (let s = 0; s < cells.length; s += CHUNK) {
     if (ctx.cancelled()) return { status: 'cancelled', result: { classified: done, flagged, counts } };
     const chunk = cells.slice(s, s + CHUNK);
@@ -91,8 +92,6 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
         await ctx.item({ itemKind: 'cell', itemId: chunk[i]!.id, index: done + i, ok: false, error: why.slice(0, 500) });
       }
     }
-    // The chunk's classifiable cells are consecutive rows of x.
-    const r0 = rows.length ? rowOf.get(s + rows[0]!)! : 0;
     const xc = { data: data.subarray(r0 * cols, (r0 + rows.length) * cols), rows: rows.length, cols };
     const verdicts = rows.length ? classifyLatents(clf, xc, proba.subarray(r0 * K, (r0 + rows.length) * K)) : [];
     await ctx.ds.transaction(async (m) => {
@@ -108,6 +107,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
       await ctx.item({ itemKind: 'cell', itemId: chunk[rows[i]!].id, index: done + rows[i]!, ok: true });
     }
     done += chunk.length;
+    r0 += rows.length;
     await ctx.progress(done, cells.length, `${done} cells classified, ${flagged} flagged`);
   }
   const bad = unreadable ? `, ${unreadable} unreadable` : '';
