@@ -109,9 +109,15 @@ test('end to end on the fixtures with a fake detector: report.json and report.md
     assert.ok(report.commandLine.startsWith('leukograph evaluate --source'));
     assert.ok(report.machine.cores >= 1);
     for (const m of ['ae_no_align', 'pooled_features', 'colour_shape']) assert.ok(report.baselines[m].domains['zheng-ds2']);
+    // Every domain's accuracy carries its 95 % interval, which holds the accuracy.
+    for (const d of Object.values(report.domains) as Array<{ accuracy: number; accuracy_ci95: [number, number] }>) {
+      assert.ok(d.accuracy_ci95[0] <= d.accuracy && d.accuracy <= d.accuracy_ci95[1], JSON.stringify(d.accuracy_ci95));
+    }
     const md = await readFile(join(dir, 'sub', 'report.md'), 'utf8');
     assert.match(md, /## Summary/);
     assert.match(md, /colour_shape/);
+    assert.match(md, /Accuracy, % \(its 95 % interval\)/);
+    assert.match(md, /accuracy \d+\.\d % \(95 % interval \d+\.\d-\d+\.\d %\)/);
     assert.match(md, /Acevedo et al\. 2020/);
     assert.match(md, /Zheng et al\. 2018/);
     assert.match(r.out, /report\.md/);

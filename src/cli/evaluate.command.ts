@@ -9,7 +9,7 @@ import { ALIGN_SCALES, PRESETS, type AlignScale, type PresetName } from '../engi
 import { CLASS_MAP_NAMES, type ClassMapName } from '../services/class-maps.js';
 import { detectorCacheKey, loadFolderDomain, type CellDetectorLike } from '../evaluation/folder-dataset.js';
 import { METHODS, runEvaluation, type EvaluationDomain, type EvaluationProgress, type MethodName } from '../evaluation/pipeline.js';
-import { machineInfo, renderMarkdown } from '../evaluation/report.js';
+import { accuracyInterval, machineInfo, renderMarkdown } from '../evaluation/report.js';
 import { MORPHOLOGY_SIZE } from '../imaging/cell-morphology.js';
 
 export const EVALUATE_USAGE = `Usage: leukograph evaluate --source [<name>=]<dir> --target <name>=<dir> [--target ...] [--align [<name>=]<dir> ...]
@@ -370,7 +370,7 @@ export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream
     await writeFile(mdPath, renderMarkdown(report, { commandLine, machine, dirs, title: args.title, preamble, detector: detectorLine }));
     say(`wrote ${jsonPath} and ${mdPath}`);
     for (const [name, d] of Object.entries(report.domains)) {
-      out.write(`${name}${d.role === 'source-test' ? ' (held-out)' : ''}: accuracy ${(d.accuracy * 100).toFixed(1)} %, macro F1 ${d.macro_f1 === null ? '—' : (d.macro_f1 * 100).toFixed(1) + ' %'} (n ${d.n})\n`);
+      out.write(`${name}${d.role === 'source-test' ? ' (held-out)' : ''}: accuracy ${(d.accuracy * 100).toFixed(1)} % (95 % interval ${accuracyInterval(d)} %), macro F1 ${d.macro_f1 === null ? '—' : (d.macro_f1 * 100).toFixed(1) + ' %'} (n ${d.n})\n`);
     }
     out.write(`${jsonPath}\n${mdPath}\n`);
     return 0;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracy, balancedAccuracy, classificationReport, confusionMatrix, macroF1, perClassMetrics } from './metrics.js';
+import { accuracy, balancedAccuracy, classificationReport, confusionMatrix, macroF1, perClassMetrics, wilsonInterval } from './metrics.js';
 
 // Hand-computed example. True / predicted:
 //   cat: 3 rows -> cat, cat, dog
@@ -74,6 +74,8 @@ test('classification report: a class only ever predicted counts for precision, n
     [0, 0, 0],
   ]);
   assert.equal(r.accuracy, 0.8);
+  // 8 of 10: Wilson's 95 % interval, as tabulated (e.g. Newcombe 1998): 0.4902-0.9433.
+  assert.ok(Math.abs(r.accuracyCi95[0] - 0.4902) < 1e-4 && Math.abs(r.accuracyCi95[1] - 0.9433) < 1e-4, String(r.accuracyCi95));
   assert.equal(r.balancedAccuracy, 0.8);
   assert.deepEqual(r.macroF1Classes, ['a', 'b']);
   assert.deepEqual(r.excludedClasses, ['x']);
@@ -81,6 +83,25 @@ test('classification report: a class only ever predicted counts for precision, n
   assert.ok(Math.abs((r.macroF1 ?? NaN) - (0.8 + 8 / 9) / 2) < 1e-12);
   assert.equal(r.perClass[2].precision, 0);
   assert.equal(r.perClass[2].f1, 0);
+});
+
+test('Wilson interval: hand-computed values, the edges stay inside [0, 1], and it narrows with n', () => {
+  // 69 of 100 (Zheng DS2's size): centre (0.69 + z^2/200) / (1 + z^2/100), half-width z sqrt(0.69 * 0.31 / 100 + z^2/40000) / (1 + z^2/100).
+  const [lo, hi] = wilsonInterval(69, 100);
+  assert.ok(Math.abs(lo - 0.5937) < 1e-4 && Math.abs(hi - 0.7722) < 1e-4, `${lo} ${hi}`);
+  // 0 of 10: lower bound 0, upper z^2/n / (1 + z^2/n) = 0.2775.
+  const [lo0, hi0] = wilsonInterval(0, 10);
+  assert.equal(lo0, 0);
+  assert.ok(Math.abs(hi0 - 0.2775) < 1e-4, String(hi0));
+  const [lo1, hi1] = wilsonInterval(10, 10);
+  assert.ok(Math.abs(lo1 - (1 - 0.2775)) < 1e-4, String(lo1));
+  assert.equal(hi1, 1);
+  const wide = wilsonInterval(69, 100);
+  const narrow = wilsonInterval(690, 1000);
+  assert.ok(narrow[1] - narrow[0] < (wide[1] - wide[0]) / 3);
+  assert.throws(() => wilsonInterval(1, 0), /n must be a positive integer/);
+  assert.throws(() => wilsonInterval(11, 10), /successes must be an integer in \[0, 10\]/);
+  assert.throws(() => wilsonInterval(1.5, 10), /successes must be an integer/);
 });
 
 test('bad input throws a clear Error', () => {

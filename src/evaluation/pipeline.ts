@@ -149,6 +149,8 @@ export interface ClassScores {
 export interface DomainScores {
   n: number;
   accuracy: number;
+  /** Accuracy's 95 % Wilson interval: the uncertainty that the number of scored cells alone leaves. */
+  accuracy_ci95: [number, number];
   balanced_accuracy: number;
   /** Over the classes with >= minSupport cells in this domain; null when there is none. */
   macro_f1: number | null;
@@ -623,6 +625,7 @@ export function scoreDomain(truth: readonly string[], pred: readonly string[], c
   return {
     n: r.n,
     accuracy: r.accuracy,
+    accuracy_ci95: [...r.accuracyCi95],
     balanced_accuracy: r.balancedAccuracy,
     macro_f1: r.macroF1,
     macro_f1_classes: [...r.macroF1Classes],

@@ -1,6 +1,7 @@
 // The evaluation report as Markdown (docs/results.md and report.md beside report.json): one table per
 // method and domain, the data and how it was loaded, wall times, the machine and the dataset citations.
 import os from 'node:os';
+import { wilsonInterval } from './metrics.js';
 import { METHODS, METHOD_DESCRIPTIONS, type DomainReport, type EvaluationReport, type MethodName } from './pipeline.js';
 
 export interface MachineInfo {
@@ -51,6 +52,11 @@ export interface MarkdownContext {
 }
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '—' : (v * 100).toFixed(1));
+/** Accuracy's 95 % interval as 'lo-hi' %; reports written before it was stored get it from n and accuracy. */
+export function accuracyInterval(d: Pick<DomainReport, 'n' | 'accuracy'> & { accuracy_ci95?: [number, number] }): string {
+  const [lo, hi] = d.accuracy_ci95 ?? wilsonInterval(Math.round(d.accuracy * d.n), d.n);
+  return `${pct(lo)}-${pct(hi)}`;
+}
 const f3 = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '—');
 
 function methodDomains(r: EvaluationReport, m: MethodName): Record<string, DomainReport> | undefined {
@@ -98,6 +104,18 @@ export function renderMarkdown(r: EvaluationReport, ctx: MarkdownContext = {}): 
     const doms = methodDomains(r, m)!;
     out.push(`| ${m} | ${scored.map(([n]) => (doms[n] ? `${pct(doms[n]!.accuracy)} / ${pct(doms[n]!.balanced_accuracy)} / ${pct(doms[n]!.macro_f1)}` : '—')).join(' | ')} |`);
   }
+  out.push(
+    '',
+    'Accuracy, % (its 95 % interval): the interval is the uncertainty that the number of cells scored leaves alone ' +
+      '(Wilson score interval): where a domain holds few cells, a difference inside it is not a measured difference.',
+    '',
+  );
+  out.push(`| method | ${scored.map(([n, d]) => `${domainLabel(r, n, d)}, n ${d.n}`).join(' | ')} |`);
+  out.push(`| --- | ${scored.map(() => '---').join(' | ')} |`);
+  for (const m of methods) {
+    const doms = methodDomains(r, m)!;
+    out.push(`| ${m} | ${scored.map(([n]) => (doms[n] ? `${pct(doms[n]!.accuracy)} (${accuracyInterval(doms[n]!)})` : '—')).join(' | ')} |`);
+  }
   out.push('', 'Methods:', '');
   for (const m of methods) out.push(`- **${m}**: ${METHOD_DESCRIPTIONS[m]}`);
   out.push('');
@@ -131,7 +149,7 @@ export function renderMarkdown(r: EvaluationReport, ctx: MarkdownContext = {}): 
     for (const [name, d] of Object.entries(doms)) {
       out.push(`### ${m} — ${domainLabel(r, name, d)}`, '');
       out.push(
-        `n ${d.n}, accuracy ${pct(d.accuracy)} %, balanced accuracy ${pct(d.balanced_accuracy)} %, macro F1 ${pct(d.macro_f1)} %` +
+        `n ${d.n}, accuracy ${pct(d.accuracy)} % (95 % interval ${accuracyInterval(d)} %), balanced accuracy ${pct(d.balanced_accuracy)} %, macro F1 ${pct(d.macro_f1)} %` +
           (d.excluded_classes.length ? ` (left out of macro F1, < ${r.settings.minSupport} cells: ${d.excluded_classes.join(', ')}, marked *)` : '') +
           '.',
         '',
