@@ -113,10 +113,18 @@ test('end to end on the fixtures with a fake detector: report.json and report.md
     for (const d of Object.values(report.domains) as Array<{ accuracy: number; accuracy_ci95: [number, number] }>) {
       assert.ok(d.accuracy_ci95[0] <= d.accuracy && d.accuracy <= d.accuracy_ci95[1], JSON.stringify(d.accuracy_ci95));
     }
+    // ... and the product's flags: every scored cell either flagged (for one reason) or left.
+    for (const d of Object.values(report.baselines.morphology.domains) as Array<{ n: number; flags: { n: number; flagged: number; novel: number; low_confidence: number; unflagged: { n: number } } }>) {
+      assert.equal(d.flags.n, d.n);
+      assert.equal(d.flags.flagged, d.flags.novel + d.flags.low_confidence);
+      assert.equal(d.flags.flagged + d.flags.unflagged.n, d.n);
+    }
     const md = await readFile(join(dir, 'sub', 'report.md'), 'utf8');
     assert.match(md, /## Summary/);
     assert.match(md, /colour_shape/);
     assert.match(md, /Accuracy, % \(its 95 % interval\)/);
+    assert.match(md, /If a person reviews the flagged cells/);
+    assert.match(md, /Flagged as the product would .*: \d+ of \d+ \(\d+ unlike, \d+ low confidence\)/);
     assert.match(md, /accuracy \d+\.\d % \(95 % interval \d+\.\d-\d+\.\d %\)/);
     assert.match(md, /Acevedo et al\. 2020/);
     assert.match(md, /Zheng et al\. 2018/);

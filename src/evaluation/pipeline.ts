@@ -21,8 +21,11 @@ import {
   type AlignScale,
 } from '../engine/autoencoder/index.js';
 import { chwToHwc, FEATURE_LENGTH } from '../engine/feature-store.js';
-import { argmaxRows, fitRandomForest, predict, predictProba, type RandomForest, type RandomForestOptions } from '../engine/classifier/random-forest.js';
+import { argmaxRows, fitRandomForest, predictProba, type RandomForest, type RandomForestOptions } from '../engine/classifier/random-forest.js';
 import { neighbourConsensus } from '../engine/classifier/neighbour-consensus.js';
+import { fitNovelty, scoreNovelty } from '../engine/classifier/novelty.js';
+import { DEFAULT_MIN_CONFIDENCE } from '../jobs/job-kinds.js';
+import { flagScores, rowMax, type FlagScores } from './flag-scores.js';
 import { fitShapeForest, mixClassifiers } from '../engine/classifier/stain-mix-forest.js';
 import { matrixFromRows, type FeatureMatrix } from '../engine/classifier/feature-matrix.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
@@ -163,6 +166,8 @@ export interface DomainScores {
 
 export interface DomainReport extends DomainScores {
   role: 'source-test' | 'target';
+  /** The product's flags on this domain's cells and the accuracy on the unflagged ones (src/evaluation/flag-scores.ts). */
+  flags?: FlagScores;
 }
 
 export interface DatasetSummary {
@@ -595,12 +600,17 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       timings[`${method}.forest`] = secs(tfit);
 
       const tsc = now();
+      // The product's flags (classifyLatents): a novelty scorer fitted on the same training rows as the forest.
+      const novelty = fitNovelty(xTrain, trainY, { numClasses: forestClasses.length, seed });
       const out: Record<string, DomainReport> = {};
       scored.forEach((d, i) => {
         const x = xScored[i]!;
-        const votes = method === 'morphology_consensus' ? neighbourConsensus(x, predictProba(forest, x), forestClasses.length) : null;
-        const pred = Array.from(votes ? argmaxRows(votes, forestClasses.length) : predict(forest, x), (k) => forestClasses[k]!);
-        out[d.name] = { role: d.role, ...scoreDomain(d.labels, pred, classes, minSupport) };
+        const K = forestClasses.length;
+        const proba = predictProba(forest, x);
+        const votes = method === 'morphology_consensus' ? neighbourConsensus(x, proba, K) : proba;
+        const pred = Array.from(argmaxRows(votes, K), (k) => forestClasses[k]!);
+        const flags = flagScores(d.labels, pred, rowMax(votes, K), scoreNovelty(novelty, x).novel, DEFAULT_MIN_CONFIDENCE);
+        out[d.name] = { role: d.role, ...scoreDomain(d.labels, pred, classes, minSupport), flags };
       });
       timings[`${method}.score`] = secs(tsc);
       const summary = scored.map((d) => `${d.name} ${(out[d.name]!.accuracy * 100).toFixed(1)} %`).join(', ');

@@ -1,6 +1,7 @@
 // The evaluation report as Markdown (docs/results.md and report.md beside report.json): one table per
 // method and domain, the data and how it was loaded, wall times, the machine and the dataset citations.
 import os from 'node:os';
+import type { FlagScores } from './flag-scores.js';
 import { wilsonInterval } from './metrics.js';
 import { METHODS, METHOD_DESCRIPTIONS, type DomainReport, type EvaluationReport, type MethodName } from './pipeline.js';
 
@@ -56,6 +57,20 @@ const pct = (v: number | null | undefined): string => (v === null || v === undef
 export function accuracyInterval(d: Pick<DomainReport, 'n' | 'accuracy'> & { accuracy_ci95?: [number, number] }): string {
   const [lo, hi] = d.accuracy_ci95 ?? wilsonInterval(Math.round(d.accuracy * d.n), d.n);
   return `${pct(lo)}-${pct(hi)}`;
+}
+function flagCell(f: FlagScores | undefined): string {
+  if (!f) return '—';
+  const u = f.unflagged;
+  return `${pct(f.flagged / f.n)} % flagged · ${u.accuracy === null ? '—' : `${pct(u.accuracy)} (${pct(u.accuracy_ci95![0])}-${pct(u.accuracy_ci95![1])})`}`;
+}
+
+function flagLine(f: FlagScores): string {
+  const u = f.unflagged;
+  return (
+    `Flagged as the product would (unlike the training cells, or top probability < ${f.min_confidence}): ${f.flagged} of ${f.n} ` +
+    `(${f.novel} unlike, ${f.low_confidence} low confidence); accuracy on the ${u.n} left ${u.accuracy === null ? '—' : `${pct(u.accuracy)} % (95 % interval ${pct(u.accuracy_ci95![0])}-${pct(u.accuracy_ci95![1])} %)`}` +
+    `, on the flagged ${pct(f.flagged_accuracy)} %.`
+  );
 }
 const f3 = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '—');
 
@@ -116,6 +131,21 @@ export function renderMarkdown(r: EvaluationReport, ctx: MarkdownContext = {}): 
     const doms = methodDomains(r, m)!;
     out.push(`| ${m} | ${scored.map(([n]) => (doms[n] ? `${pct(doms[n]!.accuracy)} (${accuracyInterval(doms[n]!)})` : '—')).join(' | ')} |`);
   }
+  if (methods.some((m) => Object.values(methodDomains(r, m)!).some((d) => d.flags))) {
+    const minConf = methods.flatMap((m) => Object.values(methodDomains(r, m)!)).find((d) => d.flags)!.flags!.min_confidence;
+    out.push(
+      '',
+      'If a person reviews the flagged cells: the share of cells the product would flag (unlike every training class, or a top ' +
+        `probability under ${minConf}) · accuracy, % (95 % interval), on the cells left. Flags that work leave the rest more accurate than all cells.`,
+      '',
+    );
+    out.push(`| method | ${scored.map(([n, d]) => domainLabel(r, n, d)).join(' | ')} |`);
+    out.push(`| --- | ${scored.map(() => '---').join(' | ')} |`);
+    for (const m of methods) {
+      const doms = methodDomains(r, m)!;
+      out.push(`| ${m} | ${scored.map(([n]) => flagCell(doms[n]?.flags)).join(' | ')} |`);
+    }
+  }
   out.push('', 'Methods:', '');
   for (const m of methods) out.push(`- **${m}**: ${METHOD_DESCRIPTIONS[m]}`);
   out.push('');
@@ -154,6 +184,7 @@ export function renderMarkdown(r: EvaluationReport, ctx: MarkdownContext = {}): 
           '.',
         '',
       );
+      if (d.flags) out.push(flagLine(d.flags), '');
       out.push(...domainTable(d), '');
     }
   }

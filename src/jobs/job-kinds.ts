@@ -67,8 +67,12 @@ export interface TrainClassifierParams {
   balanced: boolean;
   /** Fraction held out (stratified, seeded) to score the forest; 0 trains on everything. */
   testFraction: number;
+  /** Cells whose top probability is lower are flagged (DEFAULT_MIN_CONFIDENCE unless given). */
   minConfidence: number;
 }
+
+/** The default of TrainClassifierParams.minConfidence, which the evaluation's flag scores use too. */
+export const DEFAULT_MIN_CONFIDENCE = 0.4;
 
 export interface ClassifyParams {
   datasetId?: string;

@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int, registerEnumType } from 'type-graphql';
+import { DEFAULT_MIN_CONFIDENCE } from '../../jobs/job-kinds.js';
 import { ClassMapEnum } from './dataset.input.js';
 
 export enum AutoencoderPresetEnum {
@@ -52,7 +53,7 @@ export class TrainClassifierInput {
   @Field(() => Int, { defaultValue: 0 }) seed: number;
   @Field(() => Boolean, { defaultValue: false, description: 'Weight classes inversely to their frequency' }) balanced: boolean;
   @Field(() => Float, { defaultValue: 0.2, description: 'Stratified held-out fraction for a score (0: none)' }) testFraction: number;
-  @Field(() => Float, { defaultValue: 0.4, description: 'Cells whose top probability is lower are flagged' }) minConfidence: number;
+  @Field(() => Float, { defaultValue: DEFAULT_MIN_CONFIDENCE, description: 'Cells whose top probability is lower are flagged' }) minConfidence: number;
 }
 
 export enum StainAdaptationEnum {

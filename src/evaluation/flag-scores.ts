@@ -1,0 +1,76 @@
+// What a lab gets if a person reviews the cells the classifier flags (issue 5: flag cells that look unlike the
+// training data instead of forcing a class). The evaluation flags each scored cell as classifyLatents does in the
+// product — far from every training class (novelty score > 1), or a top probability under minConfidence — and
+// reports how many are flagged and how accurate the class is on the rest. Flags that work leave the unflagged
+// cells more accurate than all of them, and the flagged ones less.
+import { wilsonInterval } from './metrics.js';
+
+export interface FlagScores {
+  /** The top-probability threshold used (the product's default, TrainClassifierInput.minConfidence). */
+  min_confidence: number;
+  n: number;
+  flagged: number;
+  /** Flagged as unlike the training cells (novelty), and, of the rest, for a low top probability. */
+  novel: number;
+  low_confidence: number;
+  /** The forest's class on the cells not flagged; null accuracy when every cell is flagged. */
+  unflagged: { n: number; accuracy: number | null; accuracy_ci95: [number, number] | null };
+  /** How often the forest's class (which the product withholds) is right on the flagged cells. */
+  flagged_accuracy: number | null;
+}
+
+/**
+ * truth/pred: each cell's class and the forest's; top: its top probability; novel: 1 where the novelty score is
+ * above 1. Cells are flagged for novelty first, as the product reports them.
+ */
+export function flagScores(
+  truth: readonly string[],
+  pred: readonly string[],
+  top: ArrayLike<number>,
+  novel: ArrayLike<number>,
+  minConfidence: number,
+): FlagScores {
+  const n = truth.length;
+  if (pred.length !== n || top.length !== n || novel.length !== n) {
+    throw new Error(`flag scores: ${n} labels, ${pred.length} predictions, ${top.length} top probabilities, ${novel.length} novelty flags`);
+  }
+  if (!(minConfidence >= 0 && minConfidence <= 1)) throw new Error(`flag scores: minConfidence must be in [0, 1], got ${minConfidence}`);
+  let nNovel = 0;
+  let nLow = 0;
+  let kept = 0;
+  let keptRight = 0;
+  let flaggedRight = 0;
+  for (let i = 0; i < n; i++) {
+    const right = truth[i] === pred[i];
+    if (novel[i]) nNovel++;
+    else if (top[i]! < minConfidence) nLow++;
+    else {
+      kept++;
+      if (right) keptRight++;
+      continue;
+    }
+    if (right) flaggedRight++;
+  }
+  const flagged = nNovel + nLow;
+  return {
+    min_confidence: minConfidence,
+    n,
+    flagged,
+    novel: nNovel,
+    low_confidence: nLow,
+    unflagged: { n: kept, accuracy: kept ? keptRight / kept : null, accuracy_ci95: kept ? wilsonInterval(keptRight, kept) : null },
+    flagged_accuracy: flagged ? flaggedRight / flagged : null,
+  };
+}
+
+/** Each row's largest value (the top class probability) of a row-major rows x cols matrix. */
+export function rowMax(values: ArrayLike<number>, cols: number): Float64Array {
+  const rows = values.length / cols;
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    for (let c = 0; c < cols; c++) m = Math.max(m, values[r * cols + c]!);
+    out[r] = m;
+  }
+  return out;
+}
