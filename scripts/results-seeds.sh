@@ -44,6 +44,21 @@ for (const m of methods) {
   });
   lines.push(`| ${m} | ${cells.join(' | ')} |`);
 }
+// The product's flags (reports since the evaluation scores them): what a lab gets if a person reviews the flagged cells.
+if (reports.every((r) => methods.every((m) => domains.every((d) => r.baselines[m].domains[d].flags)))) {
+  const span = (a) => `${pct(a.reduce((x, y) => x + y, 0) / a.length)} [${pct(Math.min(...a))}-${pct(Math.max(...a))}]`;
+  lines.push('', 'With the product\'s flags (unlike every training class, or a top probability under ' +
+    `${reports[0].baselines[methods[0]].domains[domains[0]].flags.min_confidence}): share of cells flagged · accuracy on the cells left, %, mean [min-max] over the seeds.`, '',
+    `| method | ${domains.join(' | ')} |`, `| --- | ${domains.map(() => '---').join(' | ')} |`);
+  for (const m of methods) {
+    const cells = domains.map((d) => {
+      const f = reports.map((r) => r.baselines[m].domains[d].flags);
+      const left = f.map((x) => x.unflagged.accuracy ?? NaN);
+      return `${span(f.map((x) => x.flagged / x.n))} · ${left.some(Number.isNaN) ? '— (all flagged in a seed)' : span(left)}`;
+    });
+    lines.push(`| ${m} | ${cells.join(' | ')} |`);
+  }
+}
 // morphology_adaptive's notes: what class mixes alone do to the stain-shift statistic, then each lab's.
 const shifts = reports.map((r, s) => [s, r.notes.filter((x) => x.startsWith('morphology_adaptive: ')).map((x) => x.slice('morphology_adaptive: '.length))]);
 if (shifts.some(([, v]) => v.length)) {
