@@ -53,22 +53,22 @@ export interface MarkdownContext {
 }
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '—' : (v * 100).toFixed(1));
+const span = ([lo, hi]: readonly [number, number]): string => `${pct(lo)}-${pct(hi)}`;
 /** Accuracy's 95 % interval as 'lo-hi' %; reports written before it was stored get it from n and accuracy. */
 export function accuracyInterval(d: Pick<DomainReport, 'n' | 'accuracy'> & { accuracy_ci95?: [number, number] }): string {
-  const [lo, hi] = d.accuracy_ci95 ?? wilsonInterval(Math.round(d.accuracy * d.n), d.n);
-  return `${pct(lo)}-${pct(hi)}`;
+  return span(d.accuracy_ci95 ?? wilsonInterval(Math.round(d.accuracy * d.n), d.n));
 }
 function flagCell(f: FlagScores | undefined): string {
   if (!f) return '—';
   const u = f.unflagged;
-  return `${pct(f.flagged / f.n)} % flagged · ${u.accuracy === null ? '—' : `${pct(u.accuracy)} (${pct(u.accuracy_ci95![0])}-${pct(u.accuracy_ci95![1])})`}`;
+  return `${pct(f.flagged / f.n)} % flagged · ${u.accuracy === null ? '—' : `${pct(u.accuracy)} (${span(u.accuracy_ci95!)})`}`;
 }
 
 function flagLine(f: FlagScores): string {
   const u = f.unflagged;
   return (
     `Flagged as the product would (unlike the training cells, or top probability < ${f.min_confidence}): ${f.flagged} of ${f.n} ` +
-    `(${f.novel} unlike, ${f.low_confidence} low confidence); accuracy on the ${u.n} left ${u.accuracy === null ? '—' : `${pct(u.accuracy)} % (95 % interval ${pct(u.accuracy_ci95![0])}-${pct(u.accuracy_ci95![1])} %)`}` +
+    `(${f.novel} unlike, ${f.low_confidence} low confidence); accuracy on the ${u.n} left ${u.accuracy === null ? '—' : `${pct(u.accuracy)} % (95 % interval ${span(u.accuracy_ci95!)} %)`}` +
     `, on the flagged ${pct(f.flagged_accuracy)} %.`
   );
 }
