@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { flagScores, rowMax } from './flag-scores.js';
+import { flagScores } from './flag-scores.js';
 import { wilsonInterval } from './metrics.js';
 
 test('flag scores: counts by reason (novelty first), accuracy on the cells left and on the flagged, by hand', () => {
@@ -32,8 +32,4 @@ test('flag scores: nothing flagged, everything flagged, and bad input', () => {
   assert.equal(all.unflagged.accuracy_ci95, null);
   assert.throws(() => flagScores(['a'], ['a', 'b'], [1], [0], 0.4), /1 labels, 2 predictions/);
   assert.throws(() => flagScores(['a'], ['a'], [1], [0], 1.5), /minConfidence must be in \[0, 1\]/);
-});
-
-test('rowMax: the top probability of each row', () => {
-  assert.deepEqual(Array.from(rowMax([0.2, 0.5, 0.3, 0.7, 0.1, 0.2], 3)), [0.5, 0.7]);
 });

@@ -3,6 +3,7 @@
 // product — far from every training class (novelty score > 1), or a top probability under minConfidence — and
 // reports how many are flagged and how accurate the class is on the rest. Flags that work leave the unflagged
 // cells more accurate than all of them, and the flagged ones less.
+import { flagKind } from '../engine/classifier/classifier-artifact.js';
 import { wilsonInterval } from './metrics.js';
 
 export interface FlagScores {
@@ -21,7 +22,7 @@ export interface FlagScores {
 
 /**
  * truth/pred: each cell's class and the forest's; top: its top probability; novel: 1 where the novelty score is
- * above 1. Cells are flagged for novelty first, as the product reports them.
+ * above 1. Cells are flagged by the product's own rule (flagKind: novelty first).
  */
 export function flagScores(
   truth: readonly string[],
@@ -41,15 +42,16 @@ export function flagScores(
   let keptRight = 0;
   let flaggedRight = 0;
   for (let i = 0; i < n; i++) {
-    const right = truth[i] === pred[i];
-    if (novel[i]) nNovel++;
-    else if (top[i]! < minConfidence) nLow++;
-    else {
+    const right = truth[i] === pred[i] ? 1 : 0;
+    const kind = flagKind(novel[i] === 1, top[i]!, minConfidence);
+    if (kind === null) {
       kept++;
-      if (right) keptRight++;
-      continue;
+      keptRight += right;
+    } else {
+      if (kind === 'novel') nNovel++;
+      else nLow++;
+      flaggedRight += right;
     }
-    if (right) flaggedRight++;
   }
   const flagged = nNovel + nLow;
   return {
@@ -61,16 +63,4 @@ export function flagScores(
     unflagged: { n: kept, accuracy: kept ? keptRight / kept : null, accuracy_ci95: kept ? wilsonInterval(keptRight, kept) : null },
     flagged_accuracy: flagged ? flaggedRight / flagged : null,
   };
-}
-
-/** Each row's largest value (the top class probability) of a row-major rows x cols matrix. */
-export function rowMax(values: ArrayLike<number>, cols: number): Float64Array {
-  const rows = values.length / cols;
-  const out = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let m = -Infinity;
-    for (let c = 0; c < cols; c++) m = Math.max(m, values[r * cols + c]!);
-    out[r] = m;
-  }
-  return out;
 }

@@ -25,7 +25,7 @@ import { argmaxRows, fitRandomForest, predictProba, type RandomForest, type Rand
 import { neighbourConsensus } from '../engine/classifier/neighbour-consensus.js';
 import { fitNovelty, scoreNovelty } from '../engine/classifier/novelty.js';
 import { DEFAULT_MIN_CONFIDENCE } from '../jobs/job-kinds.js';
-import { flagScores, rowMax, type FlagScores } from './flag-scores.js';
+import { flagScores, type FlagScores } from './flag-scores.js';
 import { fitShapeForest, mixClassifiers } from '../engine/classifier/stain-mix-forest.js';
 import { matrixFromRows, type FeatureMatrix } from '../engine/classifier/feature-matrix.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
@@ -608,8 +608,10 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         const K = forestClasses.length;
         const proba = predictProba(forest, x);
         const votes = method === 'morphology_consensus' ? neighbourConsensus(x, proba, K) : proba;
-        const pred = Array.from(argmaxRows(votes, K), (k) => forestClasses[k]!);
-        const flags = flagScores(d.labels, pred, rowMax(votes, K), scoreNovelty(novelty, x).novel, DEFAULT_MIN_CONFIDENCE);
+        const best = argmaxRows(votes, K);
+        const pred = Array.from(best, (k) => forestClasses[k]!);
+        const top = Array.from(best, (k, r) => votes[r * K + k]!);
+        const flags = flagScores(d.labels, pred, top, scoreNovelty(novelty, x).novel, DEFAULT_MIN_CONFIDENCE);
         out[d.name] = { role: d.role, ...scoreDomain(d.labels, pred, classes, minSupport), flags };
       });
       timings[`${method}.score`] = secs(tsc);

@@ -89,6 +89,14 @@ function stainMixFromJson(v: unknown, columns: number): StainMix {
 }
 
 /**
+ * Why a cell gets no class, in the order the product checks: far from every training class (novelty score > 1)
+ * first, then a top probability under minConfidence; null when it gets one. The evaluation's flag scores use it too.
+ */
+export function flagKind(novel: boolean, top: number, minConfidence: number): 'novel' | 'low_confidence' | null {
+  return novel ? 'novel' : top < minConfidence ? 'low_confidence' : null;
+}
+
+/**
  * Classifies cells from their feature rows (latents or morphology, as the classifier was trained). A cell is flagged, and gets no class, when it lies far from every training class
  * (novelty score > 1) or when the forest's top probability is below minConfidence. `proba` (rows x classes): the
  * forest's probabilities when the caller has already computed (and perhaps revised) them.
@@ -106,9 +114,11 @@ export function classifyLatents(c: CellClassifier, x: FeatureMatrix, proba: Arra
       if (proba[i * K + k] > proba[i * K + best]) best = k;
     }
     const top = proba[i * K + best];
-    let reason: string | null = null;
-    if (nov.novel[i]) reason = `unlike the training cells (novelty score ${nov.score[i].toFixed(2)} > 1)`;
-    else if (top < c.minConfidence) reason = `low confidence (${top.toFixed(2)} < ${c.minConfidence})`;
+    const kind = flagKind(nov.novel[i] === 1, top, c.minConfidence);
+    const reason =
+      kind === 'novel' ? `unlike the training cells (novelty score ${nov.score[i].toFixed(2)} > 1)`
+      : kind === 'low_confidence' ? `low confidence (${top.toFixed(2)} < ${c.minConfidence})`
+      : null;
     out.push({ label: reason ? null : c.classNames[best], probabilities, flagged: reason !== null, reason });
   }
   return out;
