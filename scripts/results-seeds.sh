@@ -28,6 +28,8 @@ const reports = Array.from({ length: Number(n) }, (_, s) => JSON.parse(readFileS
 const methods = Object.keys(reports[0].baselines);
 const domains = Object.keys(reports[0].baselines[methods[0]].domains);
 const pct = (v) => (100 * v).toFixed(1);
+// mean [min-max] of one figure over the seeds
+const span = (a) => `${pct(a.reduce((x, y) => x + y, 0) / a.length)} [${pct(Math.min(...a))}-${pct(Math.max(...a))}]`;
 const lines = [
   '# Results across seeds: the forest methods (no autoencoder)',
   '',
@@ -39,14 +41,12 @@ const lines = [
 ];
 for (const m of methods) {
   const cells = domains.map((d) => {
-    const a = reports.map((r) => r.baselines[m].domains[d].accuracy);
-    return `${pct(a.reduce((x, y) => x + y, 0) / a.length)} [${pct(Math.min(...a))}-${pct(Math.max(...a))}]`;
+    return span(reports.map((r) => r.baselines[m].domains[d].accuracy));
   });
   lines.push(`| ${m} | ${cells.join(' | ')} |`);
 }
 // The product's flags (reports since the evaluation scores them): what a lab gets if a person reviews the flagged cells.
 if (reports.every((r) => methods.every((m) => domains.every((d) => r.baselines[m].domains[d].flags)))) {
-  const span = (a) => `${pct(a.reduce((x, y) => x + y, 0) / a.length)} [${pct(Math.min(...a))}-${pct(Math.max(...a))}]`;
   lines.push('', 'With the product\'s flags (unlike every training class, or a top probability under ' +
     `${reports[0].baselines[methods[0]].domains[domains[0]].flags.min_confidence}): share of cells flagged · accuracy on the cells left, %, mean [min-max] over the seeds.`, '',
     `| method | ${domains.join(' | ')} |`, `| --- | ${domains.map(() => '---').join(' | ')} |`);

@@ -2,7 +2,6 @@
 // method and domain, the data and how it was loaded, wall times, the machine and the dataset citations.
 import os from 'node:os';
 import type { FlagScores } from './flag-scores.js';
-import { wilsonInterval } from './metrics.js';
 import { METHODS, METHOD_DESCRIPTIONS, type DomainReport, type EvaluationReport, type MethodName } from './pipeline.js';
 
 export interface MachineInfo {
@@ -54,9 +53,9 @@ export interface MarkdownContext {
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '—' : (v * 100).toFixed(1));
 const span = ([lo, hi]: readonly [number, number]): string => `${pct(lo)}-${pct(hi)}`;
-/** Accuracy's 95 % interval as 'lo-hi' %; reports written before it was stored get it from n and accuracy. */
-export function accuracyInterval(d: Pick<DomainReport, 'n' | 'accuracy'> & { accuracy_ci95?: [number, number] }): string {
-  return span(d.accuracy_ci95 ?? wilsonInterval(Math.round(d.accuracy * d.n), d.n));
+/** Accuracy's 95 % interval as 'lo-hi' %. */
+export function accuracyInterval(d: Pick<DomainReport, 'accuracy_ci95'>): string {
+  return span(d.accuracy_ci95);
 }
 function flagCell(f: FlagScores | undefined): string {
   if (!f) return '—';
