@@ -6,6 +6,18 @@ import { NotFoundError } from './errors.js';
 export class CatalogService {
   constructor(private readonly ds: DataSource) {}
 
+  findCell(id: string): Promise<CellEntity | null> {
+    return this.ds.getRepository(CellEntity).findOneBy({ id });
+  }
+
+  findModel(id: string): Promise<ModelEntity | null> {
+    return this.ds.getRepository(ModelEntity).findOneBy({ id });
+  }
+
+  findEvaluation(id: string): Promise<EvaluationEntity | null> {
+    return this.ds.getRepository(EvaluationEntity).findOneBy({ id });
+  }
+
   async cell(id: string): Promise<CellEntity> {
     const c = await this.ds.getRepository(CellEntity).findOneBy({ id });
     if (!c) throw new NotFoundError('cell', id);
