@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startStack, REPO, FIXTURES, type Stack } from './helpers/stack.js';
+import { startStack, throttle, REPO, FIXTURES, type Stack } from './helpers/stack.js';
 import { cropResize, encodePng } from '../src/imaging/image-codec.js';
 import { rleEncode } from '../src/engine/detector/rle.js';
 import { EVENTS_CHANNEL } from '../src/pubsub/events.js';
@@ -68,8 +68,8 @@ test('the dashboard follows a running import live, offline', { skip }, async () 
   const d = await s.ok(`mutation { createDataset(input: { name: "acevedo20", stain: "May-Grünwald-Giemsa", scanner: "CellaVision DM96" }) { id } }`);
   importedDatasetId = d.createDataset.id;
   const job = await s.ok(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, {
-    i: { datasetId: importedDatasetId, path: 'acevedo20', throttleMs: 150 },
-  });
+    i: { datasetId: importedDatasetId, path: 'acevedo20' },
+  }, throttle(150));
   const jobId: string = job.importDataset.id;
   await page.goto(`${base}/dashboard?job=${jobId}`);
   await page.waitForSelector(`#stream-panel[data-subscribed="${jobId}"]`);

@@ -67,7 +67,7 @@ test('upload file names are made acceptable to the server', () => {
 type Scripted = { live: string[]; liveError?: Error; jobCells: string[]; imageCells?: { id: string; detectorId: string }[]; status?: string };
 
 function scriptedClient(s: Scripted) {
-  const cell = (id: string, detectorId = 'det') => ({ id, imageId: 'img', detectorId }) as unknown as Cell;
+  const cell = (id: string, detectorId = 'det') => ({ id, image: { id: 'img' }, detector: { id: detectorId }, cutByBorder: false, prediction: null }) as unknown as Cell;
   const job = { id: 'job', status: 'RUNNING', error: null, result: null } as unknown as JobFieldsFragment;
   const calls: string[] = [];
   const client = {

@@ -9,6 +9,7 @@ import { toImage } from '../schema/mappers.js';
 import { overlayPng } from '../engine/detector/cell-crop.js';
 import { parseId } from '../schema/ids.js';
 import { logger } from '../logger.js';
+import { formFiles, isMultipart, multipartForm } from './multipart.js';
 
 const log = logger('http');
 
@@ -26,6 +27,8 @@ function sendError(res: Response, err: unknown): void {
 
 export function restRoutes(services: Services, baseUrl: () => string): Router {
   const r = express.Router();
+  const raw = express.raw({ type: () => true, limit: services.cfg.maxImageBytes });
+  const form = multipartForm(services.cfg.maxImageBytes);
 
   r.get('/images/:id', async (req: Request, res: Response) => {
     try {
@@ -84,8 +87,9 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
   });
 
   /**
-   * POST /upload?datasetId=...&filename=...&label=... with the raw file as the body: the way for a
-   * client to send images from its own disk without base64. Same checks as the uploadImage mutation.
+   * POST /upload?datasetId=...&filename=...&label=... with the raw file as the body, or a multipart form
+   * (multipart.ts): the way for a client to send images from its own disk or a browser without base64.
+   * Same checks as the uploadImage mutation.
    */
   r.post(
     '/upload',
@@ -96,15 +100,37 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
       }
       next();
     },
-    express.raw({ type: () => true, limit: services.cfg.maxImageBytes }),
+    (req: Request, res: Response, next: NextFunction) => (isMultipart(req) ? form(req, res, next) : raw(req, res, next)),
     async (req: Request, res: Response) => {
       try {
-        const datasetId = parseId(String(req.query.datasetId ?? ''), 'datasetId');
-        const filename = String(req.query.filename ?? '');
-        const label = req.query.label ? String(req.query.label) : null;
-        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const r2 = await services.images.upload(datasetId, filename, body, label);
-        res.status(r2.created ? 201 : 200).json({ image: toImage(r2.image, baseUrl()), created: r2.created });
+        const field = (name: string) => (isMultipart(req) ? (req.body as Record<string, unknown> | undefined)?.[name] : undefined) ?? req.query[name];
+        const datasetId = parseId(String(field('datasetId') ?? ''), 'datasetId');
+        const label = field('label') ? String(field('label')) : null;
+        if (!isMultipart(req)) {
+          const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+          const r2 = await services.images.upload(datasetId, String(req.query.filename ?? ''), body, label);
+          res.status(r2.created ? 201 : 200).json({ image: toImage(r2.image, baseUrl()), created: r2.created });
+          return;
+        }
+        const files = formFiles(req);
+        if (files.length === 0) throw new BadInputError('the form has no file');
+        // One file: the same answer as a raw body. Several: one entry per file, in order, each stored or refused alone.
+        if (files.length === 1) {
+          const r2 = await services.images.upload(datasetId, files[0]!.filename, files[0]!.data, label);
+          res.status(r2.created ? 201 : 200).json({ image: toImage(r2.image, baseUrl()), created: r2.created });
+          return;
+        }
+        const uploads = [];
+        for (const f of files) {
+          try {
+            const r2 = await services.images.upload(datasetId, f.filename, f.data, label);
+            uploads.push({ filename: f.filename, image: toImage(r2.image, baseUrl()), created: r2.created });
+          } catch (err) {
+            if (!(err instanceof DomainError) || err.code !== 'BAD_USER_INPUT') throw err;
+            uploads.push({ filename: f.filename, error: { code: err.code, message: err.message } });
+          }
+        }
+        res.status(uploads.some((u) => 'image' in u) ? 200 : 400).json({ uploads });
       } catch (err) {
         sendError(res, err);
       }
