@@ -47,11 +47,6 @@ export class CatalogService {
     return this.ds.getRepository(EvaluationEntity).find({ order: { createdAt: 'DESC' } });
   }
 
-  async evaluation(id: string): Promise<EvaluationEntity> {
-    const e = await this.ds.getRepository(EvaluationEntity).findOneBy({ id });
-    if (!e) throw new NotFoundError('evaluation', id);
-    return e;
-  }
 
   engines(): Promise<EngineEntity[]> {
     return this.ds.getRepository(EngineEntity).find({ order: { startedAt: 'ASC' } });
