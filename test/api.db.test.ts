@@ -186,6 +186,42 @@ test('uploads: a good image is stored once; bad ones are refused with a reason a
   assert.equal((await s.ok(`query($id: ID!) { images(datasetId: $id) { total } }`, { id })).images.total, 2);
 });
 
+test('uploads as a browser form (multipart/form-data): one file as the raw body answers, several each stored or refused alone', async () => {
+  const id = await createDataset('form-uploads');
+  const base = s.url.replace('/graphql', '');
+  const jpg = readFileSync(join(root, 'mixed/neutrophil/good.jpg'));
+  const form = (files: [string, Buffer][], fields: Record<string, string> = { datasetId: id }) => {
+    const f = new FormData();
+    for (const [k, v] of Object.entries(fields)) f.set(k, v);
+    for (const [name, data] of files) f.append('file', new Blob([new Uint8Array(data)]), name);
+    return fetch(`${base}/upload`, { method: 'POST', body: f });
+  };
+  const one = await form([['cell one.jpg', jpg]], { datasetId: id, label: 'neutrophil' });
+  assert.equal(one.status, 201);
+  const body = await one.json();
+  assert.deepEqual([body.created, body.image.format, body.image.rawLabel, body.image.canonicalType], [true, 'jpeg', 'neutrophil', 'neutrophil']);
+  assert.match(body.image.sourcePath, /\/cell one\.jpg$/);
+  // Several files: the bad one is refused with its reason, the others stored; the same image again is not new.
+  const many = await form([['a.png', await smallPng()], ['notes.jpg', Buffer.from('not an image')], ['again.jpg', jpg]]);
+  assert.equal(many.status, 200);
+  const { uploads } = await many.json();
+  assert.deepEqual(uploads.map((u: any) => [u.filename, u.created ?? null, u.error?.code ?? null]), [['a.png', true, null], ['notes.jpg', null, 'BAD_USER_INPUT'], ['again.jpg', true, null]]);
+  assert.match(uploads[1].error.message, /not a JPEG/);
+  const allBad = await form([['x.jpg', Buffer.from('x')], ['y.jpg', Buffer.alloc(0)]]);
+  assert.equal(allBad.status, 400);
+  // A form without a file, without a dataset, or with a file over the size limit: a clear refusal.
+  const none = await form([]);
+  assert.equal(none.status, 400);
+  assert.match((await none.json()).error.message, /no file/);
+  const noDataset = await form([['a.png', await smallPng()]], {});
+  assert.equal(noDataset.status, 400);
+  assert.match((await noDataset.json()).error.message, /datasetId/);
+  const huge = await form([['big.png', Buffer.alloc(s.cfg.maxImageBytes + 1)]]);
+  assert.equal(huge.status, 413);
+  assert.match((await huge.json()).error.message, /over the limit/);
+  assert.equal((await s.ok(`query($id: ID!) { images(datasetId: $id) { total } }`, { id })).images.total, 3, 'cell one, a.png, again.jpg');
+});
+
 test('refused requests: path outside the roots, unknown and malformed ids, over-deep queries', async () => {
   const id = await createDataset('refusals');
   const outside = await s.gql(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, { i: { datasetId: id, path: '/etc' } });

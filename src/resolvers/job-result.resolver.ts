@@ -33,36 +33,33 @@ async function againstLabels(r: Counted, ctx: GraphQLContext): Promise<LabelAgre
 const DIFFERENTIAL = "The differential count of the job's cells, with the verdicts they carry now";
 const AGAINST_LABELS = "Where the job's images are labelled: its verdicts against the labels (null when none is labelled)";
 
-@Resolver(() => ClassifyJobResultType)
-export class ClassifyJobResultResolver {
-  @FieldResolver(() => DifferentialCountType, { description: DIFFERENTIAL })
-  differential(@Root() r: ClassifyJobResultType, @Ctx() ctx: GraphQLContext): Promise<DifferentialCountType> {
-    return differential(r, ctx);
-  }
+/** The fields classify and analyze results share, resolved alike for both. */
+function countedResultResolver(of: typeof ClassifyJobResultType | typeof AnalyzeJobResultType) {
+  @Resolver(() => of)
+  abstract class CountedResultResolver {
+    @FieldResolver(() => DifferentialCountType, { description: DIFFERENTIAL })
+    differential(@Root() r: Counted, @Ctx() ctx: GraphQLContext): Promise<DifferentialCountType> {
+      return differential(r, ctx);
+    }
 
-  @FieldResolver(() => LabelAgreementType, { nullable: true, description: AGAINST_LABELS })
-  againstLabels(@Root() r: ClassifyJobResultType, @Ctx() ctx: GraphQLContext): Promise<LabelAgreementType | null> {
-    return againstLabels(r, ctx);
-  }
+    @FieldResolver(() => LabelAgreementType, { nullable: true, description: AGAINST_LABELS })
+    againstLabels(@Root() r: Counted, @Ctx() ctx: GraphQLContext): Promise<LabelAgreementType | null> {
+      return againstLabels(r, ctx);
+    }
 
-  @FieldResolver(() => ModelType, { nullable: true })
-  classifier(@Root() r: ClassifyJobResultType, @Ctx() ctx: GraphQLContext): Promise<ModelType | null> {
-    return modelOf(r.classifierId, ctx);
+    @FieldResolver(() => ModelType, { nullable: true })
+    classifier(@Root() r: Counted, @Ctx() ctx: GraphQLContext): Promise<ModelType | null> {
+      return modelOf(r.classifierId, ctx);
+    }
   }
+  return CountedResultResolver;
 }
 
+@Resolver(() => ClassifyJobResultType)
+export class ClassifyJobResultResolver extends countedResultResolver(ClassifyJobResultType) {}
+
 @Resolver(() => AnalyzeJobResultType)
-export class AnalyzeJobResultResolver {
-  @FieldResolver(() => DifferentialCountType, { description: DIFFERENTIAL })
-  differential(@Root() r: AnalyzeJobResultType, @Ctx() ctx: GraphQLContext): Promise<DifferentialCountType> {
-    return differential(r, ctx);
-  }
-
-  @FieldResolver(() => LabelAgreementType, { nullable: true, description: AGAINST_LABELS })
-  againstLabels(@Root() r: AnalyzeJobResultType, @Ctx() ctx: GraphQLContext): Promise<LabelAgreementType | null> {
-    return againstLabels(r, ctx);
-  }
-
+export class AnalyzeJobResultResolver extends countedResultResolver(AnalyzeJobResultType) {
   @FieldResolver(() => ModelType, { nullable: true })
   detector(@Root() r: AnalyzeJobResultType, @Ctx() ctx: GraphQLContext): Promise<ModelType | null> {
     return modelOf(r.detectorId, ctx);
@@ -71,11 +68,6 @@ export class AnalyzeJobResultResolver {
   @FieldResolver(() => ModelType, { nullable: true })
   autoencoder(@Root() r: AnalyzeJobResultType, @Ctx() ctx: GraphQLContext): Promise<ModelType | null> {
     return modelOf(r.autoencoderId, ctx);
-  }
-
-  @FieldResolver(() => ModelType, { nullable: true })
-  classifier(@Root() r: AnalyzeJobResultType, @Ctx() ctx: GraphQLContext): Promise<ModelType | null> {
-    return modelOf(r.classifierId, ctx);
   }
 }
 

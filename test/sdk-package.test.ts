@@ -3,6 +3,7 @@
 // linked from this repository's node_modules, so no registry is needed), typed documents generated for the
 // tool's own operation against the package's schema.graphql, the tool compiled with tsc and run against a
 // server started here. Its differential count must be the server's typed result and the dashboard's.
+// Not a *.db.test: it runs once, on the embedded PostgreSQL (packing and installing twice would show nothing new).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
