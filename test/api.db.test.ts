@@ -220,6 +220,7 @@ test('uploads as a browser form (multipart/form-data): one file as the raw body 
   assert.equal(huge.status, 413);
   assert.match((await huge.json()).error.message, /over the limit/);
   assert.equal((await s.ok(`query($id: ID!) { images(datasetId: $id) { total } }`, { id })).images.total, 3, 'cell one, a.png, again.jpg');
+  assert.deepEqual(readdirSync(join(s.cfg.dataDir, 'upload-forms')), [], 'the forms\' files are removed once read, refused ones too');
 });
 
 test('refused requests: path outside the roots, unknown and malformed ids, over-deep queries', async () => {

@@ -281,7 +281,12 @@ export class LeukographClient {
   }
 
   private socket(): Promise<WsClient> {
-    if (!this.ws) this.ws = this.webSocketImpl().then((impl) => this.createSocket(impl));
+    if (!this.ws) {
+      // A failed start (no WebSocket) is not kept: the next subscription tries again.
+      const ws = this.webSocketImpl().then((impl) => this.createSocket(impl));
+      ws.catch(() => this.ws === ws && (this.ws = null));
+      this.ws = ws;
+    }
     return this.ws;
   }
 

@@ -1,9 +1,10 @@
 // POST /upload as a browser sends a form: multipart/form-data with one or more image files (field `file`,
-// or any field name) and the fields datasetId and label (or the same as query parameters). multer parses
-// it in memory, each file bounded by the image size limit; every file then gets the same checks as the
-// raw body and the uploadImage mutation (ImageService.upload). One bad file is refused with its reason and
-// the others are stored.
+// or any field name) and the fields datasetId and label (or the same as query parameters). multer writes
+// each file to a temporary folder (bounded by the image size limit), so that a form of many images is read
+// one file at a time; every file then gets the same checks as the raw body and the uploadImage mutation
+// (ImageService.upload). One bad file is refused with its reason and the others are stored.
 import multer from 'multer';
+import { readFile, rm } from 'node:fs/promises';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Files in one form; a larger batch is several requests. */
@@ -14,9 +15,9 @@ export function isMultipart(req: Request): boolean {
 }
 
 /** Parses a multipart form into req.files / req.body; answers 400/413 with the usual JSON error when it cannot. */
-export function multipartForm(maxFileBytes: number): RequestHandler {
+export function multipartForm(maxFileBytes: number, tmpDir: string): RequestHandler {
   const parse = multer({
-    storage: multer.memoryStorage(),
+    storage: multer.diskStorage({ destination: tmpDir }),
     limits: { fileSize: maxFileBytes, files: MAX_FORM_FILES, fields: 20, fieldSize: 64 * 1024 },
   }).any();
   return (req: Request, res: Response, next: NextFunction) => {
@@ -34,8 +35,18 @@ export function multipartForm(maxFileBytes: number): RequestHandler {
   };
 }
 
-/** The form's files, whatever their field names. */
-export function formFiles(req: Request): { filename: string; data: Buffer }[] {
+export interface FormFile {
+  filename: string;
+  read(): Promise<Buffer>;
+}
+
+/** The form's files, whatever their field names, read on demand; `done()` removes them (call it in a finally). */
+export function formFiles(req: Request): { files: FormFile[]; done: () => Promise<void> } {
   const files = (req.files ?? []) as Express.Multer.File[];
-  return files.map((f) => ({ filename: f.originalname, data: f.buffer }));
+  return {
+    files: files.map((f) => ({ filename: f.originalname, read: () => readFile(f.path) })),
+    done: async () => {
+      await Promise.all(files.map((f) => rm(f.path, { force: true })));
+    },
+  };
 }

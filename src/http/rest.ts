@@ -28,7 +28,7 @@ function sendError(res: Response, err: unknown): void {
 export function restRoutes(services: Services, baseUrl: () => string): Router {
   const r = express.Router();
   const raw = express.raw({ type: () => true, limit: services.cfg.maxImageBytes });
-  const form = multipartForm(services.cfg.maxImageBytes);
+  const form = multipartForm(services.cfg.maxImageBytes, join(services.cfg.dataDir, 'upload-forms'));
 
   r.get('/images/:id', async (req: Request, res: Response) => {
     try {
@@ -102,29 +102,29 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
     },
     (req: Request, res: Response, next: NextFunction) => (isMultipart(req) ? form(req, res, next) : raw(req, res, next)),
     async (req: Request, res: Response) => {
+      // A form's files wait in a temporary folder until they are read, and go whatever happens.
+      const form = isMultipart(req) ? formFiles(req) : null;
       try {
-        const field = (name: string) => (isMultipart(req) ? (req.body as Record<string, unknown> | undefined)?.[name] : undefined) ?? req.query[name];
+        const field = (name: string) => (form ? (req.body as Record<string, unknown> | undefined)?.[name] : undefined) ?? req.query[name];
         const datasetId = parseId(String(field('datasetId') ?? ''), 'datasetId');
         const label = field('label') ? String(field('label')) : null;
-        if (!isMultipart(req)) {
-          const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-          const r2 = await services.images.upload(datasetId, String(req.query.filename ?? ''), body, label);
-          res.status(r2.created ? 201 : 200).json({ image: toImage(r2.image, baseUrl()), created: r2.created });
+        const upload = async (filename: string, data: Buffer) => {
+          const r2 = await services.images.upload(datasetId, filename, data, label);
+          return { image: toImage(r2.image, baseUrl()), created: r2.created };
+        };
+        // A raw body, or a form of one file: one image. Several files: one entry per file, in order, each stored or refused alone.
+        if (!form || form.files.length === 1) {
+          const one = form
+            ? await upload(form.files[0]!.filename, await form.files[0]!.read())
+            : await upload(String(req.query.filename ?? ''), Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+          res.status(one.created ? 201 : 200).json(one);
           return;
         }
-        const files = formFiles(req);
-        if (files.length === 0) throw new BadInputError('the form has no file');
-        // One file: the same answer as a raw body. Several: one entry per file, in order, each stored or refused alone.
-        if (files.length === 1) {
-          const r2 = await services.images.upload(datasetId, files[0]!.filename, files[0]!.data, label);
-          res.status(r2.created ? 201 : 200).json({ image: toImage(r2.image, baseUrl()), created: r2.created });
-          return;
-        }
+        if (form.files.length === 0) throw new BadInputError('the form has no file');
         const uploads = [];
-        for (const f of files) {
+        for (const f of form.files) {
           try {
-            const r2 = await services.images.upload(datasetId, f.filename, f.data, label);
-            uploads.push({ filename: f.filename, image: toImage(r2.image, baseUrl()), created: r2.created });
+            uploads.push({ filename: f.filename, ...(await upload(f.filename, await f.read())) });
           } catch (err) {
             if (!(err instanceof DomainError) || err.code !== 'BAD_USER_INPUT') throw err;
             uploads.push({ filename: f.filename, error: { code: err.code, message: err.message } });
@@ -133,6 +133,8 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
         res.status(uploads.some((u) => 'image' in u) ? 200 : 400).json({ uploads });
       } catch (err) {
         sendError(res, err);
+      } finally {
+        await form?.done();
       }
     },
   );

@@ -84,9 +84,13 @@ export function toEvaluation(e: EvaluationEntity): EvaluationType {
   return { id: e.id, jobId: e.jobId, name: e.name, report: e.report, scores: evaluationScores(e.report), createdAt: e.createdAt };
 }
 
+// Readers of the JSON a handler or an evaluation wrote: a missing or mistyped value reads as null (or empty).
 type Json = Record<string, unknown>;
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+const int = (v: unknown): number => num(v) ?? 0;
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const jsonOrNull = (v: unknown): Json | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null);
+const obj = (v: unknown): Json => jsonOrNull(v) ?? {};
 
 /** The scores of an evaluation report (src/evaluation/pipeline.ts EvaluationReport): AE-CFE's domains, then each baseline's. */
 export function evaluationScores(report: Json): EvaluationScoreType[] {
@@ -112,29 +116,25 @@ export function evaluationScores(report: Json): EvaluationScoreType[] {
   );
 }
 
-const int = (v: unknown): number => num(v) ?? 0;
-const idOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const jsonOrNull = (v: unknown): Json | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null);
-
 /** The typed result of a finished classify, analyze or evaluate job (null for other kinds, or before it has a result). */
 export function toJobResult(job: JobScope & { id: string }) {
   const r = job.result;
   if (!r) return null;
   if (job.kind === 'classify') {
     return Object.assign(new ClassifyJobResultType(), {
-      job, classified: int(r.classified), flagged: int(r.flagged), unreadable: int(r.unreadable), features: idOrNull(r.features),
-      classifierId: idOrNull(r.classifierId) ?? idOrNull(job.params.classifierId), stain: jsonOrNull(r.stain), consensus: jsonOrNull(r.consensus),
+      job, classified: int(r.classified), flagged: int(r.flagged), unreadable: int(r.unreadable), features: str(r.features),
+      classifierId: str(r.classifierId) ?? str(job.params.classifierId), stain: jsonOrNull(r.stain), consensus: jsonOrNull(r.consensus),
     });
   }
   if (job.kind === 'analyze') {
     const failures = Array.isArray(r.failures) ? (r.failures as Json[]).map((f) => ({ path: String(f.path ?? ''), reason: String(f.reason ?? '') })) : [];
     return Object.assign(new AnalyzeJobResultType(), {
       job, cells: int(r.cells), flagged: int(r.flagged), failed: int(r.failed), failures, stages: Array.isArray(r.stages) ? r.stages.map(String) : [],
-      detectorId: idOrNull(r.detectorId), autoencoderId: idOrNull(r.autoencoderId), classifierId: idOrNull(r.classifierId), stain: jsonOrNull(r.stain),
+      detectorId: str(r.detectorId), autoencoderId: str(r.autoencoderId), classifierId: str(r.classifierId), stain: jsonOrNull(r.stain),
     });
   }
   if (job.kind === 'evaluate') {
-    return Object.assign(new EvaluateJobResultType(), { jobId: job.id, evaluationId: idOrNull(r.evaluationId) });
+    return Object.assign(new EvaluateJobResultType(), { jobId: job.id, evaluationId: str(r.evaluationId) });
   }
   return null;
 }
