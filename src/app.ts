@@ -10,6 +10,8 @@ import { DatasetService } from './services/dataset.service.js';
 import { ImageService } from './services/image.service.js';
 import { CatalogService } from './services/catalog.service.js';
 import type { Services } from './services/index.js';
+import { RelationService } from './services/relations.service.js';
+import { JobResultService } from './services/job-results.service.js';
 import { buildLeukographSchema } from './schema/build-schema.js';
 import { startApiServer, type ApiServer } from './http/server.js';
 import { Engine } from './engine/engine.js';
@@ -56,6 +58,8 @@ export async function startApi(cfg: Config): Promise<Running & { api: ApiServer;
     images: new ImageService(ds, cfg),
     catalog: new CatalogService(ds),
     models: new ModelService(ds),
+    relations: new RelationService(ds),
+    results: new JobResultService(ds),
   };
   const schema = await buildLeukographSchema();
   const api = await startApiServer(schema, services, cfg.host, cfg.port);

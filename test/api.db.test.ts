@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { startStack, waitFor, FIXTURES, type Stack } from './helpers/stack.js';
+import { startStack, waitFor, throttle, FIXTURES, type Stack } from './helpers/stack.js';
 import { syntheticCellTiff, pngDeclaring, smallPng } from './helpers/synthetic-images.js';
 
 let s: Stack;
@@ -45,9 +45,10 @@ async function createDataset(name: string): Promise<string> {
   return d.createDataset.id;
 }
 
-async function importInto(datasetId: string, path: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const d = await s.ok(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id status kind } }`, { i: { datasetId, path, ...extra } });
-  assert.equal(d.importDataset.kind, 'import');
+async function importInto(datasetId: string, path: string, extra: Record<string, unknown> = {}, throttleMs?: number): Promise<string> {
+  const d = await s.ok(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id status kind type } }`, { i: { datasetId, path, ...extra } }, throttleMs ? throttle(throttleMs) : {});
+  assert.equal(d.importDataset.kind, 'import', 'the deprecated string kind stays for a version');
+  assert.equal(d.importDataset.type, 'IMPORT');
   return d.importDataset.id;
 }
 
@@ -74,7 +75,7 @@ test('imports Acevedo-20 class folders, with events arriving over graphql-ws', a
   const id = await createDataset('acevedo-fixture');
   // Subscribe before the job exists is impossible (no id yet); a subscription opened right after the
   // mutation still sees the job from its current state to its end, which is the contract under test.
-  const jobId = await importInto(id, 'acevedo20', { layout: 'CLASS_FOLDERS', throttleMs: 20 });
+  const jobId = await importInto(id, 'acevedo20', { layout: 'CLASS_FOLDERS' }, 20);
   const progress = subscribe<any>(`subscription($j: ID!) { jobProgress(jobId: $j) { jobId status done total progress message } }`, { j: jobId });
   const items = subscribe<any>(`subscription($j: ID!) { jobItems(jobId: $j) { itemKind itemId index ok } }`, { j: jobId });
   await Promise.all([progress.done, items.done]);
@@ -141,7 +142,7 @@ test('bad files in an import fail alone, each with its reason', async () => {
 
 test('a running job can be cancelled and keeps what it wrote', async () => {
   const id = await createDataset('cancel-me');
-  const jobId = await importInto(id, 'acevedo20', { throttleMs: 400 });
+  const jobId = await importInto(id, 'acevedo20', {}, 400);
   await waitFor(async () => (await s.ok(`query($id: ID!) { job(id: $id) { done } }`, { id: jobId })).job.done >= 2, 'two images imported');
   const c = await s.ok(`mutation($id: ID!) { cancelJob(id: $id) { id cancelRequested } }`, { id: jobId });
   assert.equal(c.cancelJob.cancelRequested, true);
@@ -185,6 +186,43 @@ test('uploads: a good image is stored once; bad ones are refused with a reason a
   assert.equal((await s.ok(`query($id: ID!) { images(datasetId: $id) { total } }`, { id })).images.total, 2);
 });
 
+test('uploads as a browser form (multipart/form-data): one file as the raw body answers, several each stored or refused alone', async () => {
+  const id = await createDataset('form-uploads');
+  const base = s.url.replace('/graphql', '');
+  const jpg = readFileSync(join(root, 'mixed/neutrophil/good.jpg'));
+  const form = (files: [string, Buffer][], fields: Record<string, string> = { datasetId: id }) => {
+    const f = new FormData();
+    for (const [k, v] of Object.entries(fields)) f.set(k, v);
+    for (const [name, data] of files) f.append('file', new Blob([new Uint8Array(data)]), name);
+    return fetch(`${base}/upload`, { method: 'POST', body: f });
+  };
+  const one = await form([['cell one.jpg', jpg]], { datasetId: id, label: 'neutrophil' });
+  assert.equal(one.status, 201);
+  const body = await one.json();
+  assert.deepEqual([body.created, body.image.format, body.image.rawLabel, body.image.canonicalType], [true, 'jpeg', 'neutrophil', 'neutrophil']);
+  assert.match(body.image.sourcePath, /\/cell one\.jpg$/);
+  // Several files: the bad one is refused with its reason, the others stored; the same image again is not new.
+  const many = await form([['a.png', await smallPng()], ['notes.jpg', Buffer.from('not an image')], ['again.jpg', jpg]]);
+  assert.equal(many.status, 200);
+  const { uploads } = await many.json();
+  assert.deepEqual(uploads.map((u: any) => [u.filename, u.created ?? null, u.error?.code ?? null]), [['a.png', true, null], ['notes.jpg', null, 'BAD_USER_INPUT'], ['again.jpg', true, null]]);
+  assert.match(uploads[1].error.message, /not a JPEG/);
+  const allBad = await form([['x.jpg', Buffer.from('x')], ['y.jpg', Buffer.alloc(0)]]);
+  assert.equal(allBad.status, 400);
+  // A form without a file, without a dataset, or with a file over the size limit: a clear refusal.
+  const none = await form([]);
+  assert.equal(none.status, 400);
+  assert.match((await none.json()).error.message, /no file/);
+  const noDataset = await form([['a.png', await smallPng()]], {});
+  assert.equal(noDataset.status, 400);
+  assert.match((await noDataset.json()).error.message, /datasetId/);
+  const huge = await form([['big.png', Buffer.alloc(s.cfg.maxImageBytes + 1)]]);
+  assert.equal(huge.status, 413);
+  assert.match((await huge.json()).error.message, /over the limit/);
+  assert.equal((await s.ok(`query($id: ID!) { images(datasetId: $id) { total } }`, { id })).images.total, 3, 'cell one, a.png, again.jpg');
+  assert.deepEqual(readdirSync(join(s.cfg.dataDir, 'upload-forms')), [], 'the forms\' files are removed once read, refused ones too');
+});
+
 test('refused requests: path outside the roots, unknown and malformed ids, over-deep queries', async () => {
   const id = await createDataset('refusals');
   const outside = await s.gql(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, { i: { datasetId: id, path: '/etc' } });
@@ -194,8 +232,11 @@ test('refused requests: path outside the roots, unknown and malformed ids, over-
   assert.match(dots.errors![0].message, /"\.\."/);
   const jobs = await s.ok(`{ jobs(limit: 500) { items { params } } }`);
   assert.ok(!jobs.jobs.items.some((j: any) => j.params.datasetId === id), 'a refused import creates no job');
-  const unknown = await s.gql(`{ dataset(id: "00000000-0000-4000-8000-000000000000") { id } }`);
-  assert.equal(unknown.errors?.[0].extensions?.code, 'NOT_FOUND');
+  // A lookup of an id that names nothing is null, and the rest of the answer stands.
+  const unknown = await s.gql(`{ dataset(id: "00000000-0000-4000-8000-000000000000") { id } datasets { id } }`);
+  assert.equal(unknown.errors, undefined);
+  assert.equal(unknown.data.dataset, null);
+  assert.ok(unknown.data.datasets.some((d: any) => d.id === id));
   const malformed = await s.gql(`{ job(id: "42; DROP TABLE jobs") { id } }`);
   assert.equal(malformed.errors?.[0].extensions?.code, 'BAD_USER_INPUT');
   const deep = await s.gql(`{ datasets { stats { byType { cellType } } } ${'a: datasets { stats { byType { count } } } '} }`.replace('{ datasets', '{ d: datasets'));

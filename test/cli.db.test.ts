@@ -4,12 +4,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parquetReadObjects } from 'hyparquet';
 import { readFileSync } from 'node:fs';
 import { startStack, REPO, FIXTURES, type Stack } from './helpers/stack.js';
 import { seedSyntheticCells } from './helpers/synthetic-cells.js';
+import { differentialTable } from '../client-sdk/src/differential-count.js';
 
 let s: Stack;
 before(async () => {
@@ -59,4 +60,17 @@ test('leukograph export writes CSV and Parquet of a dataset\'s cells', async () 
   const rows = await parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer });
   assert.equal(rows.length, 6);
   assert.equal(rows[0].dataset, 'exported');
+});
+
+test('leukograph analyze prints the differential count, the same as the server\'s typed result', { skip: !existsSync(join(REPO, 'models/detector.json')) && 'no detector' }, async () => {
+  const j = await cli('analyze', '--dataset', 'zheng', '--url', s.url, '--json');
+  assert.equal(j.status, 0, j.stderr);
+  const last = JSON.parse(j.stdout.trim().split('\n').at(-1)!);
+  const { job } = await s.ok(`query($id: ID!) { job(id: $id) { typedResult { ... on AnalyzeJobResult { cells differential { cells counted byClass { label count fraction } flagged flaggedByReason { reason count } unclassified cutByBorder } } } } }`, { id: last.jobId });
+  assert.deepEqual(last.differential, job.typedResult.differential);
+  assert.equal(last.differential.cells, job.typedResult.cells);
+  assert.ok(last.differential.cells >= 4, JSON.stringify(last.differential));
+  const text = await cli('analyze', '--dataset', 'zheng', '--url', s.url);
+  assert.equal(text.status, 0, text.stderr);
+  assert.ok(text.stdout.includes(differentialTable(job.typedResult.differential)), text.stdout);
 });

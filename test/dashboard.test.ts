@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startStack, REPO, FIXTURES, type Stack } from './helpers/stack.js';
+import { differentialCount } from '../client-sdk/src/differential-count.js';
+import { startStack, throttle, REPO, FIXTURES, type Stack } from './helpers/stack.js';
 import { cropResize, encodePng } from '../src/imaging/image-codec.js';
 import { rleEncode } from '../src/engine/detector/rle.js';
 import { EVENTS_CHANNEL } from '../src/pubsub/events.js';
@@ -68,8 +69,8 @@ test('the dashboard follows a running import live, offline', { skip }, async () 
   const d = await s.ok(`mutation { createDataset(input: { name: "acevedo20", stain: "May-Grünwald-Giemsa", scanner: "CellaVision DM96" }) { id } }`);
   importedDatasetId = d.createDataset.id;
   const job = await s.ok(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, {
-    i: { datasetId: importedDatasetId, path: 'acevedo20', throttleMs: 150 },
-  });
+    i: { datasetId: importedDatasetId, path: 'acevedo20' },
+  }, throttle(150));
   const jobId: string = job.importDataset.id;
   await page.goto(`${base}/dashboard?job=${jobId}`);
   await page.waitForSelector(`#stream-panel[data-subscribed="${jobId}"]`);
@@ -139,6 +140,13 @@ test('a finished analysis shows its cells: crop with mask outline (or the box), 
   assert.equal(cards.filter((c) => c.box).length, 2, 'cells without one show their box on the whole image');
   assert.equal(cards.filter((c) => c.label === 'flagged').length, 1);
   assert.match((await page.textContent('#stream-summary')) ?? '', /Differential count · 10 cells/);
+  // The page counts as the server and the SDK do (one module): classes over the counted cells, the flagged one apart.
+  const cellsOf = await s.ok(`query($j: ID!) { cells(jobId: $j, limit: 100) { items { cutByBorder prediction { label flagged flagReason reason } } } }`, { j: jobId });
+  const expected = differentialCount(cellsOf.cells.items);
+  assert.equal(expected.flagged, 1);
+  assert.equal(await page.getAttribute('#stream-summary .count-total', 'data-counted'), String(expected.counted));
+  const rows = await page.$$eval('#stream-summary .count-row:not(.apart)', (els) => els.map((e) => `${e.querySelector('.count-label')?.textContent} ${e.querySelector('.count-n')?.textContent}`));
+  assert.deepEqual(rows, expected.byClass.map((c) => `${c.label} ${c.count} · ${Math.round(100 * c.fraction)} %`));
   await page.screenshot({ path: join(DOCS, 'dashboard-cells.png'), animations: 'disabled' });
   assert.deepEqual(outside, []);
   assert.deepEqual(consoleErrors.filter((e) => !/404/.test(e)), [], 'only the two missing crops may 404');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startStack, waitFor, REPO, FIXTURES, type Stack } from './helpers/stack.js';
+import { startStack, throttle, waitFor, REPO, FIXTURES, type Stack } from './helpers/stack.js';
 
 let s: Stack;
 let child: ChildProcess | null = null;
@@ -39,8 +39,8 @@ test('a job whose engine is killed is retried by another engine, with no lost or
   const ds = await s.ok(`mutation { createDataset(input: { name: "crash" }) { id } }`);
   const datasetId = ds.createDataset.id;
   const started = await s.ok(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, {
-    i: { datasetId, path: 'acevedo20', throttleMs: 250 },
-  });
+    i: { datasetId, path: 'acevedo20' },
+  }, throttle(250));
   const jobId = started.importDataset.id;
   await waitFor(async () => (await s.ok(`query($id: ID!) { job(id: $id) { done } }`, { id: jobId })).job.done >= 4, 'four images imported');
   child.kill('SIGKILL');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { startStack, FIXTURES, REPO, type Stack } from './helpers/stack.js';
+import { startStack, throttle, FIXTURES, REPO, type Stack } from './helpers/stack.js';
 import {
   createLeukographClient, type LeukographClient, type JobProgressEvent,
   BadInputError, NotFoundError, UnauthenticatedError, ConflictError, JobFailedError, LeukographError,
@@ -29,6 +29,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const c of opened) await c.close();
   await client?.close();
   await anonymous?.close();
   await s?.close();
@@ -40,6 +41,14 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+/** A client whose imports pause per image (the test-only header; throttling is not in the schema). */
+function slowImports(ms: number): LeukographClient {
+  const c = createLeukographClient({ url: s.url, token: TOKEN, retryAttempts: 0, headers: throttle(ms) });
+  opened.push(c);
+  return c;
+}
+const opened: LeukographClient[] = [];
+
 async function dataset(name: string): Promise<string> {
   return (await client.mutate(CreateDatasetDocument, { input: { name } })).createDataset.id;
 }
@@ -47,6 +56,7 @@ async function dataset(name: string): Promise<string> {
 test('typed queries and mutations over HTTP', async () => {
   const id = await dataset('sdk-typed');
   const { dataset: d } = await client.query(DatasetDocument, { id });
+  assert.ok(d, 'the dataset is found');
   assert.equal(d.name, 'sdk-typed');
   assert.equal(d.stats.images, 0);
   const { datasets } = await client.query(DatasetsDocument);
@@ -56,8 +66,8 @@ test('typed queries and mutations over HTTP', async () => {
 
 test('jobProgress and jobItems stream the events of a fixture import (Zheng DS2)', async () => {
   const datasetId = await dataset('sdk-zheng');
-  const { importDataset: job } = await client.mutate(ImportDatasetDocument, { input: { datasetId, path: 'zheng-ds2', throttleMs: 150 } });
-  assert.equal(job.kind, 'import');
+  const { importDataset: job } = await slowImports(150).mutate(ImportDatasetDocument, { input: { datasetId, path: 'zheng-ds2' } });
+  assert.equal(job.type, 'IMPORT');
   // Both subscriptions leave at once, before either is read.
   const itemsIt = client.subscribe(JobItemsDocument, { jobId: job.id });
   const progressIt = client.jobProgress(job.id);
@@ -84,12 +94,13 @@ test('jobProgress and jobItems stream the events of a fixture import (Zheng DS2)
   assert.deepEqual(await collect(client.subscribe(JobItemsDocument, { jobId: job.id })), []);
 });
 
-test('typed errors: NotFoundError for an unknown id, BadInputError for a malformed one, ConflictError', async () => {
-  await assert.rejects(client.query(DatasetDocument, { id: UNKNOWN }), (e: unknown) => {
+test('typed errors: an unknown id is null (NotFoundError where the SDK needs the row), BadInputError for a malformed one, ConflictError', async () => {
+  assert.equal((await client.query(DatasetDocument, { id: UNKNOWN })).dataset, null);
+  await assert.rejects(client.waitForJob(UNKNOWN), (e: unknown) => {
     assert.ok(e instanceof NotFoundError && e instanceof LeukographError, String(e));
     assert.equal(e.code, 'NOT_FOUND');
-    assert.deepEqual(e.path, ['dataset']);
-    assert.match(e.message, /dataset/);
+    assert.deepEqual(e.path, ['job']);
+    assert.match(e.message, /job/);
     return true;
   });
   await assert.rejects(client.query(JobDocument, { id: '42; DROP TABLE jobs' }), (e: unknown) => {
@@ -171,7 +182,7 @@ test('a subscription survives a dropped socket: it reconnects, resubscribes and 
   const flaky = createLeukographClient({ url: proxy.url, token: TOKEN, retryAttempts: 5, retryWait: () => new Promise((r) => setTimeout(r, 100)) });
   try {
     const datasetId = await dataset('sdk-reconnect');
-    const { importDataset: job } = await client.mutate(ImportDatasetDocument, { input: { datasetId, path: 'zheng-ds2', throttleMs: 400 } });
+    const { importDataset: job } = await slowImports(400).mutate(ImportDatasetDocument, { input: { datasetId, path: 'zheng-ds2' } });
     const seen: JobProgressEvent[] = [];
     let cut = false;
     for await (const p of flaky.jobProgress(job.id)) {
@@ -214,7 +225,7 @@ test('analyzeImage streams the cells of a fixture image', { skip: noDetector }, 
   assert.ok(cells.length >= 1, 'at least one white cell in a Zheng DS2 image');
   assert.equal(new Set(cells.map((c) => c.id)).size, cells.length, 'each cell once');
   for (const c of cells) {
-    assert.equal(c.imageId, imageId);
+    assert.equal(c.image.id, imageId);
     assert.equal(c.box.length, 4);
     assert.ok(c.box[2] > c.box[0] && c.box[3] > c.box[1], `box ${c.box}`);
     assert.ok(c.score > 0 && c.score <= 1, `score ${c.score}`);

@@ -67,7 +67,7 @@ test('upload file names are made acceptable to the server', () => {
 type Scripted = { live: string[]; liveError?: Error; jobCells: string[]; imageCells?: { id: string; detectorId: string }[]; status?: string };
 
 function scriptedClient(s: Scripted) {
-  const cell = (id: string, detectorId = 'det') => ({ id, imageId: 'img', detectorId }) as unknown as Cell;
+  const cell = (id: string, detectorId = 'det') => ({ id, image: { id: 'img' }, detector: { id: detectorId }, cutByBorder: false, prediction: null }) as unknown as Cell;
   const job = { id: 'job', status: 'RUNNING', error: null, result: null } as unknown as JobFieldsFragment;
   const calls: string[] = [];
   const client = {
@@ -117,4 +117,20 @@ test('analyzeImages: a socket that stays down is caught up; a failed job throws 
 
   const refused = scriptedClient({ live: [], liveError: new BadInputError('no', 'BAD_USER_INPUT'), jobCells: [] });
   await assert.rejects(ids(analyzeCells(refused.client, ['x.png'], {})), BadInputError);
+});
+
+test('the SDK speaks the schema the server serves: one version in the server, the SDK and its package', async () => {
+  const { SCHEMA_VERSION: server } = await import('../src/schema/schema-version.js');
+  const { SCHEMA_VERSION: sdk, compatibility } = await import('../client-sdk/src/version.js');
+  assert.equal(sdk, server, 'client-sdk/src/version.ts and src/schema/schema-version.ts');
+  const pkg = JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(pkg.version.split('.').slice(0, 2).join('.'), sdk.split('.').slice(0, 2).join('.'), 'the package version carries the schema\'s major.minor');
+  // Which servers it speaks to: same major, same or later minor.
+  const at = (schema: string) => compatibility({ server: 'x', schema }, '2.1.0');
+  assert.deepEqual([at('2.1.0').compatible, at('2.3.7').compatible, at('2.0.9').compatible, at('3.0.0').compatible, at('1.9.0').compatible], [true, true, false, false, false]);
+  assert.match(at('2.0.9').reason, /older than this SDK/);
+  assert.match(at('3.0.0').reason, /major versions differ/);
+  const old = compatibility(null);
+  assert.equal(old.compatible, false);
+  assert.match(old.reason, /predates schema versions/);
 });

@@ -1,12 +1,13 @@
 // What a diagnosis tool would write: send the images of one blood smear, and print the differential
-// count (white cells per class, the flagged ones apart) live as the cells stream in, then a table.
+// count (white cells per class, the flagged ones apart, cells cut by the border left out) live as the cells
+// stream in, then a table. It imports the package by its name, as a tool outside this repository would.
 //
 //   node client-sdk/dist/examples/differential-count.js --url http://127.0.0.1:4000/graphql [--token T]
 //        [--dataset NAME] <image files or folders>
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLeukographClient, LeukographError, type Cell } from '../src/index.js';
+import { createLeukographClient, differentialLine, differentialTable, LeukographError, type CellTally } from '@leukograph/client';
 
 const IMAGE = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp']);
 const USAGE = `usage: differential-count --url http://127.0.0.1:4000/graphql [--token T] [--dataset NAME] <images or folders>
@@ -22,67 +23,6 @@ function imagesIn(paths: string[]): string[] {
   };
   for (const p of paths) walk(resolve(p));
   return out;
-}
-
-/**
- * The tally: classified cells per class, flagged ones (unlike the training data), cells without a prediction,
- * and cells cut by the image border, left out as a manual differential leaves them out (counting-frame rule).
- */
-class DifferentialCount {
-  readonly byClass = new Map<string, number>();
-  readonly flaggedReasons = new Map<string, number>();
-  flagged = 0;
-  unclassified = 0;
-  cutByBorder = 0;
-  cells = 0;
-
-  add(cell: Cell): string {
-    this.cells++;
-    if (cell.cutByBorder) {
-      this.cutByBorder++;
-      return 'cut by the image border: not counted';
-    }
-    const p = cell.prediction;
-    if (!p) {
-      this.unclassified++;
-      return 'not classified';
-    }
-    if (p.flagged || !p.label) {
-      this.flagged++;
-      const reason = p.reason ?? 'flagged';
-      // Tallied by kind ("low confidence"), without each cell's numbers; the cell's line keeps them.
-      const kind = reason.replace(/\s*\(.*\)\s*$/, '');
-      this.flaggedReasons.set(kind, (this.flaggedReasons.get(kind) ?? 0) + 1);
-      return `flagged (${reason})`;
-    }
-    this.byClass.set(p.label, (this.byClass.get(p.label) ?? 0) + 1);
-    const top = Math.max(...p.probabilities.map((q) => q.probability));
-    return `${p.label} ${(top * 100).toFixed(0)}%`;
-  }
-
-  get classified(): number {
-    return this.cells - this.flagged - this.unclassified - this.cutByBorder;
-  }
-
-  line(): string {
-    const classes = [...this.byClass].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`);
-    return [`${this.cells} cells`, ...classes, ...(this.flagged ? [`flagged ${this.flagged}`] : []), ...(this.unclassified ? [`not classified ${this.unclassified}`] : []), ...(this.cutByBorder ? [`cut by the border ${this.cutByBorder}`] : [])].join(' · ');
-  }
-
-  table(): string {
-    const rows: string[] = [];
-    const pct = (n: number) => (this.classified ? `${((100 * n) / this.classified).toFixed(1)}%` : '');
-    rows.push(`${'class'.padEnd(24)}${'cells'.padStart(7)}${'%'.padStart(8)}`);
-    for (const [k, n] of [...this.byClass].sort((a, b) => b[1] - a[1])) rows.push(`${k.padEnd(24)}${String(n).padStart(7)}${pct(n).padStart(8)}`);
-    rows.push(`${'total classified'.padEnd(24)}${String(this.classified).padStart(7)}`);
-    if (this.flagged) {
-      rows.push('', `flagged apart (not in the percentages): ${this.flagged}`);
-      for (const [reason, n] of this.flaggedReasons) rows.push(`  ${String(n).padStart(5)}  ${reason}`);
-    }
-    if (this.unclassified) rows.push('', `found but not classified: ${this.unclassified}`);
-    if (this.cutByBorder) rows.push('', `cut by the image border (not counted): ${this.cutByBorder}`);
-    return rows.join('\n');
-  }
 }
 
 async function main(): Promise<number> {
@@ -107,10 +47,11 @@ async function main(): Promise<number> {
   const datasetName = values.dataset ?? `smear-${basename(resolve(positionals[0]), extname(positionals[0]))}`;
   const client = createLeukographClient({ url: values.url!, token: values.token ?? process.env.LEUKOGRAPH_TOKEN });
   const live = process.stdout.isTTY;
-  const count = new DifferentialCount();
   const imageNames = new Map<string, string>();
   const perImage = new Map<string, number>();
   try {
+    const server = await client.assertCompatible();
+    console.log(`server ${server.server}, schema ${server.schema} (this SDK speaks ${server.sdk})`);
     const dataset = await client.ensureDataset(datasetName, { description: 'sent by the differential-count example' });
     console.log(`dataset "${dataset.name}" (${dataset.id}): sending ${files.length} images`);
     const stream = client.analyzeImages(files, {
@@ -121,11 +62,14 @@ async function main(): Promise<number> {
       },
     });
     for await (const cell of stream) {
-      const verdict = count.add(cell);
-      perImage.set(cell.imageId, (perImage.get(cell.imageId) ?? 0) + 1);
-      if (live) process.stdout.write(`\r\x1b[K${count.line()}`);
-      else console.log(`${imageNames.get(cell.imageId) ?? cell.imageId} #${cell.index}: ${verdict}  | ${count.line()}`);
+      const imageId = cell.image.id;
+      perImage.set(imageId, (perImage.get(imageId) ?? 0) + 1);
+      const line = differentialLine(stream.count);
+      const last = tallyText(stream.lastTally, cell.prediction?.bestGuess ?? null);
+      if (live) process.stdout.write(`\r\x1b[K${line}`);
+      else console.log(`${imageNames.get(imageId) ?? imageId} #${cell.index}: ${last}  | ${line}`);
     }
+    const count = stream.count;
     if (live) process.stdout.write('\n');
     const stages = (stream.job?.result?.stages as string[] | undefined) ?? [];
     console.log(`\ndifferential count of ${files.length} images (${stream.job?.message ?? ''})\n`);
@@ -136,7 +80,7 @@ async function main(): Promise<number> {
       console.log('train one (trainAutoencoder, then trainClassifier) to get the differential count.\n');
       for (const id of imageNames.keys()) console.log(`  ${String(perImage.get(id) ?? 0).padStart(4)} cells  ${imageNames.get(id)}`);
     } else {
-      console.log(count.table());
+      console.log(differentialTable(count));
     }
     return 0;
   } catch (err) {
@@ -147,6 +91,16 @@ async function main(): Promise<number> {
   } finally {
     await client.close();
   }
+}
+
+/** One cell's verdict in words: its class and probability, or why it is kept apart (with the best guess). */
+function tallyText(t: CellTally | undefined, guess: { label: string; probability: number } | null): string {
+  const p = guess ? `${guess.label} ${(guess.probability * 100).toFixed(0)}%` : '';
+  if (!t) return '';
+  if (t.kind === 'counted') return p;
+  if (t.kind === 'flagged') return `flagged (${t.reason.toLowerCase().replace('_', ' ')}; best guess ${p})`;
+  if (t.kind === 'unclassified') return 'not classified';
+  return 'cut by the image border: not counted';
 }
 
 process.exitCode = await main();

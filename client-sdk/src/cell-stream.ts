@@ -5,6 +5,7 @@ import type { LeukographClient } from './client.js';
 import { JobFailedError, NetworkError } from './errors.js';
 import { AnalyzeImagesDocument, CellsDocument, JobCellsDocument, type CellFieldsFragment, type JobFieldsFragment } from './generated/graphql.js';
 import type { ImageSource, UploadResult } from './upload.js';
+import { DifferentialTally, type CellTally, type DifferentialCount } from './differential-count.js';
 
 export type Cell = CellFieldsFragment;
 
@@ -32,6 +33,10 @@ export interface CellStream extends AsyncIterableIterator<Cell> {
   readonly job: JobFieldsFragment | undefined;
   /** What each upload returned, in the order of the files. */
   readonly uploads: readonly UploadResult[];
+  /** The differential count of the cells yielded so far (differential-count.ts): the job's typedResult.differential once it ends. */
+  readonly count: DifferentialCount;
+  /** Where the last cell yielded went in the count (counted under a class, flagged, ...). */
+  readonly lastTally: CellTally | undefined;
 }
 
 const PAGE = 500;
@@ -50,6 +55,8 @@ async function* filtered(source: AsyncIterable<Cell>, keep: (c: Cell) => boolean
 
 export function analyzeCells(client: LeukographClient, files: readonly ImageSource[], opts: AnalyzeOptions): CellStream {
   const uploads: UploadResult[] = [];
+  const tally = new DifferentialTally();
+  let lastTally: CellTally | undefined;
   let job: JobFieldsFragment | undefined;
   const setJob = (j: JobFieldsFragment) => {
     job = j;
@@ -72,6 +79,7 @@ export function analyzeCells(client: LeukographClient, files: readonly ImageSour
       for await (const { jobCells } of client.subscribe(JobCellsDocument, { jobId })) {
         if (seen.has(jobCells.id)) continue;
         seen.add(jobCells.id);
+        lastTally = tally.add(jobCells);
         yield jobCells;
       }
     } catch (err) {
@@ -86,12 +94,13 @@ export function analyzeCells(client: LeukographClient, files: readonly ImageSour
     const detectorId = typeof final.result?.detectorId === 'string' ? final.result.detectorId : null;
     const catchUp = [
       allCells(client, { jobId }),
-      ...(detectorId ? imageIds.map((imageId) => filtered(allCells(client, { imageId }), (c) => c.detectorId === detectorId)) : []),
+      ...(detectorId ? imageIds.map((imageId) => filtered(allCells(client, { imageId }), (c) => c.detector?.id === detectorId)) : []),
     ];
     for (const source of catchUp) {
       for await (const cell of source) {
         if (seen.has(cell.id)) continue;
         seen.add(cell.id);
+        lastTally = tally.add(cell);
         yield cell;
       }
     }
@@ -105,6 +114,12 @@ export function analyzeCells(client: LeukographClient, files: readonly ImageSour
     },
     get uploads() {
       return uploads;
+    },
+    get count() {
+      return tally.result();
+    },
+    get lastTally() {
+      return lastTally;
     },
     next: () => gen.next(),
     return: async () => gen.return(undefined),

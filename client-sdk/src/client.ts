@@ -1,15 +1,17 @@
-// The hand-written client over the generated documents: queries and mutations over HTTP, subscriptions
-// over graphql-ws as async iterators (with reconnection and the token in connectionParams), typed
-// errors, raw-byte uploads, and the analyze flow that streams cells.
+// The hand-written client over the generated documents (or any typed document a tool brings): queries and
+// mutations over HTTP, subscriptions over graphql-ws as async iterators (with reconnection and the token in
+// connectionParams), typed errors, uploads, the analyze flow that streams cells, and the check of which
+// server versions it speaks to. `ws` is loaded only when a socket is opened without a WebSocket of the
+// platform's own (browsers, Node 22+) or one given in the options.
 import { print, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { createClient, type Client as WsClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { errorFromServer, errorFromSubscription, LeukographError, NetworkError, ServerError, type ServerErrorEntry } from './errors.js';
+import { errorFromServer, errorFromSubscription, IncompatibleServerError, LeukographError, NetworkError, NotFoundError, ServerError, type ServerErrorEntry } from './errors.js';
 import {
-  CreateDatasetDocument, DatasetsDocument, JobDocument, JobProgressDocument,
+  CreateDatasetDocument, DatasetsDocument, JobDocument, JobProgressDocument, ServerVersionDocument,
   type DatasetFieldsFragment, type JobFieldsFragment, type JobProgressSubscription, type CreateDatasetInput,
 } from './generated/graphql.js';
+import { compatibility, type Compatibility } from './version.js';
 import { readImageSource, type ImageSource, type UploadedImage, type UploadResult } from './upload.js';
 import { analyzeCells, type AnalyzeOptions, type CellStream } from './cell-stream.js';
 
@@ -20,7 +22,7 @@ export interface LeukographClientOptions {
   token?: string;
   /** Default: the global fetch. */
   fetch?: typeof globalThis.fetch;
-  /** A WebSocket constructor; default: the `ws` package. */
+  /** A WebSocket constructor; default: the platform's own (browsers, Node 22+), else the `ws` package, loaded when the first subscription starts. */
   webSocketImpl?: unknown;
   /** Reconnection attempts of the subscription socket after it drops (default 5; 0: none). */
   retryAttempts?: number;
@@ -67,7 +69,7 @@ export class LeukographClient {
   readonly url: string;
   private readonly fetchImpl: typeof globalThis.fetch;
   private readonly printed = new WeakMap<DocumentNode, { query: string; operationName: string | undefined }>();
-  private ws: WsClient | null = null;
+  private ws: Promise<WsClient> | null = null;
 
   constructor(private readonly opts: LeukographClientOptions) {
     this.url = opts.url.replace(/\/+$/, '');
@@ -93,18 +95,23 @@ export class LeukographClient {
    * `for await` unsubscribes.
    */
   subscribe<R, V>(document: TypedDocumentNode<R, V>, ...[variables]: VariablesArg<V>): AsyncIterableIterator<R> {
-    const source = this.socket().iterate<R>({ ...this.print(document), variables: (variables ?? {}) as Record<string, unknown> });
+    const request = { ...this.print(document), variables: (variables ?? {}) as Record<string, unknown> };
+    // Started now (once the socket's WebSocket is at hand), not at the first next().
+    const started = this.socket().then((ws) => ws.iterate<R>(request));
+    started.catch(() => undefined); // the error is thrown from next()
+    let source: AsyncIterableIterator<{ data?: R | null; errors?: readonly ServerErrorEntry[] }> | null = null;
     let finished = false;
     const finish = async () => {
       if (finished) return;
       finished = true;
-      await source.return?.();
+      await (source ?? (await started.catch(() => null)))?.return?.();
     };
     const it: AsyncIterableIterator<R> = {
       async next() {
         if (finished) return { done: true, value: undefined };
         let r: IteratorResult<{ data?: R | null; errors?: readonly ServerErrorEntry[] }>;
         try {
+          source ??= await started;
           r = await source.next();
         } catch (err) {
           await finish();
@@ -136,11 +143,32 @@ export class LeukographClient {
     return mapped(this.subscribe(JobProgressDocument, { jobId }), (e) => e.jobProgress);
   }
 
+  /**
+   * Which server this is and whether this SDK speaks its schema (see version.ts). A server from before schema
+   * versions has no serverVersion query: it is reported incompatible, not thrown.
+   */
+  async checkServer(): Promise<Compatibility> {
+    try {
+      return compatibility((await this.query(ServerVersionDocument)).serverVersion);
+    } catch (err) {
+      if (err instanceof LeukographError && err.code === 'GRAPHQL_VALIDATION_FAILED') return compatibility(null);
+      throw err;
+    }
+  }
+
+  /** checkServer(), throwing IncompatibleServerError when the SDK does not speak the server's schema. */
+  async assertCompatible(): Promise<Compatibility> {
+    const c = await this.checkServer();
+    if (!c.compatible) throw new IncompatibleServerError(c.reason, 'INCOMPATIBLE_SERVER');
+    return c;
+  }
+
   /** Polls a job until it ends (SUCCEEDED, FAILED or CANCELLED) and returns it. */
   async waitForJob(jobId: string, { intervalMs = 250, timeoutMs = Infinity }: { intervalMs?: number; timeoutMs?: number } = {}): Promise<JobFieldsFragment> {
     const end = Date.now() + timeoutMs;
     for (let wait = intervalMs; ; wait = Math.min(wait * 1.5, 2000)) {
       const { job } = await this.query(JobDocument, { id: jobId });
+      if (!job) throw new NotFoundError(`job ${jobId} not found`, 'NOT_FOUND', { path: ['job'] });
       if (TERMINAL.has(job.status)) return job;
       if (Date.now() > end) throw new LeukographError(`job ${jobId} still ${job.status} after ${timeoutMs} ms`, 'TIMEOUT');
       await new Promise((r) => setTimeout(r, wait));
@@ -156,19 +184,20 @@ export class LeukographClient {
   }
 
   /**
-   * Sends one image (a file path or its bytes) as raw bytes (POST /upload), checked by the server like
-   * the uploadImage mutation. `created` is false when the same image was in the dataset already.
+   * Sends one image (a file path, its bytes, or a Blob / File) as a multipart form (POST /upload), checked by
+   * the server like the uploadImage mutation. `created` is false when the same image was in the dataset already.
    */
   async uploadImage(datasetId: string, file: ImageSource, opts: { label?: string | null; filename?: string } = {}): Promise<UploadResult> {
     const { data, filename } = await readImageSource(file, opts.filename);
-    // fetch sends any Uint8Array; the cast only satisfies lib.dom's BodyInit (no SharedArrayBuffer).
     const target = new URL(`${this.url}/../upload`);
-    target.searchParams.set('datasetId', datasetId);
-    target.searchParams.set('filename', filename);
-    if (opts.label) target.searchParams.set('label', opts.label);
+    const form = new FormData();
+    form.set('datasetId', datasetId);
+    if (opts.label) form.set('label', opts.label);
+    form.set('file', data, filename);
     let res: Response;
     try {
-      res = await this.fetchImpl(target, { method: 'POST', headers: { ...this.headers(), 'content-type': 'application/octet-stream' }, body: data as Uint8Array<ArrayBuffer> });
+      // fetch sets the multipart content type with its boundary.
+      res = await this.fetchImpl(target, { method: 'POST', headers: this.headers(), body: form });
     } catch (err) {
       throw new NetworkError(`cannot reach ${target.origin}: ${reasonOf(err)}`, 'NETWORK_ERROR', { cause: err });
     }
@@ -195,7 +224,7 @@ export class LeukographClient {
   async close(): Promise<void> {
     const ws = this.ws;
     this.ws = null;
-    await ws?.dispose();
+    await (await ws?.catch(() => null))?.dispose();
   }
 
   private headers(): Record<string, string> {
@@ -235,23 +264,46 @@ export class LeukographClient {
     return body.data;
   }
 
-  private socket(): WsClient {
+  /** The WebSocket constructor: the option, the platform's own, or the `ws` package (an optional peer, loaded now). */
+  private async webSocketImpl(): Promise<unknown> {
+    if (this.opts.webSocketImpl) return this.opts.webSocketImpl;
+    if (typeof globalThis.WebSocket === 'function') return globalThis.WebSocket;
+    try {
+      // A variable keeps bundlers for browsers from resolving `ws`: browsers never reach this line.
+      const name = 'ws';
+      return ((await import(name)) as { default: unknown }).default;
+    } catch (err) {
+      throw new NetworkError(
+        'subscriptions need a WebSocket: this platform has none, and the `ws` package is not installed (npm install ws), nor was options.webSocketImpl given',
+        'NO_WEBSOCKET', { cause: err },
+      );
+    }
+  }
+
+  private socket(): Promise<WsClient> {
     if (!this.ws) {
-      const token = this.opts.token;
-      this.ws = createClient({
-        url: this.url.replace(/^http/, 'ws'),
-        webSocketImpl: this.opts.webSocketImpl ?? WebSocket,
-        connectionParams: token ? { authorization: `Bearer ${token}` } : undefined,
-        lazy: true,
-        retryAttempts: this.opts.retryAttempts ?? 5,
-        retryWait: this.opts.retryWait,
-        // Retry drops and refused connections; a 44xx close is the server saying no, and retrying
-        // cannot change that (4499 is graphql-ws's own "terminated", which can).
-        shouldRetry: (e) => !(isCloseEvent(e) && e.code >= 4400 && e.code < 4500 && e.code !== 4499),
-        keepAlive: 10_000,
-      });
+      // A failed start (no WebSocket) is not kept: the next subscription tries again.
+      const ws = this.webSocketImpl().then((impl) => this.createSocket(impl));
+      ws.catch(() => this.ws === ws && (this.ws = null));
+      this.ws = ws;
     }
     return this.ws;
+  }
+
+  private createSocket(webSocketImpl: unknown): WsClient {
+    const token = this.opts.token;
+    return createClient({
+      url: this.url.replace(/^http/, 'ws'),
+      webSocketImpl,
+      connectionParams: token ? { authorization: `Bearer ${token}` } : undefined,
+      lazy: true,
+      retryAttempts: this.opts.retryAttempts ?? 5,
+      retryWait: this.opts.retryWait,
+      // Retry drops and refused connections; a 44xx close is the server saying no, and retrying
+      // cannot change that (4499 is graphql-ws's own "terminated", which can).
+      shouldRetry: (e) => !(isCloseEvent(e) && e.code >= 4400 && e.code < 4500 && e.code !== 4499),
+      keepAlive: 10_000,
+    });
   }
 }
 

@@ -35,8 +35,10 @@ export class UnauthenticatedError extends LeukographError {}
 export class ConflictError extends LeukographError {}
 /** INTERNAL_SERVER_ERROR or any code this client does not know; `errors[0].extensions.errorId` finds it in the server log. */
 export class ServerError extends LeukographError {}
-/** The server could not be reached, or answered something that is not GraphQL. */
+/** The server could not be reached, or answered something that is not GraphQL (NETWORK_ERROR); or no WebSocket for a subscription (NO_WEBSOCKET). */
 export class NetworkError extends LeukographError {}
+/** INCOMPATIBLE_SERVER: assertCompatible() found a server whose schema this SDK does not speak (the message says which to use). */
+export class IncompatibleServerError extends LeukographError {}
 /** A job the client waited on (analyzeImages) ended FAILED or CANCELLED. */
 export class JobFailedError extends LeukographError {
   constructor(readonly jobId: string, readonly status: string, reason: string | null) {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { connect, type Remote } from './remote.js';
 import { createProgressView } from './progress.js';
 import { flagInt, flagString, type ParsedArgs } from './args.js';
+import { differentialTable, type DifferentialCount } from '../../client-sdk/src/differential-count.js';
 
 const JOB_FIELDS = 'id status message result error';
 
@@ -30,13 +31,30 @@ async function followJob(r: Remote, jobId: string, label: string, json: boolean)
   return { status, result: j.job.result, error: j.job.error };
 }
 
+const DIFFERENTIAL = 'differential { cells counted byClass { label count fraction } flagged flaggedByReason { reason count } unclassified cutByBorder }';
+
+/** A classify or analyze job's differential count, as the server's typed result gives it (null for other kinds). */
+async function differentialOf(r: Remote, jobId: string): Promise<DifferentialCount | null> {
+  const d = await r.request(
+    `query($id: ID!) { job(id: $id) { typedResult { ... on ClassifyJobResult { ${DIFFERENTIAL} } ... on AnalyzeJobResult { ${DIFFERENTIAL} } } } }`,
+    { id: jobId },
+  );
+  return d.job?.typedResult?.differential ?? null;
+}
+
 async function startAndFollow(r: Remote, mutation: string, input: Record<string, unknown>, label: string, json: boolean): Promise<number> {
   const typeName = mutation[0].toUpperCase() + mutation.slice(1);
   const d = await r.request(`mutation($i: ${typeName}Input!) { ${mutation}(input: $i) { id } }`, { i: input });
-  const job = await followJob(r, d[mutation].id, label, json);
-  if (json) process.stdout.write(JSON.stringify({ type: 'result', jobId: d[mutation].id, ...job }) + '\n');
+  const jobId: string = d[mutation].id;
+  const job = await followJob(r, jobId, label, json);
+  const differential = job.status === 'succeeded' && COUNTED.has(mutation) ? await differentialOf(r, jobId) : null;
+  if (json) process.stdout.write(JSON.stringify({ type: 'result', jobId, ...job, ...(differential ? { differential } : {}) }) + '\n');
+  else if (differential) process.stdout.write(`\n${differentialTable(differential)}\n`);
   return job.status === 'succeeded' ? 0 : 1;
 }
+
+/** The jobs whose result is a differential count. */
+const COUNTED = new Set(['classifyCells', 'analyzeImages']);
 
 export const JOB_COMMANDS = ['import', 'detect-dataset', 'train', 'train-classifier', 'classify', 'analyze', 'watch'] as const;
 

@@ -9,6 +9,7 @@ import { toImage } from '../schema/mappers.js';
 import { overlayPng } from '../engine/detector/cell-crop.js';
 import { parseId } from '../schema/ids.js';
 import { logger } from '../logger.js';
+import { formFiles, isMultipart, multipartForm } from './multipart.js';
 
 const log = logger('http');
 
@@ -26,6 +27,8 @@ function sendError(res: Response, err: unknown): void {
 
 export function restRoutes(services: Services, baseUrl: () => string): Router {
   const r = express.Router();
+  const raw = express.raw({ type: () => true, limit: services.cfg.maxImageBytes });
+  const form = multipartForm(services.cfg.maxImageBytes, join(services.cfg.dataDir, 'upload-forms'));
 
   r.get('/images/:id', async (req: Request, res: Response) => {
     try {
@@ -84,8 +87,9 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
   });
 
   /**
-   * POST /upload?datasetId=...&filename=...&label=... with the raw file as the body: the way for a
-   * client to send images from its own disk without base64. Same checks as the uploadImage mutation.
+   * POST /upload?datasetId=...&filename=...&label=... with the raw file as the body, or a multipart form
+   * (multipart.ts): the way for a client to send images from its own disk or a browser without base64.
+   * Same checks as the uploadImage mutation.
    */
   r.post(
     '/upload',
@@ -96,17 +100,41 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
       }
       next();
     },
-    express.raw({ type: () => true, limit: services.cfg.maxImageBytes }),
+    (req: Request, res: Response, next: NextFunction) => (isMultipart(req) ? form(req, res, next) : raw(req, res, next)),
     async (req: Request, res: Response) => {
+      // A form's files wait in a temporary folder until they are read, and go whatever happens.
+      const form = isMultipart(req) ? formFiles(req) : null;
       try {
-        const datasetId = parseId(String(req.query.datasetId ?? ''), 'datasetId');
-        const filename = String(req.query.filename ?? '');
-        const label = req.query.label ? String(req.query.label) : null;
-        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const r2 = await services.images.upload(datasetId, filename, body, label);
-        res.status(r2.created ? 201 : 200).json({ image: toImage(r2.image, baseUrl()), created: r2.created });
+        const field = (name: string) => (form ? (req.body as Record<string, unknown> | undefined)?.[name] : undefined) ?? req.query[name];
+        const datasetId = parseId(String(field('datasetId') ?? ''), 'datasetId');
+        const label = field('label') ? String(field('label')) : null;
+        const upload = async (filename: string, data: Buffer) => {
+          const r2 = await services.images.upload(datasetId, filename, data, label);
+          return { image: toImage(r2.image, baseUrl()), created: r2.created };
+        };
+        // A raw body, or a form of one file: one image. Several files: one entry per file, in order, each stored or refused alone.
+        if (!form || form.files.length === 1) {
+          const one = form
+            ? await upload(form.files[0]!.filename, await form.files[0]!.read())
+            : await upload(String(req.query.filename ?? ''), Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+          res.status(one.created ? 201 : 200).json(one);
+          return;
+        }
+        if (form.files.length === 0) throw new BadInputError('the form has no file');
+        const uploads = [];
+        for (const f of form.files) {
+          try {
+            uploads.push({ filename: f.filename, ...(await upload(f.filename, await f.read())) });
+          } catch (err) {
+            if (!(err instanceof DomainError) || err.code !== 'BAD_USER_INPUT') throw err;
+            uploads.push({ filename: f.filename, error: { code: err.code, message: err.message } });
+          }
+        }
+        res.status(uploads.some((u) => 'image' in u) ? 200 : 400).json({ uploads });
       } catch (err) {
         sendError(res, err);
+      } finally {
+        await form?.done();
       }
     },
   );

@@ -10,7 +10,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from 'graphql';
 import type { Services } from '../services/index.js';
-import type { GraphQLContext } from '../schema/context.js';
+import { createContext, type GraphQLContext } from '../schema/context.js';
 import { formatError } from '../schema/errors.js';
 import { queryLimits, MAX_QUERY_BYTES } from '../schema/limits.js';
 import { tokenMatches } from './auth.js';
@@ -38,11 +38,13 @@ export async function startApiServer(schema: GraphQLSchema, services: Services, 
   const wsCleanup = useServer<Record<string, unknown>>(
     {
       schema,
-      context: (ctx): GraphQLContext => ({
-        services,
-        mayMutate: tokenMatches(services.cfg.token, String(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? '')),
-        baseUrl,
-      }),
+      context: (ctx): GraphQLContext =>
+        createContext(services, {
+          mayMutate: tokenMatches(services.cfg.token, String(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? '')),
+          baseUrl,
+          header: (name) => (typeof ctx.connectionParams?.[name] === 'string' ? (ctx.connectionParams[name] as string) : undefined),
+          stream: true,
+        }),
       onSubscribe: (_ctx, _id, payload) => {
         if (payload.query.length > MAX_QUERY_BYTES) return [new GraphQLError(`query is over ${MAX_QUERY_BYTES} bytes`)];
         return undefined;
@@ -96,7 +98,8 @@ export async function startApiServer(schema: GraphQLSchema, services: Services, 
       next();
     },
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({ services, mayMutate: tokenMatches(services.cfg.token, req.get('authorization')), baseUrl }),
+      context: async ({ req }) =>
+        createContext(services, { mayMutate: tokenMatches(services.cfg.token, req.get('authorization')), baseUrl, header: (name) => req.get(name) }),
     }),
   );
   app.use(restRoutes(services, () => baseUrl));

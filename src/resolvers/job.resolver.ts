@@ -1,10 +1,13 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
 import { JobItemEventType, JobPageType, JobProgressType, JobStatusEnum, JobType } from '../schema/types/job.type.js';
 import { CellType } from '../schema/types/cell.type.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { parseId, parsePage } from '../schema/ids.js';
-import { toCell, toJob, toJobItem, toJobProgress } from '../schema/mappers.js';
+import { toCell, toJob, toJobItem, toJobProgress, toJobResult } from '../schema/mappers.js';
+import { JobKindEnum, eitherArg, type JobKind } from '../schema/enums.js';
+import { JobResultUnion } from '../schema/types/job-result.type.js';
+import { JOB_KINDS } from '../jobs/job-kinds.js';
 import type { JobEvent } from '../pubsub/events.js';
 import { jobProgressStream, jobEventStream } from '../services/job-streams.js';
 
@@ -17,17 +20,24 @@ export class JobResolver {
   async jobs(
     @Ctx() ctx: GraphQLContext,
     @Arg('status', () => JobStatusEnum, { nullable: true }) status?: JobStatusEnum,
-    @Arg('kind', () => String, { nullable: true }) kind?: string,
+    @Arg('type', () => JobKindEnum, { nullable: true }) type?: JobKind,
+    @Arg('kind', () => String, { nullable: true, deprecationReason: 'Use type (a JobKind); an unknown kind is refused' }) kind?: string,
     @Arg('limit', () => Int, { nullable: true }) limit?: number,
     @Arg('offset', () => Int, { nullable: true }) offset?: number,
   ): Promise<JobPageType> {
-    const r = await ctx.services.jobs.list({ status: status ?? undefined, kind: kind ?? undefined, ...parsePage(limit, offset) });
+    const r = await ctx.services.jobs.list({ status: status ?? undefined, kind: eitherArg(type, kind, JOB_KINDS, ['type', 'kind']), ...parsePage(limit, offset) });
     return { items: r.items.map(toJob), total: r.total };
   }
 
-  @Query(() => JobType)
-  async job(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<JobType> {
-    return toJob(await ctx.services.jobs.get(parseId(id)));
+  @Query(() => JobType, { nullable: true, description: 'Null when there is no job with this id' })
+  async job(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<JobType | null> {
+    const j = await ctx.services.jobs.find(parseId(id));
+    return j && toJob(j);
+  }
+
+  @FieldResolver(() => JobResultUnion, { nullable: true, description: 'The typed result of a classify, analyze or evaluate job once it has one' })
+  typedResult(@Root() j: JobType): typeof JobResultUnion | null {
+    return toJobResult({ id: j.id, kind: j.kind, params: j.params, result: j.result });
   }
 
   @Mutation(() => JobType, { description: 'Cancels a job: at once if queued; a running job stops after its current item' })

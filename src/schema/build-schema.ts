@@ -9,10 +9,15 @@ import { JobResolver } from '../resolvers/job.resolver.js';
 import { CatalogResolver } from '../resolvers/catalog.resolver.js';
 import { DetectResolver } from '../resolvers/detect.resolver.js';
 import { TrainResolver } from '../resolvers/train.resolver.js';
+import { EvaluationResolver, ModelResolver } from '../resolvers/model.resolver.js';
+import { AnalyzeJobResultResolver, ClassifyJobResultResolver, EvaluateJobResultResolver } from '../resolvers/job-result.resolver.js';
 import type { GraphQLContext } from './context.js';
 import { unauthenticated } from './errors.js';
 
-export const resolvers = [DatasetResolver, ImageResolver, CellResolver, JobResolver, CatalogResolver, DetectResolver, TrainResolver] as const;
+export const resolvers = [
+  DatasetResolver, ImageResolver, CellResolver, JobResolver, CatalogResolver, DetectResolver, TrainResolver,
+  ModelResolver, EvaluationResolver, ClassifyJobResultResolver, AnalyzeJobResultResolver, EvaluateJobResultResolver,
+] as const;
 
 const requireTokenForMutations: MiddlewareFn<GraphQLContext> = async ({ info, context }, next) => {
   if (info.parentType.name === 'Mutation' && !info.path.prev && !context.mayMutate) throw unauthenticated();

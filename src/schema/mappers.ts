@@ -8,7 +8,10 @@ import type { CellType } from './types/cell.type.js';
 import type { JobItemEventType, JobProgressType, JobStatusEnum, JobType } from './types/job.type.js';
 import type { EvaluationType, ModelType } from './types/model.type.js';
 import type { EngineInstanceType } from './types/engine.type.js';
-import { cutByBorder } from '../engine/detector/border.js';
+import { cellCutByBorder, type JobScope } from '../services/job-results.service.js';
+import { flagReasonOf } from '../../client-sdk/src/differential-count.js';
+import type { FlagReasonEnum, CellType as CellTypeName, JobKind, ModelKind } from './enums.js';
+import { AnalyzeJobResultType, ClassifyJobResultType, EvaluateJobResultType, type EvaluationScoreType } from './types/job-result.type.js';
 
 export function toDataset(d: DatasetEntity): DatasetType {
   return {
@@ -20,23 +23,25 @@ export function toDataset(d: DatasetEntity): DatasetType {
 export function toImage(i: ImageEntity, baseUrl: string): ImageType {
   return {
     id: i.id, datasetId: i.datasetId, sourcePath: i.sourcePath, sha256: i.sha256, width: i.width, height: i.height,
-    format: i.format, bytes: i.bytes, rawLabel: i.rawLabel, subtype: i.subtype, cellType: i.cellType, split: i.split,
+    format: i.format, bytes: i.bytes, rawLabel: i.rawLabel, subtype: i.subtype, cellType: i.cellType, canonicalType: i.cellType as CellTypeName | null, split: i.split,
     url: `${baseUrl}/images/${i.id}`, createdAt: i.createdAt,
   };
 }
 
 export function toCell(c: CellEntity, baseUrl: string): CellType {
   const p = c.prediction;
+  const probabilities = p ? Object.entries(p.probabilities).map(([label, probability]) => ({ label, probability })) : [];
   return {
     id: c.id, imageId: c.imageId, detectorId: c.detectorId, index: c.index, box: c.box, score: c.score, mask: c.mask,
-    // The mask's size is the image's [height, width].
-    cutByBorder: c.mask ? cutByBorder(c.box, c.mask.size[1]!, c.mask.size[0]!) : null,
+    cutByBorder: cellCutByBorder(c.box, c.mask),
     latent: c.latent,
     prediction: p
       ? {
           label: p.label,
-          probabilities: Object.entries(p.probabilities).map(([label, probability]) => ({ label, probability })),
+          bestGuess: probabilities.reduce((a, b) => (b.probability > a.probability ? b : a), { label: p.label ?? '', probability: 0 }),
+          probabilities,
           flagged: p.flagged,
+          flagReason: p.flagged ? (flagReasonOf(p) as FlagReasonEnum) : null,
           reason: p.reason,
           modelId: p.modelId,
         }
@@ -49,7 +54,7 @@ export function toCell(c: CellEntity, baseUrl: string): CellType {
 export function toJob(j: JobEntity): JobType {
   const end = j.finishedAt ?? (j.status === 'running' ? new Date() : null);
   return {
-    id: j.id, kind: j.kind, status: j.status as JobStatusEnum, progress: j.progress, done: j.done, total: j.total,
+    id: j.id, kind: j.kind, type: j.kind as JobKind, status: j.status as JobStatusEnum, progress: j.progress, done: j.done, total: j.total,
     message: j.message, params: j.params, result: j.result, error: j.error, attempts: j.attempts, engineId: j.engineId,
     cancelRequested: j.cancelRequested, createdAt: j.createdAt, startedAt: j.startedAt, finishedAt: j.finishedAt,
     durationMs: j.startedAt && end ? end.getTime() - j.startedAt.getTime() : null,
@@ -69,14 +74,69 @@ export function toJobItem(e: Extract<JobEvent, { type: 'item' }>): JobItemEventT
 
 export function toModel(m: ModelEntity): ModelType {
   return {
-    id: m.id, kind: m.kind, name: m.name, version: m.version, preset: m.preset, metrics: m.metrics, params: m.params,
+    id: m.id, kind: m.kind, type: m.kind as ModelKind, name: m.name, version: m.version, preset: m.preset, metrics: m.metrics, params: m.params,
     artifactPath: m.artifactPath, checksum: m.checksum, active: m.active, datasetIds: m.datasetIds, jobId: m.jobId,
     parentId: m.parentId, createdAt: m.createdAt,
   };
 }
 
 export function toEvaluation(e: EvaluationEntity): EvaluationType {
-  return { id: e.id, jobId: e.jobId, name: e.name, report: e.report, createdAt: e.createdAt };
+  return { id: e.id, jobId: e.jobId, name: e.name, report: e.report, scores: evaluationScores(e.report), createdAt: e.createdAt };
+}
+
+// Readers of the JSON a handler or an evaluation wrote: a missing or mistyped value reads as null (or empty).
+type Json = Record<string, unknown>;
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const int = (v: unknown): number => num(v) ?? 0;
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const jsonOrNull = (v: unknown): Json | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null);
+const obj = (v: unknown): Json => jsonOrNull(v) ?? {};
+
+/** The scores of an evaluation report (src/evaluation/pipeline.ts EvaluationReport): AE-CFE's domains, then each baseline's. */
+export function evaluationScores(report: Json): EvaluationScoreType[] {
+  const methods: [string, Json][] = [['ae_cfe', obj(report.domains)], ...Object.entries(obj(report.baselines)).map(([m, b]): [string, Json] => [m, obj(obj(b).domains)])];
+  return methods.flatMap(([method, domains]) =>
+    Object.entries(domains).map(([domain, raw]) => {
+      const d = obj(raw);
+      const f = d.flags ? obj(d.flags) : null;
+      const confusion = obj(d.confusion);
+      const ci = Array.isArray(d.accuracy_ci95) ? (d.accuracy_ci95 as unknown[]).map(num).filter((x): x is number => x !== null) : null;
+      return {
+        method, domain, role: String(d.role ?? ''), n: num(d.n) ?? 0, accuracy: num(d.accuracy) ?? 0, accuracyCi95: ci?.length === 2 ? ci : null,
+        balancedAccuracy: num(d.balanced_accuracy), macroF1: num(d.macro_f1),
+        confusion: { labels: (confusion.labels as string[] | undefined) ?? [], matrix: (confusion.matrix as number[][] | undefined) ?? [] },
+        flags: f
+          ? {
+              n: num(f.n) ?? 0, flagged: num(f.flagged) ?? 0, novel: num(f.novel) ?? 0, lowConfidence: num(f.low_confidence) ?? 0,
+              minConfidence: num(f.min_confidence) ?? 0, unflaggedAccuracy: num(obj(f.unflagged).accuracy), flaggedAccuracy: num(f.flagged_accuracy),
+            }
+          : null,
+      };
+    }),
+  );
+}
+
+/** The typed result of a finished classify, analyze or evaluate job (null for other kinds, or before it has a result). */
+export function toJobResult(job: JobScope & { id: string }) {
+  const r = job.result;
+  if (!r) return null;
+  if (job.kind === 'classify') {
+    return Object.assign(new ClassifyJobResultType(), {
+      job, classified: int(r.classified), flagged: int(r.flagged), unreadable: int(r.unreadable), features: str(r.features),
+      classifierId: str(r.classifierId) ?? str(job.params.classifierId), stain: jsonOrNull(r.stain), consensus: jsonOrNull(r.consensus),
+    });
+  }
+  if (job.kind === 'analyze') {
+    const failures = Array.isArray(r.failures) ? (r.failures as Json[]).map((f) => ({ path: String(f.path ?? ''), reason: String(f.reason ?? '') })) : [];
+    return Object.assign(new AnalyzeJobResultType(), {
+      job, cells: int(r.cells), flagged: int(r.flagged), failed: int(r.failed), failures, stages: Array.isArray(r.stages) ? r.stages.map(String) : [],
+      detectorId: str(r.detectorId), autoencoderId: str(r.autoencoderId), classifierId: str(r.classifierId), stain: jsonOrNull(r.stain),
+    });
+  }
+  if (job.kind === 'evaluate') {
+    return Object.assign(new EvaluateJobResultType(), { jobId: job.id, evaluationId: str(r.evaluationId) });
+  }
+  return null;
 }
 
 export function toEngine(e: EngineEntity, staleMs: number): EngineInstanceType {

@@ -6,6 +6,18 @@ import { NotFoundError } from './errors.js';
 export class CatalogService {
   constructor(private readonly ds: DataSource) {}
 
+  findCell(id: string): Promise<CellEntity | null> {
+    return this.ds.getRepository(CellEntity).findOneBy({ id });
+  }
+
+  findModel(id: string): Promise<ModelEntity | null> {
+    return this.ds.getRepository(ModelEntity).findOneBy({ id });
+  }
+
+  findEvaluation(id: string): Promise<EvaluationEntity | null> {
+    return this.ds.getRepository(EvaluationEntity).findOneBy({ id });
+  }
+
   async cell(id: string): Promise<CellEntity> {
     const c = await this.ds.getRepository(CellEntity).findOneBy({ id });
     if (!c) throw new NotFoundError('cell', id);
@@ -35,11 +47,6 @@ export class CatalogService {
     return this.ds.getRepository(EvaluationEntity).find({ order: { createdAt: 'DESC' } });
   }
 
-  async evaluation(id: string): Promise<EvaluationEntity> {
-    const e = await this.ds.getRepository(EvaluationEntity).findOneBy({ id });
-    if (!e) throw new NotFoundError('evaluation', id);
-    return e;
-  }
 
   engines(): Promise<EngineEntity[]> {
     return this.ds.getRepository(EngineEntity).find({ order: { startedAt: 'ASC' } });

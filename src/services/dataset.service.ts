@@ -62,6 +62,10 @@ export class DatasetService {
     return this.repo.save(d);
   }
 
+  find(id: string): Promise<DatasetEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
   async get(id: string): Promise<DatasetEntity> {
     const d = await this.repo.findOneBy({ id });
     if (!d) throw new NotFoundError('dataset', id);

@@ -54,6 +54,10 @@ export class ImageService {
     this.repo = ds.getRepository(ImageEntity);
   }
 
+  find(id: string): Promise<ImageEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
   async get(id: string): Promise<ImageEntity> {
     const img = await this.repo.findOneBy({ id });
     if (!img) throw new NotFoundError('image', id);

@@ -7,6 +7,8 @@ import type { DatasetService } from './dataset.service.js';
 import type { ImageService } from './image.service.js';
 import type { CatalogService } from './catalog.service.js';
 import type { ModelService } from './model.service.js';
+import type { RelationService } from './relations.service.js';
+import type { JobResultService } from './job-results.service.js';
 
 export interface Services {
   cfg: Config;
@@ -17,4 +19,6 @@ export interface Services {
   images: ImageService;
   catalog: CatalogService;
   models: ModelService;
+  relations: RelationService;
+  results: JobResultService;
 }

@@ -30,6 +30,10 @@ export class JobService {
     return job;
   }
 
+  find(id: string): Promise<JobEntity | null> {
+    return this.jobs.findOneBy({ id });
+  }
+
   async get(id: string): Promise<JobEntity> {
     const job = await this.jobs.findOneBy({ id });
     if (!job) throw new NotFoundError('job', id);

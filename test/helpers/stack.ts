@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startApi, startEngine } from '../../src/app.js';
 import { createTestDatabase, type TestDatabase } from './test-db.js';
+import { TEST_THROTTLE_HEADER } from '../../src/schema/context.js';
 
 export const REPO = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 export const FIXTURES = resolve(REPO, 'test/fixtures');
@@ -21,8 +22,8 @@ export interface Stack {
   api: Awaited<ReturnType<typeof startApi>>;
   engine: Awaited<ReturnType<typeof startEngine>> | null;
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResult<T>>;
-  /** Runs a query and fails on any GraphQL error. */
-  ok<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** Runs a query and fails on any GraphQL error (headers: e.g. throttle(ms)). */
+  ok<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<T>;
   startEngine(): Promise<Awaited<ReturnType<typeof startEngine>>>;
   close(): Promise<void>;
 }
@@ -53,8 +54,8 @@ export async function startStack(opts: { engine?: boolean; token?: string; dataR
       });
       return (await res.json()) as GqlResult;
     },
-    async ok(query, variables) {
-      const r = await stack.gql(query, variables, opts.token ? { authorization: `Bearer ${opts.token}` } : {});
+    async ok(query, variables, headers = {}) {
+      const r = await stack.gql(query, variables, { ...headers, ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) });
       if (r.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors)}`);
       return r.data as any;
     },
@@ -71,6 +72,11 @@ export async function startStack(opts: { engine?: boolean; token?: string; dataR
   };
   if (opts.engine !== false) stack.engine = await stack.startEngine();
   return stack;
+}
+
+/** The test hook that slows an import down (per image, ms), sent as a header: it is not part of the schema. */
+export function throttle(ms: number): Record<string, string> {
+  return { [TEST_THROTTLE_HEADER]: String(ms) };
 }
 
 export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000, everyMs = 100): Promise<T> {

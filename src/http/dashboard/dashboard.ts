@@ -4,6 +4,8 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+// Compiled beside the server (dist/client-sdk/src/) because the page loads it: see DIFFERENTIAL_COUNT_JS.
+import '../../../client-sdk/src/differential-count.js';
 
 /** The static files: beside this module when run from source, else back from dist/ to src/. */
 export function dashboardPublicDir(): string {
@@ -15,9 +17,18 @@ export function dashboardPublicDir(): string {
   throw new Error(`dashboard: no public/index.html beside ${fileURLToPath(import.meta.url)}`);
 }
 
+/**
+ * The differential count the dashboard counts with: the SDK's module, as the server compiled it (dist/), so
+ * the page, the server's typed results and the SDK share one definition.
+ */
+export const DIFFERENTIAL_COUNT_JS = fileURLToPath(new URL('../../../client-sdk/src/differential-count.js', import.meta.url));
+
 export function dashboardRouter(): Router {
   const dir = dashboardPublicDir();
   const r = express.Router();
+  r.get('/js/differential-count.js', (_req, res) => {
+    res.set('cache-control', 'no-cache').type('text/javascript').sendFile(DIFFERENTIAL_COUNT_JS);
+  });
   // The page's links are relative to the mount path, wherever the router is mounted; read once.
   const html = readFileSync(`${dir}index.html`, 'utf8');
   const page = (req: Request, res: Response) => {

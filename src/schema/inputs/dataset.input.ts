@@ -42,7 +42,6 @@ export class ImportDatasetInput {
   @Field(() => String, { description: 'A server folder inside a configured data root (absolute, or relative to the first root)' }) path: string;
   @Field(() => LayoutEnum, { defaultValue: LayoutEnum.AUTO }) layout: LayoutEnum;
   @Field(() => Int, { nullable: true, description: 'Import at most this many images per class' }) maxPerClass?: number;
-  @Field(() => Int, { nullable: true, description: 'Testing only (LEUKOGRAPH_TEST_HOOKS=1): pause per image, ms' }) throttleMs?: number;
 }
 
 @InputType('UploadImageInput')

@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
+import { JobKindEnum, type JobKind } from '../enums.js';
 
 export enum JobStatusEnum {
   QUEUED = 'queued',
@@ -13,14 +14,15 @@ registerEnumType(JobStatusEnum, { name: 'JobStatus' });
 @ObjectType('Job', { description: 'A unit of work run by an engine: import, detect, train, classify, evaluate' })
 export class JobType {
   @Field(() => ID) id: string;
-  @Field(() => String) kind: string;
+  @Field(() => String, { deprecationReason: 'Use type (a JobKind)' }) kind: string;
+  @Field(() => JobKindEnum) type: JobKind;
   @Field(() => JobStatusEnum) status: JobStatusEnum;
   @Field(() => Float, { description: '0..1' }) progress: number;
   @Field(() => Int) done: number;
   @Field(() => Int, { nullable: true }) total: number | null;
   @Field(() => String, { nullable: true }) message: string | null;
   @Field(() => GraphQLJSONObject) params: Record<string, unknown>;
-  @Field(() => GraphQLJSONObject, { nullable: true }) result: Record<string, unknown> | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'The result as the job wrote it; typedResult has the typed parts' }) result: Record<string, unknown> | null;
   @Field(() => String, { nullable: true }) error: string | null;
   @Field(() => Int, { description: 'Runs started so far (more than 1 after a retry)' }) attempts: number;
   @Field(() => String, { nullable: true }) engineId: string | null;

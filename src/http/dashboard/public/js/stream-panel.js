@@ -1,10 +1,13 @@
 // The focused job's live stream: each cell as it is stored (crop with mask outline, class, confidence)
-// for cell-making jobs, each image as it is imported for imports; a running differential count above.
+// for cell-making jobs, each image as it is imported for imports; a running differential count above, by
+// the one definition the server's typed results and the SDK use (differential-count.js, served from the
+// SDK's source: complete classified cells counted, flagged and unclassified apart, border-cut left out).
 import { gql, subscribe, localPath } from './graphql.js';
+import { DifferentialTally, flagReasonText } from './differential-count.js';
 import { h, colour, fmt } from './charts.js';
 import { statusBadge, duration } from './jobs-panel.js';
 
-const CELL_FIELDS = 'id imageId index box score cropUrl prediction { label flagged reason probabilities { label probability } }';
+const CELL_FIELDS = 'id imageId index box score cutByBorder cropUrl prediction { label flagged flagReason reason bestGuess { label probability } probabilities { label probability } }';
 const CELL_KINDS = new Set(['analyze', 'detect', 'classify', 'encode']);
 const LIVE = new Set(['QUEUED', 'RUNNING']);
 /** Cards kept on the page; older ones drop off the end (the counts keep everything). */
@@ -15,6 +18,7 @@ export function createStreamPanel({ panel, head, summary, grid }) {
   let stop = null;
   let seen = new Set();
   let counts = new Map();
+  let tally = new DifferentialTally();
   let rate = null;
   let labelQueue = [];
   let labelTimer = null;
@@ -25,6 +29,7 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     stop = null;
     seen = new Set();
     counts = new Map();
+    tally = new DifferentialTally();
     rate = null;
     labelQueue = [];
     clearTimeout(labelTimer);
@@ -48,6 +53,30 @@ export function createStreamPanel({ panel, head, summary, grid }) {
       h('div', { class: 'stream-title' }, h('b', {}, job.kind), h('code', { title: job.id }, job.id.slice(0, 8)), statusBadge(job.status), h('span', { class: 'muted' }, bits.join(' · '))),
       h('div', { class: 'bar big' }, h('span', { style: `width:${pct}%` })),
       h('div', { class: `muted msg${job.error ? ' error' : ''}` }, job.error ?? job.message ?? ''),
+    );
+  }
+
+  const countRow = (label, n, share, colourOf, cls = '') =>
+    h('div', { class: `count-row${cls}` },
+      h('span', { class: 'count-label', title: label }, label),
+      h('span', { class: 'count-bar' }, h('span', { style: `width:${100 * share}%;background:${colourOf}` })),
+      h('span', { class: 'count-n' }, `${n} · ${Math.round(100 * share)} %`));
+
+  /** The differential count of the cells shown so far: classes over the counted cells, the rest apart. */
+  function countCell(cell) {
+    tally.add(cell);
+    const d = tally.result();
+    const order = d.byClass.map((c) => c.label).sort();
+    const apart = [
+      ...d.flaggedByReason.map((r) => [`flagged (${flagReasonText(r.reason)})`, r.count]),
+      ...(d.unclassified ? [['not classified', d.unclassified]] : []),
+      ...(d.cutByBorder ? [['cut by the border (not counted)', d.cutByBorder]] : []),
+    ];
+    summary.replaceChildren(
+      h('div', { class: 'summary-title' }, `Differential count · ${d.cells} cells`),
+      ...d.byClass.map((c) => countRow(c.label, c.count, c.fraction, colour(order.indexOf(c.label)))),
+      h('div', { class: 'count-total muted', 'data-counted': String(d.counted) }, `${d.counted} counted`),
+      ...apart.map(([label, n]) => countRow(label, n, d.cells ? n / d.cells : 0, '#d4a017', ' apart')),
     );
   }
 
@@ -102,7 +131,7 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     const top = p ? [...p.probabilities].sort((a, b) => b.probability - a.probability)[0] : null;
     const conf = p ? (p.probabilities.find((q) => q.label === p.label) ?? top)?.probability ?? null : null;
     const label = !p ? 'unclassified' : p.flagged ? 'flagged' : p.label;
-    count(label);
+    countCell(cell);
     const thumb = h('div', { class: 'thumb' });
     const img = h('img', { src: localPath(cell.cropUrl), alt: `cell ${cell.index} of image ${cell.imageId}`, loading: 'lazy' });
     img.addEventListener('error', () => boxOnImage(cell, thumb), { once: true });
@@ -110,7 +139,7 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     add(h('figure', { class: `item cell${p?.flagged ? ' flagged' : ''}`, 'data-cell': cell.id },
       thumb,
       h('figcaption', {},
-        h('div', { class: 'cap-line' }, h('b', { title: p?.flagged ? `flagged${top ? `; best guess ${top.label}` : ''}` : '' }, label), conf !== null ? h('span', { class: 'conf' }, `${Math.round(conf * 100)} %`) : h('span', { class: 'muted' }, `score ${fmt(cell.score, 2)}`)),
+        h('div', { class: 'cap-line' }, h('b', { title: p?.flagged ? `flagged${p.bestGuess ? `; best guess ${p.bestGuess.label}` : ''}` : '' }, label), conf !== null ? h('span', { class: 'conf' }, `${Math.round(conf * 100)} %`) : h('span', { class: 'muted' }, `score ${fmt(cell.score, 2)}`)),
         conf !== null ? h('div', { class: 'confbar' }, h('span', { style: `width:${conf * 100}%` })) : null,
         p?.flagged && p.reason ? h('div', { class: 'reason', title: p.reason }, p.reason) : null,
       ),
