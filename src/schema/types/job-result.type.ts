@@ -108,6 +108,16 @@ export class EvaluationScoreType {
   @Field(() => FlagScoresType, { nullable: true }) flags: FlagScoresType | null;
 }
 
+@ObjectType('ClassifierScores', { description: "A classifier's scores on its held-out training cells (trainClassifier's testFraction)" })
+export class ClassifierScoresType {
+  @Field(() => Int) n: number;
+  @Field(() => Float) accuracy: number;
+  @Field(() => [Float], { nullable: true, description: "Accuracy's 95 % Wilson interval [low, high]" }) accuracyCi95: number[] | null;
+  @Field(() => Float, { nullable: true }) balancedAccuracy: number | null;
+  @Field(() => Float, { nullable: true }) macroF1: number | null;
+  @Field(() => ConfusionMatrixType) confusion: ConfusionMatrixType;
+}
+
 @ObjectType('EvaluateJobResult', { description: 'The stored evaluation; its scores field has every method on every lab' })
 export class EvaluateJobResultType {
   jobId: string;
