@@ -29,9 +29,11 @@ async function seed(): Promise<void> {
   datasetId = ds.rows[0].id;
   otherDatasetId = ds.rows[1].id;
   const det = await db.query(`INSERT INTO models (kind, name, version, artifact_path) VALUES ('detector', 'seeded-detector', '1', '/nowhere') RETURNING id`);
+  // Its held-out report as trainClassifier writes it (metrics.heldOut: src/evaluation/metrics.ts ClassificationReport).
+  const heldOut = { n: 10, accuracy: 0.9, accuracyCi95: [0.6, 0.98], balancedAccuracy: 0.875, macroF1: 0.88, minSupport: 5, perClass: [], confusion: { labels: ['a', 'b'], matrix: [[5, 1], [0, 4]] } };
   const clf = await db.query(
-    `INSERT INTO models (kind, name, version, artifact_path, params, dataset_ids) VALUES ('classifier', 'seeded-forest', '1', '/nowhere', $1, $2) RETURNING id`,
-    [{ classMap: 'common5', features: 'morphology' }, [datasetId]],
+    `INSERT INTO models (kind, name, version, artifact_path, params, metrics, dataset_ids) VALUES ('classifier', 'seeded-forest', '1', '/nowhere', $1, $2, $3) RETURNING id`,
+    [{ classMap: 'common5', features: 'morphology' }, { heldOut }, [datasetId]],
   );
   classifierId = clf.rows[0].id;
   for (let i = 0; i < 40; i++) {
@@ -146,8 +148,12 @@ test('Dataset.images pages every dataset of a list with one query per page size;
   assert.ok(queries.length <= 3, queries.join('\n'));
   const past = await s.ok(`query($id: ID!) { dataset(id: $id) { images(offset: 100) { total items { id } } } }`, { id: otherDatasetId });
   assert.deepEqual(past.dataset.images, { total: 3, items: [] }, 'a page past the end still has the total');
-  const m = await s.ok(`query($id: ID!) { model(id: $id) { datasets { id name } datasetIds job { id } parent { id } } }`, { id: classifierId });
-  assert.deepEqual(m.model, { datasets: [{ id: datasetId, name: 'schema-seeded' }], datasetIds: [datasetId], job: null, parent: null });
+  const m = await s.ok(`query($id: ID!) { model(id: $id) { datasets { id name } datasetIds job { id } parent { id } heldOut { n accuracy accuracyCi95 confusion { labels matrix } } } }`, { id: classifierId });
+  assert.deepEqual(m.model, {
+    datasets: [{ id: datasetId, name: 'schema-seeded' }], datasetIds: [datasetId], job: null, parent: null,
+    heldOut: { n: 10, accuracy: 0.9, accuracyCi95: [0.6, 0.98], confusion: { labels: ['a', 'b'], matrix: [[5, 1], [0, 4]] } },
+  });
+  assert.equal((await s.ok(`{ models(type: DETECTOR) { heldOut { n } } }`)).models[0].heldOut, null, 'no held-out report: null');
   const unknown = '00000000-0000-4000-8000-000000000000';
   const nulls = await s.gql(`query($id: ID!) { cell(id: $id) { id } image(id: $id) { id } dataset(id: $id) { id } job(id: $id) { id } model(id: $id) { id } evaluation(id: $id) { id } datasets { id } }`, { id: unknown });
   assert.equal(nulls.errors, undefined);

@@ -74,7 +74,7 @@ export function toJobItem(e: Extract<JobEvent, { type: 'item' }>): JobItemEventT
 
 export function toModel(m: ModelEntity): ModelType {
   return {
-    id: m.id, kind: m.kind, type: m.kind as ModelKind, name: m.name, version: m.version, preset: m.preset, metrics: m.metrics, params: m.params,
+    id: m.id, kind: m.kind, type: m.kind as ModelKind, name: m.name, version: m.version, preset: m.preset, metrics: m.metrics, heldOut: classifierScores(m.metrics.heldOut), params: m.params,
     artifactPath: m.artifactPath, checksum: m.checksum, active: m.active, datasetIds: m.datasetIds, jobId: m.jobId,
     parentId: m.parentId, createdAt: m.createdAt,
   };
@@ -87,10 +87,25 @@ export function toEvaluation(e: EvaluationEntity): EvaluationType {
 // Readers of the JSON a handler or an evaluation wrote: a missing or mistyped value reads as null (or empty).
 type Json = Record<string, unknown>;
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const int = (v: unknown): number => num(v) ?? 0;
+const num0 = (v: unknown): number => num(v) ?? 0;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const jsonOrNull = (v: unknown): Json | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null);
 const obj = (v: unknown): Json => jsonOrNull(v) ?? {};
+const interval = (v: unknown): number[] | null => {
+  const ci = Array.isArray(v) ? v.map(num).filter((x): x is number => x !== null) : [];
+  return ci.length === 2 ? ci : null;
+};
+const confusionOf = (v: unknown) => {
+  const c = obj(v);
+  return { labels: (c.labels as string[] | undefined) ?? [], matrix: (c.matrix as number[][] | undefined) ?? [] };
+};
+
+/** A trained classifier's held-out report (src/evaluation/metrics.ts ClassificationReport), typed; null when it has none. */
+function classifierScores(v: unknown) {
+  const r = jsonOrNull(v);
+  if (!r || num(r.accuracy) === null) return null;
+  return { n: num0(r.n), accuracy: num(r.accuracy)!, accuracyCi95: interval(r.accuracyCi95), balancedAccuracy: num(r.balancedAccuracy), macroF1: num(r.macroF1), confusion: confusionOf(r.confusion) };
+}
 
 /** The scores of an evaluation report (src/evaluation/pipeline.ts EvaluationReport): AE-CFE's domains, then each baseline's. */
 export function evaluationScores(report: Json): EvaluationScoreType[] {
@@ -99,16 +114,13 @@ export function evaluationScores(report: Json): EvaluationScoreType[] {
     Object.entries(domains).map(([domain, raw]) => {
       const d = obj(raw);
       const f = d.flags ? obj(d.flags) : null;
-      const confusion = obj(d.confusion);
-      const ci = Array.isArray(d.accuracy_ci95) ? (d.accuracy_ci95 as unknown[]).map(num).filter((x): x is number => x !== null) : null;
       return {
-        method, domain, role: String(d.role ?? ''), n: num(d.n) ?? 0, accuracy: num(d.accuracy) ?? 0, accuracyCi95: ci?.length === 2 ? ci : null,
-        balancedAccuracy: num(d.balanced_accuracy), macroF1: num(d.macro_f1),
-        confusion: { labels: (confusion.labels as string[] | undefined) ?? [], matrix: (confusion.matrix as number[][] | undefined) ?? [] },
+        method, domain, role: String(d.role ?? ''), n: num0(d.n), accuracy: num0(d.accuracy), accuracyCi95: interval(d.accuracy_ci95),
+        balancedAccuracy: num(d.balanced_accuracy), macroF1: num(d.macro_f1), confusion: confusionOf(d.confusion),
         flags: f
           ? {
-              n: num(f.n) ?? 0, flagged: num(f.flagged) ?? 0, novel: num(f.novel) ?? 0, lowConfidence: num(f.low_confidence) ?? 0,
-              minConfidence: num(f.min_confidence) ?? 0, unflaggedAccuracy: num(obj(f.unflagged).accuracy), flaggedAccuracy: num(f.flagged_accuracy),
+              n: num0(f.n), flagged: num0(f.flagged), novel: num0(f.novel), lowConfidence: num0(f.low_confidence),
+              minConfidence: num0(f.min_confidence), unflaggedAccuracy: num(obj(f.unflagged).accuracy), flaggedAccuracy: num(f.flagged_accuracy),
             }
           : null,
       };
@@ -122,14 +134,14 @@ export function toJobResult(job: JobScope & { id: string }) {
   if (!r) return null;
   if (job.kind === 'classify') {
     return Object.assign(new ClassifyJobResultType(), {
-      job, classified: int(r.classified), flagged: int(r.flagged), unreadable: int(r.unreadable), features: str(r.features),
+      job, classified: num0(r.classified), flagged: num0(r.flagged), unreadable: num0(r.unreadable), features: str(r.features),
       classifierId: str(r.classifierId) ?? str(job.params.classifierId), stain: jsonOrNull(r.stain), consensus: jsonOrNull(r.consensus),
     });
   }
   if (job.kind === 'analyze') {
     const failures = Array.isArray(r.failures) ? (r.failures as Json[]).map((f) => ({ path: String(f.path ?? ''), reason: String(f.reason ?? '') })) : [];
     return Object.assign(new AnalyzeJobResultType(), {
-      job, cells: int(r.cells), flagged: int(r.flagged), failed: int(r.failed), failures, stages: Array.isArray(r.stages) ? r.stages.map(String) : [],
+      job, cells: num0(r.cells), flagged: num0(r.flagged), failed: num0(r.failed), failures, stages: Array.isArray(r.stages) ? r.stages.map(String) : [],
       detectorId: str(r.detectorId), autoencoderId: str(r.autoencoderId), classifierId: str(r.classifierId), stain: jsonOrNull(r.stain),
     });
   }

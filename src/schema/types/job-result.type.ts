@@ -2,7 +2,7 @@
 // cells, agreement with the images' labels where there are labels) and evaluate (scores per method and lab).
 // Read from the result JSON the job handlers write (Job.result keeps it whole) and, for the counts, from
 // the cells themselves (services/job-results.service.ts).
-import { createUnionType, Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { createUnionType, Field, Float, ID, Int, InterfaceType, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { FlagReasonEnum } from '../enums.js';
 import type { JobScope } from '../../services/job-results.service.js';
@@ -94,19 +94,26 @@ export class FlagScoresType {
   @Field(() => Float, { nullable: true, description: "How often the withheld class is right on the flagged cells" }) flaggedAccuracy: number | null;
 }
 
-@ObjectType('EvaluationScore', { description: 'One method on one lab of an evaluation' })
-export class EvaluationScoreType {
-  @Field(() => String, { description: 'ae_cfe, or a baseline (morphology_adaptive, colour_shape, ...)' }) method: string;
-  @Field(() => String) domain: string;
-  @Field(() => String, { description: 'source-test (the source lab\'s held-out cells) | target' }) role: string;
-  @Field(() => Int) n: number;
+@InterfaceType('Scores', { description: 'A classifier scored against labels' })
+export abstract class ScoresInterface {
+  @Field(() => Int, { description: 'Cells scored' }) n: number;
   @Field(() => Float) accuracy: number;
   @Field(() => [Float], { nullable: true, description: "Accuracy's 95 % Wilson interval [low, high]" }) accuracyCi95: number[] | null;
   @Field(() => Float, { nullable: true }) balancedAccuracy: number | null;
-  @Field(() => Float, { nullable: true }) macroF1: number | null;
+  @Field(() => Float, { nullable: true, description: 'Over the classes with enough cells' }) macroF1: number | null;
   @Field(() => ConfusionMatrixType) confusion: ConfusionMatrixType;
+}
+
+@ObjectType('EvaluationScore', { implements: ScoresInterface, description: 'One method on one lab of an evaluation' })
+export class EvaluationScoreType extends ScoresInterface {
+  @Field(() => String, { description: 'ae_cfe, or a baseline (morphology_adaptive, colour_shape, ...)' }) method: string;
+  @Field(() => String) domain: string;
+  @Field(() => String, { description: 'source-test (the source lab\'s held-out cells) | target' }) role: string;
   @Field(() => FlagScoresType, { nullable: true }) flags: FlagScoresType | null;
 }
+
+@ObjectType('ClassifierScores', { implements: ScoresInterface, description: "A classifier's scores on its held-out training cells (trainClassifier's testFraction)" })
+export class ClassifierScoresType extends ScoresInterface {}
 
 @ObjectType('EvaluateJobResult', { description: 'The stored evaluation; its scores field has every method on every lab' })
 export class EvaluateJobResultType {

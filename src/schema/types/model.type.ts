@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { ModelKindEnum, type ModelKind } from '../enums.js';
-import { EvaluationScoreType } from './job-result.type.js';
+import { ClassifierScoresType, EvaluationScoreType } from './job-result.type.js';
 
 @ObjectType('Model', { description: 'A trained model and its lineage' })
 export class ModelType {
@@ -11,7 +11,9 @@ export class ModelType {
   @Field(() => String) name: string;
   @Field(() => String) version: string;
   @Field(() => String, { nullable: true }) preset: string | null;
-  @Field(() => GraphQLJSONObject) metrics: Record<string, unknown>;
+  @Field(() => GraphQLJSONObject, { description: 'What its training measured (heldOut has the typed scores of a classifier)' }) metrics: Record<string, unknown>;
+  @Field(() => ClassifierScoresType, { nullable: true, description: 'A classifier trained with a held-out share: its scores there; null otherwise' })
+  heldOut: ClassifierScoresType | null;
   @Field(() => GraphQLJSONObject) params: Record<string, unknown>;
   @Field(() => String) artifactPath: string;
   @Field(() => String, { nullable: true }) checksum: string | null;
