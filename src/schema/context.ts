@@ -1,10 +1,14 @@
-// What every resolver receives: the services and whether the caller may run mutations.
+// What every resolver receives: the services, what the caller may do, and its upload allowance.
 import type { Services } from '../services/index.js';
 
 export interface GraphQLContext {
   services: Services;
-  /** True when no token is configured or the request carried the right one. */
+  /** 'write' with the read-write token or when no token is configured; 'read' with the read-only token. */
+  access: 'none' | 'read' | 'write';
+  /** access === 'write'. */
   mayMutate: boolean;
   /** Base URL for links to image bytes and crops. */
   baseUrl: string;
+  /** Counts one upload against the caller's per-minute allowance; throws TOO_MANY_REQUESTS past it. */
+  countUpload(): Promise<void>;
 }

@@ -33,6 +33,9 @@ export class DatasetService {
 
   private checkOverrides(o: Record<string, string> | undefined): void {
     for (const [raw, t] of Object.entries(o ?? {})) {
+      if (typeof t !== 'string') {
+        throw new BadInputError(`class override "${raw.slice(0, 100)}": the value must be a cell type name (${CELL_TYPES.join(', ')}), not ${JSON.stringify(t)?.slice(0, 100)}`);
+      }
       if (!(CELL_TYPES as readonly string[]).includes(t)) {
         throw new BadInputError(`class override "${raw}" -> "${t}": "${t}" is not a cell type (${CELL_TYPES.join(', ')})`);
       }
