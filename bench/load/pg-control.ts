@@ -4,8 +4,8 @@
 // on a port of its own (pg_ctl), so that no server other people use is ever stopped.
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './target.js';
 
 export interface PgControl {
   kind: 'embedded' | 'server';
@@ -33,17 +33,6 @@ async function waitGone(pid: number, what: string, timeoutMs = 60_000): Promise<
     if (Date.now() > end) throw new Error(`${what} (pid ${pid}) did not stop within ${timeoutMs} ms`);
     await sleep(50);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** serve's own embedded server, under `dataDir/pg` (see src/db/embedded.ts). */
