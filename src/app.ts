@@ -51,7 +51,7 @@ async function openShared(cfg: Config, pollingIntervalSeconds: number): Promise<
 export async function startApi(cfg: Config): Promise<Running & { api: ApiServer; services: Services }> {
   const { db, hub, queue } = await openShared(cfg, 5);
   const ds = db.dataSource;
-  const jobs = new JobService(ds, queue, hub);
+  const jobs = new JobService(ds, queue, hub, cfg);
   const services: Services = {
     cfg, ds, hub, jobs,
     datasets: new DatasetService(ds, cfg, jobs),

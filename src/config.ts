@@ -9,8 +9,15 @@ export interface Config {
   dataDir: string;
   /** A PostgreSQL URL; when absent an embedded server is started under dataDir. */
   databaseUrl: string | null;
-  /** Bearer token for mutations; required when listening beyond loopback. */
+  /** Bearer token that may read and write; required when listening beyond loopback. With it set, every read needs a token too. */
   token: string | null;
+  /** Bearer token that may only read (a dashboard screen that watches); needs `token` set as well. */
+  readToken: string | null;
+  /** Browser origins (scheme://host:port) besides the server's own that may call it; others are refused. */
+  allowedOrigins: string[];
+  /** Per client (IP): wrong tokens allowed per minute before it is refused for a minute; uploads per minute. */
+  authFailuresPerMinute: number;
+  uploadsPerMinute: number;
   /** Server-side folders that dataset imports may read from. */
   dataRoots: string[];
   /** Largest image accepted, in bytes and in decoded pixels. */
@@ -43,6 +50,10 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     dataDir,
     databaseUrl: process.env.DATABASE_URL || null,
     token: process.env.LEUKOGRAPH_TOKEN || null,
+    readToken: process.env.LEUKOGRAPH_READ_TOKEN || null,
+    allowedOrigins: parseOrigins(process.env.LEUKOGRAPH_ALLOWED_ORIGINS ?? ''),
+    authFailuresPerMinute: envInt('LEUKOGRAPH_AUTH_FAILURES_PER_MINUTE', 10),
+    uploadsPerMinute: envInt('LEUKOGRAPH_UPLOADS_PER_MINUTE', 600),
     dataRoots: roots.map((r) => resolve(r)),
     maxImageBytes: envInt('LEUKOGRAPH_MAX_IMAGE_BYTES', 32 * 1024 * 1024),
     maxImagePixels: envInt('LEUKOGRAPH_MAX_IMAGE_PIXELS', 40_000_000),
@@ -56,11 +67,35 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
   return cfg;
 }
 
-/** Refuses a configuration that would expose mutations to the network without a token. */
+/** `https://a.example, http://b:8080` as normalised origins; anything that is not an http(s) origin is refused. */
+export function parseOrigins(list: string): string[] {
+  return list
+    .split(/[,\s]+/)
+    .filter(Boolean)
+    .map((o) => {
+      let u: URL;
+      try {
+        u = new URL(o);
+      } catch {
+        throw new Error(`LEUKOGRAPH_ALLOWED_ORIGINS: "${o}" is not an origin (scheme://host[:port])`);
+      }
+      if (!/^https?:$/.test(u.protocol) || u.pathname !== '/' || u.search || u.hash) {
+        throw new Error(`LEUKOGRAPH_ALLOWED_ORIGINS: "${o}" is not an origin (scheme://host[:port], no path)`);
+      }
+      return u.origin;
+    });
+}
+
+/** Refuses a configuration that would expose the data to the network without a token, or tokens that make no sense. */
 export function checkExposure(cfg: Config): void {
   if (!isLoopbackHost(cfg.host) && !cfg.token) {
     throw new Error(
-      `Listening on ${cfg.host} reaches beyond this machine: set LEUKOGRAPH_TOKEN so that mutations need a bearer token.`,
+      `Listening on ${cfg.host} reaches beyond this machine: set LEUKOGRAPH_TOKEN so that every request needs a bearer token.`,
     );
+  }
+  if (cfg.readToken && !cfg.token) throw new Error('LEUKOGRAPH_READ_TOKEN needs LEUKOGRAPH_TOKEN as well (the read-write token)');
+  if (cfg.readToken && cfg.readToken === cfg.token) throw new Error('LEUKOGRAPH_READ_TOKEN must differ from LEUKOGRAPH_TOKEN');
+  for (const [name, t] of [['LEUKOGRAPH_TOKEN', cfg.token], ['LEUKOGRAPH_READ_TOKEN', cfg.readToken]] as const) {
+    if (t && !/^\S+$/.test(t)) throw new Error(`${name} must not contain spaces`);
   }
 }

@@ -124,7 +124,7 @@ test('typed errors over graphql-ws: a subscription that cannot start', async () 
   await assert.rejects(collect(client.subscribe(JobItemsDocument, { jobId: 'nope' })), BadInputError);
 });
 
-test('with a token on the server: UnauthenticatedError without it, for mutations and uploads; queries and subscriptions need none', async () => {
+test('with a token on the server: UnauthenticatedError without it, for queries, subscriptions, mutations and uploads', async () => {
   await assert.rejects(anonymous.mutate(CreateDatasetDocument, { input: { name: 'nope' } }), (e: unknown) => {
     assert.ok(e instanceof UnauthenticatedError, String(e));
     assert.equal(e.code, 'UNAUTHENTICATED');
@@ -140,9 +140,11 @@ test('with a token on the server: UnauthenticatedError without it, for mutations
   const fromPath = await client.uploadImage(datasetId, join(FIXTURES, 'zheng-ds2/images/001.png'));
   assert.deepEqual([fromPath.created, fromPath.image.sourcePath.endsWith('/001.png')], [true, true], 'a path sends its file name');
   assert.equal((await client.uploadImage(datasetId, png, { filename: '001.png' })).created, false, 'the same image again');
-  assert.equal((await anonymous.query(DatasetsDocument)).datasets.length > 0, true);
+  await assert.rejects(anonymous.query(DatasetsDocument), UnauthenticatedError);
+  assert.equal((await client.query(DatasetsDocument)).datasets.length > 0, true);
   const { importDataset: job } = await client.mutate(ImportDatasetDocument, { input: { datasetId, path: 'zheng-ds2' } });
-  assert.equal((await collect(anonymous.jobProgress(job.id))).at(-1)?.status, 'SUCCEEDED');
+  await assert.rejects(collect(anonymous.jobProgress(job.id)), UnauthenticatedError);
+  assert.equal((await collect(client.jobProgress(job.id))).at(-1)?.status, 'SUCCEEDED');
 });
 
 /** A TCP proxy in front of the API whose connections the test can cut. */

@@ -75,6 +75,8 @@ export function errorFromSubscription(err: unknown): LeukographError {
   if (Array.isArray(err) && err.every((e) => typeof e?.message === 'string')) return errorFromServer(err as ServerErrorEntry[]);
   if (err && typeof err === 'object' && 'code' in err && 'reason' in err) {
     const { code, reason } = err as { code: number; reason: string };
+    // 4403: the server refused the token in connectionParams (or its absence).
+    if (code === 4403) return new UnauthenticatedError(`subscription refused: the server needs a valid bearer token (${code}${reason ? `: ${reason}` : ''})`, 'UNAUTHENTICATED', { cause: err });
     return new NetworkError(`subscription connection closed (${code}${reason ? `: ${reason}` : ''})`, 'NETWORK_ERROR', { cause: err });
   }
   const message = err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err);

@@ -27,7 +27,9 @@ Usage:
       A dataset's cells (boxes, scores, latents, predictions) from the database.
 ${JOB_USAGE}
 Environment: HOST, PORT, DATABASE_URL, LEUKOGRAPH_DATA_DIR, LEUKOGRAPH_DATA_ROOTS (':'-separated),
-LEUKOGRAPH_TOKEN (bearer token for mutations; required when listening beyond loopback).
+LEUKOGRAPH_TOKEN (read-write bearer token; required when listening beyond loopback, and then every request
+needs a token), LEUKOGRAPH_READ_TOKEN (read-only token), LEUKOGRAPH_ALLOWED_ORIGINS (browser origins that may
+call the server besides its own). README.md lists the rest.
 `;
 
 function configFrom(args: ParsedArgs): Config {
@@ -58,13 +60,27 @@ function onSignals(close: () => Promise<void>): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-/** Runs `leukograph engine` as a child, restarting it if it dies, until stopped. */
+/** After running this long, an engine that exits is restarted after the first back-off step again. */
+const HEALTHY_RUN_MS = 60_000;
+
+/**
+ * The pause before restarting an engine that exited after running `ranMs`: 1, 2, 4, ... 30 s for crashes
+ * in a row; an engine that ran healthily for HEALTHY_RUN_MS starts again from the first step.
+ */
+export function restartBackoff(restarts: number, ranMs: number): { restarts: number; delayMs: number } {
+  const n = ranMs > HEALTHY_RUN_MS ? 1 : restarts + 1;
+  return { restarts: n, delayMs: Math.min(30_000, 500 * 2 ** Math.min(n, 6)) };
+}
+
+/** Runs `leukograph engine` as a child, restarting it if it dies (1, 2, 4, ... 30 s apart), until stopped. */
 function superviseEngine(cfg: Config, databaseUrl: string): { stop(): Promise<void> } {
   const bin = fileURLToPath(new URL('../../../bin/leukograph.js', import.meta.url));
   let child: ChildProcess | null = null;
   let stopping = false;
   let restarts = 0;
+  let launchedAt = 0;
   const launch = () => {
+    launchedAt = Date.now();
     child = spawn(process.execPath, [bin, 'engine', '--data-dir', cfg.dataDir], {
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, DATABASE_URL: databaseUrl, LEUKOGRAPH_DATA_ROOTS: cfg.dataRoots.join(':') },
@@ -72,8 +88,9 @@ function superviseEngine(cfg: Config, databaseUrl: string): { stop(): Promise<vo
     child.on('exit', (code, signal) => {
       child = null;
       if (stopping) return;
-      restarts++;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts, 6));
+      const next = restartBackoff(restarts, Date.now() - launchedAt);
+      restarts = next.restarts;
+      const delay = next.delayMs;
       log.warn('engine process exited; restarting', { code, signal, inMs: delay });
       setTimeout(() => !stopping && launch(), delay);
     });

@@ -13,6 +13,8 @@ const log = logger('db');
 export interface Database {
   dataSource: DataSource;
   url: string;
+  /** The embedded server this process started, or null (DATABASE_URL, or another process's server). */
+  embedded: EmbeddedDatabase | null;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function openDatabase(cfg: Config, opts: { migrate?: boolean } = {}
   return {
     dataSource,
     url,
+    embedded,
     close: async () => {
       if (dataSource.isInitialized) await dataSource.destroy();
       if (embedded) await embedded.stop();

@@ -10,6 +10,8 @@ const log = logger('embedded-pg');
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
+  /** Stops the server, waits `downMs`, starts it again (what a restart of the database looks like to clients). */
+  restart(downMs?: number): Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -66,6 +68,12 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
     url: `postgres://leukograph:${password}@127.0.0.1:${port}/leukograph`,
     stop: async () => {
       if (startedHere) await pg.stop();
+    },
+    restart: async (downMs = 0) => {
+      if (!startedHere) throw new Error('the embedded PostgreSQL was started by another process');
+      await pg.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      await pg.start();
     },
   };
 }

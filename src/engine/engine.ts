@@ -1,5 +1,6 @@
 // The engine process: claims jobs from the queue and runs them, heartbeats so other processes know it
-// is alive, and fails over the jobs of engines that stopped heartbeating. It never serves HTTP.
+// is alive, fails over the jobs of engines that stopped heartbeating, and sweeps up jobs that a database
+// outage left without anyone running them. It never serves HTTP.
 import { sqlRows } from '../db/sql.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -13,9 +14,21 @@ import type { ResidentModels } from './resident-models.js';
 import type { FeatureStore } from './feature-store.js';
 import { handlers } from './handlers/index.js';
 import { runClaimedJob, publishStatus } from './job-runner.js';
+import { isConnectionError } from '../db/outage.js';
 import { logger } from '../logger.js';
 
 const log = logger('engine');
+
+/** How often the sweep looks for jobs an outage left behind, and how long a row must be untouched to count. */
+const SWEEP_EVERY_MS = 5000;
+const LOST_AFTER_MS = 5000;
+
+interface LostJob {
+  id: string;
+  kind: string;
+  boss_id: string | null;
+  attempts: number;
+}
 
 export interface EngineDeps {
   ds: DataSource;
@@ -55,10 +68,36 @@ export class Engine {
     for (const kind of this.kinds) {
       queue.work(kind, (w) => runClaimedJob({ ds, hub, cfg, engineId: this.id, retryLimit: this.deps.retryLimit, running: this.running, models: this.deps.models, features: this.deps.features }, w));
     }
-    this.timers.push(setInterval(() => this.heartbeat().catch((err) => log.warn('heartbeat failed', { err })), cfg.heartbeatMs));
-    this.timers.push(setInterval(() => this.reap().catch((err) => log.warn('reaper failed', { err })), cfg.heartbeatMs));
+    const every = (ms: number, what: string, fn: () => Promise<void>) =>
+      this.timers.push(setInterval(() => fn().then(() => this.databaseBack(), (err) => this.loopFailed(what, err)), ms));
+    every(cfg.heartbeatMs, 'heartbeat', () => this.heartbeat());
+    every(cfg.heartbeatMs, 'reaper', () => this.reap());
+    every(SWEEP_EVERY_MS, 'sweep', () => this.sweep());
     await this.reap();
     log.info('engine started', { id: this.id, kinds: this.kinds });
+  }
+
+  /** While the database is unreachable, the loops say so once (and every minute), not on every tick. */
+  private databaseDownSince: number | null = null;
+  private lastDownLog = 0;
+
+  private loopFailed(what: string, err: unknown): void {
+    if (!isConnectionError(err)) {
+      log.warn(`${what} failed`, { err: err as Error });
+      return;
+    }
+    const now = Date.now();
+    this.databaseDownSince ??= now;
+    if (now - this.lastDownLog < 60_000) return;
+    this.lastDownLog = now;
+    log.warn('database unreachable; heartbeats and failover wait for it', { downMs: now - this.databaseDownSince, err: err as Error });
+  }
+
+  private databaseBack(): void {
+    if (this.databaseDownSince === null) return;
+    log.info('database reachable again', { downMs: Date.now() - this.databaseDownSince });
+    this.databaseDownSince = null;
+    this.lastDownLog = 0;
   }
 
   status(): EngineStatusDoc {
@@ -91,29 +130,73 @@ export class Engine {
    * engine row is the claim: of several reapers, only the one whose DELETE returns the row acts.
    */
   async reap(): Promise<void> {
-    const { ds, hub, queue, cfg } = this.deps;
+    const { ds, cfg } = this.deps;
     const stale: { id: string }[] = await sqlRows(ds,
       `DELETE FROM engines WHERE heartbeat_at < now() - make_interval(secs => $1) AND id <> $2 RETURNING id`,
       [cfg.engineStaleMs / 1000, this.id],
     );
     for (const { id } of stale) {
-      const jobs: { id: string; kind: string; boss_id: string | null; attempts: number }[] = await ds.query(
-        `SELECT id, kind, boss_id, attempts FROM jobs WHERE engine_id = $1 AND status = 'running'`,
-        [id],
-      );
-      for (const j of jobs) {
-        const reason = `engine ${id} stopped responding during attempt ${j.attempts}`;
-        const state = j.boss_id ? await queue.failOver(j.kind, j.boss_id, reason) : 'failed';
-        const retrying = state === 'retry' || state === 'created';
-        await ds.query(
-          `UPDATE jobs SET status = $2, message = $3, error = CASE WHEN $2 = 'failed' THEN $4 END,
-                  finished_at = CASE WHEN $2 = 'failed' THEN now() END, engine_id = NULL, updated_at = now()
-            WHERE id = $1 AND engine_id = $5 AND status = 'running'`,
-          [j.id, retrying ? 'queued' : 'failed', retrying ? `${reason}; retrying` : reason, reason, id],
-        );
-        log.warn('job failed over', { jobId: j.id, lostEngine: id, retrying });
-        await publishStatus(ds, hub, j.id);
-        if (retrying) await hub.publish({ type: 'wake', queue: j.kind });
+      const jobs: LostJob[] = await ds.query(`SELECT id, kind, boss_id, attempts FROM jobs WHERE engine_id = $1 AND status = 'running'`, [id]);
+      for (const j of jobs) await this.failOver(j, id, `engine ${id} stopped responding during attempt ${j.attempts}`);
+    }
+  }
+
+  /** Hands a job whose run was lost back to the queue (pg-boss retries it while retries remain) or fails it. */
+  private async failOver(j: LostJob, fromEngine: string, reason: string): Promise<void> {
+    const { ds, hub, queue } = this.deps;
+    const state = j.boss_id ? await queue.failOver(j.kind, j.boss_id, reason) : 'failed';
+    const retrying = state === 'retry' || state === 'created';
+    await ds.query(
+      `UPDATE jobs SET status = $2, message = $3, error = CASE WHEN $2 = 'failed' THEN $4 END,
+              finished_at = CASE WHEN $2 = 'failed' THEN now() END, engine_id = NULL, updated_at = now()
+        WHERE id = $1 AND engine_id = $5 AND status = 'running'`,
+      [j.id, retrying ? 'queued' : 'failed', retrying ? `${reason}; retrying` : reason, reason, fromEngine],
+    );
+    log.warn('job failed over', { jobId: j.id, lostEngine: fromEngine, retrying, reason });
+    await publishStatus(ds, hub, j.id);
+    if (retrying) await hub.publish({ type: 'wake', queue: j.kind });
+  }
+
+  /**
+   * Jobs a database outage left with nobody running them, found within SWEEP_EVERY_MS of its end:
+   * - rows running on this engine that it no longer runs (their run failed while the outcome could not be written);
+   * - rows running on an engine whose row is gone (a reaper was cut off between deleting it and failing its jobs over);
+   * - rows queued whose queue entry is stuck active (claimed from the queue, then the row could not be).
+   * Each is retried or failed like a job of a dead engine. Rows touched in the last LOST_AFTER_MS are left alone.
+   */
+  async sweep(): Promise<void> {
+    const { ds, queue } = this.deps;
+    const mine = [...this.running.keys()];
+    const lostAfter = Math.max(LOST_AFTER_MS, 2 * this.deps.cfg.heartbeatMs) / 1000;
+    const orphans = await sqlRows<LostJob>(ds,
+      `UPDATE jobs j SET engine_id = $1
+        WHERE j.status = 'running' AND j.updated_at < now() - make_interval(secs => $3)
+          AND ((j.engine_id = $1 AND NOT j.id = ANY($2::uuid[]))
+               OR (j.engine_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM engines e WHERE e.id = j.engine_id)))
+        RETURNING j.id, j.kind, j.boss_id, j.attempts`,
+      [this.id, mine, lostAfter],
+    );
+    for (const j of orphans) {
+      if (this.running.has(j.id)) continue;
+      await this.failOver(j, this.id, `attempt ${j.attempts} was cut off (the database was unreachable)`);
+    }
+    const queued: LostJob[] = await ds.query(
+      `SELECT id, kind, boss_id, attempts FROM jobs WHERE status = 'queued' AND boss_id IS NOT NULL AND updated_at < now() - make_interval(secs => $1) LIMIT 200`,
+      [lostAfter],
+    );
+    for (const kind of new Set(queued.map((j) => j.kind))) {
+      const ofKind = queued.filter((j) => j.kind === kind);
+      const stuck = await queue.activeSince(kind, ofKind.map((j) => j.boss_id!), lostAfter);
+      for (const j of ofKind.filter((x) => stuck.has(x.boss_id!))) {
+        const state = await queue.failOver(j.kind, j.boss_id!, 'claimed from the queue but never started (the database was unreachable)');
+        if (state === 'failed') {
+          await ds.query(
+            `UPDATE jobs SET status = 'failed', error = $2, finished_at = now(), updated_at = now() WHERE id = $1 AND status = 'queued'`,
+            [j.id, 'claimed from the queue but never started (the database was unreachable), and no retries were left'],
+          );
+          await publishStatus(ds, this.deps.hub, j.id);
+        } else await this.deps.hub.publish({ type: 'wake', queue: j.kind });
+        log.warn('stuck queued job handed back to the queue', { jobId: j.id, state });
       }
     }
   }

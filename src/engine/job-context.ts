@@ -7,6 +7,7 @@ import type { JobEvent } from '../pubsub/events.js';
 import type { Config } from '../config.js';
 import type { ResidentModels } from './resident-models.js';
 import type { FeatureStore } from './feature-store.js';
+import type { JobOutcome } from '../jobs/job-kinds.js';
 
 export interface JobContext<P> {
   jobId: string;
@@ -22,7 +23,19 @@ export interface JobContext<P> {
   cancelled(): boolean;
   progress(done: number, total: number | null, message?: string | null, metrics?: Record<string, number>): Promise<void>;
   item(e: Omit<Extract<JobEvent, { type: 'item' }>, 'type' | 'jobId'>): Promise<void>;
+  /** What the items reported so far (the job runner writes it into every job's result). */
+  itemSummary(): ItemSummary;
 }
+
+/** Items a job reported: how many failed, of how many (the last progress total), and why, most common first. */
+export interface ItemSummary {
+  failed: number;
+  succeeded: number;
+  of: number | null;
+  reasons: { reason: string; count: number; example: string }[];
+}
+
+const MAX_REASONS = 10;
 
 /** Progress rows and events are written at most this often, except the last one. */
 const PROGRESS_INTERVAL_MS = 200;
@@ -40,6 +53,10 @@ export function createJobContext<P>(args: {
 }): JobContext<P> {
   const { jobId, ds, hub, controller } = args;
   let last = 0;
+  let lastTotal: number | null = null;
+  let failed = 0;
+  let succeeded = 0;
+  const reasons = new Map<string, { count: number; example: string }>();
   return {
     jobId,
     params: args.params,
@@ -51,6 +68,7 @@ export function createJobContext<P>(args: {
     signal: controller.signal,
     cancelled: () => controller.signal.aborted,
     async progress(done, total, message = null, metrics) {
+      lastTotal = total;
       const now = Date.now();
       const final = total !== null && done >= total;
       if (!final && !metrics && now - last < PROGRESS_INTERVAL_MS) return;
@@ -66,7 +84,33 @@ export function createJobContext<P>(args: {
       await hub.publish({ type: 'progress', jobId, status: 'running', done, total, progress, message, metrics });
     },
     async item(e) {
+      if (e.ok) succeeded++;
+      else {
+        failed++;
+        const reason = (e.error ?? 'no reason given').slice(0, 300);
+        const r = reasons.get(reason);
+        if (r) r.count++;
+        else if (reasons.size < 100) reasons.set(reason, { count: 1, example: e.itemId });
+      }
       await hub.publish({ type: 'item', jobId, ...e });
     },
+    itemSummary() {
+      const top = [...reasons].map(([reason, r]) => ({ reason, ...r })).sort((a, b) => b.count - a.count).slice(0, MAX_REASONS);
+      return { failed, succeeded, of: lastTotal, reasons: top };
+    },
   };
+}
+
+/**
+ * Every job's result says how many items failed and why (`result.itemFailures`); a job whose every item
+ * failed ends FAILED, whatever its handler concluded, and one with some failures says so in its message.
+ */
+export function withItemSummary(outcome: JobOutcome, items: ItemSummary): JobOutcome {
+  const result = { ...outcome.result, itemFailures: { failed: items.failed, of: items.of, reasons: items.reasons } };
+  if (outcome.status !== 'succeeded') return { ...outcome, result };
+  if (items.failed === 0) return { ...outcome, result };
+  const why = items.reasons.slice(0, 3).map((r) => `${r.reason} (${r.count}${r.count > 1 ? ' items' : ' item'})`).join('; ');
+  const of = items.of ?? items.failed + items.succeeded;
+  if (items.succeeded === 0 && items.failed >= of) return { status: 'failed', error: `every item failed (${items.failed} of ${of}): ${why}`, result };
+  return { status: 'succeeded', result, message: `${outcome.message ?? 'done'}; ${items.failed} of ${of} items failed: ${why}` };
 }

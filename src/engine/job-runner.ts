@@ -1,13 +1,16 @@
 // Runs one claimed job: marks its row running on this engine, calls the kind's handler with a context,
-// and writes the outcome. Every row update is guarded by engine_id, so an engine that was presumed dead
-// (and whose job went to another engine) cannot overwrite the newer run's status.
+// and writes the outcome (with what its items reported: withItemSummary). Every row update is guarded by
+// engine_id, so an engine that was presumed dead (and whose job went to another engine) cannot overwrite
+// the newer run's status. The outcome is written even across a short database outage; a job stays in the
+// engine's `running` map until then, so that the engine's sweep (Engine.sweep) never takes it for lost.
 import { sqlRows } from '../db/sql.js';
 import type { DataSource } from 'typeorm';
 import type { NotifyHub } from '../pubsub/notify-hub.js';
 import type { Config } from '../config.js';
 import type { QueuedWork } from '../queue/job-queue.js';
 import type { JobOutcome, JobKind } from '../jobs/job-kinds.js';
-import { createJobContext } from './job-context.js';
+import { createJobContext, withItemSummary } from './job-context.js';
+import { retryWhileDatabaseDown } from '../db/outage.js';
 import type { ResidentModels } from './resident-models.js';
 import type { FeatureStore } from './feature-store.js';
 import { handlers } from './handlers/index.js';
@@ -56,45 +59,56 @@ export async function runClaimedJob(deps: RunnerDeps, work: QueuedWork): Promise
     await ds.query(`UPDATE jobs SET status = 'cancelled', finished_at = coalesce(finished_at, now()) WHERE id = $1 AND status IN ('queued','running')`, [work.jobId]);
     return 'done';
   }
-  const handler = handlers[job.kind];
   const controller = new AbortController();
   deps.running.set(job.id, controller);
+  try {
+    return await runAndRecord(deps, work, job, controller);
+  } finally {
+    deps.running.delete(job.id);
+  }
+}
+
+async function runAndRecord(deps: RunnerDeps, work: QueuedWork, job: JobRow, controller: AbortController): Promise<RunEnd> {
+  const { ds, hub, engineId } = deps;
+  const handler = handlers[job.kind];
   await hub.publish({ type: 'progress', jobId: job.id, status: 'running', done: job.done, total: job.total, progress: job.progress, message: job.message });
   log.info('job started', { jobId: job.id, kind: job.kind, attempt: job.attempts });
   let outcome: JobOutcome;
   try {
     if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
     const ctx = createJobContext({ jobId: job.id, params: job.params, attempt: job.attempts, ds, cfg: deps.cfg, hub, controller, models: deps.models, features: deps.features });
-    outcome = await handler(ctx);
+    outcome = withItemSummary(await handler(ctx), ctx.itemSummary());
   } catch (err) {
-    deps.running.delete(job.id);
     if (controller.signal.reason === 'lease-lost') return 'abandoned'; // another engine owns it now
     const message = (err as Error).message ?? String(err);
     const retrying = work.retryCount < deps.retryLimit;
     log.error('job threw', { jobId: job.id, err, retrying });
-    await ds.query(
-      `UPDATE jobs SET status = $3, error = $4, message = $5, updated_at = now(), finished_at = CASE WHEN $3 = 'failed' THEN now() END
-        WHERE id = $1 AND engine_id = $2`,
-      [job.id, engineId, retrying ? 'queued' : 'failed', message, retrying ? `attempt ${job.attempts} failed; retrying` : null],
+    await retryWhileDatabaseDown(() =>
+      ds.query(
+        `UPDATE jobs SET status = $3, error = $4, message = $5, updated_at = now(), finished_at = CASE WHEN $3 = 'failed' THEN now() END
+          WHERE id = $1 AND engine_id = $2`,
+        [job.id, engineId, retrying ? 'queued' : 'failed', message, retrying ? `attempt ${job.attempts} failed; retrying` : null],
+      ),
     );
-    await publishStatus(ds, hub, job.id);
+    await publishStatus(ds, hub, job.id).catch((e) => log.warn('could not publish the status', { jobId: job.id, err: e }));
     return { error: message }; // pg-boss records the failure and retries while retries remain
   }
-  deps.running.delete(job.id);
   if (controller.signal.reason === 'lease-lost') return 'abandoned';
-  const rows = await sqlRows(ds,
-    `UPDATE jobs SET status = $3, result = $4, error = $5, message = coalesce($6, message), finished_at = now(), updated_at = now(),
-            progress = CASE WHEN $3 = 'succeeded' THEN 1 ELSE progress END
-      WHERE id = $1 AND engine_id = $2 RETURNING id`,
-    [
-      job.id, engineId, outcome.status, outcome.result ?? null,
-      outcome.status === 'failed' ? outcome.error : null,
-      outcome.status === 'succeeded' ? (outcome.message ?? null) : outcome.status === 'cancelled' ? 'cancelled' : null,
-    ],
+  const rows = await retryWhileDatabaseDown(() =>
+    sqlRows(ds,
+      `UPDATE jobs SET status = $3, result = $4, error = $5, message = coalesce($6, message), finished_at = now(), updated_at = now(),
+              progress = CASE WHEN $3 = 'succeeded' THEN 1 ELSE progress END
+        WHERE id = $1 AND engine_id = $2 RETURNING id`,
+      [
+        job.id, engineId, outcome.status, outcome.result ?? null,
+        outcome.status === 'failed' ? outcome.error : null,
+        outcome.status === 'succeeded' ? (outcome.message ?? null) : outcome.status === 'cancelled' ? 'cancelled' : null,
+      ],
+    ),
   );
   if (rows.length === 0) log.warn('job row taken over by another engine; outcome dropped', { jobId: job.id });
   log.info('job ended', { jobId: job.id, status: outcome.status });
-  await publishStatus(ds, hub, job.id);
+  await publishStatus(ds, hub, job.id).catch((e) => log.warn('could not publish the status', { jobId: job.id, err: e }));
   return rows.length === 0 ? 'abandoned' : 'done';
 }
 

@@ -1,12 +1,40 @@
-// Bearer-token check for mutations, uploads and subscriptions.
-import { timingSafeEqual } from 'node:crypto';
+// Who may do what: the bearer tokens (LEUKOGRAPH_TOKEN reads and writes, LEUKOGRAPH_READ_TOKEN only
+// reads), compared in constant time. With no token configured (a loopback server) everyone may write.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config.js';
 
-export function tokenMatches(expected: string | null, header: string | undefined | null): boolean {
-  if (!expected) return true;
-  if (!header) return false;
-  const m = /^Bearer\s+(.+)$/i.exec(header.trim());
-  if (!m) return false;
-  const a = Buffer.from(m[1]);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+export type { Access } from '../schema/context.js';
+import type { Access } from '../schema/context.js';
+
+/** A key of this process's own, so that tokens of any length compare in constant time as digests. */
+const KEY = randomBytes(32);
+const digest = (s: string) => createHmac('sha256', KEY).update(s).digest();
+
+function same(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/** The token of an `Authorization: Bearer <token>` header (or a bare token in connectionParams). */
+export function presentedToken(header: string | undefined | null): string | null {
+  if (!header) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header.trim());
+  return m ? m[1] : null;
+}
+
+export interface AccessCheck {
+  access: Access;
+  /** A token was sent and matched neither: counted against the client's failed attempts. */
+  wrongToken: boolean;
+}
+
+export function accessOf(cfg: Pick<Config, 'token' | 'readToken'>, header: string | undefined | null): AccessCheck {
+  if (!cfg.token && !cfg.readToken) return { access: 'write', wrongToken: false };
+  const t = presentedToken(header);
+  if (!t) return { access: 'none', wrongToken: false };
+  // Both comparisons always run, so the time taken does not say which token was close.
+  const write = cfg.token ? same(t, cfg.token) : false;
+  const read = cfg.readToken ? same(t, cfg.readToken) : false;
+  if (write) return { access: 'write', wrongToken: false };
+  if (read) return { access: 'read', wrongToken: false };
+  return { access: 'none', wrongToken: true };
 }

@@ -41,17 +41,22 @@ export function playgroundHtml(): string {
   <script src="${a}/graphiql/graphiql.min.js"></script>
   <script type="module">
     import { createClient } from '${a}/graphql-ws/client.js';
+    // The dashboard's token module: a protected server's token is asked for once, kept in this browser and
+    // sent as a header or in connectionParams, never in a URL.
+    import { authFetch, connectionParams as storedTokenParams, onSocketClosed } from '/dashboard/js/auth.js';
     const url = new URL('/graphql', location.href).toString();
     const wsUrl = url.replace(/^http/, 'ws');
-    // The token typed into GraphiQL's headers editor is sent over WebSocket too.
+    // A token typed into GraphiQL's headers editor wins, over HTTP and WebSocket alike.
     const connectionParams = () => {
       try {
         const h = JSON.parse(localStorage.getItem('graphiql:headers') || '{}');
-        return h.Authorization ? { authorization: h.Authorization } : {};
-      } catch { return {}; }
+        const typed = h.Authorization ?? h.authorization;
+        if (typed) return { authorization: typed };
+      } catch {}
+      return storedTokenParams();
     };
-    const wsClient = createClient({ url: wsUrl, connectionParams, lazy: true, retryAttempts: 5 });
-    const fetcher = GraphiQL.createFetcher({ url, wsClient });
+    const wsClient = createClient({ url: wsUrl, connectionParams, lazy: true, retryAttempts: 5, on: { closed: onSocketClosed } });
+    const fetcher = GraphiQL.createFetcher({ url, wsClient, fetch: authFetch });
     const defaultQuery = '# leukograph: datasets, images, cells, models, jobs\\n{\\n  __typename\\n  datasets { id name stats { images labelled } }\\n  engineStatus { id alive runtimes { name backend device } }\\n}\\n';
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
       React.createElement(GraphiQL, { fetcher, defaultQuery, defaultEditorToolsVisibility: true }),

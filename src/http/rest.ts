@@ -1,10 +1,11 @@
-// Plain HTTP beside /graphql, for bytes that do not belong in JSON: image files, uploads.
-import express, { type Router, type Request, type Response, type NextFunction } from 'express';
+// Plain HTTP beside /graphql, for bytes that do not belong in JSON: image files, uploads. Every route
+// needs the read token (when one is configured); uploads need the read-write one.
+import express, { type Router, type Request, type Response, type NextFunction, type RequestHandler } from 'express';
 import type { Services } from '../services/index.js';
 import { BadInputError, DomainError, NotFoundError } from '../services/errors.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tokenMatches } from './auth.js';
+import { uploadAllowance, type ClientLimits } from './guard.js';
 import { toImage } from '../schema/mappers.js';
 import { overlayPng } from '../engine/detector/cell-crop.js';
 import { parseId } from '../schema/ids.js';
@@ -25,12 +26,13 @@ function sendError(res: Response, err: unknown): void {
   res.status(500).json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } });
 }
 
-export function restRoutes(services: Services, baseUrl: () => string): Router {
+export function restRoutes(services: Services, baseUrl: () => string, gate: { read: RequestHandler; write: RequestHandler; uploads: ClientLimits }): Router {
   const r = express.Router();
+  const { read, write } = gate;
   const raw = express.raw({ type: () => true, limit: services.cfg.maxImageBytes });
   const form = multipartForm(services.cfg.maxImageBytes, join(services.cfg.dataDir, 'upload-forms'));
 
-  r.get('/images/:id', async (req: Request, res: Response) => {
+  r.get('/images/:id', read, async (req: Request, res: Response) => {
     try {
       const { image, data } = await services.images.bytes(parseId(String(req.params.id)));
       res.type(MIME[image.format] ?? 'application/octet-stream').send(data);
@@ -40,7 +42,7 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
   });
 
   // A cell with its mask outline drawn, cropped around its box (Cell.cropUrl).
-  r.get('/cells/:id/crop.png', async (req: Request, res: Response) => {
+  r.get('/cells/:id/crop.png', read, async (req: Request, res: Response) => {
     try {
       const cell = await services.catalog.cell(parseId(String(req.params.id)));
       const { data } = await services.images.bytes(cell.imageId);
@@ -53,7 +55,7 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
   });
 
   // Input/reconstruction pairs that a training job saves every epoch.
-  r.get('/jobs/:id/reconstructions/:epoch.png', async (req: Request, res: Response) => {
+  r.get('/jobs/:id/reconstructions/:epoch.png', read, async (req: Request, res: Response) => {
     try {
       const id = parseId(String(req.params.id));
       const epoch = Number(req.params.epoch);
@@ -68,7 +70,7 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
   });
 
   // A dataset's latents as CSV: cell, image, label, then the 50 latent values.
-  r.get('/datasets/:id/latents.csv', async (req: Request, res: Response) => {
+  r.get('/datasets/:id/latents.csv', read, async (req: Request, res: Response) => {
     try {
       const id = parseId(String(req.params.id));
       await services.datasets.get(id);
@@ -93,13 +95,8 @@ export function restRoutes(services: Services, baseUrl: () => string): Router {
    */
   r.post(
     '/upload',
-    (req: Request, res: Response, next: NextFunction) => {
-      if (!tokenMatches(services.cfg.token, req.get('authorization'))) {
-        res.status(401).json({ error: { code: 'UNAUTHENTICATED', message: 'a bearer token is required' } });
-        return;
-      }
-      next();
-    },
+    write,
+    uploadAllowance(gate.uploads),
     (req: Request, res: Response, next: NextFunction) => (isMultipart(req) ? form(req, res, next) : raw(req, res, next)),
     async (req: Request, res: Response) => {
       // A form's files wait in a temporary folder until they are read, and go whatever happens.

@@ -134,6 +134,16 @@ export class JobQueue {
     return job?.state ?? null;
   }
 
+  /** Of these queue entries, those claimed (active) for more than `seconds`: the sweep's stuck claims. */
+  async activeSince(kind: string, bossIds: string[], seconds: number): Promise<Set<string>> {
+    if (bossIds.length === 0) return new Set();
+    const r = await this.boss.getDb().executeSql(
+      `SELECT id::text FROM pgboss.job WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active' AND started_on < now() - make_interval(secs => $3)`,
+      [JobQueue.queueName(kind), bossIds, seconds],
+    );
+    return new Set(r.rows.map((x: { id: string }) => x.id));
+  }
+
   /** Stops claiming; resolves when no handler runs any more. */
   async stopWorkers(): Promise<void> {
     for (const loop of this.loops.values()) {

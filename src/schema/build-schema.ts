@@ -1,4 +1,5 @@
-// Builds the executable schema from the resolvers; a global middleware guards every mutation.
+// Builds the executable schema from the resolvers; a global middleware guards every mutation (the
+// read-write token) and counts uploads against the caller's allowance.
 import 'reflect-metadata';
 import { buildSchema, type MiddlewareFn } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
@@ -12,7 +13,7 @@ import { TrainResolver } from '../resolvers/train.resolver.js';
 import { EvaluationResolver, ModelResolver } from '../resolvers/model.resolver.js';
 import { AnalyzeJobResultResolver, ClassifyJobResultResolver, EvaluateJobResultResolver } from '../resolvers/job-result.resolver.js';
 import type { GraphQLContext } from './context.js';
-import { unauthenticated } from './errors.js';
+import { forbidden, unauthenticated } from './errors.js';
 
 export const resolvers = [
   DatasetResolver, ImageResolver, CellResolver, JobResolver, CatalogResolver, DetectResolver, TrainResolver,
@@ -20,7 +21,10 @@ export const resolvers = [
 ] as const;
 
 const requireTokenForMutations: MiddlewareFn<GraphQLContext> = async ({ info, context }, next) => {
-  if (info.parentType.name === 'Mutation' && !info.path.prev && !context.mayMutate) throw unauthenticated();
+  if (info.parentType.name === 'Mutation' && !info.path.prev) {
+    if (!context.mayMutate) throw context.access === 'read' ? forbidden() : unauthenticated();
+    if (/^upload/i.test(info.fieldName)) await context.countUpload();
+  }
   return next();
 };
 

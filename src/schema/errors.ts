@@ -12,11 +12,18 @@ const log = logger('graphql');
 const PUBLIC_CODES = new Set([
   'BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONFLICT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'QUERY_TOO_LARGE',
+  'TOO_MANY_REQUESTS',
 ]);
 
 export function unauthenticated(): GraphQLError {
   return new GraphQLError('this server needs a bearer token for mutations (Authorization: Bearer <LEUKOGRAPH_TOKEN>)', {
     extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+}
+
+export function forbidden(): GraphQLError {
+  return new GraphQLError('this token may only read; mutations need the read-write token (LEUKOGRAPH_TOKEN)', {
+    extensions: { code: 'FORBIDDEN', http: { status: 403 } },
   });
 }
 
@@ -26,7 +33,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { ...formatted, message: original.message, extensions: { code: original.code } };
   }
   const code = formatted.extensions?.code as string | undefined;
-  if (code && PUBLIC_CODES.has(code)) return formatted;
+  if (code && PUBLIC_CODES.has(code)) {
+    // Apollo is told never to add a stack trace; this keeps one from any other path out of responses too.
+    const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
   // type-graphql's argument validation errors are user errors too.
   if (original instanceof Error && original.name === 'ArgumentValidationError') {
     return { ...formatted, extensions: { code: 'BAD_USER_INPUT' } };

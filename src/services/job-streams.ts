@@ -1,5 +1,7 @@
 // Live streams of a job's events for subscriptions, fed by the NOTIFY hub. The hub subscription is
-// opened before the job's current state is read, so nothing that happens in between is missed.
+// opened before the job's current state is read, so nothing that happens in between is missed. After the
+// hub reconnects (the database restarted), the job's row is read again: its progress is sent on, and a job
+// that ended meanwhile ends the stream.
 import type { JobEvent } from '../pubsub/events.js';
 import type { Services } from './index.js';
 
@@ -8,8 +10,16 @@ type Item = Extract<JobEvent, { type: 'item' }>;
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
+async function currentProgress(s: Services, jobId: string): Promise<Progress[]> {
+  const job = await s.jobs.get(jobId);
+  return [{ type: 'progress', jobId, status: job.status, done: job.done, total: job.total, progress: job.progress, message: job.message }];
+}
+
 export async function jobProgressStream(s: Services, jobId: string): Promise<AsyncIterable<Progress>> {
-  const live = s.hub.subscribe((e): e is Progress => e.type === 'progress' && e.jobId === jobId, { until: (e) => TERMINAL.has(e.status) });
+  const live = s.hub.subscribe((e): e is Progress => e.type === 'progress' && e.jobId === jobId, {
+    until: (e) => TERMINAL.has(e.status),
+    resync: () => currentProgress(s, jobId),
+  });
   let job;
   try {
     job = await s.jobs.get(jobId);
@@ -31,7 +41,7 @@ export async function jobProgressStream(s: Services, jobId: string): Promise<Asy
 export async function jobEventStream(s: Services, jobId: string, pick: (e: Item) => boolean): Promise<AsyncIterable<Item>> {
   const live = s.hub.subscribe(
     (e): e is Item | Progress => (e.type === 'item' && e.jobId === jobId && pick(e)) || (e.type === 'progress' && e.jobId === jobId),
-    { until: (e) => e.type === 'progress' && TERMINAL.has(e.status) },
+    { until: (e) => e.type === 'progress' && TERMINAL.has(e.status), resync: () => currentProgress(s, jobId) },
   );
   let job;
   try {

@@ -11,7 +11,13 @@ import { NotFoundError, ConflictError } from './errors.js';
 export class JobService {
   private jobs: Repository<JobEntity>;
 
-  constructor(private readonly ds: DataSource, private readonly queue: JobQueue, private readonly hub: NotifyHub) {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly queue: JobQueue,
+    private readonly hub: NotifyHub,
+    /** Engine liveness (Config.heartbeatMs, engineStaleMs): a running job no live engine lists is ended by cancel at once. */
+    private readonly liveness: { heartbeatMs: number; engineStaleMs: number } = { heartbeatMs: 2000, engineStaleMs: 10_000 },
+  ) {
     this.jobs = ds.getRepository(JobEntity);
   }
 
@@ -69,8 +75,27 @@ export class JobService {
       await this.hub.publish({ type: 'progress', jobId: id, status: 'cancelled', done: j.done, total: j.total, progress: j.progress, message: j.message });
       return j;
     }
+    // A running job that no live engine lists (its run was cut off by an outage, or its engine died and
+    // no other is there to fail it over) cannot report: end it now. A job claimed (or updated) in the last
+    // two heartbeats may not be listed yet and is left to its engine.
+    const orphaned = await sqlRows(this.ds,
+      `UPDATE jobs j SET status = 'cancelled', cancel_requested = true, finished_at = now(), updated_at = now(), engine_id = NULL,
+              message = 'cancelled; no engine was running it'
+        WHERE j.id = $1 AND j.status = 'running' AND j.updated_at < now() - make_interval(secs => $3)
+          AND NOT EXISTS (SELECT 1 FROM engines e WHERE e.id = j.engine_id AND e.heartbeat_at > now() - make_interval(secs => $2)
+                                                    AND (e.status -> 'currentJobs') ? j.id::text)
+        RETURNING id`,
+      [id, this.liveness.engineStaleMs / 1000, (2 * this.liveness.heartbeatMs) / 1000],
+    );
+    if (orphaned.length > 0) {
+      if (job.bossId) await this.queue.cancel(job.kind, job.bossId).catch(() => undefined);
+      const j = await this.get(id);
+      await this.hub.publish({ type: 'progress', jobId: id, status: 'cancelled', done: j.done, total: j.total, progress: j.progress, message: j.message });
+      return j;
+    }
     await this.ds.query(`UPDATE jobs SET cancel_requested = true, updated_at = now() WHERE id = $1`, [id]);
     await this.hub.publish({ type: 'cancel', jobId: id });
-    return this.get(id);
+    const j = await this.get(id);
+    return j;
   }
 }

@@ -15,7 +15,7 @@ export async function runImport(ctx: JobContext<ImportParams>): Promise<JobOutco
   const p = ctx.params;
   const dataset = await ctx.ds.getRepository(DatasetEntity).findOneBy({ id: p.datasetId });
   if (!dataset) return { status: 'failed', error: `dataset ${p.datasetId} no longer exists` };
-  const { entries: all } = await readLayout(p.path, p.root, p.layout);
+  const { entries: all, skipped } = await readLayout(p.path, p.root, p.layout);
   const entries = p.maxPerClass ? capPerClass(all, p.maxPerClass) : all;
   const failures: { path: string; reason: string }[] = [];
   let failed = 0;
@@ -50,8 +50,8 @@ export async function runImport(ctx: JobContext<ImportParams>): Promise<JobOutco
   }
   return {
     status: 'succeeded',
-    result: { created, existing, failed, failures },
-    message: `${created} new, ${existing} already present, ${failed} refused`,
+    result: { created, existing, failed, failures, skipped: skipped.slice(0, MAX_LISTED_FAILURES), skippedCount: skipped.length },
+    message: `${created} new, ${existing} already present, ${failed} refused${skipped.length ? `, ${skipped.length} files skipped (see result.skipped)` : ''}`,
   };
 }
 

@@ -1,6 +1,7 @@
 // A 2-D picture of the 50-d latents of several labs together: PCA in the browser over the rows of each
 // dataset's latents.csv, coloured by lab (do the labs overlap: alignment) or by class (do classes separate).
 import { gql } from './graphql.js';
+import { authFetch } from './auth.js';
 import { h, colour, scatter } from './charts.js';
 import { parseLatentsCsv, pca } from './pca.js';
 
@@ -41,7 +42,7 @@ export function createEmbeddingPanel({ checks, canvas, legend, note, button, col
     try {
       const rows = [];
       for (const d of chosen) {
-        const res = await fetch(`/datasets/${encodeURIComponent(d.id)}/latents.csv`);
+        const res = await authFetch(`/datasets/${encodeURIComponent(d.id)}/latents.csv`);
         if (!res.ok) throw new Error(`${d.name}: HTTP ${res.status}`);
         for (const r of parseLatentsCsv(await res.text())) rows.push({ ...r, lab: d.name });
       }

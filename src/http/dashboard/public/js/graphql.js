@@ -1,6 +1,8 @@
 // The dashboard's one connection to the server: queries over HTTP, subscriptions over graphql-ws
-// (the browser client the server ships under /graphql-assets, so nothing comes from a CDN).
+// (the browser client the server ships under /graphql-assets, so nothing comes from a CDN), both with
+// the token of auth.js when the server asks for one.
 import { createClient } from '/graphql-assets/graphql-ws/client.js';
+import { authFetch, connectionParams, onSocketClosed } from './auth.js';
 
 const httpUrl = new URL('/graphql', location.href).toString();
 const listeners = new Set();
@@ -15,13 +17,17 @@ const ws = createClient({
   url: httpUrl.replace(/^http/, 'ws'),
   lazy: true,
   keepAlive: 10_000,
+  connectionParams,
   // A dashboard stays open for hours: keep trying, with the client's own back-off.
   retryAttempts: Infinity,
   shouldRetry: () => true,
   on: {
     connecting: () => setState('connecting'),
     connected: () => setState('live'),
-    closed: () => setState('idle'),
+    closed: (e) => {
+      setState('idle');
+      onSocketClosed(e);
+    },
   },
 });
 
@@ -32,7 +38,7 @@ export function onConnection(fn) {
 }
 
 export async function gql(query, variables = {}) {
-  const res = await fetch(httpUrl, {
+  const res = await authFetch(httpUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ query, variables }),

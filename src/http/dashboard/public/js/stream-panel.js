@@ -4,6 +4,7 @@
 // SDK's source: complete classified cells counted, flagged and unclassified apart, border-cut left out).
 import { gql, subscribe, localPath } from './graphql.js';
 import { DifferentialTally, flagReasonText } from './differential-count.js';
+import { setImageSource } from './auth.js';
 import { h, colour, fmt } from './charts.js';
 import { statusBadge, duration } from './jobs-panel.js';
 
@@ -119,7 +120,7 @@ export function createStreamPanel({ panel, head, summary, grid }) {
       ctx.lineWidth = 3;
       ctx.strokeRect(ox + x1 * s, oy + y1 * s, (x2 - x1) * s, (y2 - y1) * s);
     };
-    img.src = `/images/${encodeURIComponent(cell.imageId)}`;
+    setImageSource(img, `/images/${encodeURIComponent(cell.imageId)}`);
     thumb.replaceChildren(canvas);
     thumb.parentElement.dataset.fallback = 'box';
   }
@@ -133,8 +134,9 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     const label = !p ? 'unclassified' : p.flagged ? 'flagged' : p.label;
     countCell(cell);
     const thumb = h('div', { class: 'thumb' });
-    const img = h('img', { src: localPath(cell.cropUrl), alt: `cell ${cell.index} of image ${cell.imageId}`, loading: 'lazy' });
+    const img = h('img', { alt: `cell ${cell.index} of image ${cell.imageId}`, loading: 'lazy' });
     img.addEventListener('error', () => boxOnImage(cell, thumb), { once: true });
+    setImageSource(img, localPath(cell.cropUrl));
     thumb.append(img);
     add(h('figure', { class: `item cell${p?.flagged ? ' flagged' : ''}`, 'data-cell': cell.id },
       thumb,
@@ -185,7 +187,9 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     }
     if (ev.itemKind === 'image') {
       const caption = h('figcaption', {}, h('span', { class: 'muted' }, `image ${ev.index + 1}`));
-      add(h('figure', { class: 'item ok image', 'data-item': ev.itemId }, h('div', { class: 'thumb' }, h('img', { src: `/images/${encodeURIComponent(ev.itemId)}`, alt: `image ${ev.index + 1}` })), caption));
+      const img = h('img', { alt: `image ${ev.index + 1}` });
+      setImageSource(img, `/images/${encodeURIComponent(ev.itemId)}`);
+      add(h('figure', { class: 'item ok image', 'data-item': ev.itemId }, h('div', { class: 'thumb' }, img), caption));
       queueLabel(ev.itemId, caption);
       return;
     }

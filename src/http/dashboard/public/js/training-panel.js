@@ -2,6 +2,7 @@
 // metrics of each step and the per-epoch means (live, or job.result.history after the fact), and the
 // input/reconstruction pairs the job saves each epoch (GET /jobs/<id>/reconstructions/<epoch>.png).
 import { gql } from './graphql.js';
+import { setImageSource } from './auth.js';
 import { h, lineChart, fmt } from './charts.js';
 import { duration } from './jobs-panel.js';
 
@@ -71,10 +72,11 @@ export function createTrainingPanel({ select, stats, charts, slider, frame, capt
     if (!job) return;
     const e = Number(slider.value);
     const src = `/jobs/${encodeURIComponent(job.id)}/reconstructions/${e}.png`;
-    if (frame.querySelector('img')?.getAttribute('src') === src) return;
+    if (frame.querySelector('img')?.dataset.path === src) return;
     caption.textContent = `epoch ${e} · top row: input, bottom row: reconstruction`;
-    const img = h('img', { src, alt: `input and reconstruction, epoch ${e}` });
+    const img = h('img', { alt: `input and reconstruction, epoch ${e}` });
     img.addEventListener('error', () => frame.replaceChildren(h('span', { class: 'muted' }, `No reconstruction saved for epoch ${e}.`)), { once: true });
+    setImageSource(img, src);
     frame.classList.remove('muted');
     frame.replaceChildren(img);
   }

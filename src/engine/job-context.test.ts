@@ -1,0 +1,38 @@
+// withItemSummary: every job's result says how many items failed and why; every item failed is FAILED.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withItemSummary, type ItemSummary } from './job-context.js';
+
+const reasons = (n: number): ItemSummary['reasons'] => [{ reason: 'cannot read the image', count: n, example: 'img-1' }];
+
+test('every item failed: the job fails, naming how many and why', () => {
+  const out = withItemSummary({ status: 'succeeded', result: { cells: 0 }, message: '0 cells (detect)' }, { failed: 25, succeeded: 0, of: 25, reasons: reasons(25) });
+  assert.equal(out.status, 'failed');
+  assert.equal(out.status === 'failed' && out.error, 'every item failed (25 of 25): cannot read the image (25 items)');
+  assert.deepEqual(out.result, { cells: 0, itemFailures: { failed: 25, of: 25, reasons: reasons(25) } });
+});
+
+test('some items failed: the job succeeds, and its message and result say how many and why', () => {
+  const out = withItemSummary({ status: 'succeeded', message: '12 cells (detect)' }, { failed: 3, succeeded: 12, of: 25, reasons: reasons(3) });
+  assert.equal(out.status, 'succeeded');
+  assert.equal(out.status === 'succeeded' && out.message, '12 cells (detect); 3 of 25 items failed: cannot read the image (3 items)');
+  assert.equal((out.result!.itemFailures as { failed: number }).failed, 3);
+});
+
+test('no failures, or items not counted by the progress total: nothing but the count is added', () => {
+  const ok = withItemSummary({ status: 'succeeded', message: 'done' }, { failed: 0, succeeded: 7, of: 7, reasons: [] });
+  assert.deepEqual(ok, { status: 'succeeded', message: 'done', result: { itemFailures: { failed: 0, of: 7, reasons: [] } } });
+  // Images failed, but others were skipped as done before (fewer failures than the total): not every item failed.
+  const partial = withItemSummary({ status: 'succeeded' }, { failed: 2, succeeded: 0, of: 5, reasons: reasons(2) });
+  assert.equal(partial.status, 'succeeded');
+  // No progress total: every reported item failed.
+  assert.equal(withItemSummary({ status: 'succeeded' }, { failed: 2, succeeded: 0, of: null, reasons: reasons(2) }).status, 'failed');
+});
+
+test('cancelled and failed outcomes keep their status and gain the count', () => {
+  const c = withItemSummary({ status: 'cancelled', result: { seen: 3 } }, { failed: 1, succeeded: 2, of: 10, reasons: reasons(1) });
+  assert.equal(c.status, 'cancelled');
+  assert.equal((c.result!.itemFailures as { failed: number }).failed, 1);
+  const f = withItemSummary({ status: 'failed', error: 'no images to detect on' }, { failed: 0, succeeded: 0, of: null, reasons: [] });
+  assert.deepEqual(f, { status: 'failed', error: 'no images to detect on', result: { itemFailures: { failed: 0, of: null, reasons: [] } } });
+});
