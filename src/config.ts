@@ -1,6 +1,7 @@
 // Runtime configuration: environment variables, overridden by command-line flags.
 import { resolve, join, delimiter } from 'node:path';
 import { isLoopbackHost } from './http/loopback.js';
+import { storageKind } from './storage/open-store.js';
 
 export interface Config {
   host: string;
@@ -9,6 +10,8 @@ export interface Config {
   dataDir: string;
   /** A PostgreSQL URL; when absent an embedded server is started under dataDir. */
   databaseUrl: string | null;
+  /** Where objects that are not rows live (src/storage): file:///dir, postgres: or s3://...; null: dataDir. */
+  storageUrl: string | null;
   /** Bearer token for mutations; required when listening beyond loopback. */
   token: string | null;
   /** Server-side folders that dataset imports may read from. */
@@ -42,6 +45,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     port: envInt('PORT', 4000),
     dataDir,
     databaseUrl: process.env.DATABASE_URL || null,
+    storageUrl: process.env.LEUKOGRAPH_STORAGE_URL || null,
     token: process.env.LEUKOGRAPH_TOKEN || null,
     dataRoots: roots.map((r) => resolve(r)),
     maxImageBytes: envInt('LEUKOGRAPH_MAX_IMAGE_BYTES', 32 * 1024 * 1024),
@@ -53,6 +57,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     ...overrides,
   };
   if (overrides.dataRoots) cfg.dataRoots = overrides.dataRoots.map((r) => resolve(r));
+  storageKind(cfg.storageUrl);
   return cfg;
 }
 
