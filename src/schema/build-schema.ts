@@ -9,10 +9,12 @@ import { JobResolver } from '../resolvers/job.resolver.js';
 import { CatalogResolver } from '../resolvers/catalog.resolver.js';
 import { DetectResolver } from '../resolvers/detect.resolver.js';
 import { TrainResolver } from '../resolvers/train.resolver.js';
+import { CellConnectionResolver, ImageConnectionResolver } from '../resolvers/connection.resolver.js';
 import type { GraphQLContext } from './context.js';
 import { unauthenticated } from './errors.js';
 
-export const resolvers = [DatasetResolver, ImageResolver, CellResolver, JobResolver, CatalogResolver, DetectResolver, TrainResolver] as const;
+export const resolvers = [DatasetResolver, ImageResolver, CellResolver, JobResolver, CatalogResolver, DetectResolver, TrainResolver,
+  CellConnectionResolver, ImageConnectionResolver] as const;
 
 const requireTokenForMutations: MiddlewareFn<GraphQLContext> = async ({ info, context }, next) => {
   if (info.parentType.name === 'Mutation' && !info.path.prev && !context.mayMutate) throw unauthenticated();
