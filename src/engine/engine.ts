@@ -13,6 +13,8 @@ import type { ResidentModels } from './resident-models.js';
 import type { FeatureStore } from './feature-store.js';
 import { handlers } from './handlers/index.js';
 import { runClaimedJob, publishStatus } from './job-runner.js';
+import { detectCapabilities, gpuEngineTakes, GPU_PREFERRED, type EngineCapabilities } from './capabilities.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { logger } from '../logger.js';
 
 const log = logger('engine');
@@ -26,6 +28,7 @@ export interface EngineDeps {
   /** The resident models; their runtimes and devices are reported in the engine status. */
   models: ResidentModels;
   features: FeatureStore;
+  store: ObjectStore;
 }
 
 export class Engine {
@@ -34,16 +37,20 @@ export class Engine {
   private timers: NodeJS.Timeout[] = [];
   private offHub: (() => void) | null = null;
   private stopping = false;
+  private capabilities: EngineCapabilities | null = null;
 
   constructor(private readonly deps: EngineDeps) {}
 
-  /** Kinds this engine can run: those with a handler. */
+  /** Kinds this engine runs: those with a handler, of those LEUKOGRAPH_ENGINE_KINDS names (default all). */
   get kinds(): JobKind[] {
-    return JOB_KINDS.filter((k) => handlers[k]);
+    const only = this.deps.cfg.engineKinds;
+    return JOB_KINDS.filter((k) => handlers[k] && (!only || only.includes(k)));
   }
 
   async start(): Promise<void> {
     const { ds, hub, cfg, queue } = this.deps;
+    const caps = await detectCapabilities(cfg.engineGpu, this.kinds, this.deps.store.location);
+    this.capabilities = caps;
     await ds.query(
       `INSERT INTO engines (id, hostname, pid, started_at, heartbeat_at, status) VALUES ($1, $2, $3, now(), now(), $4)`,
       [this.id, hostname(), process.pid, this.status()],
@@ -53,18 +60,21 @@ export class Engine {
       else if (e.type === 'wake') queue.wake(e.queue);
     });
     for (const kind of this.kinds) {
-      queue.work(kind, (w) => runClaimedJob({ ds, hub, cfg, engineId: this.id, retryLimit: this.deps.retryLimit, running: this.running, models: this.deps.models, features: this.deps.features }, w));
+      // Without a GPU, a GPU-heavy kind is left to live engines with one, and taken when there are none.
+      const mayFetch = !caps.gpu && GPU_PREFERRED.includes(kind) ? async () => !(await gpuEngineTakes(ds, kind, this.id, cfg.engineStaleMs)) : undefined;
+      queue.work(kind, (w) => runClaimedJob({ ds, hub, cfg, engineId: this.id, retryLimit: this.deps.retryLimit, running: this.running, models: this.deps.models, features: this.deps.features }, w), { mayFetch });
     }
     this.timers.push(setInterval(() => this.heartbeat().catch((err) => log.warn('heartbeat failed', { err })), cfg.heartbeatMs));
     this.timers.push(setInterval(() => this.reap().catch((err) => log.warn('reaper failed', { err })), cfg.heartbeatMs));
     await this.reap();
-    log.info('engine started', { id: this.id, kinds: this.kinds });
+    log.info('engine started', { id: this.id, kinds: this.kinds, gpu: caps.gpu, gpuDetail: caps.gpuDetail, storage: caps.storage });
   }
 
   status(): EngineStatusDoc {
     const m = process.memoryUsage();
     const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
     return {
+      ...(this.capabilities ? { capabilities: this.capabilities } : {}),
       ...this.deps.models.status(),
       memory: { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external) },
       currentJobs: [...this.running.keys()],

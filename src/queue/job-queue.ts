@@ -74,7 +74,11 @@ export class JobQueue {
    * owns the job now: leave pg-boss's record alone). Fetching explicitly, rather than through
    * pg-boss's work(), is what makes "abandoned" possible.
    */
-  work(kind: string, handler: (w: QueuedWork) => Promise<'done' | 'abandoned' | { error: string }>): void {
+  work(
+    kind: string,
+    handler: (w: QueuedWork) => Promise<'done' | 'abandoned' | { error: string }>,
+    opts: { mayFetch?: () => Promise<boolean> } = {},
+  ): void {
     const queue = JobQueue.queueName(kind);
     const loop = { stop: false, wake: null as (() => void) | null, finished: Promise.resolve() };
     this.loops.set(kind, loop);
@@ -82,7 +86,8 @@ export class JobQueue {
       while (!loop.stop) {
         let jobs: PgBoss.JobWithMetadata<{ jobId: string }>[] = [];
         try {
-          jobs = await this.boss.fetch<{ jobId: string }>(queue, { batchSize: 1, includeMetadata: true });
+          // A worker may be told to leave the queue alone for now (a GPU-heavy kind while a GPU engine takes it).
+          if (!opts.mayFetch || (await opts.mayFetch())) jobs = await this.boss.fetch<{ jobId: string }>(queue, { batchSize: 1, includeMetadata: true });
         } catch (err) {
           if (!loop.stop) log.warn('fetch failed', { queue, err });
         }

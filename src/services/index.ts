@@ -7,11 +7,14 @@ import type { DatasetService } from './dataset.service.js';
 import type { ImageService } from './image.service.js';
 import type { CatalogService } from './catalog.service.js';
 import type { ModelService } from './model.service.js';
+import type { ObjectStore } from '../storage/object-store.js';
 
 export interface Services {
   cfg: Config;
   ds: DataSource;
   hub: NotifyHub;
+  /** Where objects that are not rows live (images, features, models...): src/storage. */
+  store: ObjectStore;
   jobs: JobService;
   datasets: DatasetService;
   images: ImageService;
