@@ -1,6 +1,7 @@
 // The job queue: pg-boss (claims, retries, expiry, dead letters) in the same PostgreSQL. The only module
 // that imports pg-boss. A queue per job kind; the payload is just the id of the user-facing job row.
 import PgBoss from 'pg-boss';
+import pg from 'pg';
 import { logger } from '../logger.js';
 
 const log = logger('queue');
@@ -26,7 +27,7 @@ export class JobQueue {
   private loops = new Map<string, { stop: boolean; wake: (() => void) | null; finished: Promise<void> }>();
   private started = false;
 
-  constructor(url: string, private readonly opts: JobQueueOptions = {}) {
+  constructor(private readonly url: string, private readonly opts: JobQueueOptions = {}) {
     this.boss = new PgBoss({ connectionString: url, schema: 'pgboss', application_name: 'leukograph-queue' });
     this.boss.on('error', (err) => log.error('pg-boss error', { err }));
   }
@@ -38,17 +39,26 @@ export class JobQueue {
   async start(kinds: readonly string[]): Promise<void> {
     await this.boss.start();
     this.started = true;
-    await this.ensureQueue(DEAD_LETTER_QUEUE, undefined);
-    for (const kind of kinds) {
-      const name = JobQueue.queueName(kind);
-      await this.ensureQueue(name, {
-          name,
-          retryLimit: this.opts.retryLimit ?? 2,
-          retryDelay: 1,
-          // A backstop only: engines that stop heartbeating have their jobs failed over much sooner.
-          expireInSeconds: 23 * 3600, // pg-boss's maximum is 24 h
-          deadLetter: DEAD_LETTER_QUEUE,
-        });
+    // Processes that start together (a deployment coming up) would create the queues at once, and
+    // pg-boss's partition DDL deadlocks between two of them: one process at a time creates them.
+    const lock = new pg.Client({ connectionString: this.url, application_name: 'leukograph-queue-setup' });
+    await lock.connect();
+    try {
+      await lock.query(`SELECT pg_advisory_lock(771002)`);
+      await this.ensureQueue(DEAD_LETTER_QUEUE, undefined);
+      for (const kind of kinds) {
+        const name = JobQueue.queueName(kind);
+        await this.ensureQueue(name, {
+            name,
+            retryLimit: this.opts.retryLimit ?? 2,
+            retryDelay: 1,
+            // A backstop only: engines that stop heartbeating have their jobs failed over much sooner.
+            expireInSeconds: 23 * 3600, // pg-boss's maximum is 24 h
+            deadLetter: DEAD_LETTER_QUEUE,
+          });
+      }
+    } finally {
+      await lock.end().catch(() => undefined); // ending the session releases the lock
     }
   }
 
