@@ -31,6 +31,10 @@ export async function startApiServer(schema: GraphQLSchema, services: Services, 
   const app = express();
   app.disable('x-powered-by');
   const httpServer: Server = createServer(app);
+  // Idle keep-alive connections outlive a load balancer's (60 s at nginx, AWS ALB): with Node's 5 s the
+  // server closes a connection just as the balancer reuses it, and the client gets a reset or a 502.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   let baseUrl = '';
   const limits = queryLimits();
 

@@ -17,8 +17,9 @@ export interface ChildLeukograph {
   kill(): Promise<void>;
 }
 
-function startChild(args: string[], env: Record<string, string>, ready: (line: Record<string, unknown>) => string | null, what: string): Promise<ChildLeukograph> {
+function startChild(args: string[], env: Record<string, string>, ready: (line: Record<string, unknown>) => string | null, what: string, cwd = REPO): Promise<ChildLeukograph> {
   const child = spawn(process.execPath, [join(REPO, 'bin/leukograph.js'), ...args], {
+    cwd,
     env: { ...process.env, LEUKOGRAPH_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -68,12 +69,18 @@ function startChild(args: string[], env: Record<string, string>, ready: (line: R
   });
 }
 
+/** `leukograph <args>` with exactly this environment added; `role` says which start-up line to wait for. */
+export function startLeukograph(args: string[], env: Record<string, string>, role: 'engine' | 'api', cwd?: string): Promise<ChildLeukograph> {
+  const ready = role === 'engine' ? (l: Record<string, unknown>) => (l.msg === 'engine started' ? String(l.id) : null) : (l: Record<string, unknown>) => (l.msg === 'API listening' ? String(l.url) : null);
+  return startChild(args, env, ready, role, cwd);
+}
+
 /** `leukograph engine --data-dir <dataDir>` with DATABASE_URL and the given environment. */
 export function startEngineProcess(databaseUrl: string, dataDir: string, env: Record<string, string> = {}): Promise<ChildLeukograph> {
-  return startChild(['engine', '--data-dir', dataDir], { DATABASE_URL: databaseUrl, ...env }, (l) => (l.msg === 'engine started' ? String(l.id) : null), 'engine');
+  return startLeukograph(['engine', '--data-dir', dataDir], { DATABASE_URL: databaseUrl, ...env }, 'engine');
 }
 
 /** `leukograph serve --no-engine` on a free port; its id is the GraphQL URL. */
 export function startApiProcess(databaseUrl: string, dataDir: string, env: Record<string, string> = {}): Promise<ChildLeukograph> {
-  return startChild(['serve', '--no-engine', '--port', '0', '--data-dir', dataDir], { DATABASE_URL: databaseUrl, ...env }, (l) => (l.msg === 'API listening' ? String(l.url) : null), 'API');
+  return startLeukograph(['serve', '--no-engine', '--port', '0', '--data-dir', dataDir], { DATABASE_URL: databaseUrl, ...env }, 'api');
 }
