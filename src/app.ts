@@ -19,6 +19,8 @@ import { ResidentModels, type ModelLoaders } from './engine/resident-models.js';
 import { FeatureStore } from './engine/feature-store.js';
 import { registerBundledModels, ModelService } from './services/model.service.js';
 import { loadDetector } from './engine/detector-loader.js';
+import { openStore } from './storage/open-store.js';
+import type { ObjectStore } from './storage/object-store.js';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -32,28 +34,31 @@ export interface Running {
   close(): Promise<void>;
 }
 
-async function openShared(cfg: Config, pollingIntervalSeconds: number): Promise<{ db: Database; hub: NotifyHub; queue: JobQueue }> {
+/** What every process shares with the others: the database, its NOTIFY hub, the queue and the object store. */
+async function openShared(cfg: Config, pollingIntervalSeconds: number): Promise<{ db: Database; hub: NotifyHub; queue: JobQueue; store: ObjectStore }> {
   const db = await openDatabase(cfg);
   const hub = new NotifyHub(db.url, db.dataSource);
   const queue = new JobQueue(db.url, { retryLimit: RETRY_LIMIT, pollingIntervalSeconds });
+  const store = await openStore(cfg.storageUrl, { dataDir: cfg.dataDir, databaseUrl: db.url });
   try {
     await hub.start();
     await queue.start(JOB_KINDS);
   } catch (err) {
     await hub.close();
     await queue.stop();
+    await store.close();
     await db.close();
     throw err;
   }
-  return { db, hub, queue };
+  return { db, hub, queue, store };
 }
 
 export async function startApi(cfg: Config): Promise<Running & { api: ApiServer; services: Services }> {
-  const { db, hub, queue } = await openShared(cfg, 5);
+  const { db, hub, queue, store } = await openShared(cfg, 5);
   const ds = db.dataSource;
   const jobs = new JobService(ds, queue, hub, cfg);
   const services: Services = {
-    cfg, ds, hub, jobs,
+    cfg, ds, hub, jobs, store,
     datasets: new DatasetService(ds, cfg, jobs),
     images: new ImageService(ds, cfg),
     catalog: new CatalogService(ds),
@@ -69,6 +74,7 @@ export async function startApi(cfg: Config): Promise<Running & { api: ApiServer;
       await api.close();
       await queue.stop();
       await hub.close();
+      await store.close();
       await db.close();
     },
   };
@@ -76,12 +82,12 @@ export async function startApi(cfg: Config): Promise<Running & { api: ApiServer;
 
 export async function startEngine(cfg: Config): Promise<Running & { engine: Engine }> {
   // Engines are woken by NOTIFY when a job is queued; polling is only the fallback.
-  const { db, hub, queue } = await openShared(cfg, 2);
+  const { db, hub, queue, store } = await openShared(cfg, 2);
   await registerBundledModels(db.dataSource, BUNDLED_MODELS_DIR);
   const loaders: ModelLoaders = { detector: loadDetector };
   const models = new ResidentModels(db.dataSource, loaders);
   const features = new FeatureStore(join(cfg.dataDir, 'features'));
-  const engine = new Engine({ ds: db.dataSource, hub, cfg, queue, retryLimit: RETRY_LIMIT, models, features });
+  const engine = new Engine({ ds: db.dataSource, hub, cfg, queue, retryLimit: RETRY_LIMIT, models, features, store });
   await engine.start();
   return {
     db, engine,
@@ -89,6 +95,7 @@ export async function startEngine(cfg: Config): Promise<Running & { engine: Engi
       await engine.stop();
       await queue.stop();
       await hub.close();
+      await store.close();
       await db.close();
     },
   };

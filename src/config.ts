@@ -1,6 +1,8 @@
 // Runtime configuration: environment variables, overridden by command-line flags.
 import { resolve, join, delimiter } from 'node:path';
 import { isLoopbackHost } from './http/loopback.js';
+import { storageKind } from './storage/open-store.js';
+import { JOB_KINDS, type JobKind } from './jobs/job-kinds.js';
 
 export interface Config {
   host: string;
@@ -9,6 +11,8 @@ export interface Config {
   dataDir: string;
   /** A PostgreSQL URL; when absent an embedded server is started under dataDir. */
   databaseUrl: string | null;
+  /** Where objects that are not rows live (src/storage): file:///dir, postgres: or s3://...; null: dataDir. */
+  storageUrl: string | null;
   /** Bearer token that may read and write; required when listening beyond loopback. With it set, every read needs a token too. */
   token: string | null;
   /** Bearer token that may only read (a dashboard screen that watches); needs `token` set as well. */
@@ -26,6 +30,10 @@ export interface Config {
   /** Engine liveness: heartbeat period and the silence after which its jobs are recovered. */
   heartbeatMs: number;
   engineStaleMs: number;
+  /** Job kinds this process's engine takes (LEUKOGRAPH_ENGINE_KINDS); null: all. */
+  engineKinds: JobKind[] | null;
+  /** Whether the engine says it has a GPU (LEUKOGRAPH_ENGINE_GPU); auto: a hardware WebGPU adapter. */
+  engineGpu: GpuSetting;
   /** Allows job parameters that only tests use (per-item throttling). */
   testHooks: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -39,6 +47,24 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
+export type GpuSetting = 'auto' | 'yes' | 'no';
+
+export function parseGpuSetting(v: string | undefined): GpuSetting {
+  if (v === undefined || v === '' || v === 'auto') return 'auto';
+  if (['yes', '1', 'true'].includes(v)) return 'yes';
+  if (['no', '0', 'false'].includes(v)) return 'no';
+  throw new Error(`LEUKOGRAPH_ENGINE_GPU=${v}: expected auto, yes or no`);
+}
+
+/** LEUKOGRAPH_ENGINE_KINDS: a comma-separated list of job kinds; empty or unset: all. */
+export function parseEngineKinds(v: string | undefined): JobKind[] | null {
+  if (!v) return null;
+  const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+  const unknown = kinds.filter((k) => !(JOB_KINDS as readonly string[]).includes(k));
+  if (unknown.length || kinds.length === 0) throw new Error(`LEUKOGRAPH_ENGINE_KINDS=${v}: unknown job kind(s) ${unknown.join(', ')}; known: ${JOB_KINDS.join(', ')}`);
+  return kinds as JobKind[];
+}
+
 export function loadConfig(overrides: Partial<Config> = {}): Config {
   const dataDir = resolve(overrides.dataDir ?? process.env.LEUKOGRAPH_DATA_DIR ?? join(process.cwd(), '.data'));
   const roots = process.env.LEUKOGRAPH_DATA_ROOTS
@@ -49,6 +75,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     port: envInt('PORT', 4000),
     dataDir,
     databaseUrl: process.env.DATABASE_URL || null,
+    storageUrl: process.env.LEUKOGRAPH_STORAGE_URL || null,
     token: process.env.LEUKOGRAPH_TOKEN || null,
     readToken: process.env.LEUKOGRAPH_READ_TOKEN || null,
     allowedOrigins: parseOrigins(process.env.LEUKOGRAPH_ALLOWED_ORIGINS ?? ''),
@@ -59,11 +86,14 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     maxImagePixels: envInt('LEUKOGRAPH_MAX_IMAGE_PIXELS', 40_000_000),
     heartbeatMs: envInt('LEUKOGRAPH_HEARTBEAT_MS', 2000),
     engineStaleMs: envInt('LEUKOGRAPH_ENGINE_STALE_MS', 10_000),
+    engineKinds: parseEngineKinds(process.env.LEUKOGRAPH_ENGINE_KINDS),
+    engineGpu: parseGpuSetting(process.env.LEUKOGRAPH_ENGINE_GPU),
     testHooks: process.env.LEUKOGRAPH_TEST_HOOKS === '1',
     logLevel: (process.env.LEUKOGRAPH_LOG_LEVEL as Config['logLevel']) ?? 'info',
     ...overrides,
   };
   if (overrides.dataRoots) cfg.dataRoots = overrides.dataRoots.map((r) => resolve(r));
+  storageKind(cfg.storageUrl);
   return cfg;
 }
 

@@ -15,6 +15,8 @@ import type { FeatureStore } from './feature-store.js';
 import { handlers } from './handlers/index.js';
 import { runClaimedJob, publishStatus } from './job-runner.js';
 import { isConnectionError } from '../db/outage.js';
+import { detectCapabilities, gpuEngineTakes, GPU_PREFERRED, type EngineCapabilities } from './capabilities.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { logger } from '../logger.js';
 
 const log = logger('engine');
@@ -39,6 +41,7 @@ export interface EngineDeps {
   /** The resident models; their runtimes and devices are reported in the engine status. */
   models: ResidentModels;
   features: FeatureStore;
+  store: ObjectStore;
 }
 
 export class Engine {
@@ -47,16 +50,20 @@ export class Engine {
   private timers: NodeJS.Timeout[] = [];
   private offHub: (() => void) | null = null;
   private stopping = false;
+  private capabilities: EngineCapabilities | null = null;
 
   constructor(private readonly deps: EngineDeps) {}
 
-  /** Kinds this engine can run: those with a handler. */
+  /** Kinds this engine runs: those with a handler, of those LEUKOGRAPH_ENGINE_KINDS names (default all). */
   get kinds(): JobKind[] {
-    return JOB_KINDS.filter((k) => handlers[k]);
+    const only = this.deps.cfg.engineKinds;
+    return JOB_KINDS.filter((k) => handlers[k] && (!only || only.includes(k)));
   }
 
   async start(): Promise<void> {
     const { ds, hub, cfg, queue } = this.deps;
+    const caps = await detectCapabilities(cfg.engineGpu, this.kinds, this.deps.store.location);
+    this.capabilities = caps;
     await ds.query(
       `INSERT INTO engines (id, hostname, pid, started_at, heartbeat_at, status) VALUES ($1, $2, $3, now(), now(), $4)`,
       [this.id, hostname(), process.pid, this.status()],
@@ -66,7 +73,9 @@ export class Engine {
       else if (e.type === 'wake') queue.wake(e.queue);
     });
     for (const kind of this.kinds) {
-      queue.work(kind, (w) => runClaimedJob({ ds, hub, cfg, engineId: this.id, retryLimit: this.deps.retryLimit, running: this.running, models: this.deps.models, features: this.deps.features }, w));
+      // Without a GPU, a GPU-heavy kind is left to live engines with one, and taken when there are none.
+      const mayFetch = !caps.gpu && GPU_PREFERRED.includes(kind) ? async () => !(await gpuEngineTakes(ds, kind, this.id, cfg.engineStaleMs)) : undefined;
+      queue.work(kind, (w) => runClaimedJob({ ds, hub, cfg, engineId: this.id, retryLimit: this.deps.retryLimit, running: this.running, models: this.deps.models, features: this.deps.features }, w), { mayFetch });
     }
     const every = (ms: number, what: string, fn: () => Promise<void>) =>
       this.timers.push(setInterval(() => fn().then(() => this.databaseBack(), (err) => this.loopFailed(what, err)), ms));
@@ -74,7 +83,7 @@ export class Engine {
     every(cfg.heartbeatMs, 'reaper', () => this.reap());
     every(SWEEP_EVERY_MS, 'sweep', () => this.sweep());
     await this.reap();
-    log.info('engine started', { id: this.id, kinds: this.kinds });
+    log.info('engine started', { id: this.id, kinds: this.kinds, gpu: caps.gpu, gpuDetail: caps.gpuDetail, storage: caps.storage });
   }
 
   /** While the database is unreachable, the loops say so once (and every minute), not on every tick. */
@@ -104,6 +113,7 @@ export class Engine {
     const m = process.memoryUsage();
     const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
     return {
+      ...(this.capabilities ? { capabilities: this.capabilities } : {}),
       ...this.deps.models.status(),
       memory: { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external) },
       currentJobs: [...this.running.keys()],

@@ -36,9 +36,9 @@ export async function startApiServer(schema: GraphQLSchema, services: Services, 
   const app = express();
   app.disable('x-powered-by');
   const httpServer: Server = createServer(app);
-  // Idle keep-alive connections are closed after 65 s, not Node's 5 s: longer than the idle timeout of the
-  // usual proxies in front (60 s), and long enough that a client's next request never meets a socket the
-  // server is closing (which the client sees as ECONNRESET).
+  // Idle keep-alive connections are closed after 65 s, not Node's 5 s: longer than a load balancer's idle
+  // timeout (60 s at nginx, AWS ALB), so the server never closes a connection just as a balancer or client
+  // reuses it (a reset, or a 502).
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
   let baseUrl = '';

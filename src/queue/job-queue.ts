@@ -1,6 +1,7 @@
 // The job queue: pg-boss (claims, retries, expiry, dead letters) in the same PostgreSQL. The only module
 // that imports pg-boss. A queue per job kind; the payload is just the id of the user-facing job row.
 import PgBoss from 'pg-boss';
+import pg from 'pg';
 import { logger } from '../logger.js';
 
 const log = logger('queue');
@@ -26,7 +27,7 @@ export class JobQueue {
   private loops = new Map<string, { stop: boolean; wake: (() => void) | null; finished: Promise<void> }>();
   private started = false;
 
-  constructor(url: string, private readonly opts: JobQueueOptions = {}) {
+  constructor(private readonly url: string, private readonly opts: JobQueueOptions = {}) {
     this.boss = new PgBoss({ connectionString: url, schema: 'pgboss', application_name: 'leukograph-queue' });
     this.boss.on('error', (err) => log.error('pg-boss error', { err }));
   }
@@ -38,17 +39,26 @@ export class JobQueue {
   async start(kinds: readonly string[]): Promise<void> {
     await this.boss.start();
     this.started = true;
-    await this.ensureQueue(DEAD_LETTER_QUEUE, undefined);
-    for (const kind of kinds) {
-      const name = JobQueue.queueName(kind);
-      await this.ensureQueue(name, {
-          name,
-          retryLimit: this.opts.retryLimit ?? 2,
-          retryDelay: 1,
-          // A backstop only: engines that stop heartbeating have their jobs failed over much sooner.
-          expireInSeconds: 23 * 3600, // pg-boss's maximum is 24 h
-          deadLetter: DEAD_LETTER_QUEUE,
-        });
+    // Processes that start together (a deployment coming up) would create the queues at once, and
+    // pg-boss's partition DDL deadlocks between two of them: one process at a time creates them.
+    const lock = new pg.Client({ connectionString: this.url, application_name: 'leukograph-queue-setup' });
+    await lock.connect();
+    try {
+      await lock.query(`SELECT pg_advisory_lock(771002)`);
+      await this.ensureQueue(DEAD_LETTER_QUEUE, undefined);
+      for (const kind of kinds) {
+        const name = JobQueue.queueName(kind);
+        await this.ensureQueue(name, {
+            name,
+            retryLimit: this.opts.retryLimit ?? 2,
+            retryDelay: 1,
+            // A backstop only: engines that stop heartbeating have their jobs failed over much sooner.
+            expireInSeconds: 23 * 3600, // pg-boss's maximum is 24 h
+            deadLetter: DEAD_LETTER_QUEUE,
+          });
+      }
+    } finally {
+      await lock.end().catch(() => undefined); // ending the session releases the lock
     }
   }
 
@@ -74,7 +84,11 @@ export class JobQueue {
    * owns the job now: leave pg-boss's record alone). Fetching explicitly, rather than through
    * pg-boss's work(), is what makes "abandoned" possible.
    */
-  work(kind: string, handler: (w: QueuedWork) => Promise<'done' | 'abandoned' | { error: string }>): void {
+  work(
+    kind: string,
+    handler: (w: QueuedWork) => Promise<'done' | 'abandoned' | { error: string }>,
+    opts: { mayFetch?: () => Promise<boolean> } = {},
+  ): void {
     const queue = JobQueue.queueName(kind);
     const loop = { stop: false, wake: null as (() => void) | null, finished: Promise.resolve() };
     this.loops.set(kind, loop);
@@ -82,7 +96,8 @@ export class JobQueue {
       while (!loop.stop) {
         let jobs: PgBoss.JobWithMetadata<{ jobId: string }>[] = [];
         try {
-          jobs = await this.boss.fetch<{ jobId: string }>(queue, { batchSize: 1, includeMetadata: true });
+          // A worker may be told to leave the queue alone for now (a GPU-heavy kind while a GPU engine takes it).
+          if (!opts.mayFetch || (await opts.mayFetch())) jobs = await this.boss.fetch<{ jobId: string }>(queue, { batchSize: 1, includeMetadata: true });
         } catch (err) {
           if (!loop.stop) log.warn('fetch failed', { queue, err });
         }

@@ -12,12 +12,14 @@ import { DetectResolver } from '../resolvers/detect.resolver.js';
 import { TrainResolver } from '../resolvers/train.resolver.js';
 import { EvaluationResolver, ModelResolver } from '../resolvers/model.resolver.js';
 import { AnalyzeJobResultResolver, ClassifyJobResultResolver, EvaluateJobResultResolver } from '../resolvers/job-result.resolver.js';
+import { CellConnectionResolver, ImageConnectionResolver } from '../resolvers/connection.resolver.js';
 import type { GraphQLContext } from './context.js';
 import { forbidden, unauthenticated } from './errors.js';
 
 export const resolvers = [
   DatasetResolver, ImageResolver, CellResolver, JobResolver, CatalogResolver, DetectResolver, TrainResolver,
   ModelResolver, EvaluationResolver, ClassifyJobResultResolver, AnalyzeJobResultResolver, EvaluateJobResultResolver,
+  CellConnectionResolver, ImageConnectionResolver,
 ] as const;
 
 const requireTokenForMutations: MiddlewareFn<GraphQLContext> = async ({ info, context }, next) => {

@@ -157,5 +157,7 @@ export function toEngine(e: EngineEntity, staleMs: number): EngineInstanceType {
     alive: Date.now() - e.heartbeatAt.getTime() < staleMs,
     runtimes: e.status.runtimes.map((r) => ({ ...r, detail: r.detail ?? null })),
     models: e.status.models, memory: e.status.memory, currentJobs: e.status.currentJobs,
+    gpu: e.status.capabilities?.gpu ?? null, gpuDetail: e.status.capabilities?.gpuDetail ?? null,
+    kinds: e.status.capabilities?.kinds ?? null, storage: e.status.capabilities?.storage ?? null,
   };
 }

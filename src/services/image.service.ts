@@ -8,14 +8,16 @@ import type { Config } from '../config.js';
 import { inspectImage, ImageRejected, type ImageInfo } from '../imaging/image-codec.js';
 import { harmonise } from './class-maps.js';
 import { BadInputError, NotFoundError } from './errors.js';
+import { boundedCount, countedRows, decodeCursor, encodeCursor, equalsWhere, type KeysetPage } from './keyset.js';
 
 export interface ImageFilter {
   datasetId?: string;
   cellType?: string;
   split?: string;
-  limit: number;
-  offset: number;
 }
+
+type ImageKey = [string, string];
+const isImageKey = (k: unknown[]): k is ImageKey => k.length === 2 && typeof k[0] === 'string' && typeof k[1] === 'string' && /^[0-9a-f-]{36}$/.test(k[1]);
 
 export interface NewImage {
   datasetId: string;
@@ -64,13 +66,44 @@ export class ImageService {
     return img;
   }
 
-  async list(f: ImageFilter): Promise<{ items: ImageEntity[]; total: number }> {
-    const where: Record<string, string> = {};
-    if (f.datasetId) where.datasetId = f.datasetId;
-    if (f.cellType) where.cellType = f.cellType;
-    if (f.split) where.split = f.split;
-    const [items, total] = await this.repo.findAndCount({ where, order: { sourcePath: 'ASC' }, take: f.limit, skip: f.offset });
+  private query(f: ImageFilter) {
+    const qb = this.repo.createQueryBuilder('i');
+    if (f.datasetId) qb.andWhere('i.dataset_id = :datasetId', { datasetId: f.datasetId });
+    if (f.cellType) qb.andWhere('i.cell_type = :cellType', { cellType: f.cellType });
+    if (f.split) qb.andWhere('i.split = :split', { split: f.split });
+    return qb.orderBy('i.source_path', 'ASC').addOrderBy('i.id', 'ASC');
+  }
+
+  async list(f: ImageFilter & { limit: number; offset: number }): Promise<{ items: ImageEntity[]; total: number }> {
+    const qb = this.query(f);
+    // Overall and per dataset the maintained counters are exact and cost one row; other filters count.
+    const counted = !f.cellType && !f.split;
+    const [items, total] = await Promise.all([
+      qb.take(f.limit).skip(f.offset).getMany(),
+      counted ? countedRows(this.ds, 'images', f.datasetId) : qb.getCount(),
+    ]);
     return { items, total };
+  }
+
+  /** Images in the offset form's order (source path, then id), `first` of them after the cursor `after`. */
+  async listAfter(f: ImageFilter, first: number, after: string | null): Promise<KeysetPage<ImageEntity>> {
+    const qb = this.query(f).limit(first + 1);
+    if (after) {
+      const [path, id] = decodeCursor('images', after, isImageKey);
+      qb.andWhere('(i.source_path, i.id) > (:path, CAST(:id AS uuid))', { path, id });
+    }
+    const rows = await qb.getMany();
+    const items = rows.slice(0, first);
+    return {
+      items,
+      cursors: items.map((i) => encodeCursor('images', [i.sourcePath, i.id])),
+      hasNextPage: rows.length > first,
+      total: async () => {
+        if (!f.cellType && !f.split) return { count: await countedRows(this.ds, 'images', f.datasetId), exact: true };
+        const { where, params } = equalsWhere([['dataset_id', f.datasetId], ['cell_type', f.cellType], ['split', f.split]]);
+        return boundedCount(this.ds, 'images', where, params);
+      },
+    };
   }
 
   async bytes(id: string): Promise<{ image: ImageEntity; data: Buffer }> {

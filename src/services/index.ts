@@ -9,11 +9,14 @@ import type { CatalogService } from './catalog.service.js';
 import type { ModelService } from './model.service.js';
 import type { RelationService } from './relations.service.js';
 import type { JobResultService } from './job-results.service.js';
+import type { ObjectStore } from '../storage/object-store.js';
 
 export interface Services {
   cfg: Config;
   ds: DataSource;
   hub: NotifyHub;
+  /** Where objects that are not rows live (images, features, models...): src/storage. */
+  store: ObjectStore;
   jobs: JobService;
   datasets: DatasetService;
   images: ImageService;

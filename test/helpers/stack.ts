@@ -24,7 +24,8 @@ export interface Stack {
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResult<T>>;
   /** Runs a query and fails on any GraphQL error (headers: e.g. throttle(ms)). */
   ok<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<T>;
-  startEngine(): Promise<Awaited<ReturnType<typeof startEngine>>>;
+  /** Another engine in this process; `env` changes its configuration (kinds, GPU, data directory...). */
+  startEngine(env?: Partial<Config>): Promise<Awaited<ReturnType<typeof startEngine>>>;
   close(): Promise<void>;
 }
 
@@ -59,8 +60,8 @@ export async function startStack(opts: { engine?: boolean; token?: string; dataR
       if (r.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors)}`);
       return r.data as any;
     },
-    async startEngine() {
-      const e = await startEngine(engineCfg);
+    async startEngine(env = {}) {
+      const e = await startEngine({ ...engineCfg, ...env });
       engines.push(e);
       return e;
     },

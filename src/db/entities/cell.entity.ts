@@ -19,6 +19,8 @@ export interface CellPrediction {
 export class CellEntity {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column({ type: 'uuid', name: 'image_id' }) imageId: string;
+  /** The image's dataset, set by a trigger on insert (for keyset pages and counts per dataset). */
+  @Column({ type: 'uuid', name: 'dataset_id', insert: false, update: false }) datasetId: string;
   @Column({ type: 'uuid', name: 'detector_id', nullable: true }) detectorId: string | null;
   /** Rank of the detection within its image (0 = highest score). */
   @Column({ type: 'int' }) index: number;

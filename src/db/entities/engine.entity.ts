@@ -9,6 +9,8 @@ export interface EngineRuntimeStatus {
 }
 
 export interface EngineStatusDoc {
+  /** What it can run (engine/capabilities.ts); absent in rows of engines older than it. */
+  capabilities?: { gpu: boolean; gpuDetail: string; kinds: string[]; storage: string };
   runtimes: EngineRuntimeStatus[];
   models: { id: string; kind: string; name: string; version: string }[];
   memory: { rssMb: number; heapUsedMb: number; externalMb: number };

@@ -35,4 +35,9 @@ export class EngineInstanceType {
   @Field(() => [ResidentModelType]) models: ResidentModelType[];
   @Field(() => EngineMemoryType) memory: EngineMemoryType;
   @Field(() => [ID]) currentJobs: string[];
+  @Field(() => Boolean, { nullable: true, description: 'Whether it has a GPU (GPU-heavy jobs, training, prefer such engines); null for an engine that does not say' })
+  gpu: boolean | null;
+  @Field(() => String, { nullable: true, description: 'Its GPU adapter, or why it has none' }) gpuDetail: string | null;
+  @Field(() => [String], { nullable: true, description: 'Job kinds it takes (LEUKOGRAPH_ENGINE_KINDS)' }) kinds: string[] | null;
+  @Field(() => String, { nullable: true, description: 'The object store it uses (LEUKOGRAPH_STORAGE_URL, without credentials)' }) storage: string | null;
 }
