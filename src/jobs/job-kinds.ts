@@ -121,4 +121,10 @@ export interface JobParamsByKind {
 export type JobOutcome =
   | { status: 'succeeded'; result?: Record<string, unknown>; message?: string }
   | { status: 'failed'; error: string; result?: Record<string, unknown> }
-  | { status: 'cancelled'; result?: Record<string, unknown> };
+  | { status: 'cancelled'; result?: Record<string, unknown> }
+  /**
+   * This step is done and the job goes on as a step of kind `to`, claimed through that kind's queue by
+   * any engine that takes it (an engine without classify in LEUKOGRAPH_ENGINE_KINDS detects, one with it
+   * classifies); `result` is handed to that step (JobContext.handedOn).
+   */
+  | { status: 'handed-on'; to: JobKind; result: Record<string, unknown>; message: string };

@@ -1,8 +1,7 @@
 // The train-classifier job: a random forest (paper defaults: 100 trees, depth 16) on the latents (or the
 // morphology) of the labelled top cells of the chosen datasets, under a class map; optionally scored on a
 // stratified held-out part. The classifier is saved with what it reads (features, encoder) and made active.
-import { mkdir, writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { modelObjectKey } from '../../storage/blobs.js';
 import { createHash } from 'node:crypto';
 import type { JobContext } from '../job-context.js';
 import type { JobOutcome, TrainClassifierParams } from '../../jobs/job-kinds.js';
@@ -93,11 +92,7 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
     heldOut = classificationReport(split.test.map((i) => used[yUsed[i]]), Array.from(pred, (k) => used[k]), { labels: used }) as unknown as Record<string, unknown>;
   }
   const json = classifierToJson({ forest, novelty, classNames: used, classMap: p.classMap, features, encoderId: features === 'latent' ? p.encoderId : null, minConfidence: p.minConfidence, stain, shapeForest });
-  const dir = join(ctx.cfg.dataDir, 'models');
-  await mkdir(dir, { recursive: true });
-  const artifact = join(dir, `classifier-${ctx.jobId}.json`);
-  await writeFile(`${artifact}.tmp`, json);
-  await rename(`${artifact}.tmp`, artifact);
+  const artifact = await ctx.blobs.put(modelObjectKey(`classifier-${ctx.jobId}.json`), json);
   const metrics = { features, trainCells: split.train.length, heldOutCells: split.test.length, classes: used, heldOut, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
   const modelId = await ctx.ds.transaction(async (m) => {
     await m.query(`UPDATE models SET active = false WHERE kind = 'classifier' AND active`);
