@@ -56,8 +56,8 @@ export type ClassifierFeatures = 'latent' | 'morphology';
 
 export interface TrainClassifierParams {
   datasetIds: string[];
-  classMap: 'common5' | 'paper13';
-  /** Default 'latent' (jobs queued before the option existed have none). */
+  classMap: 'common5' | 'common5_ig' | 'paper13';
+  /** Default 'latent' for jobs queued before the option existed (they have none); new jobs default to 'morphology'. */
   features?: ClassifierFeatures;
   /** The autoencoder whose latents are used; null for morphology. */
   encoderId: string | null;
@@ -101,7 +101,7 @@ export interface EvaluateParams {
   alignDatasetIds: string[];
   preset: 'paper' | 'cpu';
   epochs: number;
-  classes: 'common5' | 'paper13';
+  classes: 'common5' | 'common5_ig' | 'paper13';
   seed: number;
   maxPerClass?: number;
   detectorId?: string;

@@ -55,7 +55,7 @@ export class TrainResolver {
     check(Number.isInteger(input.seed) && input.seed >= 0, 'seed must be a non-negative integer');
     const datasetIds = [...new Set(input.datasetIds.map((d) => parseId(d, 'datasetIds')))];
     for (const id of datasetIds) await ctx.services.datasets.get(id);
-    const features = input.features ?? ClassifierFeaturesEnum.LATENT;
+    const features = input.features ?? ClassifierFeaturesEnum.MORPHOLOGY;
     let encoderId: string | null = null;
     if (features === ClassifierFeaturesEnum.LATENT) {
       const enc = input.encoderId ? await ctx.services.catalog.model(parseId(input.encoderId, 'encoderId')) : await ctx.services.models.active('autoencoder');

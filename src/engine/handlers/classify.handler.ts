@@ -7,9 +7,10 @@
 // (neighbour-consensus.ts) before the verdicts are written.
 import type { JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
-import { classifierFromJson, classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
+import { classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
 import { relaxedCommit } from '../../db/sql.js';
 import { TrainingData } from '../training-data.js';
+import { readClassifierFile } from '../classifier/classifier-file.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 import { decideStain, type StainOutcome } from '../classifier/stain-adaptation.js';
 import { applyOffsets } from '../../evaluation/stain-shift.js';
@@ -20,7 +21,7 @@ import { decideConsensus, type ConsensusOutcome } from '../classifier/consensus-
 const CHUNK = 256;
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
   const p = ctx.params;
-  const { row, value: clf } = await ctx.models.get<CellClassifier>('classifier', p.classifierId, async (r) => classifierFromJson((await ctx.blobs.read(r.artifactPath)).toString('utf8')));
+  const { row, value: clf } = await ctx.models.get<CellClassifier>('classifier', p.classifierId, (r) => readClassifierFile(ctx.blobs, r.artifactPath));
   ctx.models.reportRuntime({ name: 'random-forest', backend: 'typescript', device: 'cpu', detail: `${clf.forest.trees.length} trees` });
   const morphology = clf.features === 'morphology';
   const cells: { id: string; latent: number[] | null; box: [number, number, number, number]; storage_path: string; width: number; height: number }[] = await ctx.ds.query(
