@@ -10,6 +10,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { startStack, type Stack } from './helpers/stack.js';
+import { reviewCommand } from '../src/cli/review.command.js';
 
 const RW = 'rw-review-token-0123456789';
 const RO = 'ro-review-token-0123456789';
@@ -149,4 +150,35 @@ test('reviews, undo, queue, gallery, counts, audit trail and a second reviewer w
   } finally {
     await watcher.client.dispose();
   }
+});
+
+test('leukograph review: queue, give, undo, summary, export', async () => {
+  const run = async (...argv: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await reviewCommand([...argv, '--url', s.url, '--token', RW], { write: (x: string) => ((out += x), true) } as any, { write: (x: string) => ((err += x), true) } as any);
+    return { code, out, err };
+  };
+  const q = await run('queue', '--dataset', 'review-lab', '--first', '3');
+  assert.equal(q.code, 0, q.err);
+  const lines = q.out.trim().split('\n');
+  assert.equal(lines.length, 3);
+  const cellId = /[0-9a-f-]{36}/.exec(lines[0]!)![0];
+  const g = await run('give', cellId, 'monocyte');
+  assert.equal(g.code, 0, g.err);
+  const reviewId = /review ([0-9a-f-]{36})/.exec(g.out)![1]!;
+  assert.match(g.out, /-> monocyte/);
+  const again = await run('queue', '--dataset', 'review-lab', '--first', '50', '--json');
+  assert.ok(!again.out.includes(cellId), 'a reviewed cell leaves the queue');
+  const u = await run('undo', reviewId);
+  assert.equal(u.code, 0, u.err);
+  assert.match(u.out, /undone/);
+  const sum = await run('summary', '--dataset', 'review-lab', '--json');
+  assert.equal(JSON.parse(sum.out).undone, 2);
+  const bad = await run('give', cellId, 'dragon');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /not a cell class/);
+  assert.equal((await run('frobnicate')).code, 2);
+  const ro = await reviewCommand(['give', cellId, 'monocyte', '--url', s.url, '--token', RO], { write: () => true } as any, { write: () => true } as any);
+  assert.equal(ro, 1, 'the read-only token cannot review from the command line either');
 });

@@ -26,6 +26,9 @@ Usage:
   leukograph export --dataset NAME --out cells.csv|cells.parquet [--data-dir D]
       A dataset's cells (boxes, scores, latents, predictions) from the database.
 ${JOB_USAGE}
+  leukograph review queue|give|undo|summary|export|retrain ...   (see leukograph review --help)
+      Review a lab's cells: the queue of cells that teach the classifier most, confirm or correct, retrain.
+
 Environment: HOST, PORT, DATABASE_URL, LEUKOGRAPH_DATA_DIR, LEUKOGRAPH_DATA_ROOTS (':'-separated),
 LEUKOGRAPH_TOKEN (read-write bearer token; required when listening beyond loopback, and then every request
 needs a token), LEUKOGRAPH_READ_TOKEN (read-only token), LEUKOGRAPH_ALLOWED_ORIGINS (browser origins that may
@@ -142,6 +145,11 @@ export async function main(argv: string[]): Promise<void> {
     case 'detect': {
       const { detectCommand } = await import('./detect.command.js');
       process.exitCode = await detectCommand(argv.slice(1), process.stdout);
+      return;
+    }
+    case 'review': {
+      const { reviewCommand } = await import('./review.command.js');
+      process.exitCode = await reviewCommand(argv.slice(1));
       return;
     }
     case 'evaluate': {
