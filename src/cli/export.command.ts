@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { DataSource } from 'typeorm';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { classOf } from '../services/class-maps.js';
+import { classOf } from '../pipeline/class-maps.js';
 
 export interface ExportRow {
   cell_id: string;

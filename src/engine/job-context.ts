@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { ResidentModels } from './resident-models.js';
 import type { FeatureStore } from './feature-store.js';
 import type { JobOutcome } from '../jobs/job-kinds.js';
+import { createRepositories, type Repositories } from '../db/repositories/index.js';
 
 export interface JobContext<P> {
   jobId: string;
@@ -15,6 +16,8 @@ export interface JobContext<P> {
   /** 1 on the first run; higher when a run is retried after a failure or a lost engine. */
   attempt: number;
   ds: DataSource;
+  /** The SQL a handler needs (handlers use these, not `ds`). */
+  repos: Repositories;
   cfg: Config;
   /** The engine's resident models. */
   models: ResidentModels;
@@ -62,6 +65,7 @@ export function createJobContext<P>(args: {
     params: args.params,
     attempt: args.attempt,
     ds,
+    repos: createRepositories(ds),
     cfg: args.cfg,
     models: args.models,
     features: args.features,

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { uploadAllowance, type ClientLimits } from './guard.js';
 import { toImage } from '../schema/mappers.js';
-import { overlayPng } from '../engine/detector/cell-crop.js';
+import { overlayPng } from '../imaging/cell-crop.js';
 import { parseId } from '../schema/ids.js';
 import { logger } from '../logger.js';
 import { formFiles, isMultipart, multipartForm } from './multipart.js';

@@ -6,7 +6,7 @@ import { join, basename } from 'node:path';
 import { ImageEntity, DatasetEntity } from '../db/entities/index.js';
 import type { Config } from '../config.js';
 import { inspectImage, ImageRejected, type ImageInfo } from '../imaging/image-codec.js';
-import { harmonise } from './class-maps.js';
+import { harmonise } from '../pipeline/class-maps.js';
 import { BadInputError, NotFoundError } from './errors.js';
 import { boundedCount, countedRows, decodeCursor, encodeCursor, equalsWhere, type KeysetPage } from './keyset.js';
 
