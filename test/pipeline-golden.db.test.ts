@@ -6,7 +6,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -19,6 +18,8 @@ import { storedDomain } from '../src/engine/handlers/evaluate.handler.js';
 import { runEvaluation, type EvaluationDomain } from '../src/evaluation/pipeline.js';
 import { loadAutoencoder, disposeAutoencoder, type AutoencoderModel } from '../src/engine/autoencoder/index.js';
 import { encodeCells } from '../src/pipeline/encode.js';
+import { Blobs } from '../src/storage/blobs.js';
+import { openStore } from '../src/storage/open-store.js';
 import type { CellVerdict } from '../src/pipeline/types.js';
 
 let s: Stack;
@@ -142,7 +143,8 @@ test('trainAutoencoder trains the autoencoder the evaluation trains (same seed, 
   const batchSize = 16;
   const trained = await runJob('trainAutoencoder', 'TrainAutoencoderInput', { sourceDatasetId: ids.a, alignDatasetIds: [ids.b], preset: 'CPU', epochs, batchSize, seed: SEED });
   const [row] = (await ds.query(`SELECT artifact_path FROM models WHERE id = $1`, [trained.result.modelId])) as { artifact_path: string }[];
-  const jobModel = await loadAutoencoder(new Uint8Array(await readFile(row!.artifact_path)));
+  const blobs = new Blobs(await openStore(s.cfg.storageUrl, { dataDir: s.cfg.dataDir, databaseUrl: s.databaseUrl }));
+  const jobModel = await loadAutoencoder(new Uint8Array(await blobs.read(row!.artifact_path)));
   const doms = await domains();
   const probe = [...doms[0]!.cells, ...doms[1]!.cells].map((c) => c.features as Float32Array);
   let fromEvaluation: Float32Array | null = null;

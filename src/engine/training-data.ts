@@ -1,6 +1,7 @@
 // What the engine's jobs read of stored cells: their instance features from the feature store, and their
 // crops, cut once at CROP_SIZE with AE-CFE's margins (src/pipeline/crop.ts) and cached on disk
-// (docs/architecture.md: crops are not kept in PostgreSQL). It is the pipeline's CropSource for the jobs.
+// (docs/architecture.md: crops are not kept in PostgreSQL), reading images through the object store. It is
+// the pipeline's CropSource for the jobs.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { FeatureStore } from './feature-store.js';
@@ -12,11 +13,19 @@ import type { AlignmentSet, AutoencoderTrainingSet, CellGeometry, CropSource } f
 export type { TrainingCell };
 
 export class TrainingData implements CropSource {
-  constructor(private readonly store: FeatureStore, private readonly cropDir: string) {}
+  constructor(
+    private readonly store: FeatureStore,
+    private readonly cropDir: string,
+    /** An image's bytes from its row's reference (the object store's, through Blobs), or a path. */
+    private readonly readImage: (storagePath: string) => Promise<Buffer> = (p) => readFile(p),
+  ) {}
 
-  /** The engine's feature store and crop cache (`<dataDir>/crops`), as every job uses them. */
-  static forJob(ctx: { features: FeatureStore; cfg: { dataDir: string } }): TrainingData {
-    return new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops'));
+  /**
+   * The engine's feature store, its image reader (the object store) and its crop cache (`<dataDir>/crops`,
+   * a local cache that any engine fills again from the store), as every job uses them.
+   */
+  static forJob(ctx: { features: FeatureStore; cfg: { dataDir: string }; blobs: { read(ref: string, what?: string): Promise<Buffer> } }): TrainingData {
+    return new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops'), (p) => ctx.blobs.read(p, 'image file'));
   }
 
   /** NHWC features of the given cells, packed. */
@@ -55,7 +64,7 @@ export class TrainingData implements CropSource {
     } catch {
       // not cached yet
     }
-    const rgb = await cropCell(await readFile(cell.storagePath), cell.box, cell.width, cell.height, CROP_SIZE);
+    const rgb = await cropCell(await this.readImage(cell.storagePath), cell.box, cell.width, cell.height, CROP_SIZE);
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
     await writeFile(tmp, rgb);

@@ -8,11 +8,12 @@ import { fitShapeForest } from '../engine/classifier/stain-mix-forest.js';
 import { stainReference } from '../engine/classifier/stain-shift.js';
 import { mixSeed } from '../engine/classifier/rng.js';
 import type { CellClassifier, ClassifierFeatures } from '../engine/classifier/classifier-artifact.js';
-import type { FeatureMatrix } from '../engine/classifier/feature-matrix.js';
+import { matrixFromRows, type FeatureMatrix } from '../engine/classifier/feature-matrix.js';
 import { MORPHOLOGY_COLOUR_COLUMNS } from '../imaging/cell-morphology.js';
 import { stratifiedSplit, type TrainTestSplit } from './split.js';
 import { classificationReport, type ClassificationReport } from './metrics.js';
-import { DEFAULT_MIN_CONFIDENCE, FOREST_DEFAULTS } from './defaults.js';
+import { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE, FOREST_DEFAULTS } from './defaults.js';
+import { reviewCopies, withReviewedRows } from './reviewed-cells.js';
 
 export interface ClassifierTrainingInput {
   /** One feature row per labelled cell. */
@@ -26,6 +27,12 @@ export interface ClassifierTrainingInput {
   encoderId?: string | null;
   /** Morphology: the rows the stain medians are taken over (every measured cell, labels unused). Default `rows`. */
   stainRows?: readonly ArrayLike<number>[];
+  /**
+   * A lab's reviewed cells (rows read as `rows` are, morphology already moved onto the source's stain) and
+   * their classes: they join the training split only, repeated to carry `share` of the training weight
+   * (reviewed-cells.ts); the stain reference stays the source's alone.
+   */
+  reviewed?: { rows: readonly ArrayLike<number>[]; labels: readonly string[]; share?: number };
   /** Fit the stain reference and the shape forest. Default: features === 'morphology'. */
   stain?: boolean;
   trees?: number;
@@ -43,6 +50,8 @@ export interface TrainedClassifier {
   split: TrainTestSplit;
   /** The held-out rows' scores; null without held-out rows. */
   heldOut: ClassificationReport | null;
+  /** How many times each reviewed row was repeated (0 without reviewed rows). */
+  reviewCopies: number;
 }
 
 /** The forest's seed from the run's seed (the split and the novelty model take the run's seed itself). */
@@ -56,7 +65,8 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   const balanced = input.balanced ?? FOREST_DEFAULTS.balanced;
   if (input.rows.length !== input.labels.length) throw new Error(`classifier training: ${input.rows.length} rows, ${input.labels.length} labels`);
   // Only classes seen in training are predicted; the others keep no column.
-  const used = input.classNames.filter((c) => input.labels.includes(c));
+  const reviewed = input.reviewed ?? { rows: [], labels: [] };
+  const used = input.classNames.filter((c) => input.labels.includes(c) || reviewed.labels.includes(c));
   if (used.length < 2) throw new Error(`classifier training: need cells of at least 2 classes, found ${used.length}`);
   const split = testFraction > 0 ? stratifiedSplit(input.labels, { testFraction, seed }) : { train: input.labels.map((_, i) => i), test: [] };
   const dim = input.rows[0]!.length;
@@ -65,8 +75,11 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
     idx.forEach((r, i) => data.set(input.rows[r]!, i * dim));
     return { data, rows: idx.length, cols: dim };
   };
-  const train = toMatrix(split.train);
-  const trainY = split.train.map((i) => used.indexOf(input.labels[i]!));
+  const sourceTrain = split.train.map((i) => input.rows[i]!);
+  const copies = reviewCopies(sourceTrain.length, reviewed.rows.length, reviewed.share ?? DEFAULT_REVIEW_SHARE);
+  const fitted = withReviewedRows(sourceTrain, split.train.map((i) => used.indexOf(input.labels[i]!)), reviewed.rows, reviewed.labels.map((l) => used.indexOf(l)), copies);
+  const train = matrixFromRows(fitted.x);
+  const trainY = fitted.y;
   const forestOptions = { nEstimators: trees, maxDepth, seed: forestSeed(seed), classWeight: balanced ? ('balanced' as const) : null, numClasses: used.length, classNames: used };
   const forest = fitRandomForest(train, trainY, { ...forestOptions, onTree: input.onTree });
   const novelty = fitNovelty(train, trainY, { numClasses: used.length, seed });
@@ -74,11 +87,10 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   // within-class spread over the training split), so that the stain step can tell and undo another lab's
   // stain; with it, a forest on the stain-free columns, which estimates that lab's class mix first.
   const withStain = input.stain ?? input.features === 'morphology';
-  const trainRows = split.train.map((i) => input.rows[i]!);
-  const stain = withStain ? stainReference(input.stainRows ?? input.rows, trainRows, split.train.map((i) => input.labels[i]!), MORPHOLOGY_COLOUR_COLUMNS, used) : null;
+  const stain = withStain ? stainReference(input.stainRows ?? input.rows, sourceTrain, split.train.map((i) => input.labels[i]!), MORPHOLOGY_COLOUR_COLUMNS, used) : null;
   // A forest fitted with balanced class weights learnt equal class priors: the mix estimate starts from those.
   if (stain?.mix && balanced) stain.mix.prior = used.map(() => 1 / used.length);
-  const shapeForest = stain ? fitShapeForest(trainRows, trainY, stain, dim, forestOptions) : null;
+  const shapeForest = stain ? fitShapeForest(fitted.x, trainY, stain, dim, forestOptions) : null;
   let heldOut: ClassificationReport | null = null;
   if (split.test.length) {
     const pred = predict(forest, toMatrix(split.test));
@@ -92,5 +104,6 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
     },
     split,
     heldOut,
+    reviewCopies: copies,
   };
 }

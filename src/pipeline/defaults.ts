@@ -22,3 +22,6 @@ export const DEFAULT_MIN_CONFIDENCE = 0.4;
 
 /** The evaluation: macro F1 leaves out classes with fewer cells than this in a domain. */
 export const EVALUATION_DEFAULTS = { classes: 'common5', minSupport: 5 } as const;
+
+/** The share of the training weight a lab's reviewed cells carry together when they join a classifier's training. */
+export const DEFAULT_REVIEW_SHARE = 0.5;

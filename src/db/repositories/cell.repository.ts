@@ -36,6 +36,8 @@ export interface ImageToAnalyze {
 
 export interface CellToClassify {
   id: string;
+  /** The cell's verdict before this job (for what the job changes). */
+  before: { label: string | null; flagged: boolean } | null;
   latent: number[] | null;
   box: Box;
   storage_path: string;
@@ -138,7 +140,7 @@ export class CellRepository {
   /** The cells a classify job takes: of a dataset or listed images; with `encoderId`, only cells it encoded. */
   cellsToClassify(p: { datasetId?: string; imageIds?: string[]; encoderId: string | null }): Promise<CellToClassify[]> {
     return this.ds.query(
-      `SELECT c.id, c.latent, c.box, i.storage_path, i.width, i.height FROM cells c JOIN images i ON i.id = c.image_id
+      `SELECT c.id, c.latent, c.box, i.storage_path, i.width, i.height, c.prediction AS before FROM cells c JOIN images i ON i.id = c.image_id
         WHERE ($1::uuid IS NULL OR i.dataset_id = $1) AND ($2::uuid[] IS NULL OR i.id = ANY($2))
           AND ($3::uuid IS NULL OR (c.latent IS NOT NULL AND c.encoder_id = $3))
         ORDER BY i.source_path, c.index`,

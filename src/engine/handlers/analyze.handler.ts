@@ -4,7 +4,6 @@
 // with each cell streamed as soon as its image is done. Stages whose model is missing are skipped and
 // said so in the result; a bad image fails alone. A morphology classifier's stain move is the one the last
 // classifyCells over the image's dataset measured with the same classifier (dataset-stain.ts), if any.
-import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { AnalyzeParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { storeDetections, type StoredCell } from './detect.handler.js';
@@ -47,7 +46,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
         stored = [];
         for (const k of known) stored.push({ id: k.id, box: k.box, features: await ctx.features.read(k.feature_ref) });
       } else {
-        const found = await detector.detect(await readFile(img.storage_path));
+        const found = await detector.detect(await ctx.blobs.read(img.storage_path, 'image file'));
         stored = await storeDetections(ctx, det.id, img.id, found.cells, p.topOnly ?? false);
       }
     } catch (err) {

@@ -10,6 +10,7 @@ import { residentClassifier } from './resident.js';
 import { morphologyOfCells } from '../../pipeline/morphology.js';
 import { classifyCells } from '../../pipeline/classify.js';
 import type { FeatureMatrix } from '../../pipeline/types.js';
+import { VerdictChanges } from '../verdict-changes.js';
 
 const CHUNK = 256;
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
@@ -52,6 +53,8 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   let done = 0;
   let flagged = 0;
   let unreadable = 0;
+  // What this job changes of the cells' earlier verdicts (after a retraining: what the reviews taught).
+  const changes = new VerdictChanges();
   const counts: Record<string, number> = {};
   for (let s = 0; s < cells.length; s += CHUNK) {
     if (ctx.cancelled()) return { status: 'cancelled', result: { classified: done, flagged, counts } };
@@ -69,6 +72,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     for (let i = 0; i < chunk.length; i++) {
       const v = verdictOf.get(s + i);
       if (!v) continue;
+      changes.add(chunk[i]!.id, chunk[i]!.before, v);
       if (v.flagged) flagged++;
       else counts[v.label!] = (counts[v.label!] ?? 0) + 1;
       await ctx.item({ itemKind: 'cell', itemId: chunk[i]!.id, index: done + i, ok: true });
@@ -79,7 +83,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   const bad = unreadable ? `, ${unreadable} unreadable` : '';
   return {
     status: 'succeeded',
-    result: { classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}) },
+    result: { classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, changes: changes.summary(), ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}) },
     message: `${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}${stain ? `; ${stain.note}` : ''}${consensus ? `; ${consensus.note}` : ''}`,
   };
 }

@@ -2,7 +2,6 @@
 // images that have no cell yet (top cell per image), builds the domains from the stored cells (their
 // features, and their crops from the same crop cache the other jobs use), runs the evaluation (composed of
 // the pipeline's stages: src/evaluation/pipeline.ts) and stores the report as an evaluation.
-import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { EvaluateParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { storeDetections } from './detect.handler.js';
@@ -27,7 +26,7 @@ export async function runEvaluate(ctx: JobContext<EvaluateParams>): Promise<JobO
   for (let i = 0; i < todo.length; i++) {
     if (ctx.cancelled()) return { status: 'cancelled' };
     try {
-      const found = await detector.detect(await readFile(todo[i]!.storage_path));
+      const found = await detector.detect(await ctx.blobs.read(todo[i]!.storage_path, 'image file'));
       await storeDetections(ctx, det.id, todo[i]!.id, found.cells, true);
     } catch {
       failedImages++;

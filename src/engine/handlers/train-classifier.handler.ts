@@ -2,9 +2,8 @@
 // of the chosen datasets, under a class map, through the pipeline's classifier training
 // (src/pipeline/classifier-training.ts); optionally scored on a stratified held-out part. The classifier is
 // saved with what it reads (features, encoder) and made active.
-import { mkdir, writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { modelObjectKey } from '../../storage/blobs.js';
 import type { JobContext } from '../job-context.js';
 import type { JobOutcome, TrainClassifierParams } from '../../jobs/job-kinds.js';
 import { classOf, classesOf } from '../../pipeline/class-maps.js';
@@ -12,6 +11,8 @@ import { classifierToJson } from '../classifier/classifier-artifact.js';
 import { TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../../pipeline/morphology.js';
 import { trainCellClassifier } from '../../pipeline/classifier-training.js';
+import { DEFAULT_REVIEW_SHARE } from '../../pipeline/defaults.js';
+import { reviewedRows } from '../reviewed-training.js';
 
 export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -37,13 +38,16 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
       labels.push(cls);
     }
   }
-  const present = new Set(labels).size;
+  // A lab's reviewed cells (issue 20), read as this classifier reads cells; they join the training split only.
+  const reviewed = await reviewedRows(ctx.repos.reviews, TrainingData.forJob(ctx), { datasetIds: p.reviewedDatasetIds ?? [], classMap: p.classMap, features, encoderId: p.encoderId });
+  const present = new Set([...labels, ...reviewed.labels]).size;
   const what = features === 'morphology' ? 'detected' : 'encoded';
   if (present < 2) return { status: 'failed', error: `need labelled, ${what} cells of at least 2 classes; found ${x.length} cells of ${present}` };
   await ctx.progress(0, p.trees, `fitting ${p.trees} trees on ${x.length} cells, ${present} classes`);
   let last = 0;
-  const { classifier, split, heldOut } = trainCellClassifier({
-    rows: x, labels, classNames, features, classMap: p.classMap, encoderId: p.encoderId,
+  const share = p.reviewShare ?? DEFAULT_REVIEW_SHARE;
+  const { classifier, split, heldOut, reviewCopies: copies } = trainCellClassifier({
+    rows: x, labels, classNames, features, classMap: p.classMap, encoderId: p.encoderId, reviewed: { rows: reviewed.x, labels: reviewed.labels, share },
     trees: p.trees, maxDepth: p.maxDepth, seed: p.seed, balanced: p.balanced, testFraction: p.testFraction, minConfidence: p.minConfidence,
     onTree: (done) => {
       if (done - last >= 10) {
@@ -54,12 +58,11 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   });
   const used = classifier.classNames;
   const json = classifierToJson(classifier);
-  const dir = join(ctx.cfg.dataDir, 'models');
-  await mkdir(dir, { recursive: true });
-  const artifact = join(dir, `classifier-${ctx.jobId}.json`);
-  await writeFile(`${artifact}.tmp`, json);
-  await rename(`${artifact}.tmp`, artifact);
-  const metrics = { features, trainCells: split.train.length, heldOutCells: split.test.length, classes: used, heldOut, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
+  const artifact = await ctx.blobs.put(modelObjectKey(`classifier-${ctx.jobId}.json`), json);
+  const review = reviewed.x.length || p.reviewedDatasetIds?.length
+    ? { reviewed: { cells: reviewed.x.length, copies, share, datasets: reviewed.datasets, ...(reviewed.skipped.length ? { skipped: reviewed.skipped.slice(0, 50) } : {}) } }
+    : {};
+  const metrics = { features, trainCells: split.train.length, heldOutCells: split.test.length, classes: used, heldOut, ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
   const modelId = await ctx.repos.models.registerActive({
     kind: 'classifier', name: `random-forest-${p.classMap}${features === 'morphology' ? '-morphology' : ''}`, version: `job-${ctx.jobId.slice(0, 8)}`, preset: null,
     metrics, params: p, artifactPath: artifact, checksum: createHash('sha256').update(json).digest('hex'), datasetIds: p.datasetIds, jobId: ctx.jobId,
@@ -67,5 +70,6 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   });
   await ctx.progress(p.trees, p.trees, 'forest fitted');
   const acc = heldOut ? ` (held-out accuracy ${heldOut.accuracy.toFixed(3)})` : '';
-  return { status: 'succeeded', result: { modelId, ...metrics }, message: `classifier on ${split.train.length} cells, ${used.length} classes${acc}` };
+  const rev = reviewed.x.length ? ` + ${reviewed.x.length} reviewed (x${copies})` : '';
+  return { status: 'succeeded', result: { modelId, ...metrics }, message: `classifier on ${split.train.length} cells${rev}, ${used.length} classes${acc}` };
 }
