@@ -12,6 +12,7 @@ import { CatalogService } from './services/catalog.service.js';
 import type { Services } from './services/index.js';
 import { RelationService } from './services/relations.service.js';
 import { JobResultService } from './services/job-results.service.js';
+import { ReviewService } from './services/review.service.js';
 import { buildLeukographSchema } from './schema/build-schema.js';
 import { startApiServer, type ApiServer } from './http/server.js';
 import { Engine } from './engine/engine.js';
@@ -67,6 +68,7 @@ export async function startApi(cfg: Config): Promise<Running & { api: ApiServer;
     models: new ModelService(ds),
     relations: new RelationService(ds),
     results: new JobResultService(ds),
+    reviews: new ReviewService(ds, hub),
   };
   const schema = await buildLeukographSchema();
   const api = await startApiServer(schema, services, cfg.host, cfg.port);

@@ -110,6 +110,17 @@ export function restRoutes(services: Services, baseUrl: () => string, gate: { re
     }
   });
 
+  // A dataset's review audit trail as CSV (every review, undone ones included, oldest first).
+  r.get('/datasets/:id/reviews.csv', read, async (req: Request, res: Response) => {
+    try {
+      const id = parseId(String(req.params.id));
+      await services.datasets.get(id);
+      res.type('text/csv').attachment(`reviews-${id}.csv`).send(await services.reviews.trailCsv(id));
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
   /**
    * POST /upload?datasetId=...&filename=...&label=... with the raw file as the body, or a multipart form
    * (multipart.ts): the way for a client to send images from its own disk or a browser without base64.

@@ -10,8 +10,9 @@ import { storeDetections, type StoredCell } from './detect.handler.js';
 import { residentAutoencoder } from './encode.handler.js';
 import { encode } from '../autoencoder/index.js';
 import { FEATURE_LENGTH, chwToHwc } from '../feature-store.js';
-import { classifierFromJson, classifyLatents, type CellClassifier, type CellVerdict } from '../classifier/classifier-artifact.js';
+import { classifyLatents, type CellClassifier, type CellVerdict } from '../classifier/classifier-artifact.js';
 import { TrainingData } from '../training-data.js';
+import { readClassifierFile } from '../classifier/classifier-file.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 import { ModelEntity } from '../../db/entities/index.js';
 import { relaxedCommit } from '../../db/sql.js';
@@ -24,7 +25,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   const models = ctx.ds.getRepository(ModelEntity);
   const clfRow = await models.findOneBy({ kind: 'classifier', active: true });
   const clf = clfRow
-    ? (await ctx.models.get<CellClassifier>('classifier', clfRow.id, async (r) => classifierFromJson((await ctx.blobs.read(r.artifactPath)).toString('utf8')))).value
+    ? (await ctx.models.get<CellClassifier>('classifier', clfRow.id, (r) => readClassifierFile(ctx.blobs, r.artifactPath))).value
     : null;
   const aeId = clf?.encoderId ?? (await models.findOneBy({ kind: 'autoencoder', active: true }))?.id;
   const ae = aeId ? await residentAutoencoder(ctx, aeId) : null;
