@@ -1,10 +1,9 @@
 // The classify job: gives each cell of a dataset (or of listed images) a class and its probabilities with
 // the resident classifier, or flags it when it looks unlike the training data, and streams each cell. A
 // latent classifier needs cells encoded by its encoder; a morphology classifier measures each cell's crop,
-// first all of them: the cells' stain is compared with the training cells' (src/evaluation/stain-shift.ts)
-// and, when it differs by more than a class mix explains, moved onto the training medians before the forest;
-// then each cell's probabilities are averaged with those of its nearest neighbours among the job's cells
-// (neighbour-consensus.ts) before the verdicts are written.
+// first all of them, then the lab's stain step, the forest, neighbour consensus when asked and the job's
+// self-check (classifier/lab-classification.ts) before any verdict is written. A failed self-check flags every
+// cell it would have counted (reason: self-check failed) and says why in the result and message.
 import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
@@ -12,11 +11,12 @@ import { classifierFromJson, classifyLatents, type CellClassifier } from '../cla
 import { relaxedCommit } from '../../db/sql.js';
 import { TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
-import { decideStain, type StainOutcome } from '../classifier/stain-adaptation.js';
-import { applyOffsets } from '../../evaluation/stain-shift.js';
 import { MORPHOLOGY_LENGTH } from '../../imaging/cell-morphology.js';
 import { predictProba } from '../classifier/random-forest.js';
 import { decideConsensus, type ConsensusOutcome } from '../classifier/consensus-decision.js';
+import { classifyLab, type LabStainOutcome } from '../classifier/lab-classification.js';
+import { stainStepOf } from '../classifier/stain-steps.js';
+import { selfCheckReason, type SelfCheck } from '../classifier/self-check.js';
 
 const CHUNK = 256;
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
@@ -44,8 +44,8 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   const measured = crops ? new Float32Array(cells.length * MORPHOLOGY_LENGTH) : null;
   const unmeasured = new Map<number, string>();
   const valuesOf = (k: number) => measured!.subarray(k * MORPHOLOGY_LENGTH, (k + 1) * MORPHOLOGY_LENGTH);
-  let stain: StainOutcome | null = null;
-  let offsets = new Map<number, number>();
+  let stain: LabStainOutcome | null = null;
+  let check: SelfCheck | null = null;
   if (crops) {
     await ctx.progress(0, cells.length, `measuring ${cells.length} cells`);
     for (let s = 0; s < cells.length; s += CHUNK) {
@@ -59,24 +59,27 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   }
   // The cells that can be classified, in order: row r of the matrix below is cell order[r].
   const order = cells.flatMap((_, k) => (unmeasured.has(k) ? [] : [k]));
-  if (measured) ({ stain, offsets } = decideStain(clf, order.map(valuesOf), p.stainAdaptation ?? 'auto'));
-  // Every cell's values in one matrix (morphology moved by the stain offsets), their probabilities, then the
-  // neighbour consensus over all of them, before any verdict is written.
+  // Every cell's values in one matrix (morphology: as the stain step moved them), their probabilities (after
+  // neighbour consensus when asked), before any verdict is written.
   const cols = measured ? MORPHOLOGY_LENGTH : cells[0]!.latent!.length;
-  const data = new Float32Array(order.length * cols);
-  order.forEach((k, r) => {
-    if (measured) {
-      data.set(valuesOf(k), r * cols);
-      applyOffsets(data, offsets, r * cols);
-    } else data.set(cells[k]!.latent!, r * cols);
-  });
-  const x = { data, rows: order.length, cols };
-  await ctx.progress(0, cells.length, `classifying ${cells.length} cells${stain ? ` (${stain.note})` : ''}`);
-  const K = clf.classNames.length;
-  let proba = x.rows ? predictProba(clf.forest, x) : new Float64Array(0);
+  let data: Float32Array | Float64Array;
+  let proba: Float64Array;
   let consensus: ConsensusOutcome | null = null;
-  // Latent classifiers say so only when consensus was asked for (their results are otherwise as before).
-  if (measured || p.neighbourConsensus) ({ consensus, proba } = decideConsensus(x, proba, K, p.neighbourConsensus ?? false, clf.features));
+  const K = clf.classNames.length;
+  if (measured) {
+    const { step, limit } = stainStepOf(p.stainAdaptation);
+    const lab = classifyLab(clf, order.map(valuesOf), { step, limit, mode: p.stainAdaptation ?? 'auto', neighbourConsensus: p.neighbourConsensus ?? false });
+    ({ stain, consensus, proba, selfCheck: check } = lab);
+    data = lab.x.data;
+  } else {
+    data = new Float32Array(order.length * cols);
+    order.forEach((k, r) => data.set(cells[k]!.latent!, r * cols));
+    proba = order.length ? predictProba(clf.forest, { data, rows: order.length, cols }) : new Float64Array(0);
+    // Latent classifiers say so only when consensus was asked for (their results are otherwise as before).
+    if (p.neighbourConsensus) ({ consensus, proba } = decideConsensus({ data, rows: order.length, cols }, proba, K, true, clf.features));
+  }
+  await ctx.progress(0, cells.length, `classifying ${cells.length} cells${stain ? ` (${stain.note})` : ''}`);
+  const withheld = check?.status === 'failed' ? selfCheckReason(check) : null;
   // The chunks' classifiable cells are consecutive rows of x: the next chunk's start at row r0.
   let r0 = 0;
   for (let s = 0; s < cells.length; s += CHUNK) {
@@ -94,6 +97,8 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     }
     const xc = { data: data.subarray(r0 * cols, (r0 + rows.length) * cols), rows: rows.length, cols };
     const verdicts = rows.length ? classifyLatents(clf, xc, proba.subarray(r0 * K, (r0 + rows.length) * K)) : [];
+    // A failed self-check withholds every class the job would have counted (the probabilities stay, for review).
+    if (withheld) for (const v of verdicts) if (!v.flagged) Object.assign(v, { label: null, flagged: true, reason: withheld });
     await ctx.ds.transaction(async (m) => {
       await relaxedCommit(m);
       for (let i = 0; i < rows.length; i++) {
@@ -113,7 +118,12 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   const bad = unreadable ? `, ${unreadable} unreadable` : '';
   return {
     status: 'succeeded',
-    result: { classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}) },
-    message: `${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}${stain ? `; ${stain.note}` : ''}${consensus ? `; ${consensus.note}` : ''}`,
+    result: {
+      classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id,
+      ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}), ...(check ? { selfCheck: check } : {}),
+    },
+    message:
+      `${check?.warning ? `${check.warning} ` : ''}${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}` +
+      `${stain ? `; ${stain.note}` : ''}${consensus ? `; ${consensus.note}` : ''}`,
   };
 }

@@ -6,6 +6,7 @@ import { createUnionType, Field, Float, ID, Int, InterfaceType, ObjectType } fro
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { FlagReasonEnum } from '../enums.js';
 import type { JobScope } from '../../services/job-results.service.js';
+import { SelfCheckType } from './self-check.type.js';
 
 @ObjectType('ClassShare')
 export class ClassShareType {
@@ -67,6 +68,8 @@ export class ClassifyJobResultType {
   @Field(() => ID, { nullable: true }) classifierId: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'What the stain step measured and did (morphology classifiers)' }) stain: Record<string, unknown> | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'What neighbour consensus changed, when asked for' }) consensus: Record<string, unknown> | null;
+  @Field(() => SelfCheckType, { nullable: true, description: "The job's check of its own count (morphology classifiers); FAILED: no cell was counted" })
+  selfCheck: SelfCheckType | null;
 }
 
 @ObjectType('AnalyzeJobResult')
