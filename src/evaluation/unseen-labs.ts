@@ -84,7 +84,13 @@ export interface UnseenLabsReport {
   labs: Array<{ name: string; kind: ScoredLab['kind']; trainedOn: string; description: string; n: number; classes: Record<string, number>; role: LabScore['role'] }>;
   scores: LabScore[];
   /** Per step: worst and mean accuracy over the selection labs, the scoring labs and all; in-domain. */
-  summary: Array<{ step: StainStep; selectionWorst: number; scoringWorst: { lab: string; accuracy: number; ci95: [number, number] }; mean: number; inDomain: number | null; belowGoalSilent: string[] }>;
+  summary: Array<{
+    step: StainStep; selectionWorst: number; scoringWorst: { lab: string; accuracy: number; ci95: [number, number] }; mean: number; inDomain: number | null;
+    /** Labs under 75 % whose self-check did not fail (the goal: none). */
+    belowGoalSilent: string[];
+    /** Labs at 75 % or more whose self-check failed anyway (false alarms: no count for a lab that was fine). */
+    falseAlarms: string[];
+  }>;
   chosen: StainStep;
   timings: Record<string, number>;
 }
@@ -281,6 +287,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
       mean: out.reduce((a, s) => a + s.accuracy, 0) / out.length,
       inDomain: mine.find((s) => s.kind === 'in-domain')?.accuracy ?? null,
       belowGoalSilent: out.filter((s) => s.accuracy < 0.75 && s.check !== 'failed').map((s) => `${s.trainedOn} -> ${s.lab}`),
+      falseAlarms: out.filter((s) => s.accuracy >= 0.75 && s.check === 'failed').map((s) => `${s.trainedOn} -> ${s.lab}`),
     };
   });
   // The rule, fixed before the run: the best worst selection lab; ties (within 0.5 point) by the mean.
@@ -316,12 +323,12 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
     '',
   );
   lines.push('## Summary', '');
-  lines.push('| stain step | worst selection lab | worst scoring lab (95 % interval) | mean over the other labs | in-domain (held-out source cells) | labs under 75 % without a failed self-check |');
-  lines.push('| --- | ---: | --- | ---: | ---: | --- |');
+  lines.push('| stain step | worst selection lab | worst scoring lab (95 % interval) | mean over the other labs | in-domain (held-out source cells) | labs under 75 % without a failed self-check | labs at 75 % or more whose self-check failed |');
+  lines.push('| --- | ---: | --- | ---: | ---: | --- | --- |');
   for (const s of r.summary) {
     const mark = s.step === r.chosen ? ' (chosen)' : '';
     const def = s.step === ctx.defaultStep ? ' **default**' : '';
-    lines.push(`| ${s.step}${mark}${def} | ${p1(s.selectionWorst)} % | ${p1(s.scoringWorst.accuracy)} % (${ci(s.scoringWorst.ci95)}), ${s.scoringWorst.lab} | ${p1(s.mean)} % | ${s.inDomain === null ? '—' : p1(s.inDomain) + ' %'} | ${s.belowGoalSilent.length ? s.belowGoalSilent.join(', ') : 'none'} |`);
+    lines.push(`| ${s.step}${mark}${def} | ${p1(s.selectionWorst)} % | ${p1(s.scoringWorst.accuracy)} % (${ci(s.scoringWorst.ci95)}), ${s.scoringWorst.lab} | ${p1(s.mean)} % | ${s.inDomain === null ? '—' : p1(s.inDomain) + ' %'} | ${s.belowGoalSilent.length ? s.belowGoalSilent.join(', ') : 'none'} | ${s.falseAlarms.length} of ${r.scores.filter((x) => x.step === s.step && x.kind !== 'in-domain' && x.accuracy >= 0.75).length} |`);
   }
   lines.push('', 'Goals (issue 17): the default\'s worst lab >= 70 %, in-domain >= 98 %, and every lab either >= 75 % or the job\'s self-check fails.', '');
   lines.push('## Every lab', '');

@@ -46,7 +46,7 @@ test("a collapsed class-mix estimate, cells outside training, and disagreeing vi
   const other = Int32Array.from(predicted, (k, i) => (i % 2 ? (k + 1) % 5 : k));
   const views = selfCheck({ classes: CLASSES, predicted, views: [{ name: 'centred', predicted }, { name: 'shape', predicted: other }] });
   assert.equal(views.status, 'failed');
-  assert.match(views.warning!, /the shape view gives the same class to only 50 %/);
+  assert.match(views.warning!, /reported and shape give the same class to only 50 %/);
   assert.match(selfCheckReason(views), /^self-check failed for this batch \(view agreement\)/);
 });
 

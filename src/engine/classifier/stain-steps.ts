@@ -7,7 +7,7 @@
 //               to the lab's class mix as estimated by the forests (can collapse: docs/self-check.md)
 //   prior_mix   as adaptive, but the estimate is shrunk towards a normal blood count and capped at generous
 //               blood-count bounds (blood-count.ts), so one wrong estimate cannot put a lab onto one class
-//   ensemble    the class probabilities of centred and prior_mix averaged
+//   ensemble    the class probabilities of centred, prior_mix and none averaged: no single estimate decides
 // Measured by worst lab in docs/unseen-labs.md; the default (DEFAULT_STAIN_STEP) is the winner there.
 import { applyOffsets, columnMedians, estimateClassMix, mixMedians, stainShift, STAIN_SHIFT_LIMIT, adaptStain, type RowsProba, type StainReference } from '../../evaluation/stain-shift.js';
 import { bloodPrior, NORMAL_DIFFERENTIAL } from './blood-count.js';
@@ -18,8 +18,8 @@ export type StainStep = (typeof STAIN_STEPS)[number];
 /** What a classify job does about a lab's stain when not told otherwise (docs/unseen-labs.md chose it). */
 export const DEFAULT_STAIN_STEP: StainStep = 'ensemble';
 
-/** The members whose probabilities the ensemble averages. */
-export const ENSEMBLE_MEMBERS: readonly Exclude<StainStep, 'ensemble'>[] = ['centred', 'prior_mix'];
+/** The members whose probabilities the ensemble averages; the first one's moved values are the job's (novelty, analyze). */
+export const ENSEMBLE_MEMBERS: readonly Exclude<StainStep, 'ensemble'>[] = ['centred', 'prior_mix', 'none'];
 
 /** prior_mix: weight of the blood-count prior, in cells (a Dirichlet prior's pseudo-counts, added to the EM's counts). */
 export const PRIOR_STRENGTH = 100;
