@@ -145,6 +145,7 @@ export function toJobResult(job: JobScope & { id: string }) {
     return Object.assign(new AnalyzeJobResultType(), {
       job, cells: num0(r.cells), flagged: num0(r.flagged), failed: num0(r.failed), failures, stages: Array.isArray(r.stages) ? r.stages.map(String) : [],
       detectorId: str(r.detectorId), autoencoderId: str(r.autoencoderId), classifierId: str(r.classifierId), stain: jsonOrNull(r.stain),
+      selfCheck: selfCheckOf(r.selfCheck),
     });
   }
   if (job.kind === 'evaluate') {

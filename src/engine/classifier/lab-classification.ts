@@ -50,7 +50,10 @@ export interface LabStainOutcome {
   classMix: Record<string, number> | null;
   /** The forests' raw class-mix estimate, where the step made one (what a collapse shows in). */
   estimatedMix: Record<string, number> | null;
-  /** [column, what was added] of the primary move (the ensemble's first member), for analyze jobs on the same lab. */
+  /**
+   * [column, what was added] of the primary move (the ensemble's first member, prior_mix), for analyze jobs on the
+   * same lab: they classify image by image and apply this move alone (no ensemble there).
+   */
   offsets?: Array<[number, number]>;
   members?: StainStep[];
   note: string;
@@ -156,7 +159,8 @@ function stainOutcome(
   enough: boolean,
 ): LabStainOutcome {
   const statistic = primary?.statistic ?? null;
-  const centred = members.some((m) => moves.get(m)?.moved);
+  // Whether the primary member (whose offsets are stored for analyze jobs on the same lab) moved the stain.
+  const centred = primary?.moved ?? false;
   const base = { mode, step, statistic, limit, centred, cells, classMix: mixRecord(classes, mixMove?.mix ?? null), estimatedMix: mixRecord(classes, mixMove?.rawMix ?? null), ...(members.length > 1 ? { members: [...members] } : {}) };
   const offsets = primary?.moved ? { offsets: [...primary.offsets] } : {};
   if (!hasRef) return { ...base, note: 'stain not adapted: the classifier has no stain reference (trained before it existed)' };
@@ -175,4 +179,17 @@ function stainOutcome(
     ? `stain step ${step}: the probabilities of ${members.map(describe).join(' and of ')} averaged${shift}`
     : `stain step ${step}: ${describe(step)}${shift}`;
   return { ...base, ...offsets, note };
+}
+
+/**
+ * The self-check of a batch classified without a stain step (latent classifiers): its count and the share of its
+ * cells unlike the training cells; there are no other views to compare.
+ */
+export function checkBatch(clf: CellClassifier, x: FeatureMatrix, proba: ArrayLike<number>, limits: SelfCheckLimits = { ...SELF_CHECK_LIMITS }): SelfCheck {
+  const K = clf.classNames.length;
+  const novel = x.rows ? scoreNovelty(clf.novelty, x).novel : new Uint8Array(0);
+  const best = x.rows ? argmaxRows(Float64Array.from(proba), K) : new Int32Array(0);
+  const predicted = Int32Array.from(best, (k, i) => (novel[i] || proba[i * K + k]! < clf.minConfidence ? -1 : k));
+  const novelShare = x.rows ? novel.reduce((a, v) => a + v, 0) / x.rows : null;
+  return selfCheck({ classes: clf.classNames, predicted, novelShare }, limits);
 }

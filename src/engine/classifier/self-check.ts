@@ -43,7 +43,7 @@ export interface SelfCheck {
  * evaluation's selection labs and scored on its other labs (docs/unseen-labs.md, docs/self-check.md).
  */
 export const SELF_CHECK_LIMITS = {
-  /** Fewer classified cells than this say nothing about a class mix: the mix checks are skipped. */
+  /** Fewer cells than this say nothing about a batch: the mix and coverage checks are skipped (views: passed). */
   minCells: 30,
   /** Predicted mix: distance from the normal differential (blood-count.ts; 0..2). */
   mixWarn: 0.5,
@@ -120,7 +120,8 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...
       });
     }
   }
-  if (input.novelShare !== null && input.novelShare !== undefined && cells + 0 >= 1) {
+  // Each cell unlike the training cells is flagged NOVEL anyway; the share says something of a batch only.
+  if (input.novelShare !== null && input.novelShare !== undefined && input.predicted.length >= limits.minCells) {
     const v = input.novelShare;
     const st = grade(v, limits.novelWarn, limits.novelFail);
     verdicts.push({

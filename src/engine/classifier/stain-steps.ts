@@ -19,7 +19,7 @@ export type StainStep = (typeof STAIN_STEPS)[number];
 export const DEFAULT_STAIN_STEP: StainStep = 'ensemble';
 
 /** The members whose probabilities the ensemble averages; the first one's moved values are the job's (novelty, analyze). */
-export const ENSEMBLE_MEMBERS: readonly Exclude<StainStep, 'ensemble'>[] = ['centred', 'prior_mix', 'none'];
+export const ENSEMBLE_MEMBERS: readonly Exclude<StainStep, 'ensemble'>[] = ['prior_mix', 'centred', 'none'];
 
 /** prior_mix: weight of the blood-count prior, in cells (a Dirichlet prior's pseudo-counts, added to the EM's counts). */
 export const PRIOR_STRENGTH = 100;

@@ -18,6 +18,7 @@ import { ModelEntity } from '../../db/entities/index.js';
 import { relaxedCommit } from '../../db/sql.js';
 import { lastDatasetStain, type DatasetStain } from './dataset-stain.js';
 import { applyOffsets } from '../../evaluation/stain-shift.js';
+import { selfCheck, selfCheckReason, type SelfCheck } from '../classifier/self-check.js';
 
 export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -40,6 +41,8 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   let flagged = 0;
   let failed = 0;
   const failures: { path: string; reason: string }[] = [];
+  // Every verdict the job writes (class index, -1 when flagged), for the self-check over the whole job at the end.
+  const verdictLog: Array<{ id: string; k: number; prediction: Record<string, unknown> }> = [];
   // Per dataset: the stain measurement its last classifyCells made with this classifier (null: none).
   const stains = new Map<string, DatasetStain | null>();
   if (crops && clf?.stain) for (const d of new Set(images.map((im) => im.dataset_id))) stains.set(d, await lastDatasetStain(ctx.ds, d, clfRow!.id));
@@ -97,6 +100,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
           else await m.query(`UPDATE cells SET prediction = $2 WHERE id = $1`, [stored[k].id, prediction]);
           if (v?.flagged) flagged++;
           else if (v) counts[v.label!] = (counts[v.label!] ?? 0) + 1;
+          if (v && prediction) verdictLog.push({ id: stored[k].id, k: v.flagged ? -1 : clf!.classNames.indexOf(v.label!), prediction });
         }
       });
     }
@@ -104,13 +108,30 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     await ctx.progress(i + 1, images.length, `${cells} cells`);
   }
   const stages = ['detect', ...(ae ? ['encode'] : []), ...(clf ? ['classify'] : [])];
+  // The job's count checked as a classify job's is (its class mix; each image was classified alone, so there are
+  // no lab-wide views here): a failed check withholds every class it counted, as classify does.
+  let check: SelfCheck | null = null;
+  if (clf && verdictLog.length) {
+    check = selfCheck({ classes: clf.classNames, predicted: verdictLog.map((v) => v.k) });
+    if (check.status === 'failed') {
+      const reason = selfCheckReason(check);
+      const withheld = verdictLog.filter((v) => v.k >= 0);
+      await ctx.ds.transaction(async (m) => {
+        await relaxedCommit(m);
+        for (const v of withheld) await m.query(`UPDATE cells SET prediction = $2 WHERE id = $1`, [v.id, { ...v.prediction, label: null, flagged: true, reason }]);
+      });
+      flagged += withheld.length;
+      for (const k of Object.keys(counts)) delete counts[k];
+    }
+  }
   return {
     status: 'succeeded',
     result: {
       cells, counts, flagged, failed, failures, stages, detectorId: det.id, autoencoderId: ae?.id ?? null, classifierId: clfRow?.id ?? null,
       ...(clf?.features === 'morphology' ? { stain: stainSummary(stains) } : {}),
+      ...(check ? { selfCheck: check } : {}),
     },
-    message: `${cells} cells (${stages.join(' → ')})`,
+    message: `${check?.warning ? `${check.warning} ` : ''}${cells} cells (${stages.join(' → ')})`,
   };
 }
 

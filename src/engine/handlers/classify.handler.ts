@@ -14,7 +14,7 @@ import { morphologyOfCells } from '../cell-morphology-features.js';
 import { MORPHOLOGY_LENGTH } from '../../imaging/cell-morphology.js';
 import { predictProba } from '../classifier/random-forest.js';
 import { decideConsensus, type ConsensusOutcome } from '../classifier/consensus-decision.js';
-import { classifyLab, type LabStainOutcome } from '../classifier/lab-classification.js';
+import { checkBatch, classifyLab, type LabStainOutcome } from '../classifier/lab-classification.js';
 import { stainStepOf } from '../classifier/stain-steps.js';
 import { selfCheckReason, type SelfCheck } from '../classifier/self-check.js';
 
@@ -77,6 +77,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     proba = order.length ? predictProba(clf.forest, { data, rows: order.length, cols }) : new Float64Array(0);
     // Latent classifiers say so only when consensus was asked for (their results are otherwise as before).
     if (p.neighbourConsensus) ({ consensus, proba } = decideConsensus({ data, rows: order.length, cols }, proba, K, true, clf.features));
+    check = checkBatch(clf, { data, rows: order.length, cols }, proba);
   }
   await ctx.progress(0, cells.length, `classifying ${cells.length} cells${stain ? ` (${stain.note})` : ''}`);
   const withheld = check?.status === 'failed' ? selfCheckReason(check) : null;

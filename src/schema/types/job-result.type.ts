@@ -84,6 +84,8 @@ export class AnalyzeJobResultType {
   @Field(() => ID, { nullable: true }) autoencoderId: string | null;
   @Field(() => ID, { nullable: true }) classifierId: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true }) stain: Record<string, unknown> | null;
+  @Field(() => SelfCheckType, { nullable: true, description: "The job's check of its own count (its class mix); FAILED: no cell was counted" })
+  selfCheck: SelfCheckType | null;
 }
 
 @ObjectType('FlagScores', { description: "The product's flags on an evaluation's scored cells" })

@@ -3,7 +3,7 @@
 import { gql, subscribe } from './graphql.js';
 import { h } from './charts.js';
 
-export const JOB_FIELDS = 'id kind status progress done total message params error createdAt startedAt finishedAt durationMs typedResult { __typename ... on ClassifyJobResult { selfCheck { status warning } } }';
+export const JOB_FIELDS = 'id kind status progress done total message params error createdAt startedAt finishedAt durationMs typedResult { __typename ... on ClassifyJobResult { selfCheck { status warning } } ... on AnalyzeJobResult { selfCheck { status warning } } }';
 const PROGRESS_SUB = 'subscription($id: ID!) { jobProgress(jobId: $id) { jobId status done total progress message metrics } }';
 const LIVE = new Set(['QUEUED', 'RUNNING']);
 
