@@ -4,12 +4,12 @@
 // first all of them, then the lab's stain step, the forest, neighbour consensus when asked and the job's
 // self-check (classifier/lab-classification.ts) before any verdict is written. A failed self-check flags every
 // cell it would have counted (reason: self-check failed) and says why in the result and message.
-import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
-import { classifierFromJson, classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
+import { classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
 import { relaxedCommit } from '../../db/sql.js';
 import { TrainingData } from '../training-data.js';
+import { readClassifierFile } from '../classifier/classifier-file.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 import { MORPHOLOGY_LENGTH } from '../../imaging/cell-morphology.js';
 import { predictProba } from '../classifier/random-forest.js';
@@ -17,15 +17,16 @@ import { decideConsensus, type ConsensusOutcome } from '../classifier/consensus-
 import { checkBatch, classifyLab, type LabStainOutcome } from '../classifier/lab-classification.js';
 import { stainStepOf } from '../classifier/stain-steps.js';
 import { selfCheckReason, type SelfCheck } from '../classifier/self-check.js';
+import { VerdictChanges } from '../verdict-changes.js';
 
 const CHUNK = 256;
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
   const p = ctx.params;
-  const { row, value: clf } = await ctx.models.get<CellClassifier>('classifier', p.classifierId, async (r) => classifierFromJson(await readFile(r.artifactPath, 'utf8')));
+  const { row, value: clf } = await ctx.models.get<CellClassifier>('classifier', p.classifierId, (r) => readClassifierFile(ctx.blobs, r.artifactPath));
   ctx.models.reportRuntime({ name: 'random-forest', backend: 'typescript', device: 'cpu', detail: `${clf.forest.trees.length} trees` });
   const morphology = clf.features === 'morphology';
-  const cells: { id: string; latent: number[] | null; box: [number, number, number, number]; storage_path: string; width: number; height: number }[] = await ctx.ds.query(
-    `SELECT c.id, c.latent, c.box, i.storage_path, i.width, i.height FROM cells c JOIN images i ON i.id = c.image_id
+  const cells: { id: string; latent: number[] | null; box: [number, number, number, number]; storage_path: string; width: number; height: number; before: { label: string | null; flagged: boolean } | null }[] = await ctx.ds.query(
+    `SELECT c.id, c.latent, c.box, i.storage_path, i.width, i.height, c.prediction AS before FROM cells c JOIN images i ON i.id = c.image_id
       WHERE ($1::uuid IS NULL OR i.dataset_id = $1) AND ($2::uuid[] IS NULL OR i.id = ANY($2))
         AND ($3::uuid IS NULL OR (c.latent IS NOT NULL AND c.encoder_id = $3))
       ORDER BY i.source_path, c.index`,
@@ -38,6 +39,8 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   let done = 0;
   let flagged = 0;
   let unreadable = 0;
+  // What this job changes of the cells' earlier verdicts (after a retraining: what the reviews taught).
+  const changes = new VerdictChanges();
   const counts: Record<string, number> = {};
   // Morphology: every cell measured first (cell k's values at k * MORPHOLOGY_LENGTH, or why it could not be
   // measured), then the stain decision over all of them.
@@ -108,6 +111,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     });
     for (let i = 0; i < rows.length; i++) {
       const v = verdicts[i]!;
+      changes.add(chunk[rows[i]!].id, chunk[rows[i]!].before, v);
       if (v.flagged) flagged++;
       else counts[v.label!] = (counts[v.label!] ?? 0) + 1;
       await ctx.item({ itemKind: 'cell', itemId: chunk[rows[i]!].id, index: done + rows[i]!, ok: true });
@@ -120,7 +124,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   return {
     status: 'succeeded',
     result: {
-      classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id,
+      classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, changes: changes.summary(),
       ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}), ...(check ? { selfCheck: check } : {}),
     },
     message:
