@@ -17,7 +17,7 @@ import { detectorCacheKey, loadFolderDomain } from '../src/evaluation/folder-dat
 import { machineInfo } from '../src/evaluation/report.js';
 import { prepareUnseenLabs, renderUnseenLabs, scoreUnseenLabs, type LabeledLab, type PreparedRun } from '../src/evaluation/unseen-labs.js';
 import { DEFAULT_STAIN_STEP } from '../src/engine/classifier/stain-steps.js';
-import { classesOf } from '../src/services/class-maps.js';
+import { classesOf } from '../src/pipeline/class-maps.js';
 import { DEFAULT_BOX_IN_CROP, MORPHOLOGY_SIZE } from '../src/imaging/cell-morphology.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));

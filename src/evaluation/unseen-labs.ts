@@ -4,14 +4,13 @@
 // held-out cells of the source lab (synthetic-labs.ts). The step is chosen by its worst accuracy over the
 // selection labs and reported by its worst over the other labs, beside the mean, with Wilson intervals; and for
 // every lab, whether the job's self-check would have warned. No database, no files: scripts/unseen-labs.ts feeds it.
-import { classifyLab } from '../engine/classifier/lab-classification.js';
-import { fitMorphologyClassifier } from '../engine/classifier/morphology-classifier.js';
+import { classifyLab } from '../pipeline/lab-classification.js';
+import { trainCellClassifier } from '../pipeline/classifier-training.js';
 import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
 import { STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
 import type { CheckStatus } from '../engine/classifier/self-check.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
 import { morphologyFeatures, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
-import { wilsonInterval } from './metrics.js';
 import { scoreDomain } from './pipeline.js';
 import { applyLab, drawLabCells, stainStats, syntheticLabs, type LabCrop, type SyntheticLab } from './synthetic-labs.js';
 
@@ -260,7 +259,8 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   let tt = performance.now();
   const jobs: Array<{ clf: CellClassifier; labs: ScoredLab[] }> = run.jobs.map((j) => {
     say(`fitting the ${j.trainedOn} classifier on ${j.rows.length} cells`);
-    return { clf: fitMorphologyClassifier(j.rows, j.labels, classes, { trees, maxDepth, seed: opts.seed }, j.allRows), labs: j.labs };
+    const clf = trainCellClassifier({ rows: j.rows, labels: j.labels, classNames: classes, features: 'morphology', classMap: 'common5', stainRows: j.allRows, trees, maxDepth, seed: opts.seed, testFraction: 0 }).classifier;
+    return { clf, labs: j.labs };
   });
   timings.fit = (performance.now() - tt) / 1000;
   tt = performance.now();
@@ -315,7 +315,7 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
   lines.push(`Produced by \`${ctx.command}\` (${r.created.slice(0, 10)}; ${ctx.machine}; ${r.timings.total.toFixed(0)} s).`, '');
   if (ctx.preamble) lines.push(ctx.preamble, '');
   lines.push(
-    `Every figure is the classify job's own path (\`src/engine/classifier/lab-classification.ts\`: stain step, forest, self-check) on a morphology ` +
+    `Every figure is the classify job's own path (\`src/pipeline/lab-classification.ts\`: stain step, forest, self-check) on a morphology ` +
       `classifier built as \`train-classifier --features morphology\` builds one (${r.settings.trees} trees, depth ${r.settings.maxDepth}, seed ${r.settings.seed}). ` +
       `Accuracy is over every labelled cell of a lab, flagged or not; the interval is the 95 % Wilson interval. The stain step was chosen by its worst ` +
       `accuracy on the **selection** labs only (the rule: the best worst selection lab, ties within 0.5 point by the mean); the **scoring** labs then say how ` +
@@ -356,6 +356,6 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
   lines.push('', '## The labs', '');
   lines.push('| lab | trained on | role | cells | classes | what it is |', '| --- | --- | --- | ---: | --- | --- |');
   for (const l of r.labs) lines.push(`| ${l.name} | ${l.trainedOn} | ${l.role} | ${l.n} | ${Object.entries(l.classes).map(([c, n]) => `${c.slice(0, 4)} ${n}`).join(', ')} | ${l.description} |`);
-  lines.push('', `Wilson interval: ${wilsonInterval(0, 1).length === 2 ? 'src/evaluation/metrics.ts' : ''}. Timings (s): ${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}.`, '');
+  lines.push('', `Wilson intervals: src/pipeline/metrics.ts. Timings (s): ${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}.`, '');
   return lines.join('\n');
 }

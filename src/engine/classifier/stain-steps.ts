@@ -9,7 +9,7 @@
 //               blood-count bounds (blood-count.ts), so one wrong estimate cannot put a lab onto one class
 //   ensemble    the class probabilities of centred, prior_mix and none averaged: no single estimate decides
 // Measured by worst lab in docs/unseen-labs.md; the default (DEFAULT_STAIN_STEP) is the winner there.
-import { applyOffsets, columnMedians, estimateClassMix, mixMedians, stainShift, STAIN_SHIFT_LIMIT, adaptStain, type RowsProba, type StainReference } from '../../evaluation/stain-shift.js';
+import { applyOffsets, columnMedians, estimateClassMix, mixMedians, stainShift, STAIN_SHIFT_LIMIT, adaptStain, type RowsProba, type StainReference } from './stain-shift.js';
 import { bloodPrior, NORMAL_DIFFERENTIAL } from './blood-count.js';
 
 export const STAIN_STEPS = ['none', 'centred', 'adaptive', 'prior_mix', 'ensemble'] as const;

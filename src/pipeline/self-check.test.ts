@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { selfCheck, selfCheckReason } from './self-check.js';
-import { bloodPrior, distanceFromNormal } from './blood-count.js';
-import { capToBloodCount, estimateClassMixWithPrior } from './stain-steps.js';
+import { selfCheck, selfCheckReason } from '../engine/classifier/self-check.js';
+import { bloodPrior, distanceFromNormal } from '../engine/classifier/blood-count.js';
+import { capToBloodCount, estimateClassMixWithPrior } from '../engine/classifier/stain-steps.js';
 import { classifyLab } from './lab-classification.js';
-import { fitMorphologyClassifier } from './morphology-classifier.js';
-import { createRng } from './rng.js';
-import { standardNormal } from './synthetic-data.js';
-import { MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH } from '../../imaging/cell-morphology.js';
+import { trainCellClassifier } from './classifier-training.js';
+import { createRng } from '../engine/classifier/rng.js';
+import { standardNormal } from '../engine/classifier/synthetic-data.js';
+import { MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH } from '../imaging/cell-morphology.js';
 
 const CLASSES = ['neutrophil', 'lymphocyte', 'monocyte', 'eosinophil', 'basophil'];
 const BLOOD = [0.6, 0.3, 0.06, 0.03, 0.01];
@@ -76,7 +76,9 @@ test('a constructed collapse: the old adaptive step calls one class, and the sel
   const row = (k: number, shapeOf = k, shift = 0) =>
     Float64Array.from({ length: MORPHOLOGY_LENGTH }, (_, c) => (stainCols.has(c) ? centres[k]![c]! + shift : centres[shapeOf]![c]!) + 0.8 * standardNormal(rng));
   const trainY = cellsOf(500, [0.2, 0.2, 0.2, 0.2, 0.2]);
-  const clf = fitMorphologyClassifier(trainY.map((k) => row(k)), trainY.map((k) => CLASSES[k]!), CLASSES, { trees: 30, maxDepth: 10, seed: 3 });
+  const clf = trainCellClassifier({
+    rows: trainY.map((k) => row(k)), labels: trainY.map((k) => CLASSES[k]!), classNames: CLASSES, features: 'morphology', classMap: 'common5', trees: 30, maxDepth: 10, seed: 3, testFraction: 0,
+  }).classifier;
 
   // In-domain, under a blood count: the check passes, whichever step.
   const homeY = cellsOf(200, BLOOD);

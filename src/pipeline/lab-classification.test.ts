@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyLab, MIN_STAIN_CELLS } from './lab-classification.js';
-import { stainStepOf, DEFAULT_STAIN_STEP } from './stain-steps.js';
-import type { CellClassifier } from './classifier-artifact.js';
-import { fitRandomForest } from './random-forest.js';
-import { fitNovelty } from './novelty.js';
-import { fitShapeForest } from './stain-mix-forest.js';
-import { createRng } from './rng.js';
-import { stainReference } from '../../evaluation/stain-shift.js';
+import { stainStepOf, DEFAULT_STAIN_STEP } from '../engine/classifier/stain-steps.js';
+import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
+import { fitRandomForest } from '../engine/classifier/random-forest.js';
+import { fitNovelty } from '../engine/classifier/novelty.js';
+import { fitShapeForest } from '../engine/classifier/stain-mix-forest.js';
+import { createRng } from '../engine/classifier/rng.js';
+import { stainReference } from '../engine/classifier/stain-shift.js';
 
 // Column 0: shape (classes at 0 and 4); column 1: stain (classes at 0 and 2, a lab adds `shift`).
 const rng = createRng(8);

@@ -2,15 +2,15 @@
 // evaluation both run it: the stain step (stain-steps.ts), the forest, neighbour consensus when asked, then the
 // self-check over the result and over independent views of the same cells (self-check.ts). Pure: rows in,
 // probabilities, what the stain step did and the check's verdicts out.
-import type { CellClassifier } from './classifier-artifact.js';
-import { matrixFromRows, type FeatureMatrix } from './feature-matrix.js';
-import { argmaxRows, predictProba } from './random-forest.js';
-import { scoreNovelty } from './novelty.js';
-import { mixClassifiers, stainFreeColumns } from './stain-mix-forest.js';
-import { decideConsensus, type ConsensusOutcome } from './consensus-decision.js';
-import { DEFAULT_STAIN_STEP, ENSEMBLE_MEMBERS, movedRows, stainMove, type StainMove, type StainStep } from './stain-steps.js';
-import { selfCheck, SELF_CHECK_LIMITS, type SelfCheck, type SelfCheckLimits } from './self-check.js';
-import { STAIN_SHIFT_LIMIT } from '../../evaluation/stain-shift.js';
+import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
+import { matrixFromRows, type FeatureMatrix } from '../engine/classifier/feature-matrix.js';
+import { argmaxRows, predictProba } from '../engine/classifier/random-forest.js';
+import { scoreNovelty } from '../engine/classifier/novelty.js';
+import { mixClassifiers, stainFreeColumns } from '../engine/classifier/stain-mix-forest.js';
+import { decideConsensus, type ConsensusOutcome } from './consensus-step.js';
+import { DEFAULT_STAIN_STEP, ENSEMBLE_MEMBERS, movedRows, stainMove, type StainMove, type StainStep } from '../engine/classifier/stain-steps.js';
+import { selfCheck, SELF_CHECK_LIMITS, type SelfCheck, type SelfCheckLimits } from '../engine/classifier/self-check.js';
+import { STAIN_SHIFT_LIMIT } from '../engine/classifier/stain-shift.js';
 
 /** Fewer cells than this give no trustworthy stain medians: the stain is then left as it is. */
 export const MIN_STAIN_CELLS = 30;
