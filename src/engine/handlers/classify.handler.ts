@@ -12,12 +12,13 @@ import { classifierFromJson, classifyLatents, type CellClassifier } from '../cla
 import { relaxedCommit } from '../../db/sql.js';
 import { TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
-import { decideStain, type StainOutcome } from '../classifier/stain-adaptation.js';
+import type { StainOutcome } from '../classifier/stain-adaptation.js';
 import { applyOffsets } from '../../evaluation/stain-shift.js';
 import { MORPHOLOGY_LENGTH } from '../../imaging/cell-morphology.js';
 import { predictProba } from '../classifier/random-forest.js';
 import { decideConsensus, type ConsensusOutcome } from '../classifier/consensus-decision.js';
 import { VerdictChanges } from '../verdict-changes.js';
+import { stainForDataset } from '../reviewed-stain.js';
 
 const CHUNK = 256;
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
@@ -62,7 +63,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   }
   // The cells that can be classified, in order: row r of the matrix below is cell order[r].
   const order = cells.flatMap((_, k) => (unmeasured.has(k) ? [] : [k]));
-  if (measured) ({ stain, offsets } = decideStain(clf, order.map(valuesOf), p.stainAdaptation ?? 'auto'));
+  if (measured) ({ stain, offsets } = stainForDataset(clf, row.metrics, p.datasetId, order.map(valuesOf), p.stainAdaptation ?? 'auto'));
   // Every cell's values in one matrix (morphology moved by the stain offsets), their probabilities, then the
   // neighbour consensus over all of them, before any verdict is written.
   const cols = measured ? MORPHOLOGY_LENGTH : cells[0]!.latent!.length;
