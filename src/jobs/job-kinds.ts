@@ -56,8 +56,8 @@ export type ClassifierFeatures = 'latent' | 'morphology';
 
 export interface TrainClassifierParams {
   datasetIds: string[];
-  classMap: 'common5' | 'paper13';
-  /** Default 'latent' (jobs queued before the option existed have none). */
+  classMap: 'common5' | 'common5_ig' | 'paper13';
+  /** Default 'latent' for jobs queued before the option existed (they have none); new jobs default to 'morphology'. */
   features?: ClassifierFeatures;
   /** The autoencoder whose latents are used; null for morphology. */
   encoderId: string | null;
@@ -108,7 +108,7 @@ export interface EvaluateParams {
   alignDatasetIds: string[];
   preset: 'paper' | 'cpu';
   epochs: number;
-  classes: 'common5' | 'paper13';
+  classes: 'common5' | 'common5_ig' | 'paper13';
   seed: number;
   maxPerClass?: number;
   detectorId?: string;
@@ -128,4 +128,10 @@ export interface JobParamsByKind {
 export type JobOutcome =
   | { status: 'succeeded'; result?: Record<string, unknown>; message?: string }
   | { status: 'failed'; error: string; result?: Record<string, unknown> }
-  | { status: 'cancelled'; result?: Record<string, unknown> };
+  | { status: 'cancelled'; result?: Record<string, unknown> }
+  /**
+   * This step is done and the job goes on as a step of kind `to`, claimed through that kind's queue by
+   * any engine that takes it (an engine without classify in LEUKOGRAPH_ENGINE_KINDS detects, one with it
+   * classifies); `result` is handed to that step (JobContext.handedOn).
+   */
+  | { status: 'handed-on'; to: JobKind; result: Record<string, unknown>; message: string };

@@ -60,7 +60,7 @@ export class TrainResolver {
     for (const id of reviewedDatasetIds) await ctx.services.datasets.get(id);
     const reviewShare = input.reviewShare ?? DEFAULT_REVIEW_SHARE;
     check(reviewShare >= 0 && reviewShare <= 0.95, 'reviewShare must be in [0, 0.95]');
-    const features = input.features ?? ClassifierFeaturesEnum.LATENT;
+    const features = input.features ?? ClassifierFeaturesEnum.MORPHOLOGY;
     let encoderId: string | null = null;
     if (features === ClassifierFeaturesEnum.LATENT) {
       const enc = input.encoderId ? await ctx.services.catalog.model(parseId(input.encoderId, 'encoderId')) : await ctx.services.models.active('autoencoder');

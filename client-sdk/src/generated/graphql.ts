@@ -37,8 +37,10 @@ export type CellType =
   | 'PROMYELOCYTE'
   | 'SMUDGE_CELL';
 
+/** COMMON5: the five types every lab shares; COMMON5_IG: those and immature granulocytes (a left shift); PAPER13: the paper's 13 classes */
 export type ClassMap =
   | 'COMMON5'
+  | 'COMMON5_IG'
   | 'PAPER13';
 
 /** What the forest reads of a cell. latent: the autoencoder's 50-d AE-CFE latent (cells must be encoded); morphology: the stain-normalised shape, colour and granularity of the cell's crop (no autoencoder; carries across labs better, docs/results.md) */
@@ -186,6 +188,7 @@ export type TrainClassifierInput = {
   datasetIds: Array<string>;
   /** latent features only. Default: the active autoencoder */
   encoderId?: string | null | undefined;
+  /** Default MORPHOLOGY: it carries across labs far better than the AE-CFE latents (docs/results.md) */
   features?: ClassifierFeatures;
   /** Paper: 16 */
   maxDepth?: number;

@@ -5,12 +5,12 @@
 // and, when it differs by more than a class mix explains, moved onto the training medians before the forest;
 // then each cell's probabilities are averaged with those of its nearest neighbours among the job's cells
 // (neighbour-consensus.ts) before the verdicts are written.
-import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
-import { classifierFromJson, classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
+import { classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
 import { relaxedCommit } from '../../db/sql.js';
 import { TrainingData } from '../training-data.js';
+import { readClassifierFile } from '../classifier/classifier-file.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 import type { StainOutcome } from '../classifier/stain-adaptation.js';
 import { applyOffsets } from '../../evaluation/stain-shift.js';
@@ -23,7 +23,7 @@ import { stainForDataset } from '../reviewed-stain.js';
 const CHUNK = 256;
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
   const p = ctx.params;
-  const { row, value: clf } = await ctx.models.get<CellClassifier>('classifier', p.classifierId, async (r) => classifierFromJson(await readFile(r.artifactPath, 'utf8')));
+  const { row, value: clf } = await ctx.models.get<CellClassifier>('classifier', p.classifierId, (r) => readClassifierFile(ctx.blobs, r.artifactPath));
   ctx.models.reportRuntime({ name: 'random-forest', backend: 'typescript', device: 'cpu', detail: `${clf.forest.trees.length} trees` });
   const morphology = clf.features === 'morphology';
   const cells: { id: string; latent: number[] | null; box: [number, number, number, number]; storage_path: string; width: number; height: number; before: { label: string | null; flagged: boolean } | null }[] = await ctx.ds.query(

@@ -1,8 +1,7 @@
 // The train-classifier job: a random forest (paper defaults: 100 trees, depth 16) on the latents (or the
 // morphology) of the labelled top cells of the chosen datasets, under a class map; optionally scored on a
 // stratified held-out part. The classifier is saved with what it reads (features, encoder) and made active.
-import { mkdir, writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { modelObjectKey } from '../../storage/blobs.js';
 import { createHash } from 'node:crypto';
 import type { JobContext } from '../job-context.js';
 import type { JobOutcome, TrainClassifierParams } from '../../jobs/job-kinds.js';
@@ -102,11 +101,7 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
     heldOut = classificationReport(split.test.map((i) => used[yUsed[i]]), Array.from(pred, (k) => used[k]), { labels: used }) as unknown as Record<string, unknown>;
   }
   const json = classifierToJson({ forest, novelty, classNames: used, classMap: p.classMap, features, encoderId: features === 'latent' ? p.encoderId : null, minConfidence: p.minConfidence, stain, shapeForest });
-  const dir = join(ctx.cfg.dataDir, 'models');
-  await mkdir(dir, { recursive: true });
-  const artifact = join(dir, `classifier-${ctx.jobId}.json`);
-  await writeFile(`${artifact}.tmp`, json);
-  await rename(`${artifact}.tmp`, artifact);
+  const artifact = await ctx.blobs.put(modelObjectKey(`classifier-${ctx.jobId}.json`), json);
   const review = reviewed.x.length || p.reviewedDatasetIds?.length
     ? { reviewed: { cells: reviewed.x.length, copies, share: p.reviewShare ?? DEFAULT_REVIEW_SHARE, datasets: reviewed.datasets, ...(reviewed.skipped.length ? { skipped: reviewed.skipped.slice(0, 50) } : {}) } }
     : {};

@@ -46,7 +46,7 @@ registerEnumType(ClassifierFeaturesEnum, {
 export class TrainClassifierInput {
   @Field(() => [ID], { description: 'Labelled datasets whose encoded cells train the forest' }) datasetIds: string[];
   @Field(() => ClassMapEnum, { defaultValue: ClassMapEnum.COMMON5 }) classMap: ClassMapEnum;
-  @Field(() => ClassifierFeaturesEnum, { defaultValue: ClassifierFeaturesEnum.LATENT }) features: ClassifierFeaturesEnum;
+  @Field(() => ClassifierFeaturesEnum, { defaultValue: ClassifierFeaturesEnum.MORPHOLOGY, description: 'Default MORPHOLOGY: it carries across labs far better than the AE-CFE latents (docs/results.md)' }) features: ClassifierFeaturesEnum;
   @Field(() => ID, { nullable: true, description: 'latent features only. Default: the active autoencoder' }) encoderId?: string;
   @Field(() => Int, { defaultValue: 100, description: 'Paper: 100' }) trees: number;
   @Field(() => Int, { defaultValue: 16, description: 'Paper: 16' }) maxDepth: number;
