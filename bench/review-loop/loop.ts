@@ -83,6 +83,7 @@ export interface LoopOptions {
    */
   embedding?: 'probabilities' | 'morphology';
   uncertaintyPower?: number;
+  distanceCap?: number;
   /**
    * How a retrained classifier treats the lab's stain: 'lab' moves it by the offsets the lab's first classify
    * job measured (those its reviewed cells were moved by: what a classify job does, src/engine/reviewed-stain.ts),
@@ -127,7 +128,7 @@ export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order
         const embed = (i: number) => (opts.embedding === 'morphology' ? run.moved[i]! : run.proba.subarray(i * K, (i + 1) * K));
         const q = orderReviewQueue(
           candidates.map((i) => ({ probabilities: run.proba.subarray(i * K, (i + 1) * K), flagged: run.flagged[i], embedding: embed(i) })),
-          { first: more, reviewed: reviewedIdx.map(embed), uncertaintyPower: opts.uncertaintyPower },
+          { first: more, reviewed: reviewedIdx.map(embed), uncertaintyPower: opts.uncertaintyPower, distanceCap: opts.distanceCap },
         );
         picks = q.map((e) => candidates[e.index]!);
       }

@@ -22,6 +22,7 @@ const { values: a } = parseArgs({
     power: { type: 'string', default: '2' },
     stain: { type: 'string', default: 'lab' },
     'max-copies': { type: 'string', default: '40' },
+    'distance-cap': { type: 'string', default: '4' },
     out: { type: 'string', default: 'bench/review-loop/RESULTS.md' },
   },
   strict: true,
@@ -59,7 +60,7 @@ for (const name of a.labs!.split(',')) {
   const runs: Record<Order, LoopPoint[][]> = { queue: [], random: [] };
   for (const seed of seeds) {
     for (const order of ['queue', 'random'] as const) {
-      runs[order].push(runLoop(source, lab, budgets, order, seed, { share, embedding: a.embedding as 'probabilities' | 'morphology', uncertaintyPower: Number(a.power), stain: a.stain as 'lab' | 'measure', maxCopies: Number(a['max-copies']) }));
+      runs[order].push(runLoop(source, lab, budgets, order, seed, { share, embedding: a.embedding as 'probabilities' | 'morphology', uncertaintyPower: Number(a.power), stain: a.stain as 'lab' | 'measure', maxCopies: Number(a['max-copies']), distanceCap: Number(a['distance-cap']) }));
       const last = runs[order].at(-1)!;
       console.error(`${name} seed ${seed} ${order}: ${last.map((p) => `${p.reviews}:${pct(p.accuracy)}`).join(' ')}`);
     }
