@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { detectorCacheKey, loadFolderDomain } from '../../src/evaluation/folder-dataset.js';
-import { morphologyFeatures, MORPHOLOGY_SIZE } from '../../src/imaging/cell-morphology.js';
+import { MORPHOLOGY_SIZE } from '../../src/imaging/cell-morphology.js';
+import { morphologyOfCrop } from '../../src/pipeline/morphology.js';
 
 export interface LabCells {
   name: string;
@@ -85,7 +86,7 @@ export async function extractFeatures(opts: {
         if (raw.length !== MORPHOLOGY_SIZE * MORPHOLOGY_SIZE * 3) throw new Error(`${name} ${c.id}: crop of ${raw.length} values`);
         lab.ids.push(c.id!);
         lab.labels.push(c.label);
-        lab.x.push(Array.from(morphologyFeatures(raw, MORPHOLOGY_SIZE, c.box), (v) => Math.round(v * 1e6) / 1e6));
+        lab.x.push(Array.from(morphologyOfCrop(raw, c.box), (v) => Math.round(v * 1e6) / 1e6));
       }
       opts.log(`${name}: ${lab.x.length} labelled cells (${stats.cached} detections from the cache) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       labs.push(lab);

@@ -1,21 +1,19 @@
 // The review loop, simulated with a lab's own labels standing in for the reviewer: a morphology classifier
 // trained on the source lab as the train-classifier job trains it, the lab classified as the classify job
 // classifies it (stain step, flags), the queue (src/services/review-order.ts) or a random order picks the next
-// cells, their lab labels become reviews, the classifier is retrained with them (src/engine/classifier/
-// reviewed-cells.ts, as trainClassifier(reviewedDatasetIds) does) and scored on the cells nobody reviewed.
-import { fitRandomForest, predictProba, argmaxRows, type RandomForestOptions } from '../../src/engine/classifier/random-forest.js';
-import { fitNovelty } from '../../src/engine/classifier/novelty.js';
+// cells, their lab labels become reviews, the classifier is retrained with them (the pipeline's
+// trainCellClassifier with src/pipeline/reviewed-cells.ts, as trainClassifier(reviewedDatasetIds) does) and
+// scored on the cells nobody reviewed.
+import { fitRandomForest, predictProba, argmaxRows } from '../../src/engine/classifier/random-forest.js';
 import { matrixFromRows } from '../../src/engine/classifier/feature-matrix.js';
-import { fitShapeForest } from '../../src/engine/classifier/stain-mix-forest.js';
-import { classifyLatents, type CellClassifier } from '../../src/engine/classifier/classifier-artifact.js';
-import { decideStain } from '../../src/engine/classifier/stain-adaptation.js';
-import { applyOffsets, stainReference } from '../../src/evaluation/stain-shift.js';
-import { MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH } from '../../src/imaging/cell-morphology.js';
-import { reviewCopies, withReviewedRows, DEFAULT_REVIEW_SHARE } from '../../src/engine/classifier/reviewed-cells.js';
+import type { CellClassifier } from '../../src/engine/classifier/classifier-artifact.js';
+import { applyOffsets } from '../../src/engine/classifier/stain-shift.js';
+import { trainCellClassifier } from '../../src/pipeline/classifier-training.js';
+import { classifyCells } from '../../src/pipeline/classify.js';
+import { DEFAULT_REVIEW_SHARE } from '../../src/pipeline/defaults.js';
+import { COMMON5 } from '../../src/pipeline/class-maps.js';
 import { orderReviewQueue } from '../../src/services/review-order.js';
 import { createRng, mixSeed, shuffleInPlace } from '../../src/engine/classifier/rng.js';
-import { DEFAULT_MIN_CONFIDENCE } from '../../src/jobs/job-kinds.js';
-import { COMMON5 } from '../../src/services/class-maps.js';
 
 export interface Lab {
   name: string;
@@ -26,38 +24,28 @@ export interface Lab {
 const CLASSES: string[] = [...COMMON5];
 
 /**
- * A morphology classifier as runTrainClassifier fits one (testFraction 0: every source cell trains it; the
- * stain reference from the source's cells only; reviewed rows, already moved onto the source's stain by their
- * lab's offsets, appended with their copies).
+ * A morphology classifier as the train-classifier job fits one: the pipeline's trainCellClassifier with
+ * testFraction 0 (every source cell trains it), the reviewed rows (already moved onto the source's stain by
+ * their lab's offsets) joining the training rows with their copies, the stain reference the source's alone.
  */
-export function fitMorphologyClassifier(source: Lab, reviewed: { x: number[][]; y: number[] }, seed: number, share = DEFAULT_REVIEW_SHARE, maxCopies?: number, trees = 100): CellClassifier {
-  const y = source.labels.map((l) => CLASSES.indexOf(l));
-  const present = [...new Set([...y, ...reviewed.y])].sort((a, b) => a - b);
-  const used = present.map((k) => CLASSES[k]!);
-  const ySrc = y.map((k) => present.indexOf(k));
-  const stain = stainReference(source.x, source.x, ySrc.map((k) => used[k]!), MORPHOLOGY_COLOUR_COLUMNS, used);
-  const copies = reviewCopies(source.x.length, reviewed.x.length, share, maxCopies);
-  const all = withReviewedRows(source.x, ySrc, reviewed.x, reviewed.y.map((k) => present.indexOf(k)), copies);
-  const opts: RandomForestOptions = { nEstimators: trees, maxDepth: 16, seed, classWeight: null, numClasses: used.length, classNames: used };
-  const forest = fitRandomForest(matrixFromRows(all.x), all.y, opts);
-  const novelty = fitNovelty(matrixFromRows(all.x), all.y, { numClasses: used.length, seed });
-  const shapeForest = fitShapeForest(all.x, all.y, stain, MORPHOLOGY_LENGTH, opts);
-  return { forest, novelty, classNames: used, classMap: 'common5', features: 'morphology', encoderId: null, minConfidence: DEFAULT_MIN_CONFIDENCE, stain, shapeForest };
+export function fitMorphologyClassifier(source: Lab, reviewed: { x: number[][]; labels: string[] }, seed: number, share = DEFAULT_REVIEW_SHARE): CellClassifier {
+  return trainCellClassifier({
+    rows: source.x, labels: source.labels, classNames: CLASSES, features: 'morphology', classMap: 'common5',
+    reviewed: { rows: reviewed.x, labels: reviewed.labels, share }, seed, testFraction: 0,
+  }).classifier;
 }
 
-/** The classify job on a whole lab: stain decision (auto), probabilities, verdicts; and the offsets it used. */
+/**
+ * The classify job on a whole lab (the pipeline's classifyCells: stain step AUTO, or the given offsets, then
+ * forest and verdicts); the offsets it used and the rows as the forest saw them.
+ */
 export function classifyLab(clf: CellClassifier, rows: number[][], fixed?: Map<number, number>): { proba: Float64Array; pred: string[]; flagged: boolean[]; offsets: Map<number, number>; moved: Float64Array[] } {
-  const offsets = fixed ?? decideStain(clf, rows, 'auto').offsets;
-  const moved = rows.map((r) => {
-    const v = Float64Array.from(r);
-    applyOffsets(v, offsets);
-    return v;
-  });
-  const x = matrixFromRows(moved);
-  const proba = predictProba(clf.forest, x);
-  const verdicts = classifyLatents(clf, x, proba);
-  const best = argmaxRows(proba, clf.classNames.length);
-  return { proba, pred: Array.from(best, (k) => clf.classNames[k]!), flagged: verdicts.map((v) => v.flagged), offsets, moved };
+  const c = classifyCells(clf, matrixFromRows(rows), { stainAdaptation: 'auto', ...(fixed ? { offsets: fixed } : {}) });
+  const offsets = fixed ?? new Map<number, number>(c.stain?.offsets ?? []);
+  const K = clf.classNames.length;
+  const moved = Array.from({ length: c.x.rows }, (_, r) => Float64Array.from(c.x.data.subarray(r * c.x.cols, (r + 1) * c.x.cols)));
+  const best = argmaxRows(c.proba, K);
+  return { proba: c.proba, pred: Array.from(best, (k) => clf.classNames[k]!), flagged: c.verdicts.map((v) => v.flagged), offsets, moved };
 }
 
 export type Order = 'queue' | 'random';
@@ -90,20 +78,17 @@ export interface LoopOptions {
    * 'measure' measures it again with the retrained classifier (what it did before; unstable). Default 'lab'.
    */
   stain?: 'lab' | 'measure';
-  /** Most copies of one reviewed cell (MAX_REVIEW_COPIES unless given). */
-  maxCopies?: number;
 }
 
 export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order: Order, seed: number, opts: LoopOptions = {}): LoopPoint[] {
   const share = opts.share ?? DEFAULT_REVIEW_SHARE;
-  const labY = lab.labels.map((l) => CLASSES.indexOf(l));
   const reviewedIdx: number[] = [];
   const isReviewed = new Uint8Array(lab.x.length);
   const rng = createRng(mixSeed(seed, 7919));
   const randomOrder = shuffleInPlace(lab.x.map((_, i) => i), rng);
   const points: LoopPoint[] = [];
   // The offsets the base classifier's classify job measured: what moves reviewed cells onto the source's stain.
-  let clf = fitMorphologyClassifier(source, { x: [], y: [] }, seed, share);
+  let clf = fitMorphologyClassifier(source, { x: [], labels: [] }, seed, share);
   let run = classifyLab(clf, lab.x);
   const labOffsets = run.offsets;
   const score = (reviews: number) => {
@@ -142,7 +127,7 @@ export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order
       applyOffsets(v, labOffsets);
       return Array.from(v);
     });
-    clf = fitMorphologyClassifier(source, { x: moved, y: reviewedIdx.map((i) => labY[i]!) }, seed, share, opts.maxCopies);
+    clf = fitMorphologyClassifier(source, { x: moved, labels: reviewedIdx.map((i) => lab.labels[i]!) }, seed, share);
     run = classifyLab(clf, lab.x, (opts.stain ?? 'lab') === 'lab' ? labOffsets : undefined);
     score(budget);
   }

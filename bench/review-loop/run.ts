@@ -7,8 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ceiling, runLoop, type Lab, type LoopPoint, type Order } from './loop.js';
-import { wilsonInterval } from '../../src/evaluation/metrics.js';
-import { DEFAULT_REVIEW_SHARE } from '../../src/engine/classifier/reviewed-cells.js';
+import { wilsonInterval } from '../../src/pipeline/metrics.js';
+import { DEFAULT_REVIEW_SHARE } from '../../src/pipeline/defaults.js';
 import type { FeatureFile } from './features.js';
 
 const { values: a } = parseArgs({
@@ -21,7 +21,6 @@ const { values: a } = parseArgs({
     embedding: { type: 'string', default: 'probabilities' },
     power: { type: 'string', default: '2' },
     stain: { type: 'string', default: 'lab' },
-    'max-copies': { type: 'string', default: '40' },
     'distance-cap': { type: 'string', default: '4' },
     out: { type: 'string', default: 'bench/review-loop/RESULTS.md' },
   },
@@ -60,7 +59,7 @@ for (const name of a.labs!.split(',')) {
   const runs: Record<Order, LoopPoint[][]> = { queue: [], random: [] };
   for (const seed of seeds) {
     for (const order of ['queue', 'random'] as const) {
-      runs[order].push(runLoop(source, lab, budgets, order, seed, { share, embedding: a.embedding as 'probabilities' | 'morphology', uncertaintyPower: Number(a.power), stain: a.stain as 'lab' | 'measure', maxCopies: Number(a['max-copies']), distanceCap: Number(a['distance-cap']) }));
+      runs[order].push(runLoop(source, lab, budgets, order, seed, { share, embedding: a.embedding as 'probabilities' | 'morphology', uncertaintyPower: Number(a.power), stain: a.stain as 'lab' | 'measure', distanceCap: Number(a['distance-cap']) }));
       const last = runs[order].at(-1)!;
       console.error(`${name} seed ${seed} ${order}: ${last.map((p) => `${p.reviews}:${pct(p.accuracy)}`).join(' ')}`);
     }
@@ -80,7 +79,7 @@ lines.push(
     `(${source.x.length} cells: ${counts(source)}); the lab classified as \`classifyCells\` classifies it (stain step AUTO); then reviews in steps ` +
     `(to ${budgets.join(', ')}): the next cells picked by the review queue (\`src/services/review-order.ts\`, on the current classifier's verdicts) or ` +
     'in a seeded random order; the lab\'s own label of each picked cell given as the review; the classifier retrained with the reviewed cells ' +
-    '(moved onto the source\'s stain by the lab\'s offsets, repeated so that they weigh the share above: `src/engine/classifier/reviewed-cells.ts`) ' +
+    '(moved onto the source\'s stain by the lab\'s offsets, repeated so that they weigh the share above: `src/pipeline/reviewed-cells.ts`) ' +
     'and the lab classified again. Accuracy is over the cells not reviewed (the top class, flagged cells included). ' +
     'Seeds change the forests and the random order. Intervals: 95 % t-intervals of the mean over seeds; the ceiling\'s: Wilson.',
   '',

@@ -4,29 +4,33 @@
 // lab's class mix with a forest that has seen the lab, and in the review-loop benchmark that sometimes moved a
 // lab far off (BCCD, one seed of three: 28 % after 25 reviews; bench/review-loop/RESULTS.md).
 import type { CellClassifier } from './classifier/classifier-artifact.js';
-import { decideStain, type StainAdaptation, type StainOutcome } from './classifier/stain-adaptation.js';
-import { STAIN_SHIFT_LIMIT } from '../evaluation/stain-shift.js';
+import type { StainAdaptation, StainOutcome } from '../pipeline/stain-step.js';
+import { STAIN_SHIFT_LIMIT } from './classifier/stain-shift.js';
 
 interface ReviewedMetrics {
   reviewed?: { datasets?: Record<string, { cells?: number; stainFrom?: string | null; offsets?: Array<[number, number]> | null }> };
 }
 
-/** decideStain, unless the classifier was trained with this dataset's reviewed cells (then their offsets). */
-export function stainForDataset(
+/**
+ * The offsets (and the job result's `stain`) for classifying `datasetId` with this classifier when it was
+ * trained with that dataset's reviewed morphology cells; null otherwise (the stain step decides as usual).
+ */
+export function reviewedLabStain(
   clf: CellClassifier,
   metrics: Record<string, unknown> | null | undefined,
   datasetId: string | undefined,
-  rows: readonly ArrayLike<number>[],
+  cells: number,
   mode: StainAdaptation,
-): { stain: StainOutcome; offsets: Map<number, number> } {
+): { stain: StainOutcome; offsets: Map<number, number> } | null {
   const lab = datasetId ? (metrics as ReviewedMetrics | null)?.reviewed?.datasets?.[datasetId] : undefined;
-  if (!lab?.offsets || mode === 'off' || !clf.stain) return decideStain(clf, rows, mode);
+  if (!lab?.offsets || mode === 'off' || !clf.stain || clf.features !== 'morphology') return null;
   const offsets = new Map<number, number>(lab.offsets.filter((o) => Array.isArray(o) && o.length === 2 && o.every(Number.isFinite)));
+  const from = lab.stainFrom ?? 'their classify job';
   const note = offsets.size
-    ? `stain moved as the lab's reviewed cells were when this classifier was trained with them (${lab.stainFrom ?? 'their classify job'})`
-    : `stain left as it is, as it was for the lab's reviewed cells when this classifier was trained with them (${lab.stainFrom ?? 'their classify job'})`;
+    ? `stain moved as the lab's reviewed cells were when this classifier was trained with them (${from})`
+    : `stain left as it is, as it was for the lab's reviewed cells when this classifier was trained with them (${from})`;
   return {
-    stain: { mode, statistic: null, limit: STAIN_SHIFT_LIMIT, centred: offsets.size > 0, cells: rows.length, classMix: null, ...(offsets.size ? { offsets: [...offsets] } : {}), note },
+    stain: { mode, statistic: null, limit: STAIN_SHIFT_LIMIT, centred: offsets.size > 0, cells, classMix: null, ...(offsets.size ? { offsets: [...offsets] } : {}), note },
     offsets,
   };
 }
