@@ -12,6 +12,7 @@ import { morphologyOfCells } from '../../pipeline/morphology.js';
 import { classifyCells } from '../../pipeline/classify.js';
 import type { FeatureMatrix } from '../../pipeline/types.js';
 import { VerdictChanges } from '../verdict-changes.js';
+import { reviewedLabStain } from '../reviewed-stain.js';
 
 const CHUNK = 256;
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
@@ -49,7 +50,11 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     x = { data, rows: cells.length, cols };
   }
   await ctx.progress(0, cells.length, `classifying ${cells.length} cells`);
-  const { verdicts, stain, consensus, selfCheck: check } = classifyCells(clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false });
+  // A classifier trained with this lab's reviewed cells moves the lab as those cells were moved (reviewed-stain.ts).
+  const lab = reviewedLabStain(clf, row.metrics, p.datasetId, x.rows, p.stainAdaptation ?? 'auto');
+  const classified = classifyCells(clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, ...(lab ? { offsets: lab.offsets } : {}) });
+  const { verdicts, consensus, selfCheck: check } = classified;
+  const stain = lab?.stain ?? classified.stain;
   const verdictOf = new Map(order.map((k, r) => [k, verdicts[r]!]));
   let done = 0;
   let flagged = 0;
