@@ -118,7 +118,7 @@ async function runJob(mutation: string, input: Record<string, unknown>): Promise
 
 test('a forest trained on the latents classifies another lab\'s cells, streaming predictions', async () => {
   assert.equal((await runJob('encodeCells', { datasetId: source })).status, 'SUCCEEDED');
-  const trained = await runJob('trainClassifier', { datasetIds: [source], trees: 30, seed: 1, testFraction: 0.25 });
+  const trained = await runJob('trainClassifier', { datasetIds: [source], features: 'LATENT', trees: 30, seed: 1, testFraction: 0.25 });
   assert.equal(trained.status, 'SUCCEEDED', JSON.stringify(trained));
   assert.ok(trained.result.heldOutCells >= 8 && trained.result.heldOutCells <= 14, `about a quarter of 48 held out: ${trained.result.heldOutCells}`);
   assert.ok(trained.result.heldOut.accuracy >= 0.5, `held-out accuracy ${trained.result.heldOut.accuracy}`);
