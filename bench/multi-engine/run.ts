@@ -253,6 +253,8 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...growth.map((g: any) => `| ${g.stored} | ${g.prefillS} | ${g.freshCells} | ${g.analyzeS} | ${g.msPerCell} | ${g.offsetMs} | ${g.cursorMs} | ${g.firstPageMs} | ${g.samePage ? 'yes' : 'NO'} |`),
       '',
+      'How to read it: the offset form makes PostgreSQL walk and discard the n-100 rows before the page, so its time grows with the depth; the cursor form starts at its cursor\'s entry in the keyset index `(created_at, index, id)` and reads 51 rows at any depth. The ms per cell of a fresh analysis is the detector\'s and the forest\'s work on a few cells and moves with the machine\'s load (other agents\' builds and tests) far more than with the rows stored; its rows show no growth with n. Totals (`totalCount`, `cells { total }`) come from the maintained per-dataset counters at every size.',
+      '',
     ];
     writeFileSync(opts.out!, lines.join('\n'));
     writeFileSync(opts.out!.replace(/\.md$/, '.json'), JSON.stringify({ machine: { ...host, load_average_at_end: upAtEnd }, throughput, growth }, null, 2));
