@@ -6,6 +6,27 @@ const MODEL_CODE = '^src/engine/(autoencoder|classifier|detector|backends)/';
 /** What every layer may read: the pipeline's shared vocabulary (class maps, defaults, types). */
 const SHARED = '^src/pipeline/(class-maps|defaults|types)\\.ts$';
 
+// No import cycles between src's folders either: the folders in layers, top first. A folder imports only
+// folders of lower layers (not its peers in the same layer). src/engine's own files and its handlers are one
+// folder (the engine process: the registry runs the handlers, they use its job context); the model code under
+// src/engine is one folder each. Files directly in src (app, config, logger) and tests are left out.
+const FOLDER_LAYERS = [
+  ['cli'], ['http'], ['resolvers'], ['schema'], ['engine'], ['evaluation'], ['services'], ['jobs'], ['pipeline'],
+  ['engine/autoencoder', 'engine/classifier', 'engine/detector'], ['engine/backends'],
+  ['db', 'pubsub', 'queue', 'storage'], ['imaging'],
+];
+const folderPath = (f) => (f === 'engine' ? '^src/engine/(handlers/|[^/]+$)' : `^src/${f}/`);
+const folderOrder = FOLDER_LAYERS.flatMap((layer, i) => layer.map((folder) => {
+  const above = [...FOLDER_LAYERS.slice(0, i).flat(), ...layer.filter((f) => f !== folder)];
+  return {
+    name: `folder-order-${folder.replace('/', '-')}`,
+    severity: 'error',
+    comment: `src/${folder} imports only folders below it (FOLDER_LAYERS): never ${above.join(', ')}`,
+    from: { path: folderPath(folder), pathNot: '\\.test\\.ts$' },
+    to: { path: above.map(folderPath).join('|') },
+  };
+}).filter((rule) => rule.to.path !== ''));
+
 module.exports = {
   forbidden: [
     {
@@ -75,6 +96,7 @@ module.exports = {
       from: { path: '^src/engine/handlers/' },
       to: { path: '^src/db/(sql|database)\\.ts$|^src/services/|^node_modules/typeorm/', pathNot: '^src/services/dataset-layouts\\.ts$' },
     },
+    ...folderOrder,
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -13,7 +13,7 @@ import type { Services } from './services/index.js';
 import { RelationService } from './services/relations.service.js';
 import { JobResultService } from './services/job-results.service.js';
 import { ReviewService } from './services/review.service.js';
-import { buildLeukographSchema } from './schema/build-schema.js';
+import { buildLeukographSchema } from './resolvers/build-schema.js';
 import { startApiServer, type ApiServer } from './http/server.js';
 import { Engine } from './engine/engine.js';
 import { ResidentModels, type ModelLoaders } from './engine/resident-models.js';

@@ -2,6 +2,9 @@
 // background/foreground and always start with a background run (0 when the first pixel is foreground).
 
 /** A binary mask, row-major, one byte per pixel (non-zero = foreground). */
+/** A box [x1, y1, x2, y2] in image pixels. */
+export type Box = [number, number, number, number];
+
 export interface BinaryMask {
   width: number;
   height: number;

@@ -1,6 +1,9 @@
 // The job kinds and their typed parameters: one handler per kind, checked when an engine starts.
-import type { Layout } from '../services/dataset-layouts.js';
 import type { ClassifierFeatures } from '../pipeline/types.js';
+
+/** The folder layouts an imported dataset can come in (read by src/services/dataset-layouts.ts). */
+export const LAYOUTS = ['auto', 'class-folders', 'matek', 'labels-csv', 'images'] as const;
+export type Layout = (typeof LAYOUTS)[number];
 
 export const JOB_KINDS = ['import', 'detect', 'train-autoencoder', 'encode', 'train-classifier', 'classify', 'analyze', 'evaluate'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];

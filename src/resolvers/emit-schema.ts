@@ -1,5 +1,5 @@
 // Writes the schema the server serves, as SDL, for the client SDK's code generation:
-//   node dist/src/schema/emit-schema.js [client-sdk/schema.graphql]
+//   node dist/src/resolvers/emit-schema.js [client-sdk/schema.graphql]
 import { writeFileSync } from 'node:fs';
 import { printSchema, lexicographicSortSchema } from 'graphql';
 import { fileURLToPath } from 'node:url';

@@ -4,10 +4,10 @@
 // machine: it reads the features from the store) encodes and classifies the cells and streams them. One
 // job throughout: a subscriber sees its steps' events and one end. An engine that takes both runs the whole
 // chain itself, as before.
-import type { JobContext } from './job-context.js';
-import type { AnalyzeParams, JobOutcome } from '../jobs/job-kinds.js';
-import { runDetect } from './handlers/detect.handler.js';
-import { runAnalyze } from './handlers/analyze.handler.js';
+import type { JobContext } from '../job-context.js';
+import type { AnalyzeParams, JobOutcome } from '../../jobs/job-kinds.js';
+import { runDetect } from './detect.handler.js';
+import { runAnalyze } from './analyze.handler.js';
 
 interface DetectStep {
   engineId: string;

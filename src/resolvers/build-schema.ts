@@ -3,19 +3,19 @@
 import 'reflect-metadata';
 import { buildSchema, type MiddlewareFn } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
-import { DatasetResolver } from '../resolvers/dataset.resolver.js';
-import { ImageResolver } from '../resolvers/image.resolver.js';
-import { CellResolver } from '../resolvers/cell.resolver.js';
-import { JobResolver } from '../resolvers/job.resolver.js';
-import { CatalogResolver } from '../resolvers/catalog.resolver.js';
-import { DetectResolver } from '../resolvers/detect.resolver.js';
-import { TrainResolver } from '../resolvers/train.resolver.js';
-import { EvaluationResolver, ModelResolver } from '../resolvers/model.resolver.js';
-import { AnalyzeJobResultResolver, ClassifyJobResultResolver, EvaluateJobResultResolver } from '../resolvers/job-result.resolver.js';
-import { CellConnectionResolver, ImageConnectionResolver } from '../resolvers/connection.resolver.js';
-import { ReviewResolver } from '../resolvers/review.resolver.js';
-import type { GraphQLContext } from './context.js';
-import { forbidden, unauthenticated } from './errors.js';
+import { DatasetResolver } from './dataset.resolver.js';
+import { ImageResolver } from './image.resolver.js';
+import { CellResolver } from './cell.resolver.js';
+import { JobResolver } from './job.resolver.js';
+import { CatalogResolver } from './catalog.resolver.js';
+import { DetectResolver } from './detect.resolver.js';
+import { TrainResolver } from './train.resolver.js';
+import { EvaluationResolver, ModelResolver } from './model.resolver.js';
+import { AnalyzeJobResultResolver, ClassifyJobResultResolver, EvaluateJobResultResolver } from './job-result.resolver.js';
+import { CellConnectionResolver, ImageConnectionResolver } from './connection.resolver.js';
+import { ReviewResolver } from './review.resolver.js';
+import type { GraphQLContext } from '../schema/context.js';
+import { forbidden, unauthenticated } from '../schema/errors.js';
 
 export const resolvers = [
   DatasetResolver, ImageResolver, CellResolver, JobResolver, CatalogResolver, DetectResolver, TrainResolver,
