@@ -3,7 +3,7 @@
 // of the same encoder (AE-CFE), or the morphology moved onto the source's stain by the offsets that the lab's
 // last classify job measured (the move a classify job of that lab makes before the forest: without it the
 // reviewed cells would sit in another lab's colours while the lab's other cells are moved away from them).
-import type { ReviewRepository } from '../db/repositories/index.js';
+import type { Repositories } from '../db/repositories/index.js';
 import { classOf, type ClassMapName } from '../pipeline/class-maps.js';
 import { morphologyOfCells } from '../pipeline/morphology.js';
 import type { TrainingData } from './training-data.js';
@@ -20,13 +20,13 @@ export interface ReviewedRows {
 }
 
 export async function reviewedRows(
-  reviews: Pick<ReviewRepository, 'reviewedCells' | 'lastStainOffsets'>,
+  repos: { reviews: Pick<Repositories['reviews'], 'reviewedCells'> } & Pick<Repositories, 'lastDatasetStain'>,
   data: TrainingData,
   opts: { datasetIds: string[]; classMap: ClassMapName; features: 'latent' | 'morphology'; encoderId: string | null },
 ): Promise<ReviewedRows> {
   const out: ReviewedRows = { x: [], labels: [], datasets: {}, skipped: [] };
   if (opts.datasetIds.length === 0) return out;
-  const rows = await reviews.reviewedCells(opts.datasetIds);
+  const rows = await repos.reviews.reviewedCells(opts.datasetIds);
   for (const datasetId of opts.datasetIds) {
     const mine = rows.filter((r) => r.dataset_id === datasetId).flatMap((r) => {
       const cls = classOf(r.label, opts.classMap);
@@ -48,7 +48,7 @@ export async function reviewedRows(
         }
       }
     } else {
-      const stain = await reviews.lastStainOffsets(datasetId);
+      const stain = await repos.lastDatasetStain(datasetId);
       stainFrom = stain ? `classify job ${stain.jobId}${stain.offsets.size ? '' : ' (stain left as it was)'}` : null;
       // Kept with the classifier, so that classifying this lab moves its cells as these were (reviewed-stain.ts).
       offsets = stain ? [...stain.offsets] : null;

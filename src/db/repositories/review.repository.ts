@@ -1,5 +1,6 @@
 // What a classifier's training reads of a lab's reviews: each reviewed cell's latest review (not undone)
-// with what the classifier reads of the cell, and the stain offsets the lab's last classify job applied.
+// with what the classifier reads of the cell (the stain offsets the lab's last classify job applied:
+// lastDatasetStain in dataset-stain.ts).
 import type { DataSource } from 'typeorm';
 
 export interface ReviewedCellRow {
@@ -27,20 +28,5 @@ export class ReviewRepository {
         ORDER BY r.dataset_id, i.source_path, c.index`,
       [datasetIds],
     );
-  }
-
-  /** The stain offsets of the dataset's last classify job over all its cells (any classifier), or none. */
-  async lastStainOffsets(datasetId: string): Promise<{ jobId: string; offsets: Map<number, number> } | null> {
-    const rows: { id: string; offsets: Array<[number, number]> | null; centred: boolean | null }[] = await this.ds.query(
-      `SELECT id, result->'stain'->'offsets' AS offsets, (result->'stain'->>'centred')::boolean AS centred FROM jobs
-        WHERE kind = 'classify' AND status = 'succeeded' AND params->>'datasetId' = $1 AND params->'imageIds' IS NULL AND result ? 'stain'
-        ORDER BY finished_at DESC NULLS LAST LIMIT 1`,
-      [datasetId],
-    );
-    const r = rows[0];
-    if (!r) return null;
-    const offsets = new Map<number, number>();
-    if (r.centred && Array.isArray(r.offsets)) for (const [c, d] of r.offsets) if (Number.isFinite(c) && Number.isFinite(d)) offsets.set(c, d);
-    return { jobId: r.id, offsets };
   }
 }

@@ -35,7 +35,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   const verdictLog: Array<{ id: string; k: number; prediction: Record<string, unknown> }> = [];
   // Per dataset: the stain measurement its last classifyCells made with this classifier (null: none).
   const stains = new Map<string, DatasetStain | null>();
-  if (crops && clf?.stain) for (const d of new Set(images.map((im) => im.dataset_id))) stains.set(d, await ctx.repos.lastDatasetStain(d, clfRow!.id));
+  if (crops && clf?.stain) for (const d of new Set(images.map((im) => im.dataset_id))) stains.set(d, await ctx.repos.lastDatasetStain(d, { classifierId: clfRow!.id, measured: true }));
   await ctx.progress(0, images.length, `analyzing ${images.length} images`);
   for (let i = 0; i < images.length; i++) {
     if (ctx.cancelled()) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures } };
