@@ -33,7 +33,7 @@ import { morphologyOfCrop } from '../pipeline/morphology.js';
 import { trainAutoencoderEpochs } from '../pipeline/autoencoder-training.js';
 import { trainCellClassifier } from '../pipeline/classifier-training.js';
 import { classifyCells, stainStep } from '../pipeline/classify.js';
-import type { StainOutcome } from '../pipeline/types.js';
+import type { EpochSummary as PipelineEpochSummary, StainOutcome } from '../pipeline/types.js';
 import { flagScores, type FlagScores } from './flag-scores.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
 import { percentile } from '../imaging/plane-filters.js';
@@ -195,14 +195,8 @@ export interface DatasetSummary {
   loading?: Record<string, unknown>;
 }
 
-export interface EpochSummary {
-  epoch: number;
-  loss: number;
-  ssim: number;
-  mse: number;
-  align: number;
-  seconds: number;
-}
+/** One epoch of a method's autoencoder as the report keeps it (the pipeline's summary, without its throughput). */
+export type EpochSummary = Omit<PipelineEpochSummary, 'samplesPerSec'>;
 
 export interface AutoencoderRun {
   alignWeight: number;

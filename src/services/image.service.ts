@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Blobs } from '../storage/blobs.js';
 import { ImageEntity, DatasetEntity } from '../db/entities/index.js';
-import { ImageRepository } from '../db/repositories/image.repository.js';
+import { ImageRepository, type NewImageRow } from '../db/repositories/image.repository.js';
 import type { Config } from '../config.js';
 import { inspectImage, ImageRejected, type ImageInfo } from '../imaging/image-codec.js';
 import { harmonise } from '../pipeline/class-maps.js';
@@ -20,17 +20,8 @@ export interface ImageFilter {
 type ImageKey = [string, string];
 const isImageKey = (k: unknown[]): k is ImageKey => k.length === 2 && typeof k[0] === 'string' && typeof k[1] === 'string' && /^[0-9a-f-]{36}$/.test(k[1]);
 
-export interface NewImage {
-  datasetId: string;
-  sourcePath: string;
-  storagePath: string;
-  info: ImageInfo;
-  rawLabel: string | null;
-  subtype: string | null;
-  split: string | null;
-  jobId: string | null;
-  overrides: Record<string, string>;
-}
+/** An image row to insert, its cell type harmonised from the raw label under the dataset's class overrides. */
+export type NewImage = Omit<NewImageRow, 'cellType'> & { overrides: Record<string, string> };
 
 /**
  * Inserts an image row unless one with the same (dataset, source path) exists. Idempotent, so a job
