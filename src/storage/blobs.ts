@@ -62,39 +62,36 @@ export class Blobs {
   /** The whole object or file a reference names. */
   async read(ref: string, what = 'file'): Promise<Buffer> {
     const key = keyOfRef(ref);
-    if (key !== null) {
-      try {
-        return await this.store.get(key);
-      } catch (err) {
-        throw this.missingHint(err);
-      }
-    }
-    try {
-      return await readFile(this.local(ref));
-    } catch (err) {
-      if (missing(err) && isAbsolute(ref)) throw new NotOnThisMachine(ref, what);
-      throw err;
-    }
+    if (key !== null) return this.fromStore(this.store.get(key));
+    return this.fromLocal(ref, what, readFile(this.local(ref)));
   }
 
   /** A stream of what a reference names (rejects before the first byte when there is none). */
   async stream(ref: string, what = 'file'): Promise<Readable> {
     const key = keyOfRef(ref);
-    if (key !== null) {
-      try {
-        return await this.store.read(key);
-      } catch (err) {
-        throw this.missingHint(err);
-      }
-    }
+    if (key !== null) return this.fromStore(this.store.read(key));
     const path = this.local(ref);
+    await this.fromLocal(ref, what, stat(path));
+    return createReadStream(path);
+  }
+
+  /** What the store answered, its "not found" with a hint where a file: store cannot be shared. */
+  private async fromStore<T>(answer: Promise<T>): Promise<T> {
     try {
-      await stat(path);
+      return await answer;
+    } catch (err) {
+      throw this.missingHint(err);
+    }
+  }
+
+  /** What the local file system answered; a missing absolute path is a file on another machine. */
+  private async fromLocal<T>(ref: string, what: string, answer: Promise<T>): Promise<T> {
+    try {
+      return await answer;
     } catch (err) {
       if (missing(err) && isAbsolute(ref)) throw new NotOnThisMachine(ref, what);
       throw err;
     }
-    return createReadStream(path);
   }
 
   /** Whether the object or file exists. */
