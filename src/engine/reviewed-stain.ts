@@ -4,7 +4,8 @@
 // lab's class mix with a forest that has seen the lab, and in the review-loop benchmark that sometimes moved a
 // lab far off (BCCD, one seed of three: 28 % after 25 reviews; bench/review-loop/RESULTS.md).
 import type { CellClassifier } from './classifier/classifier-artifact.js';
-import type { StainAdaptation, StainOutcome } from '../pipeline/stain-step.js';
+import type { StainAdaptation } from './classifier/stain-steps.js';
+import type { LabStainOutcome } from '../pipeline/lab-classification.js';
 import { STAIN_SHIFT_LIMIT } from './classifier/stain-shift.js';
 
 interface ReviewedMetrics {
@@ -21,7 +22,7 @@ export function reviewedLabStain(
   datasetId: string | undefined,
   cells: number,
   mode: StainAdaptation,
-): { stain: StainOutcome; offsets: Map<number, number> } | null {
+): { stain: LabStainOutcome; offsets: Map<number, number> } | null {
   const lab = datasetId ? (metrics as ReviewedMetrics | null)?.reviewed?.datasets?.[datasetId] : undefined;
   if (!lab?.offsets || mode === 'off' || !clf.stain || clf.features !== 'morphology') return null;
   const offsets = new Map<number, number>(lab.offsets.filter((o) => Array.isArray(o) && o.length === 2 && o.every(Number.isFinite)));
@@ -30,7 +31,10 @@ export function reviewedLabStain(
     ? `stain moved as the lab's reviewed cells were when this classifier was trained with them (${from})`
     : `stain left as it is, as it was for the lab's reviewed cells when this classifier was trained with them (${from})`;
   return {
-    stain: { mode, statistic: null, limit: STAIN_SHIFT_LIMIT, centred: offsets.size > 0, cells, classMix: null, ...(offsets.size ? { offsets: [...offsets] } : {}), note },
+    stain: {
+      mode, step: offsets.size ? 'adaptive' : 'none', statistic: null, limit: STAIN_SHIFT_LIMIT, centred: offsets.size > 0, cells, classMix: null, estimatedMix: null,
+      ...(offsets.size ? { offsets: [...offsets] } : {}), note,
+    },
     offsets,
   };
 }
