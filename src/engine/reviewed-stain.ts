@@ -4,8 +4,8 @@
 // lab's class mix with a forest that has seen the lab, and in the review-loop benchmark that sometimes moved a
 // lab far off (BCCD, one seed of three: 28 % after 25 reviews; bench/review-loop/RESULTS.md).
 import type { CellClassifier } from './classifier/classifier-artifact.js';
-import type { StainAdaptation } from './classifier/stain-steps.js';
 import type { LabStainOutcome } from '../pipeline/lab-classification.js';
+import type { StainAdaptation } from './classifier/stain-steps.js';
 import { STAIN_SHIFT_LIMIT } from './classifier/stain-shift.js';
 
 interface ReviewedMetrics {
@@ -31,10 +31,7 @@ export function reviewedLabStain(
     ? `stain moved as the lab's reviewed cells were when this classifier was trained with them (${from})`
     : `stain left as it is, as it was for the lab's reviewed cells when this classifier was trained with them (${from})`;
   return {
-    stain: {
-      mode, step: offsets.size ? 'adaptive' : 'none', statistic: null, limit: STAIN_SHIFT_LIMIT, centred: offsets.size > 0, cells, classMix: null, estimatedMix: null,
-      ...(offsets.size ? { offsets: [...offsets] } : {}), note,
-    },
+    stain: { mode, step: offsets.size > 0 ? 'centred' : 'none', statistic: null, limit: STAIN_SHIFT_LIMIT, centred: offsets.size > 0, cells, classMix: null, estimatedMix: null, ...(offsets.size ? { offsets: [...offsets] } : {}), note },
     offsets,
   };
 }

@@ -4,6 +4,8 @@ import { selfCheck, selfCheckReason } from '../engine/classifier/self-check.js';
 import { bloodPrior, distanceFromNormal } from '../engine/classifier/blood-count.js';
 import { capToBloodCount, estimateClassMixWithPrior } from '../engine/classifier/stain-steps.js';
 import { classifyLab } from './lab-classification.js';
+import { classifyCells } from './classify.js';
+import { flagReasonOf } from '../../client-sdk/src/differential-count.js';
 import { trainCellClassifier } from './classifier-training.js';
 import { createRng } from '../engine/classifier/rng.js';
 import { standardNormal } from '../engine/classifier/synthetic-data.js';
@@ -100,4 +102,16 @@ test('a constructed collapse: the old adaptive step calls one class, and the sel
   assert.ok(failed.includes('estimated_mix') && failed.includes('class_mix'), failed.join());
   assert.match(old.selfCheck.warning!, /SELF-CHECK FAILED/);
   assert.match(old.stain.note, /adaptive: moved onto the training medians under their estimated class mix \(monocyte 100 %\)/);
+
+  // Through the pipeline's classify stage (what the classify job runs): every class the count would have had is
+  // withheld, with the reason clients read as SELF_CHECK; the probabilities stay for review.
+  const x = { data: Float64Array.from(lab.flatMap((r) => [...r])), rows: lab.length, cols: MORPHOLOGY_LENGTH };
+  const staged = classifyCells(clf, x, { stainAdaptation: 'adaptive' });
+  assert.equal(staged.selfCheck?.status, 'failed');
+  assert.ok(staged.verdicts.every((v) => v.flagged && v.label === null), 'no cell counted');
+  const withheld = staged.verdicts.filter((v) => /^self-check failed/.test(v.reason ?? ''));
+  // The others were flagged already (unlike the training cells, or unsure): none is left counted.
+  assert.ok(withheld.length > 0, `${withheld.length} withheld`);
+  assert.equal(flagReasonOf(withheld[0]!), 'SELF_CHECK');
+  assert.ok(Math.abs(Object.values(withheld[0]!.probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-9);
 });

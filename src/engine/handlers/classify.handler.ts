@@ -50,8 +50,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     x = { data, rows: cells.length, cols };
   }
   await ctx.progress(0, cells.length, `classifying ${cells.length} cells`);
-  // A classifier trained with this lab's reviewed cells moves the lab as those cells were moved (reviewed-stain.ts);
-  // the stage then runs no stain step and no self-check of its own (people have reviewed this lab).
+  // A classifier trained with this lab's reviewed cells moves the lab as those cells were moved (reviewed-stain.ts).
   const lab = reviewedLabStain(clf, row.metrics, p.datasetId, x.rows, p.stainAdaptation ?? 'auto');
   const classified = classifyCells(clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, ...(lab ? { offsets: lab.offsets } : {}) });
   const { verdicts, consensus, selfCheck: check } = classified;
