@@ -140,7 +140,7 @@ test('a forest trained on the latents classifies another lab\'s cells, streaming
   const queue = (await s.ok(`query($d: ID!) { reviewQueue(datasetId: $d, first: 5) { cell { id latent } reason } }`, { d: target })).reviewQueue;
   assert.equal(queue.length, 5);
   for (const [i, e] of queue.entries()) await s.ok(`mutation($c: ID!, $l: String!) { reviewCell(cellId: $c, label: $l) { id } }`, { c: e.cell.id, l: i % 2 ? 'monocyte' : 'lymphocyte' });
-  const adapted = await runJob('trainClassifier', { datasetIds: [source], trees: 30, seed: 1, testFraction: 0.25, reviewedDatasetIds: [target] });
+  const adapted = await runJob('trainClassifier', { datasetIds: [source], features: 'LATENT', trees: 30, seed: 1, testFraction: 0.25, reviewedDatasetIds: [target] });
   assert.equal(adapted.status, 'SUCCEEDED', JSON.stringify(adapted));
   assert.equal(adapted.result.reviewed.cells, 5);
   assert.equal(adapted.result.reviewed.datasets[target].stainFrom, null, 'latents are not moved');

@@ -72,6 +72,7 @@ export interface LoopOptions {
   embedding?: 'probabilities' | 'morphology';
   uncertaintyPower?: number;
   distanceCap?: number;
+  reviewMove?: 'job' | 'adaptive';
   /**
    * How a retrained classifier treats the lab's stain: 'lab' moves it by the offsets the lab's first classify
    * job measured (those its reviewed cells were moved by: what a classify job does, src/engine/reviewed-stain.ts),
@@ -90,7 +91,11 @@ export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order
   // The offsets the base classifier's classify job measured: what moves reviewed cells onto the source's stain.
   let clf = fitMorphologyClassifier(source, { x: [], labels: [] }, seed, share);
   let run = classifyLab(clf, lab.x);
-  const labOffsets = run.offsets;
+  // 'job': the offsets the lab's classify job reports (what trainClassifier takes: the default step's primary move);
+  // 'adaptive': the adaptive step's over the same cells (an experiment, --review-move adaptive).
+  const labOffsets = opts.reviewMove === 'adaptive'
+    ? new Map<number, number>(classifyCells(clf, matrixFromRows(lab.x), { stainAdaptation: 'adaptive' }).stain?.offsets ?? [])
+    : run.offsets;
   const score = (reviews: number) => {
     let n = 0;
     let correct = 0;
