@@ -26,6 +26,7 @@ import { machine, median, round, summarize } from './lib/stats.js';
 import { analyze, analyzeInJobs, firstCell, importPool, prefillCells, reference, setupModels, type AnalyzeRun, type FirstCell, type RefRun } from './e2e/server-bench.js';
 import { PRESETS, planNetwork } from '../src/engine/autoencoder/index.js';
 import { writeReport } from './report.js';
+import { checkReference } from './lib/reference-check.js';
 import { setLogLevel } from '../src/logger.js';
 import { benchArgs } from './lib/args.js';
 
@@ -90,6 +91,9 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const o = parseOptions(argv);
   setLogLevel('warn');
+  // Every section compares with the PyTorch / scikit-learn reference: without it there is no result.
+  const check = checkReference(o.python);
+  if (!check.ok) throw new ReferenceMissing(check.message);
   const mode = o.quick ? MODES.quick : MODES.full;
   const started = new Date();
   const results: Results = {
@@ -113,6 +117,10 @@ async function main(): Promise<void> {
   const notes = results.notes as string[];
   if (o.note) notes.push(o.note);
   const tmp = mkdtempSync(join(tmpdir(), 'leukograph-bench-run-'));
+  const refFail = (msg: string) => {
+    rmSync(tmp, { recursive: true, force: true });
+    return new ReferenceMissing(msg);
+  };
   const planPath = join(tmp, 'ae-plans.json');
   writeFileSync(planPath, JSON.stringify(Object.fromEntries(Object.entries(PRESETS).map(([k, p]) => [k, { preset: p, ...planNetwork(p) }]))));
 
@@ -124,7 +132,7 @@ async function main(): Promise<void> {
     // committed torch outputs (training checkpoints live in git-ignored runs/ and need not exist here).
     o.checkpoint = join(tmp, 'detector-from-onnx.pt');
     const r = spawnSync(o.python, [join(REPO, 'training/detector/recover_from_onnx.py'), '--onnx', o.detector, '--out', o.checkpoint], { encoding: 'utf8' });
-    if (r.status !== 0) notes.push(`PyTorch reference weights could not be rebuilt from ${o.detector}: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+    if (r.status !== 0) throw refFail(`PyTorch reference weights could not be rebuilt from ${o.detector}: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
     else log(`reference weights rebuilt from the ONNX file: ${r.stdout.trim().split('\n').slice(-2).join('; ')}`);
   }
   if (existsSync(o.python) && existsSync(o.checkpoint)) {
@@ -136,11 +144,10 @@ async function main(): Promise<void> {
       details.reference = { ...(await ref.request<object>({ cmd: 'init', ckpt: o.checkpoint, plan: planPath, preset: 'cpu', threads: 2 })), omp_wait_policy: ompWait };
       log(`reference ready: ${JSON.stringify(details.reference)}`);
     } catch (err) {
-      notes.push(`PyTorch reference unavailable: ${(err as Error).message.split('\n')[0]}`);
       await ref.close().catch(() => undefined);
-      ref = null;
+      throw refFail(`PyTorch reference unavailable: ${(err as Error).message.split('\n')[0]}`);
     }
-  } else notes.push(`PyTorch reference not run: ${existsSync(o.python) ? o.checkpoint : o.python} not found`);
+  } else throw refFail(`PyTorch reference not run: ${existsSync(o.python) ? o.checkpoint : o.python} not found`);
 
   // The reference must run the weights the ONNX model was exported from.
   const card = o.detector.replace(/\.onnx$/i, '.json');
@@ -184,7 +191,13 @@ async function main(): Promise<void> {
   }
   save();
   log(`wrote ${join(o.outDir, 'results.json')} and RESULTS.md (${results.wall_s} s)`);
+  if (o.only.has('e2e') && results.e2e_ratio_vs_reference === null) {
+    throw new Error(`no end-to-end ratio to the reference was measured (notes: ${notes.join('; ') || 'none'})`);
+  }
 }
+
+/** The reference (or what it needs) is missing: the run stops before measuring anything. */
+class ReferenceMissing extends Error {}
 
 type Mode = (typeof MODES)['quick'];
 
@@ -415,6 +428,7 @@ async function rfSection(o: Options, mode: Mode, results: Results): Promise<void
 }
 
 main().catch((err) => {
-  console.error(err);
+  if (err instanceof ReferenceMissing) console.error(`bench: ${err.message}`);
+  else console.error(err);
   process.exit(1);
 });

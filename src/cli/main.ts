@@ -35,6 +35,9 @@ Usage:
   leukograph evaluate --source <dir> --target <name>=<dir> ... --out report.json   (see leukograph evaluate --help)
       The whole AE-CFE chain here, without a server, with baselines; writes report.json and report.md.
 ${JOB_USAGE}
+  leukograph review queue|give|undo|summary|export|retrain ...   (see leukograph review --help)
+      Review a lab's cells: the queue of cells that teach the classifier most, confirm or correct, retrain.
+
 Every command takes --help. An unknown flag is an error (exit code 2).
 Environment: HOST, PORT, DATABASE_URL, LEUKOGRAPH_DATA_DIR, LEUKOGRAPH_DATA_ROOTS (':'-separated),
 LEUKOGRAPH_TOKEN (read-write bearer token; required when listening beyond loopback, and then every request
@@ -174,12 +177,16 @@ async function run(argv: string[]): Promise<number> {
       const { detectCommand } = await import('./detect.command.js');
       return detectCommand(rest, process.stdout);
     }
+    case 'review': {
+      const { reviewCommand } = await import('./review.command.js');
+      return reviewCommand(rest);
+    }
     case 'evaluate': {
       const { evaluateCommand } = await import('./evaluate.command.js');
       return evaluateCommand(rest, process.stdout);
     }
     default:
       if ((JOB_COMMANDS as readonly string[]).includes(command)) return jobCommand(command as (typeof JOB_COMMANDS)[number], rest);
-      throw new UsageError(`leukograph: unknown command "${command}"; the commands are serve, engine, detect, evaluate, ${JOB_COMMANDS.join(', ')}`);
+      throw new UsageError(`leukograph: unknown command "${command}"; the commands are serve, engine, detect, evaluate, review, ${JOB_COMMANDS.join(', ')}`);
   }
 }

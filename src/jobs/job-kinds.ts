@@ -69,10 +69,17 @@ export interface TrainClassifierParams {
   testFraction: number;
   /** Cells whose top probability is lower are flagged (DEFAULT_MIN_CONFIDENCE unless given). */
   minConfidence: number;
+  /** Labs whose reviewed cells join the training cells (issue 20; src/engine/reviewed-training.ts). */
+  reviewedDatasetIds?: string[];
+  /** Share of the training weight the reviewed cells carry together (DEFAULT_REVIEW_SHARE unless given). */
+  reviewShare?: number;
 }
 
 /** The default of TrainClassifierParams.minConfidence, which the evaluation's flag scores use too. */
 export const DEFAULT_MIN_CONFIDENCE = 0.4;
+
+/** The default of TrainClassifierParams.reviewShare: reviewed cells carry half of the training weight together. */
+export const DEFAULT_REVIEW_SHARE = 0.5;
 
 export interface ClassifyParams {
   datasetId?: string;
@@ -121,4 +128,10 @@ export interface JobParamsByKind {
 export type JobOutcome =
   | { status: 'succeeded'; result?: Record<string, unknown>; message?: string }
   | { status: 'failed'; error: string; result?: Record<string, unknown> }
-  | { status: 'cancelled'; result?: Record<string, unknown> };
+  | { status: 'cancelled'; result?: Record<string, unknown> }
+  /**
+   * This step is done and the job goes on as a step of kind `to`, claimed through that kind's queue by
+   * any engine that takes it (an engine without classify in LEUKOGRAPH_ENGINE_KINDS detects, one with it
+   * classifies); `result` is handed to that step (JobContext.handedOn).
+   */
+  | { status: 'handed-on'; to: JobKind; result: Record<string, unknown>; message: string };
