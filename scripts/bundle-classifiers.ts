@@ -1,7 +1,7 @@
 // Bundles the classifiers scripts/train-default-classifiers.sh trained into models/: each forest gzipped, with
 // a metadata file (what the server registers on its first start) holding the numbers the jobs measured:
 // the held-out score in Acevedo-20 and the classify jobs' agreement with BCCD's and Zheng DS2's labels.
-//   node dist/scripts/bundle-classifiers.js <jobs-output-dir> <models-dir>      (LEUKOGRAPH_URL: the server)
+//   node dist/scripts/bundle-classifiers.js <jobs-output-dir> <models-dir>   (LEUKOGRAPH_URL: the server; LEUKOGRAPH_DATA_DIR: its data directory)
 import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -26,7 +26,9 @@ for (const map of ['common5', 'common5_ig']) {
   const final = read(`${map}.final.json`);
   if (heldout.status !== 'succeeded' || final.status !== 'succeeded') throw new Error(`${map}: a training job did not succeed`);
   const { model } = await gql(`query($id: ID!) { model(id: $id) { artifactPath params metrics } }`, { id: final.result.modelId });
-  const json = readFileSync(model.artifactPath);
+  // A store reference ("store:<key>") lies under the server's data directory (the default file store).
+  const ref: string = model.artifactPath;
+  const json = readFileSync(ref.startsWith('store:') ? join(process.env.LEUKOGRAPH_DATA_DIR ?? '.data', ref.slice('store:'.length)) : ref);
   const gz = gzipSync(json, { level: 9 });
   const base = `classifier-${map.replace('_', '-')}`;
   writeFileSync(join(modelsDir, `${base}.json.gz`), gz);

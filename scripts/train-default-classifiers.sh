@@ -7,7 +7,9 @@
 #
 # Data (DATA, default ../shared/data): every image of Acevedo-20 (6,586; the `ig` folder is used only by the
 # common5_ig classifier), BCCD's 341 fields with one labelled white cell, Zheng DS2's 100 images.
-# SKIP_IMPORT=1 skips import and detection (datasets acevedo20, bccd, zheng-ds2 already detected on the server).
+# SKIP_IMPORT=1 skips import and detection (the datasets already detected on the server).
+# MAX_PER_CLASS=N trains on a seeded, stratified sample of N Acevedo-20 images per class (dataset acevedo20-sample)
+# instead of all of them: what the bundled files were trained on (models/classifier-*.md says why).
 # OUT (default /tmp/lg-default-classifiers) keeps each job's JSON lines; models/ receives the bundles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +17,7 @@ DATA=$(cd "${DATA:-../shared/data}" 2>/dev/null && pwd || cd /work/shared/data &
 VIEWS=${VIEWS:-/tmp/lg-views}
 OUT=${OUT:-/tmp/lg-default-classifiers}
 LG="node bin/leukograph.js"
+SOURCE=acevedo20${MAX_PER_CLASS:+-sample}
 mkdir -p "$OUT"
 if [ "${SKIP_IMPORT:-0}" != 1 ]; then
   # BCCD: the fields with one labelled white cell (label_kind = single, n_wbc_boxes = 1), as docs/results.md scores it.
@@ -29,16 +32,23 @@ const keep = rows.slice(1).filter((r) => r[kind] === 'single' && r[n] === '1');
 for (const r of keep) copyFileSync(join(src, r[img]), join(dst, 'images', basename(r[img])));
 writeFileSync(join(dst, 'labels.csv'), ['image,category', ...keep.map((r) => `images/${basename(r[img])},${r[cat]}`)].join('\n') + '\n');
 JS
-  $LG import "$DATA/acevedo20" --dataset acevedo20
+  $LG import "$DATA/acevedo20" --dataset $SOURCE ${MAX_PER_CLASS:+--max-per-class $MAX_PER_CLASS}
   $LG import "$DATA/zheng-ds2" --dataset zheng-ds2
   $LG import "$VIEWS/bccd-single" --dataset bccd
-  for d in acevedo20 bccd zheng-ds2; do $LG detect-dataset --dataset $d; done
+  for d in $SOURCE bccd zheng-ds2; do $LG detect-dataset --dataset $d; done
 fi
+# Per class map, side by side (one engine each): the held-out score (a stratified, seeded 20 % of the labelled
+# cells kept out) and the shipped forest, on every cell; then the other labs classified by each shipped forest as a
+# user would classify them (stain step auto, the default).
 for MAP in common5 common5_ig; do
-  # The held-out score: a stratified, seeded 20 % of the labelled cells kept out; then the shipped forest on every cell.
-  $LG train-classifier --dataset acevedo20 --classes $MAP --test-fraction 0.2 --json | tail -1 > "$OUT/$MAP.heldout.json"
-  $LG train-classifier --dataset acevedo20 --classes $MAP --test-fraction 0 --json | tail -1 > "$OUT/$MAP.final.json"
-  # Other labs, as a user would classify them (stain step auto, the default).
-  for d in bccd zheng-ds2; do $LG classify --dataset $d --json | tail -1 > "$OUT/$MAP.$d.json"; done
+  $LG train-classifier --dataset $SOURCE --classes $MAP --test-fraction 0.2 --json | tail -1 > "$OUT/$MAP.heldout.json" &
+  $LG train-classifier --dataset $SOURCE --classes $MAP --test-fraction 0 --json | tail -1 > "$OUT/$MAP.final.json" &
+done
+wait
+# One class map at a time: a job's typed result reads the verdicts its classifier left on the cells.
+for MAP in common5 common5_ig; do
+  ID=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).result.modelId)' "$OUT/$MAP.final.json")
+  for d in bccd zheng-ds2; do $LG classify --dataset $d --classifier "$ID" --json | tail -1 > "$OUT/$MAP.$d.json" & done
+  wait
 done
 node dist/scripts/bundle-classifiers.js "$OUT" models

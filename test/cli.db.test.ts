@@ -84,3 +84,20 @@ test('leukograph analyze prints the differential count, the same as the server\'
   assert.equal(text.status, 0, text.stderr);
   assert.ok(text.stdout.includes(differentialTable(job.typedResult.differential)), text.stdout);
 });
+
+test('leukograph classify on cells not detected yet detects them first, then classifies with the bundled classifier', { skip: !existsSync(join(REPO, 'models/classifier-common5.meta.json')) && 'no bundled classifier' }, async () => {
+  const imp = await cli('import', join(FIXTURES, 'zheng-ds2'), '--dataset', 'undetected', '--url', s.url);
+  assert.equal(imp.status, 0, imp.stderr);
+  const r = await cli('classify', '--dataset', 'undetected', '--url', s.url);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /no cells detected in "undetected" yet: detecting them first/);
+  assert.match(r.stderr, /detect: succeeded/);
+  assert.match(r.stderr, /classify: succeeded/);
+  // Zheng DS2's images are labelled: the count, then the agreement with the labels.
+  assert.match(r.stdout, /counted/);
+  assert.match(r.stdout, /Against the labels \(common5\): accuracy [\d.]+ %, balanced accuracy [\d.]+ %/);
+  assert.match(r.stdout, /label \\ called/);
+  const typo = await cli('classify', '--datset', 'undetected', '--url', s.url);
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /unknown flag --datset \(did you mean --dataset\?\)/);
+});

@@ -16,7 +16,7 @@ test('classify refuses an unknown --stain or --consensus value before it talks t
 test('a misspelt flag is an error that names the command, the likely flag and every known one', async () => {
   await assert.rejects(jobCommand('classify', ['--dataset', 'lab', '--stian', 'off', ...NOWHERE]), (e: Error) => {
     assert.ok(e instanceof UsageError);
-    assert.match(e.message, /^leukograph classify: unknown flag --stian \(did you mean --stain\?\); its flags are --help, --dataset, --stain, --consensus, --url, --token, --json$/);
+    assert.match(e.message, /^leukograph classify: unknown flag --stian \(did you mean --stain\?\); its flags are --help, --dataset, --classifier, --stain, --consensus, --url, --token, --json$/);
     return true;
   });
   await assert.rejects(jobCommand('train-classifier', ['--dataset', 'lab', '--feature', 'morphology', ...NOWHERE]), /unknown flag --feature \(did you mean --features\?\)/);

@@ -59,6 +59,7 @@ export const JOB_SPECS = {
     summary: "classifies a dataset's cells with the active classifier (the classifyCells job; detects them first when none are detected yet)",
     flags: {
       dataset: DATASET,
+      classifier: { type: 'string', value: 'ID', help: 'this classifier instead of the active one (leukograph models lists them)' },
       stain: { type: 'string', value: 'auto|off|always|centred|adaptive|prior_mix|ensemble', help: "a morphology classifier's stain step (default auto: the winner of docs/unseen-labs.md)" },
       consensus: { type: 'string', value: 'on|off', help: 'similar cells of the dataset settle a verdict (default off: it helps the common types and costs the rare ones)' },
     },
@@ -259,8 +260,12 @@ export async function jobCommand(command: JobCommandName, argv: readonly string[
       case 'classify': {
         const ds = await findDataset(r, command, need('dataset'));
         if (ds.stats.images === 0) throw new UsageError(`${cmd}: dataset "${ds.name}" has no images: import some first (leukograph import <dir> --dataset ${ds.name})`);
-        const active = (await listModels(r, 'classifier')).find((m) => m.active);
+        const classifiers = await listModels(r, 'classifier');
+        const chosen = str('classifier');
+        const active = chosen ? classifiers.find((m) => m.id === chosen) : classifiers.find((m) => m.active);
+        if (chosen && !active) throw new UsageError(`${cmd}: no classifier with id ${chosen} (leukograph models lists them)`);
         if (!active) throw new UsageError(`${cmd}: there is no classifier: train one (leukograph train-classifier --dataset NAME) or pick one (leukograph models --use common5)`);
+        const byId = chosen ? { classifierId: chosen } : {};
         // Cells that are not detected yet are detected first: one command, both jobs followed.
         if (ds.stats.cells === 0) {
           if (!json) process.stderr.write(`no cells detected in "${ds.name}" yet: detecting them first\n`);
@@ -268,11 +273,11 @@ export async function jobCommand(command: JobCommandName, argv: readonly string[
           if (det !== 0) return det;
         }
         if (classifierInfo(active).features === 'morphology') {
-          return await startAndFollow(r, 'classifyCells', { datasetId: ds.id, stainAdaptation: checked.stain.toUpperCase(), neighbourConsensus: checked.consensus === 'on' }, 'classify', json);
+          return await startAndFollow(r, 'classifyCells', { datasetId: ds.id, ...byId, stainAdaptation: checked.stain.toUpperCase(), neighbourConsensus: checked.consensus === 'on' }, 'classify', json);
         }
         // A latent classifier reads the AE-CFE latents of its own encoder: encode first.
         const enc = await startAndFollow(r, 'encodeCells', { datasetId: ds.id }, 'encode', json);
-        return enc !== 0 ? enc : await startAndFollow(r, 'classifyCells', { datasetId: ds.id }, 'classify', json);
+        return enc !== 0 ? enc : await startAndFollow(r, 'classifyCells', { datasetId: ds.id, ...byId }, 'classify', json);
       }
       case 'analyze': {
         const ds = await findDataset(r, command, need('dataset'));

@@ -2,7 +2,7 @@
 // teach the classifier the most first), a class given or undone, the counts, the audit trail as CSV, and
 // retrain-with-the-reviews followed by the lab classified again with what changed.
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError, type FlagSpecs } from './args.js';
 import { connect, type Remote } from './remote.js';
 
 export const REVIEW_USAGE = `Usage (against a running server; --url, default http://127.0.0.1:4000/graphql; --token or LEUKOGRAPH_TOKEN):
@@ -37,23 +37,22 @@ async function runJob(r: Remote, mutation: string, input: Record<string, unknown
 
 const pct = (x: number) => `${Math.round(100 * x)} %`;
 
+/** Its flags, through the command line's one strict parser (args.ts). */
+const REVIEW_FLAGS = {
+  url: { type: 'string' }, token: { type: 'string' }, dataset: { type: 'string' }, source: { type: 'string', multiple: true },
+  first: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, share: { type: 'string' }, json: { type: 'boolean' },
+} as const satisfies FlagSpecs;
+
 export async function reviewCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        url: { type: 'string' }, token: { type: 'string' }, dataset: { type: 'string' }, source: { type: 'string', multiple: true },
-        first: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, share: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
-      },
-    });
+    parsed = parseFlags(argv, REVIEW_FLAGS, { command: 'leukograph review', positionals: 'any' });
   } catch (e) {
-    err.write(`${(e as Error).message}\n\n${REVIEW_USAGE}`);
+    if (!(e instanceof UsageError)) throw e;
+    err.write(`${e.message}\n\n${REVIEW_USAGE}`);
     return 2;
   }
-  const { values: v, positionals: [sub, ...rest] } = parsed;
+  const { flags: v, positional: [sub, ...rest] } = parsed;
   if (v.help || !sub) {
     (v.help ? out : err).write(REVIEW_USAGE);
     return v.help ? 0 : 2;
