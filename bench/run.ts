@@ -28,6 +28,7 @@ import { PRESETS, planNetwork } from '../src/engine/autoencoder/index.js';
 import { writeReport } from './report.js';
 import { checkReference } from './lib/reference-check.js';
 import { setLogLevel } from '../src/logger.js';
+import { benchArgs } from './lib/args.js';
 
 interface Options {
   quick: boolean;
@@ -49,12 +50,16 @@ const MODES = {
   full: { setupPerClass: 40, aeEpochs: 2, e2eBatch: 96, e2eRepeats: 5, firstCellRepeats: 15, sizes: [1000], serverMaxCells: 1000, storedSizes: [1000, 10000, 100000], storedCells: 150, storedRepeats: 2, rfRuns: 3, aeSteps: 'cpu=8,paper=3', aeBackends: '', refAeSteps: { cpu: 8, paper: 3 } },
 };
 
+/** The flags of `npm run bench --` (a misspelt one stops the run: bench/lib/args.ts). */
+const BENCH_FLAGS = {
+  quick: { type: 'boolean' }, only: { type: 'string' }, detector: { type: 'string' }, checkpoint: { type: 'string' }, 'database-url': { type: 'string' }, data: { type: 'string' }, python: { type: 'string' }, sizes: { type: 'string' },
+  'server-max-cells': { type: 'string' }, 'stored-sizes': { type: 'string' }, 'out-dir': { type: 'string' }, note: { type: 'string' },
+} as const;
+
 function parseOptions(argv: string[]): Options {
-  const get = (k: string) => {
-    const i = argv.indexOf(`--${k}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const quick = argv.includes('--quick');
+  const cli = benchArgs('npm run bench --', BENCH_FLAGS, argv);
+  const get = cli.str;
+  const quick = cli.flag('quick');
   const mode = quick ? MODES.quick : MODES.full;
   const bundled = join(REPO, 'models/detector.onnx');
   return {

@@ -12,6 +12,7 @@ import { CatalogService } from './services/catalog.service.js';
 import type { Services } from './services/index.js';
 import { RelationService } from './services/relations.service.js';
 import { JobResultService } from './services/job-results.service.js';
+import { ReviewService } from './services/review.service.js';
 import { buildLeukographSchema } from './schema/build-schema.js';
 import { startApiServer, type ApiServer } from './http/server.js';
 import { Engine } from './engine/engine.js';
@@ -21,8 +22,10 @@ import { registerBundledModels, ModelService } from './services/model.service.js
 import { loadDetector } from './engine/detector-loader.js';
 import { openStore } from './storage/open-store.js';
 import type { ObjectStore } from './storage/object-store.js';
+import { Blobs } from './storage/blobs.js';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 
 /** The repository's models/ folder, where trained models are shipped. */
 export const BUNDLED_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
@@ -60,11 +63,12 @@ export async function startApi(cfg: Config): Promise<Running & { api: ApiServer;
   const services: Services = {
     cfg, ds, hub, jobs, store,
     datasets: new DatasetService(ds, cfg, jobs),
-    images: new ImageService(ds, cfg),
+    images: new ImageService(ds, cfg, new Blobs(store)),
     catalog: new CatalogService(ds),
     models: new ModelService(ds),
     relations: new RelationService(ds),
     results: new JobResultService(ds),
+    reviews: new ReviewService(ds, hub),
   };
   const schema = await buildLeukographSchema();
   const api = await startApiServer(schema, services, cfg.host, cfg.port);
@@ -84,10 +88,14 @@ export async function startEngine(cfg: Config): Promise<Running & { engine: Engi
   // Engines are woken by NOTIFY when a job is queued; polling is only the fallback.
   const { db, hub, queue, store } = await openShared(cfg, 2);
   await registerBundledModels(db.dataSource, BUNDLED_MODELS_DIR);
-  const loaders: ModelLoaders = { detector: loadDetector };
+  // A bundled model's row names the checkout of the engine that registered it last; every machine reads
+  // its own checkout's copy (same checksum) when that path is not there.
+  const loaders: ModelLoaders = { detector: (path) => loadDetector(existsSync(path) ? path : join(BUNDLED_MODELS_DIR, basename(path))) };
   const models = new ResidentModels(db.dataSource, loaders);
-  const features = new FeatureStore(join(cfg.dataDir, 'features'));
-  const engine = new Engine({ ds: db.dataSource, hub, cfg, queue, retryLimit: RETRY_LIMIT, models, features, store });
+  // Features, images, model files and checkpoints go through the object store, so that an engine on
+  // another machine (the same database and store, its own data directory) can run any job.
+  const features = new FeatureStore(store);
+  const engine = new Engine({ ds: db.dataSource, hub, cfg, queue, retryLimit: RETRY_LIMIT, models, features, store, blobs: new Blobs(store) });
   await engine.start();
   return {
     db, engine,

@@ -12,7 +12,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { loadConfig } from '../src/config.js';
-import { FIXTURES } from './helpers/stack.js';
+import { FIXTURES, throttle } from './helpers/stack.js';
 import { startApiProcess, startEngineProcess, type ChildLeukograph } from './helpers/processes.js';
 
 let tdb: TestDatabase;
@@ -30,8 +30,8 @@ const ownDir = () => {
   return d;
 };
 
-async function gql(api: ChildLeukograph, query: string, variables?: Record<string, unknown>): Promise<any> {
-  const res = await fetch(api.id, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+async function gql(api: ChildLeukograph, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<any> {
+  const res = await fetch(api.id, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
   const body = (await res.json()) as { data?: any; errors?: unknown[] };
   if (body.errors?.length) throw new Error(JSON.stringify(body.errors));
   return body.data;
@@ -65,8 +65,8 @@ test('a job started through replica B streams every event to a subscriber on rep
   const ds = await gql(apiB, `mutation { createDataset(input: { name: "replicas" }) { id } }`);
   // No engine yet: the job waits in the queue while A subscribes, so no event can come first.
   const job = await gql(apiB, `mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id status } }`, {
-    i: { datasetId: ds.createDataset.id, path: 'acevedo20', throttleMs: 50 },
-  });
+    i: { datasetId: ds.createDataset.id, path: 'acevedo20' },
+  }, throttle(50));
   const jobId = job.importDataset.id;
   assert.equal(job.importDataset.status, 'QUEUED');
   const items = collect<{ itemId: string; ok: boolean }>(wsA, `subscription($j: ID!) { jobItems(jobId: $j) { itemId ok } }`, { j: jobId });
@@ -86,8 +86,8 @@ test('a job started through replica B streams every event to a subscriber on rep
 test('a job started through replica A is cancelled through replica B', async () => {
   const ds = await gql(apiA, `mutation { createDataset(input: { name: "replicas-cancel" }) { id } }`);
   const job = await gql(apiA, `mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, {
-    i: { datasetId: ds.createDataset.id, path: 'acevedo20', throttleMs: 400 },
-  });
+    i: { datasetId: ds.createDataset.id, path: 'acevedo20' },
+  }, throttle(400));
   const jobId = job.importDataset.id;
   const progress = collect<{ status: string }>(wsA, `subscription($j: ID!) { jobProgress(jobId: $j) { status } }`, { j: jobId });
   for (;;) {

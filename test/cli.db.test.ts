@@ -47,14 +47,24 @@ test('a refused job command exits 1 with the reason', async () => {
   assert.match(r.stderr, /outside the data roots/);
 });
 
-test('leukograph export writes CSV and Parquet of a dataset\'s cells', async () => {
+test('leukograph export writes CSV, Parquet and COCO of a dataset\'s cells from the server; no cells is an error', async () => {
   const d = await s.ok(`mutation { createDataset(input: { name: "exported" }) { id } }`);
-  await seedSyntheticCells(s.databaseUrl, s.cfg.dataDir, d.createDataset.id, 6);
   const dir = mkdtempSync(join(tmpdir(), 'export-'));
-  const csv = await cli('export', '--dataset', 'exported', '--out', join(dir, 'c.csv'));
+  const empty = await cli('export', '--dataset', 'exported', '--out', join(dir, 'e.csv'), '--url', s.url);
+  assert.equal(empty.status, 1, empty.stderr);
+  assert.match(empty.stderr, /dataset "exported" has no cells, so nothing was written: import images first \(leukograph import/);
+  assert.equal(existsSync(join(dir, 'e.csv')), false);
+  await seedSyntheticCells(s.databaseUrl, s.cfg.dataDir, d.createDataset.id, 6);
+  const csv = await cli('export', '--dataset', 'exported', '--out', join(dir, 'c.csv'), '--url', s.url);
   assert.equal(csv.status, 0, csv.stderr);
   assert.equal(readFileSync(join(dir, 'c.csv'), 'utf8').trim().split('\n').length, 7);
-  const pq = await cli('export', '--dataset', 'exported', '--out', join(dir, 'c.parquet'));
+  const coco = await cli('export', '--dataset', 'exported', '--out', join(dir, 'c.json'), '--url', s.url);
+  assert.equal(coco.status, 0, coco.stderr);
+  const c = JSON.parse(readFileSync(join(dir, 'c.json'), 'utf8'));
+  assert.equal(c.annotations.length, 6);
+  assert.equal(c.images.length, new Set(c.annotations.map((a: { image_id: number }) => a.image_id)).size);
+  for (const a of c.annotations) assert.equal(a.bbox.length, 4);
+  const pq = await cli('export', '--dataset', 'exported', '--out', join(dir, 'c.parquet'), '--url', s.url);
   assert.equal(pq.status, 0, pq.stderr);
   const b = readFileSync(join(dir, 'c.parquet'));
   const rows = await parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer });

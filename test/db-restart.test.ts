@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { startStack, waitFor, type Stack } from './helpers/stack.js';
+import { startStack, waitFor, throttle, type Stack } from './helpers/stack.js';
 
 let s: Stack;
 let ws: Client;
@@ -50,7 +50,7 @@ function watch(jobId: string): { events: Seen[]; ended: Promise<void> } {
 
 async function importJob(name: string, throttleMs: number): Promise<{ datasetId: string; jobId: string }> {
   const datasetId = (await s.ok(`mutation($n: String!) { createDataset(input: { name: $n }) { id } }`, { n: name })).createDataset.id;
-  const jobId = (await s.ok(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, { i: { datasetId, path: 'acevedo20', throttleMs } })).importDataset.id;
+  const jobId = (await s.ok(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id } }`, { i: { datasetId, path: 'acevedo20' } }, throttle(throttleMs))).importDataset.id;
   return { datasetId, jobId };
 }
 

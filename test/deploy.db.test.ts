@@ -153,7 +153,7 @@ test('compose.yaml: its API replicas and engine, and engine.compose.yaml\'s engi
   assert.deepEqual(seen.data.datasets.map((d: any) => d.name), ['deployed']);
   // Through the balancer: a WebSocket on one replica, the mutation on the other; an engine takes the
   // job (an empty dataset: it fails at once, and says why) and the subscriber hears how it ended.
-  const ws = createClient({ url: lb.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+  const ws = createClient({ url: lb.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${TOKEN}` } });
   try {
     const job = await gql(lb.url, `mutation($i: DetectCellsInput!) { detectCells(input: $i) { id } }`, { i: { datasetId: made.data.createDataset.id } });
     const events: { status: string; message: string | null }[] = [];

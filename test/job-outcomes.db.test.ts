@@ -68,7 +68,7 @@ test('analyzeImages over images the engine cannot read ends FAILED and says why 
   }
   const job = await ended((await s.ok(`mutation($i: AnalyzeImagesInput!) { analyzeImages(input: $i) { id } }`, { i: { datasetId: id } })).analyzeImages.id, 120_000);
   assert.equal(job.status, 'FAILED', JSON.stringify(job));
-  assert.match(job.error, /every item failed \(4 of 4\): .*ENOENT/);
+  assert.match(job.error, /every item failed \(4 of 4\): .*is not on this machine/);
   assert.equal(job.result.failed, 4);
 });
 

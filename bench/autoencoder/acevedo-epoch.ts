@@ -46,8 +46,14 @@ import { chwToHwc, FEATURE_LENGTH } from '../../src/engine/feature-store.js';
 import { encodePng } from '../../src/imaging/image-codec.js';
 import { detectorCacheKey, loadFolderDomain, type CellDetectorLike } from '../../src/evaluation/folder-dataset.js';
 import { createRng, mixSeed, shuffleInPlace } from '../../src/engine/classifier/rng.js';
-import { arg, flag, num } from '../lib/args.js';
+import { benchArgs } from '../lib/args.js';
 
+const cli = benchArgs('node dist/bench/autoencoder/acevedo-epoch.js', {
+  data: { type: 'string' }, 'max-per-class': { type: 'string' }, epochs: { type: 'string' }, preset: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, align: { type: 'string' }, 'align-max-per-class': { type: 'string' },
+  model: { type: 'string' }, cache: { type: 'string' }, 'fake-detector': { type: 'boolean' }, show: { type: 'string' }, holdout: { type: 'string' }, png: { type: 'string' }, json: { type: 'string' }, 'full-cells': { type: 'string' },
+});
+const { num, flag } = cli;
+const arg = cli.str;
 
 const dataDir = resolve(arg('data') ?? '../shared/data/acevedo20');
 const maxPerClass = arg('max-per-class') !== undefined ? num('max-per-class', 0) : undefined;

@@ -30,8 +30,11 @@ import {
 } from '../../src/engine/autoencoder/index.js';
 import { syntheticCells } from '../../src/engine/autoencoder/fixtures.js';
 import { chooseTrainingWorkers, createTrainingPool, type TrainingPool } from '../../src/engine/autoencoder/parallel.js';
-import { arg } from '../lib/args.js';
+import { benchArgs } from '../lib/args.js';
 
+const arg = benchArgs('node dist/bench/autoencoder/ae-bench.js', {
+  presets: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, align: { type: 'string' }, 'cpu-steps': { type: 'string' }, cells: { type: 'string' }, backends: { type: 'string' }, workers: { type: 'string' },
+}).str;
 
 function perPreset(name: string, defaults: Record<PresetName, number>): Record<PresetName, number> {
   const out = { ...defaults };

@@ -10,12 +10,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { prepareImage, type PreparedImage } from '../../src/engine/detector/detector.js';
+import { benchArgs } from '../lib/args.js';
 import { disposeOnnxSession, loadOnnxSession, runOnnx, type OnnxSession } from '../../src/engine/backends/onnx.js';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-}
+const args = benchArgs('node dist/bench/detector/int8-bench.js', {
+  float: { type: 'string' }, int8: { type: 'string' }, images: { type: 'string' }, threads: { type: 'string' }, rounds: { type: 'string' }, data: { type: 'string' },
+});
+const arg = (name: string, dflt: string): string => args.str(name) ?? dflt;
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const floatPath = path.resolve(arg('float', path.join(REPO, 'models/detector.onnx')));

@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { disposeOnnxSession, loadOnnxSession, runOnnx } from '../../src/engine/backends/onnx.js';
 import { REPO } from '../lib/server.js';
-import { num } from '../lib/args.js';
+import { benchArgs } from '../lib/args.js';
+
+const { num } = benchArgs('node dist/bench/detector/ort-spinning.js', { runs: { type: 'string' }, threads: { type: 'string' }, rounds: { type: 'string' } });
 
 const dir = join(REPO, 'test/fixtures/detector-onnx-check');
 const entry = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Array<{ name: string; image: { file: string; shape: number[] } }>).find((e) => e.name === 'acevedo')!;

@@ -22,12 +22,16 @@ import { createDetector, type Detection } from '../../src/engine/detector/index.
 import { initTfjs, type TfjsBackendName } from '../../src/engine/backends/tfjs.js';
 import { createAutoencoder, disposeAutoencoder, trainStep, PRESETS, type PresetName } from '../../src/engine/autoencoder/index.js';
 import { syntheticCells } from '../../src/engine/autoencoder/fixtures.js';
-import { arg as argOf } from '../lib/args.js';
+import { benchArgs } from '../lib/args.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const T0 = performance.now();
 
-const arg = (name: string, fallback: string): string => argOf(name) ?? fallback;
+const cli = benchArgs('node dist/bench/gpu/gpu-bench.js', {
+  'ae-child': { type: 'string' }, 'only-check': { type: 'boolean' }, 'epoch-cells': { type: 'string' }, batch: { type: 'string' }, 'check-steps': { type: 'string' }, 'paper-steps': { type: 'string' },
+  model: { type: 'string' }, images: { type: 'string' }, rounds: { type: 'string' }, 'budget-s': { type: 'string' }, parts: { type: 'string' },
+});
+const arg = (name: string, fallback: string): string => cli.str(name) ?? fallback;
 
 function imagesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -105,7 +109,7 @@ async function aeChild(backend: TfjsBackendName): Promise<void> {
   const epochCells = Number(arg('epoch-cells', '4096'));
   const batch = Number(arg('batch', '64'));
   const checkSteps = Number(arg('check-steps', '3'));
-  const onlyCheck = process.argv.includes('--only-check');
+  const onlyCheck = cli.flag('only-check');
   const result: Record<string, unknown> = { backend: rt.backend, device: rt.device, notes: rt.notes };
   // Loss check: the same seed and batches on every backend (the paper preset at batch 8, which wasm's
   // memory holds); then, unless only the check is asked for, the timed work.
@@ -150,7 +154,7 @@ async function main(): Promise<void> {
   const files = imagesUnder(resolve(arg('images', join(REPO, 'test/fixtures'))));
   const rounds = Number(arg('rounds', '5'));
   const budget = Number(arg('budget-s', '420'));
-  const passthrough = ['epoch-cells', 'batch', 'paper-steps', 'check-steps'].flatMap((k) => (process.argv.includes(`--${k}`) ? [`--${k}`, arg(k, '')] : []));
+  const passthrough = ['epoch-cells', 'batch', 'paper-steps', 'check-steps'].flatMap((k) => (cli.str(k) !== undefined ? [`--${k}`, arg(k, '')] : []));
   const parts = arg('parts', 'detector,ae').split(',');
   const report: Record<string, any> = { model, images: files.length, parts };
   if (parts.includes('detector')) {
@@ -199,6 +203,6 @@ async function main(): Promise<void> {
   console.log(`total ${fx((performance.now() - T0) / 1000, 0)} s`);
 }
 
-const child = process.argv.indexOf('--ae-child');
-if (child >= 0) await aeChild(process.argv[child + 1] as TfjsBackendName);
+const child = cli.str('ae-child');
+if (child !== undefined) await aeChild(child as TfjsBackendName);
 else await main();

@@ -20,10 +20,15 @@ import { embeddedControl, serverControl, type PgControl } from './pg-control.js'
 import { importImages, killMidDetect, killMidTraining, killThreeTimes, loadWithAnalyze, pgRestartIdle, pgRestartMidJob, referenceRun, type Ctx } from './scenarios.js';
 import { badInputs } from './bad-inputs.js';
 import type { ResultRow } from './measure.js';
-import { arg, flag, num } from '../lib/args.js';
+import { benchArgs } from '../lib/args.js';
 import { REPO } from '../lib/server.js';
 
-const quick = flag('quick');
+const a = benchArgs('npm run load --', {
+  quick: { type: 'boolean' }, only: { type: 'string' }, databases: { type: 'string' }, seconds: { type: 'string' }, images: { type: 'string' }, 'analyze-images': { type: 'string' }, 'down-ms': { type: 'string' }, 'out-dir': { type: 'string' },
+});
+const arg = a.str;
+const num = a.num;
+const quick = a.flag('quick');
 const only = new Set((arg('only') ?? 'bad,pg,kill,train,load').split(','));
 const databases = (arg('databases') ?? 'embedded,server').split(',');
 const seconds = num('seconds', quick ? 20 : 60);

@@ -72,8 +72,8 @@ async function detectUnderFault(
   const { t } = c;
   const datasetId = await importImages(t, c.imagesPath);
   const ws = t.wsClient();
-  const probe = queryClients(t, 2, () => ({ datasetId, jobId }), 100);
   let jobId = '';
+  const probe = queryClients(t, 2, () => ({ datasetId, jobId }), 100);
   try {
     jobId = await startDetect(t, datasetId);
     const w = watchJob(ws, jobId);
@@ -132,8 +132,8 @@ export async function killThreeTimes(c: Ctx): Promise<ResultRow> {
 export async function killMidTraining(c: Ctx, sourceDatasetId: string, epochs: number): Promise<ResultRow> {
   const { t } = c;
   const ws = t.wsClient();
-  const probe = queryClients(t, 2, () => ({ datasetId: sourceDatasetId, jobId }), 100);
   let jobId = '';
+  const probe = queryClients(t, 2, () => ({ datasetId: sourceDatasetId, jobId }), 100);
   try {
     jobId = (await t.ok(`mutation($i: TrainAutoencoderInput!) { trainAutoencoder(input: $i) { id } }`, {
       i: { sourceDatasetId, alignDatasetIds: [], preset: 'CPU', epochs, batchSize: 16, maxCells: 64 },

@@ -2,7 +2,7 @@
 // process that is restarted when it dies) in a process of its own, and clients of it: GraphQL over HTTP
 // with the latency of every request, and graphql-ws subscriptions.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,8 @@ export class Target {
     private readonly opts: { databaseUrl: string | null; dataRoots: string[]; workDir: string; env?: Record<string, string> },
   ) {
     this.dataDir = mkdtempSync(join(opts.workDir, 'serve-'));
+    // mkdtemp makes 0700 folders; as root, the embedded PostgreSQL runs as another user that must enter it.
+    chmodSync(this.dataDir, 0o755);
     this.log = createWriteStream(join(opts.workDir, 'serve.log'), { flags: 'a' });
   }
 
@@ -158,5 +160,7 @@ export class Target {
 }
 
 export function workDir(): string {
-  return mkdtempSync(join(tmpdir(), 'leukograph-load-'));
+  const dir = mkdtempSync(join(tmpdir(), 'leukograph-load-'));
+  chmodSync(dir, 0o755); // see Target: the embedded server's user must enter it
+  return dir;
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createDetector, type Detection } from '../engine/detector/index.js';
 import { cutByBorder } from '../engine/detector/border.js';
 import { logger } from '../logger.js';
+import { choiceFlag, intFlag, parseFlags, UsageError, type FlagSpecs } from './args.js';
 
 const log = logger('detect');
 
@@ -27,31 +28,22 @@ interface DetectArgs {
   help: boolean;
 }
 
-function parseDetectArgs(args: string[]): DetectArgs {
-  const out: DetectArgs = { inputs: [], json: false, help: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const [name, inline] = a.startsWith('--') ? (a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), undefined]) : [null, undefined];
-    const value = () => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new Error(`--${name} needs a value`);
-      return v;
-    };
-    if (name === null) out.inputs.push(a);
-    else if (name === 'json') out.json = true;
-    else if (name === 'help' || name === 'h') out.help = true;
-    else if (name === 'model') out.model = value();
-    else if (name === 'threads') {
-      const n = Number(value());
-      if (!(Number.isInteger(n) && n > 0)) throw new Error('--threads must be a positive integer');
-      out.threads = n;
-    } else if (name === 'device') {
-      const d = value();
-      if (d !== 'auto' && d !== 'webgpu' && d !== 'cpu') throw new Error('--device must be auto, webgpu or cpu');
-      out.device = d;
-    } else throw new Error(`unknown option --${name}`);
-  }
-  return out;
+const DETECT_FLAGS = {
+  json: { type: 'boolean' },
+  model: { type: 'string', value: 'detector.onnx' },
+  threads: { type: 'string', value: 'N' },
+  device: { type: 'string', value: 'auto|webgpu|cpu' },
+} as const satisfies FlagSpecs;
+
+export function parseDetectArgs(args: readonly string[]): DetectArgs {
+  const command = 'leukograph detect';
+  const { flags, positional } = parseFlags(args, DETECT_FLAGS, { command, positionals: 'any' });
+  const threads = intFlag(command, 'threads', flags.threads, 1);
+  return {
+    inputs: positional, json: flags.json === true, help: flags.help === true, model: flags.model,
+    ...(threads !== undefined ? { threads } : {}),
+    ...(flags.device !== undefined ? { device: choiceFlag(command, 'device', flags.device, ['auto', 'webgpu', 'cpu'] as const, 'auto') } : {}),
+  };
 }
 
 /** Image files under the inputs: files as given, folders recursively (sorted, image extensions only). */
@@ -103,7 +95,8 @@ export async function detectCommand(args: string[], out: NodeJS.WritableStream):
   try {
     opts = parseDetectArgs(args);
   } catch (err) {
-    out.write(`${(err as Error).message}\n${DETECT_USAGE}\n`);
+    if (!(err instanceof UsageError)) throw err;
+    out.write(`${err.message}\n${DETECT_USAGE}\n`);
     return 2;
   }
   if (opts.help) {

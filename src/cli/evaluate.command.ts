@@ -11,6 +11,7 @@ import { detectorCacheKey, loadFolderDomain, type CellDetectorLike } from '../ev
 import { METHODS, runEvaluation, type EvaluationDomain, type EvaluationProgress, type MethodName } from '../evaluation/pipeline.js';
 import { accuracyInterval, machineInfo, renderMarkdown } from '../evaluation/report.js';
 import { MORPHOLOGY_SIZE } from '../imaging/cell-morphology.js';
+import { parseFlags, UsageError, type FlagSpecs } from './args.js';
 
 export const EVALUATE_USAGE = `Usage: leukograph evaluate --source [<name>=]<dir> --target <name>=<dir> [--target ...] [--align [<name>=]<dir> ...]
          [--preset cpu|paper] [--epochs N] [--max-per-class N] [--target-max-per-class N|all] [--classes common5|paper13] [--seed S]
@@ -61,7 +62,6 @@ export interface EvaluateArgs {
   cacheDir?: string;
 }
 
-class UsageError extends Error {}
 
 function defaultModelPath(): string {
   const env = process.env.LEUKOGRAPH_DETECTOR_MODEL;
@@ -96,114 +96,55 @@ function numFlag(flag: string, v: string, positive: boolean): number {
   return n;
 }
 
-/** Parses and checks the arguments; throws an Error whose message tells what is wrong. */
+const EVALUATE_FLAGS = {
+  source: { type: 'string' }, target: { type: 'string', multiple: true }, align: { type: 'string', multiple: true }, 'no-align-targets': { type: 'boolean' },
+  preset: { type: 'string' }, classes: { type: 'string' }, epochs: { type: 'string' }, 'max-per-class': { type: 'string' }, 'target-max-per-class': { type: 'string' },
+  seed: { type: 'string' }, 'batch-size': { type: 'string' }, trees: { type: 'string' }, 'max-depth': { type: 'string' }, 'align-weight': { type: 'string' },
+  'align-scale': { type: 'string' }, lr: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, 'cache-dir': { type: 'string' },
+  title: { type: 'string' }, preamble: { type: 'string' }, methods: { type: 'string' },
+} as const satisfies FlagSpecs;
+
+/** Parses and checks the arguments; throws a UsageError whose message tells what is wrong. */
 export function parseEvaluateArgs(argv: readonly string[]): EvaluateArgs | 'help' {
-  let source: EvaluateArgs['source'] | undefined;
-  const targets: EvaluateArgs['targets'] = [];
-  const align: EvaluateArgs['align'] = [];
+  const { flags: f } = parseFlags(argv, EVALUATE_FLAGS, { command: 'leukograph evaluate' });
+  if (f.help) return 'help';
+  const source = f.source === undefined ? undefined : namedDir('source', f.source, false);
+  const targets = (f.target ?? []).map((v) => namedDir('target', v, true));
+  const align = (f.align ?? []).map((v) => namedDir('align', v, false));
   const a: Partial<EvaluateArgs> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-      i++;
-      return v;
-    };
-    switch (name) {
-      case 'help':
-      case 'h':
-        return 'help';
-      case 'source':
-        if (source) throw new UsageError('--source is given twice');
-        source = namedDir('source', value(), false);
-        break;
-      case 'target':
-        targets.push(namedDir('target', value(), true));
-        break;
-      case 'align':
-        align.push(namedDir('align', value(), false));
-        break;
-      case 'no-align-targets':
-        a.alignTargets = false;
-        break;
-      case 'preset': {
-        const v = value();
-        if (!Object.hasOwn(PRESETS, v)) throw new UsageError(`--preset must be ${Object.keys(PRESETS).join(' or ')}, got "${v}"`);
-        a.preset = v as PresetName;
-        break;
-      }
-      case 'classes': {
-        const v = value();
-        if (!(CLASS_MAP_NAMES as readonly string[]).includes(v)) throw new UsageError(`--classes must be ${CLASS_MAP_NAMES.join(' or ')}, got "${v}"`);
-        a.classes = v as ClassMapName;
-        break;
-      }
-      case 'epochs':
-        a.epochs = intFlag(name, value(), 1);
-        break;
-      case 'max-per-class':
-        a.maxPerClass = intFlag(name, value(), 1);
-        break;
-      case 'target-max-per-class': {
-        const v = value();
-        a.targetMaxPerClass = v === 'all' ? null : intFlag(name, v, 1);
-        break;
-      }
-      case 'seed':
-        a.seed = intFlag(name, value(), 0);
-        break;
-      case 'batch-size':
-        a.batchSize = intFlag(name, value(), 2);
-        break;
-      case 'trees':
-        a.trees = intFlag(name, value(), 1);
-        break;
-      case 'max-depth':
-        a.maxDepth = intFlag(name, value(), 1);
-        break;
-      case 'align-weight':
-        a.alignWeight = numFlag(name, value(), false);
-        break;
-      case 'align-scale': {
-        const v = value();
-        if (!ALIGN_SCALES.includes(v as AlignScale)) throw new UsageError(`--align-scale must be one of ${ALIGN_SCALES.join(', ')}, got "${v}"`);
-        a.alignScale = v as AlignScale;
-        break;
-      }
-      case 'lr':
-        a.learningRate = numFlag(name, value(), true);
-        break;
-      case 'out':
-        a.out = value();
-        break;
-      case 'model':
-        a.model = value();
-        break;
-      case 'cache-dir':
-        a.cacheDir = value();
-        break;
-      case 'title':
-        a.title = value();
-        break;
-      case 'preamble':
-        a.preamble = value();
-        break;
-      case 'methods': {
-        const list = value().split(',').map((s) => s.trim()).filter(Boolean);
-        const bad = list.filter((m) => !(METHODS as readonly string[]).includes(m));
-        if (bad.length || list.length === 0) throw new UsageError(`--methods takes a comma-separated list of ${METHODS.join(', ')}; unknown: ${bad.join(', ') || '(empty)'}`);
-        a.methods = list as MethodName[];
-        break;
-      }
-      default:
-        throw new UsageError(`unknown option --${name}`);
-    }
+  if (f['no-align-targets']) a.alignTargets = false;
+  if (f.preset !== undefined) {
+    if (!Object.hasOwn(PRESETS, f.preset)) throw new UsageError(`--preset must be ${Object.keys(PRESETS).join(' or ')}, got "${f.preset}"`);
+    a.preset = f.preset as PresetName;
+  }
+  if (f.classes !== undefined) {
+    if (!(CLASS_MAP_NAMES as readonly string[]).includes(f.classes)) throw new UsageError(`--classes must be ${CLASS_MAP_NAMES.join(' or ')}, got "${f.classes}"`);
+    a.classes = f.classes as ClassMapName;
+  }
+  if (f.epochs !== undefined) a.epochs = intFlag('epochs', f.epochs, 1);
+  if (f['max-per-class'] !== undefined) a.maxPerClass = intFlag('max-per-class', f['max-per-class'], 1);
+  const tmax = f['target-max-per-class'];
+  if (tmax !== undefined) a.targetMaxPerClass = tmax === 'all' ? null : intFlag('target-max-per-class', tmax, 1);
+  if (f.seed !== undefined) a.seed = intFlag('seed', f.seed, 0);
+  if (f['batch-size'] !== undefined) a.batchSize = intFlag('batch-size', f['batch-size'], 2);
+  if (f.trees !== undefined) a.trees = intFlag('trees', f.trees, 1);
+  if (f['max-depth'] !== undefined) a.maxDepth = intFlag('max-depth', f['max-depth'], 1);
+  if (f['align-weight'] !== undefined) a.alignWeight = numFlag('align-weight', f['align-weight'], false);
+  if (f['align-scale'] !== undefined) {
+    if (!ALIGN_SCALES.includes(f['align-scale'] as AlignScale)) throw new UsageError(`--align-scale must be one of ${ALIGN_SCALES.join(', ')}, got "${f['align-scale']}"`);
+    a.alignScale = f['align-scale'] as AlignScale;
+  }
+  if (f.lr !== undefined) a.learningRate = numFlag('lr', f.lr, true);
+  a.out = f.out;
+  a.model = f.model;
+  a.cacheDir = f['cache-dir'];
+  a.title = f.title;
+  a.preamble = f.preamble;
+  if (f.methods !== undefined) {
+    const list = f.methods.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = list.filter((m) => !(METHODS as readonly string[]).includes(m));
+    if (bad.length || list.length === 0) throw new UsageError(`--methods takes a comma-separated list of ${METHODS.join(', ')}; unknown: ${bad.join(', ') || '(empty)'}`);
+    a.methods = list as MethodName[];
   }
   if (!source) throw new UsageError('--source is required');
   if (!a.out) throw new UsageError('--out report.json is required');

@@ -1,14 +1,52 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jobCommand } from './jobs.command.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { jobCommand, JOB_COMMANDS } from './jobs.command.js';
+import { UsageError } from './args.js';
 
-test('classify refuses an unknown --stain before it talks to any server', async () => {
-  // The URL points nowhere: the refusal must come from the argument check, not from a failed request.
-  const args = { command: 'classify', positional: [], flags: { dataset: 'lab', stain: 'sometimes', url: 'http://127.0.0.1:9/graphql' } };
-  await assert.rejects(jobCommand(args), /--stain takes auto, off or always, not "sometimes"/);
+// The URL points nowhere: each refusal must come from the argument check, not from a failed request.
+const NOWHERE = ['--url', 'http://127.0.0.1:9/graphql'];
+
+test('classify refuses an unknown --stain or --consensus value before it talks to any server', async () => {
+  await assert.rejects(jobCommand('classify', ['--dataset', 'lab', '--stain', 'sometimes', ...NOWHERE]), (e: Error) => e instanceof UsageError && /--stain takes auto, off, always, not "sometimes"/.test(e.message));
+  await assert.rejects(jobCommand('classify', ['--dataset', 'lab', '--consensus', 'maybe', ...NOWHERE]), /--consensus takes on, off, not "maybe"/);
 });
 
-test('classify refuses an unknown --consensus before it talks to any server', async () => {
-  const args = { command: 'classify', positional: [], flags: { dataset: 'lab', consensus: 'maybe', url: 'http://127.0.0.1:9/graphql' } };
-  await assert.rejects(jobCommand(args), /--consensus takes on or off, not "maybe"/);
+test('a misspelt flag is an error that names the command, the likely flag and every known one', async () => {
+  await assert.rejects(jobCommand('classify', ['--dataset', 'lab', '--stian', 'off', ...NOWHERE]), (e: Error) => {
+    assert.ok(e instanceof UsageError);
+    assert.match(e.message, /^leukograph classify: unknown flag --stian \(did you mean --stain\?\); its flags are --help, --dataset, --stain, --consensus, --url, --token, --json$/);
+    return true;
+  });
+  await assert.rejects(jobCommand('train-classifier', ['--dataset', 'lab', '--feature', 'morphology', ...NOWHERE]), /unknown flag --feature \(did you mean --features\?\)/);
+  await assert.rejects(jobCommand('train-classifier', ['--dataset', 'lab', '--features', 'pixels', ...NOWHERE]), /--features takes morphology, latent, not "pixels"/);
+  await assert.rejects(jobCommand('export', ['--dataset', 'lab', '--out', 'x.txt', ...NOWHERE]), /--out must end in \.csv, \.parquet or \.json/);
+  await assert.rejects(jobCommand('analyze', ['stray', '--dataset', 'lab', ...NOWHERE]), /unexpected argument "stray"/);
+});
+
+test('every job command has usage text with its flags', async () => {
+  for (const c of JOB_COMMANDS) {
+    const r = spawnSync(process.execPath, [fileURLToPath(new URL('../../../bin/leukograph.js', import.meta.url)), c, '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${c}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^Usage: leukograph ${c}`), c);
+    assert.match(r.stdout, /--url URL/, c);
+  }
+});
+
+test('the leukograph command exits 2 on a misspelt flag, naming the known ones, and never runs the job', () => {
+  const bin = fileURLToPath(new URL('../../../bin/leukograph.js', import.meta.url));
+  const r = spawnSync(process.execPath, [bin, 'classify', '--dataset', 'lab', '--stian', 'off', ...NOWHERE], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /leukograph classify: unknown flag --stian \(did you mean --stain\?\); its flags are .*--stain/);
+  assert.doesNotMatch(r.stderr, /cannot reach|at .*\.js:\d+/);
+  const serve = spawnSync(process.execPath, [bin, 'serve', '--prot', '4001'], { encoding: 'utf8' });
+  assert.equal(serve.status, 2);
+  assert.match(serve.stderr, /leukograph serve: unknown flag --prot \(did you mean --port\?\)/);
+  const unknown = spawnSync(process.execPath, [bin, 'clasify'], { encoding: 'utf8' });
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command "clasify"/);
+  const bench = spawnSync(process.execPath, [fileURLToPath(new URL('../../bench/run.js', import.meta.url)), '--quik'], { encoding: 'utf8' });
+  assert.equal(bench.status, 2, bench.stderr);
+  assert.match(bench.stderr, /unknown flag --quik \(did you mean --quick\?\)/);
 });

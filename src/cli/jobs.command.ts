@@ -1,20 +1,118 @@
 // Command-line front ends for the server's long jobs: each starts a job through GraphQL and follows it
-// with a progress bar (plain lines off a terminal, JSON lines with --json) until it ends.
+// with a progress bar (plain lines off a terminal, JSON lines with --json) until it ends. Each command
+// declares its flags (args.ts refuses any other) and checks what its job needs before starting it, so that
+// a mistake is reported in the command line's words (commands and flags), not the API's.
 import { resolve } from 'node:path';
 import { connect, type Remote } from './remote.js';
 import { createProgressView } from './progress.js';
-import { flagInt, flagString, type ParsedArgs } from './args.js';
+import { choiceFlag, flagHelp, intFlag, numberFlag, parseFlags, UsageError, type FlagSpecs } from './args.js';
 import { differentialTable, type DifferentialCount } from '../../client-sdk/src/differential-count.js';
+import { exportCommand, EXPORT_FLAGS } from './export.command.js';
+import { agreementTable, type LabelAgreementView } from './label-agreement.js';
 
 const JOB_FIELDS = 'id status message result error';
 
-async function datasetId(r: Remote, name: string, create = false): Promise<string> {
-  const d = await r.request<{ datasets: { id: string; name: string }[] }>(`{ datasets { id name } }`);
+/** Flags every job command takes. */
+export const REMOTE_FLAGS = {
+  url: { type: 'string', value: 'URL', help: 'the server (default $LEUKOGRAPH_URL or http://127.0.0.1:4000/graphql)' },
+  token: { type: 'string', value: 'TOKEN', help: 'bearer token (default $LEUKOGRAPH_TOKEN)' },
+  json: { type: 'boolean', help: 'JSON lines instead of a progress bar and tables' },
+} as const satisfies FlagSpecs;
+
+const DATASET = { type: 'string', value: 'NAME', help: 'the dataset, by name' } as const;
+
+export const JOB_SPECS = {
+  import: {
+    args: '<dir>', positionals: 1,
+    summary: 'imports a server folder into a dataset (created if new)',
+    flags: { dataset: DATASET, layout: { type: 'string', value: 'LAYOUT', help: 'auto (default), class-folders, matek, labels-csv or images' }, 'max-per-class': { type: 'string', value: 'N', help: 'a seeded sample of at most N images per class' } },
+  },
+  'detect-dataset': {
+    args: '', positionals: 0,
+    summary: "detects the white cells of a dataset's images (the detectCells job)",
+    flags: { dataset: DATASET, 'top-only': { type: 'boolean', help: 'keep only the highest-scoring cell of each image' } },
+  },
+  train: {
+    args: '', positionals: 0,
+    summary: 'trains the AE-CFE autoencoder (the trainAutoencoder job)',
+    flags: {
+      source: { type: 'string', value: 'NAME', help: 'the labelled dataset reconstructed' },
+      align: { type: 'string', multiple: true, value: 'NAME', help: 'a dataset whose unlabelled cells the latents are aligned to' },
+      preset: { type: 'string', value: 'cpu|paper', help: 'default cpu' },
+      epochs: { type: 'string', value: 'N' }, 'batch-size': { type: 'string', value: 'N' }, 'align-weight': { type: 'string', value: 'W' }, seed: { type: 'string', value: 'S' },
+    },
+  },
+  'train-classifier': {
+    args: '', positionals: 0,
+    summary: 'trains a random forest on labelled, detected cells; it becomes the active classifier (the trainClassifier job)',
+    flags: {
+      dataset: { ...DATASET, multiple: true },
+      classes: { type: 'string', value: 'MAP', help: 'common5 (default), common5_ig (the five and immature granulocytes) or paper13' },
+      features: { type: 'string', value: 'morphology|latent', help: "morphology (default: each cell's stain-normalised shape and colour) or latent (AE-CFE; needs a trained autoencoder)" },
+      trees: { type: 'string', value: 'N', help: 'default 100' },
+      'test-fraction': { type: 'string', value: 'F', help: 'held out to score the forest (default 0.2; 0 trains on every cell)' },
+      seed: { type: 'string', value: 'S' },
+    },
+  },
+  classify: {
+    args: '', positionals: 0,
+    summary: "classifies a dataset's cells with the active classifier (the classifyCells job; detects them first when none are detected yet)",
+    flags: {
+      dataset: DATASET,
+      stain: { type: 'string', value: 'auto|off|always', help: "what a morphology classifier does with another lab's stain (default auto)" },
+      consensus: { type: 'string', value: 'on|off', help: 'similar cells of the dataset settle a verdict (default off: it helps the common types and costs the rare ones)' },
+    },
+  },
+  analyze: {
+    args: '', positionals: 0,
+    summary: 'detects and classifies image by image with the active models (the analyzeImages job)',
+    flags: { dataset: DATASET },
+  },
+  export: { args: '', positionals: 0, summary: "writes a dataset's cells as CSV, Parquet or COCO instances JSON", flags: EXPORT_FLAGS },
+  models: {
+    args: '', positionals: 0,
+    summary: 'lists the models; --use picks the classifier by class map, --activate one by id',
+    flags: {
+      use: { type: 'string', value: 'MAP', help: 'make the newest classifier of this class map active (common5, common5_ig, paper13)' },
+      activate: { type: 'string', value: 'ID', help: 'make this model the active one of its kind' },
+    },
+  },
+  watch: { args: '<jobId>', positionals: 1, summary: 'follows a job to its end', flags: {} },
+} as const satisfies Record<string, { args: string; positionals: number; summary: string; flags: FlagSpecs }>;
+
+export type JobCommandName = keyof typeof JOB_SPECS;
+export const JOB_COMMANDS = Object.keys(JOB_SPECS) as JobCommandName[];
+
+function commandUsage(name: JobCommandName): string {
+  const s = JOB_SPECS[name];
+  return `Usage: leukograph ${name}${s.args ? ` ${s.args}` : ''} [flags]\n  ${s.summary}\n${flagHelp({ ...s.flags, ...REMOTE_FLAGS })}`;
+}
+
+export const JOB_USAGE = `
+Job commands (talk to a running server: --url, default http://127.0.0.1:4000/graphql; --token or LEUKOGRAPH_TOKEN; --json):
+${JOB_COMMANDS.map((n) => {
+  const s = JOB_SPECS[n];
+  const flags = Object.entries(s.flags as FlagSpecs).map(([k, f]) => `[--${k}${f.type === 'string' ? ` ${f.value ?? 'V'}` : ''}]`).join(' ');
+  return `  leukograph ${n}${s.args ? ` ${s.args}` : ''} ${flags}\n      ${s.summary}`;
+}).join('\n')}
+`;
+
+interface DatasetRow {
+  id: string;
+  name: string;
+  stats: { images: number; labelled: number; cells: number };
+}
+
+async function findDataset(r: Remote, command: string, name: string, create = false): Promise<DatasetRow> {
+  const d = await r.request<{ datasets: DatasetRow[] }>(`{ datasets { id name stats { images labelled cells } } }`);
   const found = d.datasets.find((x) => x.name === name);
-  if (found) return found.id;
-  if (!create) throw new Error(`no dataset named "${name}"`);
+  if (found) return found;
+  if (!create) {
+    const names = d.datasets.map((x) => x.name);
+    throw new UsageError(`leukograph ${command}: no dataset named "${name}"${names.length ? `; the server has ${names.map((n) => `"${n}"`).join(', ')}` : '; import one first (leukograph import <dir> --dataset NAME)'}`);
+  }
   const c = await r.request(`mutation($i: CreateDatasetInput!) { createDataset(input: $i) { id } }`, { i: { name } });
-  return c.createDataset.id;
+  return { id: c.createDataset.id, name, stats: { images: 0, labelled: 0, cells: 0 } };
 }
 
 /** Follows a job to its end; returns the job row. Exit status: 0 succeeded, 1 otherwise. */
@@ -32,113 +130,181 @@ async function followJob(r: Remote, jobId: string, label: string, json: boolean)
 }
 
 const DIFFERENTIAL = 'differential { cells counted byClass { label count fraction } flagged flaggedByReason { reason count } unclassified cutByBorder }';
+const AGREEMENT = 'againstLabels { scored correct accuracy balancedAccuracy flagged classMap confusion { labels matrix } bestGuess { scored correct accuracy balancedAccuracy confusion { labels matrix } } }';
 
-/** A classify or analyze job's differential count, as the server's typed result gives it (null for other kinds). */
-async function differentialOf(r: Remote, jobId: string): Promise<DifferentialCount | null> {
+/** A classify or analyze job's differential count and its agreement with the labels, as the server's typed result gives them. */
+async function typedResultOf(r: Remote, jobId: string): Promise<{ differential: DifferentialCount; againstLabels: LabelAgreementView | null } | null> {
   const d = await r.request(
-    `query($id: ID!) { job(id: $id) { typedResult { ... on ClassifyJobResult { ${DIFFERENTIAL} } ... on AnalyzeJobResult { ${DIFFERENTIAL} } } } }`,
+    `query($id: ID!) { job(id: $id) { typedResult { ... on ClassifyJobResult { ${DIFFERENTIAL} ${AGREEMENT} } ... on AnalyzeJobResult { ${DIFFERENTIAL} ${AGREEMENT} } } } }`,
     { id: jobId },
   );
-  return d.job?.typedResult?.differential ?? null;
+  const t = d.job?.typedResult;
+  return t?.differential ? { differential: t.differential, againstLabels: t.againstLabels ?? null } : null;
 }
 
+/** The mutations whose result is a differential count. */
+const COUNTED = new Set(['classifyCells', 'analyzeImages']);
+
 async function startAndFollow(r: Remote, mutation: string, input: Record<string, unknown>, label: string, json: boolean): Promise<number> {
-  const typeName = mutation[0].toUpperCase() + mutation.slice(1);
+  const typeName = mutation[0]!.toUpperCase() + mutation.slice(1);
   const d = await r.request(`mutation($i: ${typeName}Input!) { ${mutation}(input: $i) { id } }`, { i: input });
   const jobId: string = d[mutation].id;
   const job = await followJob(r, jobId, label, json);
-  const differential = job.status === 'succeeded' && COUNTED.has(mutation) ? await differentialOf(r, jobId) : null;
-  if (json) process.stdout.write(JSON.stringify({ type: 'result', jobId, ...job, ...(differential ? { differential } : {}) }) + '\n');
-  else if (differential) process.stdout.write(`\n${differentialTable(differential)}\n`);
+  const typed = job.status === 'succeeded' && COUNTED.has(mutation) ? await typedResultOf(r, jobId) : null;
+  if (json) process.stdout.write(JSON.stringify({ type: 'result', jobId, ...job, ...(typed ?? {}) }) + '\n');
+  else if (typed) {
+    process.stdout.write(`\n${differentialTable(typed.differential)}\n`);
+    if (typed.againstLabels) process.stdout.write(`\n${agreementTable(typed.againstLabels)}\n`);
+  }
   return job.status === 'succeeded' ? 0 : 1;
 }
 
-/** The jobs whose result is a differential count. */
-const COUNTED = new Set(['classifyCells', 'analyzeImages']);
+interface ModelRow {
+  id: string;
+  type: string;
+  name: string;
+  active: boolean;
+  params: Record<string, unknown>;
+  createdAt: string;
+}
 
-export const JOB_COMMANDS = ['import', 'detect-dataset', 'train', 'train-classifier', 'classify', 'analyze', 'watch'] as const;
+async function listModels(r: Remote, kind?: string): Promise<ModelRow[]> {
+  const d = await r.request<{ models: ModelRow[] }>(`query($t: ModelKind) { models(type: $t) { id type name active params createdAt } }`, { t: kind ? kind.toUpperCase() : null });
+  return d.models;
+}
 
-export const JOB_USAGE = `
-Job commands (talk to a running server; --url, default http://127.0.0.1:4000/graphql; --token or LEUKOGRAPH_TOKEN; --json):
-  leukograph import <dir> --dataset NAME [--layout auto|class-folders|matek|labels-csv|images] [--max-per-class N]
-  leukograph detect-dataset --dataset NAME [--top-only]
-  leukograph train --source NAME [--align NAME ...] [--preset cpu|paper] [--epochs N] [--batch-size N] [--align-weight W] [--seed S]
-  leukograph train-classifier --dataset NAME [--dataset ...] [--classes common5|paper13] [--features latent|morphology] [--trees N]
-  leukograph classify --dataset NAME [--stain auto|off|always] [--consensus on|off]
-                                            (encodes, then classifies; a morphology classifier needs no encoding,
-                                             --stain says what it does with another lab's stain, default auto, and
-                                             --consensus whether similar cells of the dataset settle a verdict, default
-                                             off: it helps the common types and costs the rare ones)
-  leukograph analyze --dataset NAME         (detect, encode, classify)
-  leukograph watch <jobId>
-`;
+/** A classifier's class map and features, from its params (bundled models keep them in their metadata). */
+function classifierInfo(m: ModelRow): { classMap: string; features: string } {
+  return { classMap: String(m.params.classMap ?? '?'), features: String(m.params.features ?? 'latent') };
+}
 
-export async function jobCommand(args: ParsedArgs): Promise<number> {
-  const url = flagString(args, 'url') ?? process.env.LEUKOGRAPH_URL ?? 'http://127.0.0.1:4000/graphql';
-  const r = connect(url, flagString(args, 'token') ?? process.env.LEUKOGRAPH_TOKEN);
-  const json = args.flags.json === true;
-  const list = (name: string) => {
-    const v = args.flags[name];
-    return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+/** Runs a job command; returns the exit code (usage mistakes throw a UsageError). */
+export async function jobCommand(command: JobCommandName, argv: readonly string[]): Promise<number> {
+  const spec = JOB_SPECS[command];
+  const cmd = `leukograph ${command}`;
+  const parsed = parseFlags(argv, { ...spec.flags, ...REMOTE_FLAGS } as FlagSpecs, { command: cmd, positionals: spec.positionals });
+  const f = parsed.flags as Record<string, string | boolean | string[] | undefined>;
+  const positional = parsed.positional;
+  if (f.help) {
+    process.stdout.write(commandUsage(command) + '\n');
+    return 0;
+  }
+  const str = (k: string) => f[k] as string | undefined;
+  const need = (k: string): string => {
+    const v = f[k];
+    const s = Array.isArray(v) ? v[0] : v;
+    if (typeof s !== 'string' || !s) throw new UsageError(`${cmd}: --${k} is required`);
+    return s;
   };
-  const need = (name: string) => {
-    const v = flagString(args, name) ?? list(name)[0];
-    if (!v) throw new Error(`--${name} is required`);
-    return v;
+  const url = str('url') ?? process.env.LEUKOGRAPH_URL ?? 'http://127.0.0.1:4000/graphql';
+  const json = f.json === true;
+  if (spec.positionals && positional.length < spec.positionals) throw new UsageError(`${cmd}: give ${spec.args}`);
+  // Every flag is checked before the server is asked anything.
+  const int = (k: string, min?: number) => intFlag(cmd, k, str(k), min);
+  const checked = {
+    layout: choiceFlag(cmd, 'layout', str('layout'), ['auto', 'class-folders', 'matek', 'labels-csv', 'images'], 'auto'),
+    preset: choiceFlag(cmd, 'preset', str('preset'), ['cpu', 'paper'], 'cpu'),
+    classes: choiceFlag(cmd, 'classes', str('classes'), ['common5', 'common5_ig', 'paper13'], 'common5'),
+    features: choiceFlag(cmd, 'features', str('features'), ['morphology', 'latent'], 'morphology'),
+    stain: choiceFlag(cmd, 'stain', str('stain'), ['auto', 'off', 'always'], 'auto'),
+    consensus: choiceFlag(cmd, 'consensus', str('consensus'), ['on', 'off'], 'off'),
+    use: str('use') === undefined ? undefined : choiceFlag(cmd, 'use', str('use'), ['common5', 'common5_ig', 'paper13'], 'common5'),
   };
+  if (command === 'export') return exportCommand(cmd, f, url);
+  const r = connect(url, str('token') ?? process.env.LEUKOGRAPH_TOKEN);
   try {
-    switch (args.command) {
+    switch (command) {
       case 'import': {
-        const dir = args.positional[0];
-        if (!dir) throw new Error('give the folder to import');
-        const id = await datasetId(r, need('dataset'), true);
+        const ds = await findDataset(r, command, need('dataset'), true);
         return await startAndFollow(r, 'importDataset', {
-          datasetId: id, path: resolve(dir), layout: (flagString(args, 'layout') ?? 'auto').toUpperCase().replace('-', '_'),
-          maxPerClass: flagInt(args, 'max-per-class'),
+          datasetId: ds.id, path: resolve(positional[0]!), layout: checked.layout.toUpperCase().replace('-', '_'), maxPerClass: int('max-per-class', 1),
         }, 'import', json);
       }
-      case 'detect-dataset':
-        return await startAndFollow(r, 'detectCells', { datasetId: await datasetId(r, need('dataset')), topOnly: args.flags['top-only'] === true }, 'detect', json);
-      case 'train':
-        return await startAndFollow(r, 'trainAutoencoder', {
-          sourceDatasetId: await datasetId(r, need('source')),
-          alignDatasetIds: await Promise.all(list('align').map((n) => datasetId(r, n))),
-          preset: (flagString(args, 'preset') ?? 'cpu').toUpperCase(),
-          ...(flagInt(args, 'epochs') !== undefined ? { epochs: flagInt(args, 'epochs') } : {}),
-          ...(flagInt(args, 'batch-size') !== undefined ? { batchSize: flagInt(args, 'batch-size') } : {}),
-          ...(flagString(args, 'align-weight') !== undefined ? { alignWeight: Number(flagString(args, 'align-weight')) } : {}),
-          ...(flagInt(args, 'seed') !== undefined ? { seed: flagInt(args, 'seed') } : {}),
-        }, 'train', json);
-      case 'train-classifier':
-        return await startAndFollow(r, 'trainClassifier', {
-          datasetIds: await Promise.all(list('dataset').map((n) => datasetId(r, n))),
-          classMap: (flagString(args, 'classes') ?? 'common5').toUpperCase(),
-          features: (flagString(args, 'features') ?? 'latent').toUpperCase(),
-          ...(flagInt(args, 'trees') !== undefined ? { trees: flagInt(args, 'trees') } : {}),
-        }, 'train-classifier', json);
-      case 'classify': {
-        const stain = (flagString(args, 'stain') ?? 'auto').toLowerCase();
-        if (!['auto', 'off', 'always'].includes(stain)) throw new Error(`--stain takes auto, off or always, not "${stain}"`);
-        const consensus = (flagString(args, 'consensus') ?? 'off').toLowerCase();
-        if (!['on', 'off'].includes(consensus)) throw new Error(`--consensus takes on or off, not "${consensus}"`);
-        const id = await datasetId(r, need('dataset'));
-        // A morphology classifier reads the cells' crops: nothing to encode first.
-        const models = await r.request<{ models: { active: boolean; params: { features?: string } }[] }>(`{ models(kind: "classifier") { active params } }`);
-        if (models.models.find((m) => m.active)?.params.features === 'morphology') {
-          return await startAndFollow(r, 'classifyCells', { datasetId: id, stainAdaptation: stain.toUpperCase(), neighbourConsensus: consensus === 'on' }, 'classify', json);
-        }
-        const enc = await startAndFollow(r, 'encodeCells', { datasetId: id }, 'encode', json);
-        return enc !== 0 ? enc : await startAndFollow(r, 'classifyCells', { datasetId: id }, 'classify', json);
+      case 'detect-dataset': {
+        const ds = await findDataset(r, command, need('dataset'));
+        return await startAndFollow(r, 'detectCells', { datasetId: ds.id, topOnly: f['top-only'] === true }, 'detect', json);
       }
-      case 'analyze':
-        return await startAndFollow(r, 'analyzeImages', { datasetId: await datasetId(r, need('dataset')) }, 'analyze', json);
+      case 'train': {
+        const source = await findDataset(r, command, need('source'));
+        const align = Array.isArray(f.align) ? (f.align as string[]) : [];
+        const alignWeight = numberFlag(cmd, 'align-weight', str('align-weight'));
+        return await startAndFollow(r, 'trainAutoencoder', {
+          sourceDatasetId: source.id,
+          alignDatasetIds: await Promise.all(align.map(async (n) => (await findDataset(r, command, n)).id)),
+          preset: checked.preset.toUpperCase(),
+          ...(int('epochs', 1) !== undefined ? { epochs: int('epochs', 1) } : {}),
+          ...(int('batch-size', 2) !== undefined ? { batchSize: int('batch-size', 2) } : {}),
+          ...(alignWeight !== undefined ? { alignWeight } : {}),
+          ...(int('seed', 0) !== undefined ? { seed: int('seed', 0) } : {}),
+        }, 'train', json);
+      }
+      case 'train-classifier': {
+        const names = Array.isArray(f.dataset) ? (f.dataset as string[]) : [];
+        if (names.length === 0) throw new UsageError(`${cmd}: --dataset is required (repeat it for several)`);
+        const testFraction = numberFlag(cmd, 'test-fraction', str('test-fraction'));
+        if (testFraction !== undefined && !(testFraction >= 0 && testFraction < 1)) throw new UsageError(`${cmd}: --test-fraction must be at least 0 and below 1, got ${testFraction}`);
+        const sets = await Promise.all(names.map((n) => findDataset(r, command, n)));
+        const undetected = sets.filter((s) => s.stats.cells === 0);
+        if (undetected.length) throw new UsageError(`${cmd}: no detected cells in ${undetected.map((s) => `"${s.name}"`).join(', ')}: run leukograph detect-dataset --dataset ${undetected[0]!.name} first`);
+        if (checked.features === 'latent' && !(await listModels(r, 'autoencoder')).some((m) => m.active)) {
+          throw new UsageError(`${cmd}: --features latent needs a trained autoencoder and there is none: train one (leukograph train --source NAME), or leave --features at morphology`);
+        }
+        return await startAndFollow(r, 'trainClassifier', {
+          datasetIds: sets.map((s) => s.id), classMap: checked.classes.toUpperCase(), features: checked.features.toUpperCase(),
+          ...(int('trees', 1) !== undefined ? { trees: int('trees', 1) } : {}),
+          ...(testFraction !== undefined ? { testFraction } : {}),
+          ...(int('seed', 0) !== undefined ? { seed: int('seed', 0) } : {}),
+        }, 'train-classifier', json);
+      }
+      case 'classify': {
+        const ds = await findDataset(r, command, need('dataset'));
+        if (ds.stats.images === 0) throw new UsageError(`${cmd}: dataset "${ds.name}" has no images: import some first (leukograph import <dir> --dataset ${ds.name})`);
+        const active = (await listModels(r, 'classifier')).find((m) => m.active);
+        if (!active) throw new UsageError(`${cmd}: there is no classifier: train one (leukograph train-classifier --dataset NAME) or pick one (leukograph models --use common5)`);
+        // Cells that are not detected yet are detected first: one command, both jobs followed.
+        if (ds.stats.cells === 0) {
+          if (!json) process.stderr.write(`no cells detected in "${ds.name}" yet: detecting them first\n`);
+          const det = await startAndFollow(r, 'detectCells', { datasetId: ds.id }, 'detect', json);
+          if (det !== 0) return det;
+        }
+        if (classifierInfo(active).features === 'morphology') {
+          return await startAndFollow(r, 'classifyCells', { datasetId: ds.id, stainAdaptation: checked.stain.toUpperCase(), neighbourConsensus: checked.consensus === 'on' }, 'classify', json);
+        }
+        // A latent classifier reads the AE-CFE latents of its own encoder: encode first.
+        const enc = await startAndFollow(r, 'encodeCells', { datasetId: ds.id }, 'encode', json);
+        return enc !== 0 ? enc : await startAndFollow(r, 'classifyCells', { datasetId: ds.id }, 'classify', json);
+      }
+      case 'analyze': {
+        const ds = await findDataset(r, command, need('dataset'));
+        if (ds.stats.images === 0) throw new UsageError(`${cmd}: dataset "${ds.name}" has no images: import some first (leukograph import <dir> --dataset ${ds.name})`);
+        return await startAndFollow(r, 'analyzeImages', { datasetId: ds.id }, 'analyze', json);
+      }
+      case 'models': {
+        let models = await listModels(r);
+        if (checked.use || str('activate')) {
+          let id = str('activate');
+          if (checked.use) {
+            const fits = models.filter((m) => m.type === 'CLASSIFIER' && classifierInfo(m).classMap === checked.use);
+            if (!fits.length) throw new UsageError(`${cmd}: no classifier of class map ${checked.use}: train one (leukograph train-classifier --dataset NAME --classes ${checked.use})`);
+            id = fits.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]!.id;
+          }
+          const d = await r.request<{ activateModel: ModelRow }>(`mutation($id: ID!) { activateModel(id: $id) { id type name } }`, { id });
+          if (!json) process.stderr.write(`active ${d.activateModel.type.toLowerCase()}: ${d.activateModel.name} (${d.activateModel.id})\n`);
+          models = await listModels(r);
+        }
+        if (json) process.stdout.write(JSON.stringify({ type: 'models', models }) + '\n');
+        else {
+          for (const m of models) {
+            const c = m.type === 'CLASSIFIER' ? ` classes ${classifierInfo(m).classMap}, ${classifierInfo(m).features}` : '';
+            process.stdout.write(`${m.active ? '*' : ' '} ${m.type.toLowerCase().padEnd(11)} ${m.name}${c}  ${m.id}\n`);
+          }
+        }
+        return 0;
+      }
       case 'watch': {
-        if (!args.positional[0]) throw new Error('give the job id');
-        const j = await followJob(r, args.positional[0], 'job', json);
+        const j = await followJob(r, positional[0]!, 'job', json);
         return j.status === 'succeeded' ? 0 : 1;
       }
-      default:
-        throw new Error(`unknown job command ${args.command}`);
     }
   } finally {
     await r.close();

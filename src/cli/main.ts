@@ -2,44 +2,57 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, checkExposure, type Config } from '../config.js';
-import { parseArgs, flagInt, flagString, type ParsedArgs } from './args.js';
-import { startApi, startEngine } from '../app.js';
+import { parseFlags, flagHelp, intFlag, UsageError, type FlagSpecs, type FlagValues } from './args.js';
 import { logger, setLogLevel } from '../logger.js';
 import { JOB_COMMANDS, JOB_USAGE, jobCommand } from './jobs.command.js';
-import { openDatabase } from '../db/database.js';
-import { readExportRows, writeExport } from './export.command.js';
 
 const log = logger('cli');
+
+const SERVER_FLAGS = {
+  'data-dir': { type: 'string', value: 'DIR', help: 'embedded database, uploads, models (default ./.data; LEUKOGRAPH_DATA_DIR)' },
+  'database-url': { type: 'string', value: 'URL', help: 'a PostgreSQL server instead of the embedded one (DATABASE_URL)' },
+  verbose: { type: 'boolean', help: 'debug logging' },
+} as const satisfies FlagSpecs;
+
+const SERVE_FLAGS = {
+  host: { type: 'string', value: 'HOST', help: 'listen address (default 127.0.0.1; HOST)' },
+  port: { type: 'string', value: 'PORT', help: 'default 4000 (PORT)' },
+  'data-root': { type: 'string', multiple: true, value: 'DIR', help: 'a folder imports may read (LEUKOGRAPH_DATA_ROOTS)' },
+  'no-engine': { type: 'boolean', help: 'the API alone (engines run elsewhere: leukograph engine)' },
+  ...SERVER_FLAGS,
+} as const satisfies FlagSpecs;
 
 const USAGE = `leukograph — white-blood-cell analysis server (AE-CFE)
 
 Usage:
   leukograph serve  [--host H] [--port P] [--data-dir D] [--data-root DIR ...] [--no-engine]
-      Starts the GraphQL API (http and ws on /graphql, playground on GET /graphql) and one engine
-      process. Without DATABASE_URL an embedded PostgreSQL is started under the data directory.
+      Starts the GraphQL API (http and ws on /graphql, playground on GET /graphql, dashboard on /dashboard) and
+      one engine process. Without DATABASE_URL an embedded PostgreSQL is started under the data directory.
   leukograph engine [--data-dir D]
       Starts an engine alone against the same database (DATABASE_URL), e.g. on another machine.
   leukograph detect <image files or folders> [--json] [--model detector.onnx]
-      Runs the detector locally and prints one JSON line per image (boxes, scores, COCO RLE masks).
+      Runs the detector here, without a server, and prints one line per image (boxes, scores, COCO RLE masks).
   leukograph evaluate --source <dir> --target <name>=<dir> ... --out report.json   (see leukograph evaluate --help)
-      The whole AE-CFE chain locally, with baselines; writes report.json and report.md.
-  leukograph export --dataset NAME --out cells.csv|cells.parquet [--data-dir D]
-      A dataset's cells (boxes, scores, latents, predictions) from the database.
+      The whole AE-CFE chain here, without a server, with baselines; writes report.json and report.md.
 ${JOB_USAGE}
+  leukograph review queue|give|undo|summary|export|retrain ...   (see leukograph review --help)
+      Review a lab's cells: the queue of cells that teach the classifier most, confirm or correct, retrain.
+
+Every command takes --help. An unknown flag is an error (exit code 2).
 Environment: HOST, PORT, DATABASE_URL, LEUKOGRAPH_DATA_DIR, LEUKOGRAPH_DATA_ROOTS (':'-separated),
 LEUKOGRAPH_TOKEN (read-write bearer token; required when listening beyond loopback, and then every request
 needs a token), LEUKOGRAPH_READ_TOKEN (read-only token), LEUKOGRAPH_ALLOWED_ORIGINS (browser origins that may
-call the server besides its own). README.md lists the rest.
+call the server besides its own), LEUKOGRAPH_URL (the server job commands talk to). README.md lists the rest.
 `;
 
-function configFrom(args: ParsedArgs): Config {
-  const roots = args.flags['data-root'];
+function configFrom(command: string, f: FlagValues<typeof SERVE_FLAGS>): Config {
+  const port = intFlag(command, 'port', f.port, 0);
   return loadConfig({
-    ...(flagString(args, 'host') ? { host: flagString(args, 'host') } : {}),
-    ...(flagInt(args, 'port') !== undefined ? { port: flagInt(args, 'port') } : {}),
-    ...(flagString(args, 'data-dir') ? { dataDir: flagString(args, 'data-dir') } : {}),
-    ...(flagString(args, 'database-url') ? { databaseUrl: flagString(args, 'database-url') } : {}),
-    ...(Array.isArray(roots) ? { dataRoots: roots } : {}),
+    ...(f.host ? { host: f.host } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(f['data-dir'] ? { dataDir: f['data-dir'] } : {}),
+    ...(f['database-url'] ? { databaseUrl: f['database-url'] } : {}),
+    ...(f['data-root']?.length ? { dataRoots: f['data-root'] } : {}),
   });
 }
 
@@ -112,68 +125,68 @@ function superviseEngine(cfg: Config, databaseUrl: string): { stop(): Promise<vo
   };
 }
 
+/** Runs the command line; usage mistakes print one line (and where to look) and exit 2. */
 export async function main(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['data-root']);
-  if (args.flags.help || args.command === null || args.command === 'help') {
-    process.stdout.write(USAGE);
-    return;
+  try {
+    process.exitCode = await run(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    const cmd = argv[0] && !argv[0].startsWith('-') && err.message.startsWith(`leukograph ${argv[0]}:`) ? `${argv[0]} ` : '';
+    process.stderr.write(`${err.message}\n(leukograph ${cmd}--help says more)\n`);
+    process.exitCode = 2;
   }
-  const verbose = args.flags.verbose === true;
-  if (verbose) setLogLevel('debug');
-  switch (args.command) {
-    case 'serve': {
-      const cfg = configFrom(args);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command.startsWith('-')) throw new UsageError(`leukograph: give a command first (serve, engine, import, analyze, ...), not ${command}`);
+  switch (command) {
+    case 'serve':
+    case 'engine': {
+      const specs: FlagSpecs = command === 'serve' ? SERVE_FLAGS : SERVER_FLAGS;
+      const { flags } = parseFlags(rest, specs, { command: `leukograph ${command}` });
+      if (flags.help) {
+        process.stdout.write(`Usage: leukograph ${command} [flags]\n${flagHelp(specs)}\n`);
+        return 0;
+      }
+      if (flags.verbose) setLogLevel('debug');
+      const cfg = configFrom(`leukograph ${command}`, flags as FlagValues<typeof SERVE_FLAGS>);
+      // Loaded here, so that the other commands (and --help) start without the server's modules.
+      const { startApi, startEngine } = await import('../app.js');
+      if (command === 'engine') {
+        const engine = await startEngine(cfg);
+        onSignals(engine.close);
+        return 0;
+      }
       checkExposure(cfg);
       const api = await startApi(cfg);
-      const engine = args.flags.engine === false ? null : superviseEngine(cfg, api.db.url);
-      process.stdout.write(`leukograph API at ${api.api.url} (playground: open it in a browser)\n`);
+      const engine = flags['no-engine'] ? null : superviseEngine(cfg, api.db.url);
+      const base = api.api.url.replace(/\/graphql$/, '');
+      process.stdout.write(`leukograph API at ${api.api.url} (playground: open it in a browser); dashboard at ${base}/dashboard\n`);
       onSignals(async () => {
         await engine?.stop();
         await api.close();
       });
-      return;
-    }
-    case 'engine': {
-      const cfg = configFrom(args);
-      const engine = await startEngine(cfg);
-      onSignals(engine.close);
-      return;
+      return 0;
     }
     case 'detect': {
       const { detectCommand } = await import('./detect.command.js');
-      process.exitCode = await detectCommand(argv.slice(1), process.stdout);
-      return;
+      return detectCommand(rest, process.stdout);
+    }
+    case 'review': {
+      const { reviewCommand } = await import('./review.command.js');
+      return reviewCommand(rest);
     }
     case 'evaluate': {
       const { evaluateCommand } = await import('./evaluate.command.js');
-      process.exitCode = await evaluateCommand(argv.slice(1), process.stdout);
-      return;
-    }
-    case 'export': {
-      const name = flagString(args, 'dataset');
-      const out = flagString(args, 'out');
-      if (!name || !out) {
-        process.stderr.write('leukograph export needs --dataset NAME and --out FILE(.csv|.parquet)\n');
-        process.exitCode = 2;
-        return;
-      }
-      const db = await openDatabase(configFrom(args));
-      try {
-        const rows = await readExportRows(db.dataSource, name);
-        if (rows.length === 0) process.stderr.write(`dataset "${name}" has no cells (unknown name, or nothing detected yet)\n`);
-        await writeExport(rows, out);
-        process.stderr.write(`wrote ${rows.length} cells to ${out}\n`);
-      } finally {
-        await db.close();
-      }
-      return;
+      return evaluateCommand(rest, process.stdout);
     }
     default:
-      if ((JOB_COMMANDS as readonly string[]).includes(args.command)) {
-        process.exitCode = await jobCommand(parseArgs(argv, ['align', 'dataset']));
-        return;
-      }
-      process.stderr.write(`unknown command "${args.command}"\n\n${USAGE}`);
-      process.exitCode = 2;
+      if ((JOB_COMMANDS as readonly string[]).includes(command)) return jobCommand(command as (typeof JOB_COMMANDS)[number], rest);
+      throw new UsageError(`leukograph: unknown command "${command}"; the commands are serve, engine, detect, evaluate, review, ${JOB_COMMANDS.join(', ')}`);
   }
 }

@@ -17,6 +17,7 @@ import { runClaimedJob, publishStatus } from './job-runner.js';
 import { isConnectionError } from '../db/outage.js';
 import { detectCapabilities, gpuEngineTakes, GPU_PREFERRED, type EngineCapabilities } from './capabilities.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import type { Blobs } from '../storage/blobs.js';
 import { logger } from '../logger.js';
 
 const log = logger('engine');
@@ -42,6 +43,7 @@ export interface EngineDeps {
   models: ResidentModels;
   features: FeatureStore;
   store: ObjectStore;
+  blobs: Blobs;
 }
 
 export class Engine {
@@ -75,7 +77,10 @@ export class Engine {
     for (const kind of this.kinds) {
       // Without a GPU, a GPU-heavy kind is left to live engines with one, and taken when there are none.
       const mayFetch = !caps.gpu && GPU_PREFERRED.includes(kind) ? async () => !(await gpuEngineTakes(ds, kind, this.id, cfg.engineStaleMs)) : undefined;
-      queue.work(kind, (w) => runClaimedJob({ ds, hub, cfg, engineId: this.id, retryLimit: this.deps.retryLimit, running: this.running, models: this.deps.models, features: this.deps.features }, w), { mayFetch });
+      queue.work(kind, (w) => runClaimedJob({
+        ds, hub, cfg, engineId: this.id, retryLimit: this.deps.retryLimit, running: this.running, models: this.deps.models, features: this.deps.features,
+        blobs: this.deps.blobs, kinds: this.kinds, queue,
+      }, w), { mayFetch });
     }
     const every = (ms: number, what: string, fn: () => Promise<void>) =>
       this.timers.push(setInterval(() => fn().then(() => this.databaseBack(), (err) => this.loopFailed(what, err)), ms));
@@ -146,7 +151,7 @@ export class Engine {
       [cfg.engineStaleMs / 1000, this.id],
     );
     for (const { id } of stale) {
-      const jobs: LostJob[] = await ds.query(`SELECT id, kind, boss_id, attempts FROM jobs WHERE engine_id = $1 AND status = 'running'`, [id]);
+      const jobs: LostJob[] = await ds.query(`SELECT id, coalesce(step, kind) AS kind, boss_id, attempts FROM jobs WHERE engine_id = $1 AND status = 'running'`, [id]);
       for (const j of jobs) await this.failOver(j, id, `engine ${id} stopped responding during attempt ${j.attempts}`);
     }
   }
@@ -183,7 +188,7 @@ export class Engine {
         WHERE j.status = 'running' AND j.updated_at < now() - make_interval(secs => $3)
           AND ((j.engine_id = $1 AND NOT j.id = ANY($2::uuid[]))
                OR (j.engine_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM engines e WHERE e.id = j.engine_id)))
-        RETURNING j.id, j.kind, j.boss_id, j.attempts`,
+        RETURNING j.id, coalesce(j.step, j.kind) AS kind, j.boss_id, j.attempts`,
       [this.id, mine, lostAfter],
     );
     for (const j of orphans) {
@@ -191,7 +196,7 @@ export class Engine {
       await this.failOver(j, this.id, `attempt ${j.attempts} was cut off (the database was unreachable)`);
     }
     const queued: LostJob[] = await ds.query(
-      `SELECT id, kind, boss_id, attempts FROM jobs WHERE status = 'queued' AND boss_id IS NOT NULL AND updated_at < now() - make_interval(secs => $1) LIMIT 200`,
+      `SELECT id, coalesce(step, kind) AS kind, boss_id, attempts FROM jobs WHERE status = 'queued' AND boss_id IS NOT NULL AND updated_at < now() - make_interval(secs => $1) LIMIT 200`,
       [lostAfter],
     );
     for (const kind of new Set(queued.map((j) => j.kind))) {
@@ -219,7 +224,7 @@ export class Engine {
     const { ds, queue } = this.deps;
     const workersStopped = queue.stopWorkers();
     const jobs: { id: string; kind: string; boss_id: string | null }[] = await ds
-      .query(`SELECT id, kind, boss_id FROM jobs WHERE engine_id = $1 AND status = 'running'`, [this.id])
+      .query(`SELECT id, coalesce(step, kind) AS kind, boss_id FROM jobs WHERE engine_id = $1 AND status = 'running'`, [this.id])
       .catch(() => []);
     for (const c of this.running.values()) c.abort('lease-lost');
     for (const j of jobs) {

@@ -1,8 +1,10 @@
-// The instance-feature store: each image's cells' 256x14x14 features in one float16 file on disk
-// (architecture.md: 196 kB per cell as float32 is too much for the cell table). Files are written to a
-// temporary name and renamed, so a crash leaves either the whole file or none.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+// The instance-feature store: each image's cells' 256x14x14 features in one float16 file (architecture.md:
+// 196 kB per cell as float32 is too much for the cell table), an object under features/ in the object store
+// (LEUKOGRAPH_STORAGE_URL), so that an engine on another machine reads the features another one wrote. The
+// store's puts are atomic: a crash leaves either the whole file or none. A cell row keeps its reference
+// (`<detectorId>/<ab>/<imageId>.f16#<index>`), relative to features/, as before.
+import type { ObjectStore } from '../storage/object-store.js';
+import { FileStore } from '../storage/file-store.js';
 
 export const FEATURE_CHANNELS = 256;
 export const FEATURE_SIZE = 14;
@@ -48,8 +50,26 @@ export function fromHalf(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
+/** Whole feature files kept in memory after a read: a job reads an image's cells one after another. */
+const CACHED_FILES = 16;
+const CACHED_BYTES = 64 * 1024 * 1024;
+
 export class FeatureStore {
-  constructor(private readonly root: string) {}
+  private readonly store: ObjectStore;
+  private readonly prefix: string;
+  private cache = new Map<string, Buffer>();
+  private cachedBytes = 0;
+
+  /** Over the object store (keys under features/), or, given a folder, over that folder's files. */
+  constructor(store: ObjectStore | string) {
+    if (typeof store === 'string') {
+      this.store = new FileStore(store);
+      this.prefix = '';
+    } else {
+      this.store = store;
+      this.prefix = 'features/';
+    }
+  }
 
   /** The reference stored in a cell row: `<detectorId>/<imageId>.f16#<index>`. */
   static ref(file: string, index: number): string {
@@ -62,8 +82,6 @@ export class FeatureStore {
 
   /** Writes all cells' features of one image (each FEATURE_LENGTH floats, CHW). */
   async write(file: string, features: Float32Array[]): Promise<void> {
-    const path = join(this.root, file);
-    await mkdir(dirname(path), { recursive: true });
     const buf = Buffer.alloc(8 + features.length * FEATURE_LENGTH * 2);
     buf.writeUInt32LE(MAGIC, 0);
     buf.writeUInt32LE(features.length, 4);
@@ -72,9 +90,37 @@ export class FeatureStore {
       if (f.length !== FEATURE_LENGTH) throw new Error(`feature of ${f.length} values, expected ${FEATURE_LENGTH}`);
       for (let i = 0; i < f.length; i++, o += 2) buf.writeUInt16LE(toHalf(f[i]), o);
     }
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, buf);
-    await rename(tmp, path);
+    this.forget(file);
+    await this.store.put(this.prefix + file, buf);
+  }
+
+  private forget(file: string): void {
+    const b = this.cache.get(file);
+    if (b) {
+      this.cachedBytes -= b.length;
+      this.cache.delete(file);
+    }
+  }
+
+  /** A whole feature file, from the last few read or from the store. */
+  private async file(file: string): Promise<Buffer> {
+    const hit = this.cache.get(file);
+    if (hit) {
+      this.cache.delete(file); // most recently used last
+      this.cache.set(file, hit);
+      return hit;
+    }
+    const buf = await this.store.get(this.prefix + file);
+    if (buf.length <= CACHED_BYTES) {
+      this.cache.set(file, buf);
+      this.cachedBytes += buf.length;
+      for (const [k, v] of this.cache) {
+        if (this.cache.size <= CACHED_FILES && this.cachedBytes <= CACHED_BYTES) break;
+        this.cache.delete(k);
+        this.cachedBytes -= v.length;
+      }
+    }
+    return buf;
   }
 
   /** Reads one cell's features from a reference, as float32 CHW. */
@@ -82,7 +128,7 @@ export class FeatureStore {
     const hash = ref.lastIndexOf('#');
     if (hash < 0) throw new Error(`bad feature reference "${ref}"`);
     const index = Number(ref.slice(hash + 1));
-    const buf = await readFile(join(this.root, ref.slice(0, hash)));
+    const buf = await this.file(ref.slice(0, hash));
     if (buf.readUInt32LE(0) !== MAGIC) throw new Error(`not a feature file: ${ref}`);
     const n = buf.readUInt32LE(4);
     if (!(index >= 0 && index < n)) throw new Error(`feature ${index} not in ${ref} (${n} cells)`);

@@ -7,7 +7,8 @@ import type { JobEvent } from '../pubsub/events.js';
 import type { Config } from '../config.js';
 import type { ResidentModels } from './resident-models.js';
 import type { FeatureStore } from './feature-store.js';
-import type { JobOutcome } from '../jobs/job-kinds.js';
+import type { JobKind, JobOutcome } from '../jobs/job-kinds.js';
+import type { Blobs } from '../storage/blobs.js';
 
 export interface JobContext<P> {
   jobId: string;
@@ -19,6 +20,19 @@ export interface JobContext<P> {
   /** The engine's resident models. */
   models: ResidentModels;
   features: FeatureStore;
+  /** Images, model files, checkpoints: read and written through the object store (storage/blobs.ts). */
+  blobs: Blobs;
+  /** The engine that runs this step. */
+  engineId: string;
+  /**
+   * The step this run is: the queue (job kind) its entry came from — the job's own kind, or the kind a
+   * previous step handed the job on to (an analysis detected on one engine and classified on another).
+   */
+  step: JobKind;
+  /** Whether this engine takes jobs of a kind (LEUKOGRAPH_ENGINE_KINDS). */
+  engineTakes(kind: JobKind): boolean;
+  /** What the previous step of this job reported when it handed the job on (null on a job's first step). */
+  handedOn: Record<string, unknown> | null;
   signal: AbortSignal;
   cancelled(): boolean;
   progress(done: number, total: number | null, message?: string | null, metrics?: Record<string, number>): Promise<void>;
@@ -50,6 +64,11 @@ export function createJobContext<P>(args: {
   controller: AbortController;
   models: ResidentModels;
   features: FeatureStore;
+  blobs: Blobs;
+  engineId: string;
+  step?: JobKind;
+  engineKinds?: readonly JobKind[];
+  handedOn?: Record<string, unknown> | null;
 }): JobContext<P> {
   const { jobId, ds, hub, controller } = args;
   let last = 0;
@@ -65,6 +84,11 @@ export function createJobContext<P>(args: {
     cfg: args.cfg,
     models: args.models,
     features: args.features,
+    blobs: args.blobs,
+    engineId: args.engineId,
+    step: args.step ?? ('' as JobKind),
+    engineTakes: (kind) => !args.engineKinds || args.engineKinds.includes(kind),
+    handedOn: args.handedOn ?? null,
     signal: controller.signal,
     cancelled: () => controller.signal.aborted,
     async progress(done, total, message = null, metrics) {
@@ -106,6 +130,7 @@ export function createJobContext<P>(args: {
  * failed ends FAILED, whatever its handler concluded, and one with some failures says so in its message.
  */
 export function withItemSummary(outcome: JobOutcome, items: ItemSummary): JobOutcome {
+  if (outcome.status === 'handed-on') return outcome; // the step that ends the job reports the items
   const result = { ...outcome.result, itemFailures: { failed: items.failed, of: items.of, reasons: items.reasons } };
   if (outcome.status !== 'succeeded') return { ...outcome, result };
   if (items.failed === 0) return { ...outcome, result };

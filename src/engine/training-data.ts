@@ -40,11 +40,19 @@ export async function listTrainingCells(ds: DataSource, datasetIds: string[], op
 export type CellGeometry = Pick<TrainingCell, 'id' | 'box' | 'storagePath' | 'width' | 'height'>;
 
 export class TrainingData {
-  constructor(private readonly store: FeatureStore, private readonly cropDir: string) {}
+  constructor(
+    private readonly store: FeatureStore,
+    private readonly cropDir: string,
+    /** An image's bytes from its row's reference (the object store's, through Blobs), or a path. */
+    private readonly readImage: (storagePath: string) => Promise<Buffer> = (p) => readFile(p),
+  ) {}
 
-  /** The engine's feature store and crop cache (`<dataDir>/crops`), as every job uses them. */
-  static forJob(ctx: { features: FeatureStore; cfg: { dataDir: string } }): TrainingData {
-    return new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops'));
+  /**
+   * The engine's feature store, its image reader (the object store) and its crop cache (`<dataDir>/crops`,
+   * a local cache that any engine fills again from the store), as every job uses them.
+   */
+  static forJob(ctx: { features: FeatureStore; cfg: { dataDir: string }; blobs: { read(ref: string, what?: string): Promise<Buffer> } }): TrainingData {
+    return new TrainingData(ctx.features, join(ctx.cfg.dataDir, 'crops'), (p) => ctx.blobs.read(p, 'image file'));
   }
 
   /** NHWC features of the given cells, packed. */
@@ -77,7 +85,7 @@ export class TrainingData {
       // not cached yet
     }
     const rect = cropBoxWithMargin(cell.box, cell.width, cell.height, 10, 20);
-    const rgb = await cropResize(await readFile(cell.storagePath), rect, size);
+    const rgb = await cropResize(await this.readImage(cell.storagePath), rect, size);
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
     await writeFile(tmp, rgb);

@@ -1,6 +1,6 @@
 // Who may do what: the bearer tokens (LEUKOGRAPH_TOKEN reads and writes, LEUKOGRAPH_READ_TOKEN only
 // reads), compared in constant time. With no token configured (a loopback server) everyone may write.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config.js';
 
 export type { Access } from '../schema/context.js';
@@ -37,4 +37,13 @@ export function accessOf(cfg: Pick<Config, 'token' | 'readToken'>, header: strin
   if (write) return { access: 'write', wrongToken: false };
   if (read) return { access: 'read', wrongToken: false };
   return { access: 'none', wrongToken: true };
+}
+
+/**
+ * What a review records of who gave it: the SHA-256 (hex) of the bearer token presented, never the token;
+ * null when none was presented (a loopback server without tokens).
+ */
+export function reviewerOf(authorization: string | undefined | null): string | null {
+  const t = presentedToken(authorization);
+  return t ? createHash('sha256').update(t).digest('hex') : null;
 }

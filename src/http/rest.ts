@@ -3,8 +3,10 @@
 import express, { type Router, type Request, type Response, type NextFunction, type RequestHandler } from 'express';
 import type { Services } from '../services/index.js';
 import { BadInputError, DomainError, NotFoundError } from '../services/errors.js';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { jobObjectKey, NotOnThisMachine } from '../storage/blobs.js';
+import { isObjectNotFound } from '../storage/object-store.js';
 import { uploadAllowance, type ClientLimits } from './guard.js';
 import { toImage } from '../schema/mappers.js';
 import { overlayPng } from '../engine/detector/cell-crop.js';
@@ -17,6 +19,18 @@ const log = logger('http');
 const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', tiff: 'image/tiff', bmp: 'image/bmp' };
 
 function sendError(res: Response, err: unknown): void {
+  if (res.headersSent) {
+    // A stream that broke part-way: the client sees a cut response, not a second status.
+    log.warn('response cut off', { err: err as Error });
+    res.destroy();
+    return;
+  }
+  if (isObjectNotFound(err) || err instanceof NotOnThisMachine) {
+    // A row whose bytes this process cannot reach (removed from the store, or another machine's file).
+    log.warn('stored bytes missing', { err: err as Error });
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: err.message } });
+    return;
+  }
   if (err instanceof DomainError) {
     const status = err.code === 'NOT_FOUND' ? 404 : err.code === 'CONFLICT' ? 409 : 400;
     res.status(status).json({ error: { code: err.code, message: err.message } });
@@ -34,8 +48,9 @@ export function restRoutes(services: Services, baseUrl: () => string, gate: { re
 
   r.get('/images/:id', read, async (req: Request, res: Response) => {
     try {
-      const { image, data } = await services.images.bytes(parseId(String(req.params.id)));
-      res.type(MIME[image.format] ?? 'application/octet-stream').send(data);
+      const { image, body } = await services.images.stream(parseId(String(req.params.id)));
+      res.type(MIME[image.format] ?? 'application/octet-stream');
+      await pipeline(body, res);
     } catch (err) {
       sendError(res, err);
     }
@@ -61,9 +76,16 @@ export function restRoutes(services: Services, baseUrl: () => string, gate: { re
       const epoch = Number(req.params.epoch);
       if (!Number.isInteger(epoch) || epoch < 1) throw new BadInputError('epoch must be a positive integer');
       await services.jobs.get(id);
-      const file = join(services.cfg.dataDir, 'jobs', id, `reconstructions-epoch-${epoch}.png`);
-      if (!existsSync(file)) throw new NotFoundError('reconstruction of epoch', String(epoch));
-      res.type('image/png').sendFile(file);
+      // Saved by whichever engine trained, into the object store that every process shares.
+      let body;
+      try {
+        body = await services.store.read(jobObjectKey(id, `reconstructions-epoch-${epoch}.png`));
+      } catch (err) {
+        if (isObjectNotFound(err)) throw new NotFoundError('reconstruction of epoch', String(epoch));
+        throw err;
+      }
+      res.type('image/png');
+      await pipeline(body, res);
     } catch (err) {
       sendError(res, err);
     }
@@ -83,6 +105,17 @@ export function restRoutes(services: Services, baseUrl: () => string, gate: { re
       const q = (s: string | null) => (s === null ? '' : /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
       const head = ['cell_id', 'image_id', 'source_path', 'cell_type', ...Array.from({ length: dim }, (_, i) => `z${i}`)].join(',');
       res.type('text/csv').send([head, ...rows.map((r) => [r.cell_id, r.image_id, q(r.source_path), q(r.cell_type), ...r.latent].join(','))].join('\n') + '\n');
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  // A dataset's review audit trail as CSV (every review, undone ones included, oldest first).
+  r.get('/datasets/:id/reviews.csv', read, async (req: Request, res: Response) => {
+    try {
+      const id = parseId(String(req.params.id));
+      await services.datasets.get(id);
+      res.type('text/csv').attachment(`reviews-${id}.csv`).send(await services.reviews.trailCsv(id));
     } catch (err) {
       sendError(res, err);
     }

@@ -56,8 +56,8 @@ export type ClassifierFeatures = 'latent' | 'morphology';
 
 export interface TrainClassifierParams {
   datasetIds: string[];
-  classMap: 'common5' | 'paper13';
-  /** Default 'latent' (jobs queued before the option existed have none). */
+  classMap: 'common5' | 'common5_ig' | 'paper13';
+  /** Default 'latent' for jobs queued before the option existed (they have none); new jobs default to 'morphology'. */
   features?: ClassifierFeatures;
   /** The autoencoder whose latents are used; null for morphology. */
   encoderId: string | null;
@@ -69,10 +69,17 @@ export interface TrainClassifierParams {
   testFraction: number;
   /** Cells whose top probability is lower are flagged (DEFAULT_MIN_CONFIDENCE unless given). */
   minConfidence: number;
+  /** Labs whose reviewed cells join the training cells (issue 20; src/engine/reviewed-training.ts). */
+  reviewedDatasetIds?: string[];
+  /** Share of the training weight the reviewed cells carry together (DEFAULT_REVIEW_SHARE unless given). */
+  reviewShare?: number;
 }
 
 /** The default of TrainClassifierParams.minConfidence, which the evaluation's flag scores use too. */
 export const DEFAULT_MIN_CONFIDENCE = 0.4;
+
+/** The default of TrainClassifierParams.reviewShare: reviewed cells carry half of the training weight together. */
+export const DEFAULT_REVIEW_SHARE = 0.5;
 
 export interface ClassifyParams {
   datasetId?: string;
@@ -101,7 +108,7 @@ export interface EvaluateParams {
   alignDatasetIds: string[];
   preset: 'paper' | 'cpu';
   epochs: number;
-  classes: 'common5' | 'paper13';
+  classes: 'common5' | 'common5_ig' | 'paper13';
   seed: number;
   maxPerClass?: number;
   detectorId?: string;
@@ -121,4 +128,10 @@ export interface JobParamsByKind {
 export type JobOutcome =
   | { status: 'succeeded'; result?: Record<string, unknown>; message?: string }
   | { status: 'failed'; error: string; result?: Record<string, unknown> }
-  | { status: 'cancelled'; result?: Record<string, unknown> };
+  | { status: 'cancelled'; result?: Record<string, unknown> }
+  /**
+   * This step is done and the job goes on as a step of kind `to`, claimed through that kind's queue by
+   * any engine that takes it (an engine without classify in LEUKOGRAPH_ENGINE_KINDS detects, one with it
+   * classifies); `result` is handed to that step (JobContext.handedOn).
+   */
+  | { status: 'handed-on'; to: JobKind; result: Record<string, unknown>; message: string };

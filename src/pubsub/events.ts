@@ -14,6 +14,8 @@ export type JobEvent =
     }
   | { type: 'item'; jobId: string; itemKind: 'image' | 'cell'; itemId: string; index: number; ok: boolean; error?: string }
   | { type: 'cancel'; jobId: string }
+  /** A cell of the dataset was reviewed, or a review undone (src/services/review.service.ts). */
+  | { type: 'review'; datasetId: string; reviewId: string; action: 'reviewed' | 'undone' }
   | { type: 'wake'; queue: string };
 
 export const EVENTS_CHANNEL = 'leukograph_events';

@@ -36,6 +36,11 @@ export class JobQueue {
     return `leukograph-${kind}`;
   }
 
+  /** The job kind of a queue name (queueName's inverse). */
+  static kindOf(queue: string): string {
+    return queue.replace(/^leukograph-/, '');
+  }
+
   async start(kinds: readonly string[]): Promise<void> {
     await this.boss.start();
     this.started = true;

@@ -9,7 +9,7 @@ import { EvaluationType, ModelType } from '../schema/types/model.type.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { evaluationScores, toEvaluation, toModel } from '../schema/mappers.js';
 import type { FlagReasonEnum } from '../schema/enums.js';
-import type { ClassMapName } from '../services/class-maps.js';
+import { CLASS_MAP_NAMES, type ClassMapName } from '../services/class-maps.js';
 
 type Counted = ClassifyJobResultType | AnalyzeJobResultType;
 
@@ -26,7 +26,7 @@ async function differential(r: Counted, ctx: GraphQLContext): Promise<Differenti
 async function againstLabels(r: Counted, ctx: GraphQLContext): Promise<LabelAgreementType | null> {
   const clf = r.classifierId ? await ctx.loaders.model.load(r.classifierId) : null;
   const classMap = clf?.params.classMap;
-  if (classMap !== 'common5' && classMap !== 'paper13') return null;
+  if (!(CLASS_MAP_NAMES as readonly unknown[]).includes(classMap)) return null;
   return ctx.services.results.againstLabels(r.job, classMap as ClassMapName);
 }
 

@@ -5,6 +5,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import { parseId } from '../schema/ids.js';
 import { toJob } from '../schema/mappers.js';
 import { BadInputError } from '../services/errors.js';
+import { DEFAULT_REVIEW_SHARE } from '../jobs/job-kinds.js';
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new BadInputError(message);
@@ -55,7 +56,11 @@ export class TrainResolver {
     check(Number.isInteger(input.seed) && input.seed >= 0, 'seed must be a non-negative integer');
     const datasetIds = [...new Set(input.datasetIds.map((d) => parseId(d, 'datasetIds')))];
     for (const id of datasetIds) await ctx.services.datasets.get(id);
-    const features = input.features ?? ClassifierFeaturesEnum.LATENT;
+    const reviewedDatasetIds = [...new Set((input.reviewedDatasetIds ?? []).map((d) => parseId(d, 'reviewedDatasetIds')))];
+    for (const id of reviewedDatasetIds) await ctx.services.datasets.get(id);
+    const reviewShare = input.reviewShare ?? DEFAULT_REVIEW_SHARE;
+    check(reviewShare >= 0 && reviewShare <= 0.95, 'reviewShare must be in [0, 0.95]');
+    const features = input.features ?? ClassifierFeaturesEnum.MORPHOLOGY;
     let encoderId: string | null = null;
     if (features === ClassifierFeaturesEnum.LATENT) {
       const enc = input.encoderId ? await ctx.services.catalog.model(parseId(input.encoderId, 'encoderId')) : await ctx.services.models.active('autoencoder');
@@ -65,6 +70,7 @@ export class TrainResolver {
     const job = await ctx.services.jobs.create('train-classifier', {
       datasetIds, classMap: input.classMap, features, encoderId, trees: input.trees, maxDepth: input.maxDepth, seed: input.seed,
       balanced: input.balanced, testFraction: input.testFraction, minConfidence: input.minConfidence,
+      ...(reviewedDatasetIds.length ? { reviewedDatasetIds, reviewShare } : {}),
     });
     return toJob(job);
   }

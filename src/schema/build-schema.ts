@@ -13,13 +13,14 @@ import { TrainResolver } from '../resolvers/train.resolver.js';
 import { EvaluationResolver, ModelResolver } from '../resolvers/model.resolver.js';
 import { AnalyzeJobResultResolver, ClassifyJobResultResolver, EvaluateJobResultResolver } from '../resolvers/job-result.resolver.js';
 import { CellConnectionResolver, ImageConnectionResolver } from '../resolvers/connection.resolver.js';
+import { ReviewResolver } from '../resolvers/review.resolver.js';
 import type { GraphQLContext } from './context.js';
 import { forbidden, unauthenticated } from './errors.js';
 
 export const resolvers = [
   DatasetResolver, ImageResolver, CellResolver, JobResolver, CatalogResolver, DetectResolver, TrainResolver,
   ModelResolver, EvaluationResolver, ClassifyJobResultResolver, AnalyzeJobResultResolver, EvaluateJobResultResolver,
-  CellConnectionResolver, ImageConnectionResolver,
+  CellConnectionResolver, ImageConnectionResolver, ReviewResolver,
 ] as const;
 
 const requireTokenForMutations: MiddlewareFn<GraphQLContext> = async ({ info, context }, next) => {

@@ -2,6 +2,7 @@
 // request's loaders for relation fields.
 import type { Services } from '../services/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import { reviewerOf } from '../http/auth.js';
 
 export type Access = 'none' | 'read' | 'write';
 
@@ -14,6 +15,11 @@ export interface GraphQLContext {
   /** Base URL for links to image bytes and crops. */
   baseUrl: string;
   loaders: Loaders;
+  /**
+   * Who reviews: the SHA-256 (hex) of the bearer token the request presented, stored with each review so a
+   * lab can tell its reviewers' tokens apart without the tokens ever being stored; null without a token.
+   */
+  reviewer: string | null;
   /** Counts one upload against the caller's per-minute allowance; throws TOO_MANY_REQUESTS past it. */
   countUpload(): Promise<void>;
   /**
@@ -38,6 +44,7 @@ export function createContext(
     baseUrl: req.baseUrl,
     countUpload: req.countUpload,
     loaders: createLoaders(services.relations, { cache: !req.stream }),
+    reviewer: req.access === 'write' ? reviewerOf(req.header('authorization') ?? req.header('Authorization')) : null,
     ...(Number.isInteger(throttle) && throttle > 0 ? { testThrottleMs: throttle } : {}),
   };
 }

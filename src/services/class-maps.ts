@@ -10,11 +10,17 @@ export const CELL_TYPES = [
 ] as const;
 export type CellType = (typeof CELL_TYPES)[number];
 
-export const CLASS_MAP_NAMES = ['common5', 'paper13'] as const;
+export const CLASS_MAP_NAMES = ['common5', 'common5_ig', 'paper13'] as const;
 export type ClassMapName = (typeof CLASS_MAP_NAMES)[number];
 
 export const PAPER13 = CELL_TYPES.slice(0, 13) as readonly string[];
 export const COMMON5 = ['neutrophil', 'lymphocyte', 'monocyte', 'eosinophil', 'basophil'] as const;
+/**
+ * The five and the immature granulocytes (promyelocytes, myelocytes, metamyelocytes: Acevedo-20's `ig`), whose
+ * count in peripheral blood is the left shift a differential count reports.
+ */
+export const COMMON5_IG = [...COMMON5, 'immature_granulocyte'] as const;
+const IMMATURE_GRANULOCYTES: readonly string[] = ['immature_granulocyte', 'promyelocyte', 'myelocyte', 'metamyelocyte'];
 
 /** Raw label spellings -> canonical type. Keys are lower-cased, with separators collapsed to '_'. */
 const RAW_TO_TYPE: Record<string, CellType> = {
@@ -70,7 +76,8 @@ function refines(coarse: CellType, fine: CellType): boolean {
  */
 export function classOf(type: CellType | string | null, map: ClassMapName): string | null {
   if (!type) return null;
-  if (map === 'common5') {
+  if (map === 'common5' || map === 'common5_ig') {
+    if (map === 'common5_ig' && IMMATURE_GRANULOCYTES.includes(type)) return 'immature_granulocyte';
     if (type.startsWith('neutrophil')) return 'neutrophil';
     if (type.startsWith('lymphocyte')) return 'lymphocyte';
     return (COMMON5 as readonly string[]).includes(type) ? type : null;
@@ -81,5 +88,5 @@ export function classOf(type: CellType | string | null, map: ClassMapName): stri
 }
 
 export function classesOf(map: ClassMapName): readonly string[] {
-  return map === 'common5' ? COMMON5 : PAPER13;
+  return map === 'common5' ? COMMON5 : map === 'common5_ig' ? COMMON5_IG : PAPER13;
 }

@@ -1,8 +1,9 @@
 // Images: listing, reading their bytes, and storing uploads from clients (checked, content-addressed).
 import { sqlRows } from '../db/sql.js';
 import type { DataSource, Repository } from 'typeorm';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join, basename } from 'node:path';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Blobs } from '../storage/blobs.js';
 import { ImageEntity, DatasetEntity } from '../db/entities/index.js';
 import type { Config } from '../config.js';
 import { inspectImage, ImageRejected, type ImageInfo } from '../imaging/image-codec.js';
@@ -52,7 +53,7 @@ export async function insertImage(ds: DataSource, img: NewImage): Promise<{ id: 
 export class ImageService {
   private repo: Repository<ImageEntity>;
 
-  constructor(private readonly ds: DataSource, private readonly cfg: Config) {
+  constructor(private readonly ds: DataSource, private readonly cfg: Config, private readonly blobs: Blobs) {
     this.repo = ds.getRepository(ImageEntity);
   }
 
@@ -108,12 +109,18 @@ export class ImageService {
 
   async bytes(id: string): Promise<{ image: ImageEntity; data: Buffer }> {
     const image = await this.get(id);
-    return { image, data: await readFile(image.storagePath) };
+    return { image, data: await this.blobs.read(image.storagePath, 'image file') };
+  }
+
+  /** The image's bytes as a stream from the object store (or the importing machine's disk). */
+  async stream(id: string): Promise<{ image: ImageEntity; body: Readable }> {
+    const image = await this.get(id);
+    return { image, body: await this.blobs.stream(image.storagePath, 'image file') };
   }
 
   /**
-   * Stores an image sent by a client: checked completely first, then written under the data directory
-   * by content hash (written to a temporary name and renamed, so no half-written file is ever visible).
+   * Stores an image sent by a client: checked completely first, then put into the object store by content
+   * hash (atomically: no half-written object is ever visible), where every engine reads it.
    */
   async upload(datasetId: string, filename: string, data: Buffer, label: string | null): Promise<{ image: ImageEntity; created: boolean }> {
     const dataset = await this.ds.getRepository(DatasetEntity).findOneBy({ id: datasetId });
@@ -127,12 +134,7 @@ export class ImageService {
       if (err instanceof ImageRejected) throw new BadInputError(`${name}: ${err.message}`);
       throw err;
     }
-    const dir = join(this.cfg.dataDir, 'blobs', info.sha256.slice(0, 2));
-    const storagePath = join(dir, `${info.sha256}.${info.format}`);
-    await mkdir(dir, { recursive: true });
-    const tmp = `${storagePath}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, data);
-    await rename(tmp, storagePath);
+    const storagePath = await this.blobs.putImage(data, info);
     const { id, created } = await insertImage(this.ds, {
       datasetId, sourcePath: `upload/${info.sha256.slice(0, 12)}/${name}`, storagePath, info, rawLabel: label, subtype: null, split: null, jobId: null,
       overrides: dataset.classOverrides,

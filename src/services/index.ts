@@ -9,6 +9,7 @@ import type { CatalogService } from './catalog.service.js';
 import type { ModelService } from './model.service.js';
 import type { RelationService } from './relations.service.js';
 import type { JobResultService } from './job-results.service.js';
+import type { ReviewService } from './review.service.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
 export interface Services {
@@ -24,4 +25,5 @@ export interface Services {
   models: ModelService;
   relations: RelationService;
   results: JobResultService;
+  reviews: ReviewService;
 }

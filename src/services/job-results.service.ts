@@ -26,15 +26,52 @@ interface VerdictRow {
   index: number;
 }
 
-export interface LabelAgreement {
-  /** Complete, classified top-ranked cells of labelled images (a label names one cell per image). */
+export interface Agreement {
   scored: number;
   correct: number;
   accuracy: number | null;
+  /** The mean over the labels present of the share of their cells called right (rare classes weigh as much as common ones). */
+  balancedAccuracy: number | null;
+  confusion: { labels: string[]; matrix: number[][] };
+}
+
+export interface LabelAgreement extends Agreement {
+  /** scored: complete, classified top-ranked cells of labelled images (a label names one cell per image). */
   /** Labelled cells that were flagged instead (not scored). */
   flagged: number;
   classMap: ClassMapName;
-  confusion: { labels: string[]; matrix: number[][] };
+  /**
+   * Every labelled top-ranked cell with a verdict (flagged ones and those the border cuts included), by the
+   * classifier's best guess: what an evaluation scores, without the product's flags.
+   */
+  bestGuess: Agreement;
+}
+
+/** Agreement of (truth, called) pairs: accuracy, balanced accuracy and the confusion matrix over the labels seen. */
+export function agreementOf(pairs: readonly (readonly [string, string])[]): Agreement {
+  const labels = [...new Set(pairs.flat())].sort();
+  const at = new Map(labels.map((l, i) => [l, i]));
+  const matrix = labels.map(() => labels.map(() => 0));
+  let correct = 0;
+  for (const [t, p] of pairs) {
+    matrix[at.get(t)!]![at.get(p)!]!++;
+    if (t === p) correct++;
+  }
+  const recalls = matrix.flatMap((row, i) => {
+    const n = row.reduce((a, b) => a + b, 0);
+    return n ? [row[i]! / n] : [];
+  });
+  return {
+    scored: pairs.length, correct, accuracy: pairs.length ? correct / pairs.length : null,
+    balancedAccuracy: recalls.length ? recalls.reduce((a, b) => a + b, 0) / recalls.length : null, confusion: { labels, matrix },
+  };
+}
+
+/** The likeliest class of a verdict, also for a flagged cell. */
+function bestGuessOf(p: CellPrediction): string | null {
+  let best: string | null = null;
+  for (const [k, v] of Object.entries(p.probabilities ?? {})) if (best === null || v > p.probabilities[best]!) best = k;
+  return best;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -77,6 +114,7 @@ export class JobResultService {
   /** Null when none of the job's counted cells has a label the classifier's classes can name. */
   async againstLabels(job: JobScope, classMap: ClassMapName): Promise<LabelAgreement | null> {
     const pairs: [string, string][] = [];
+    const guesses: [string, string][] = [];
     let flagged = 0;
     for (const v of await this.verdicts(job)) {
       const truth = v.index === 0 ? classOf(v.cell_type, classMap) : null;
@@ -84,16 +122,10 @@ export class JobResultService {
       const t = tallyOf(JobResultService.countable(v));
       if (t.kind === 'counted') pairs.push([truth, t.label]);
       else if (t.kind === 'flagged') flagged++;
+      const guess = v.prediction ? bestGuessOf(v.prediction) : null;
+      if (guess) guesses.push([truth, guess]);
     }
     if (pairs.length === 0 && flagged === 0) return null;
-    const labels = [...new Set(pairs.flat())].sort();
-    const at = new Map(labels.map((l, i) => [l, i]));
-    const matrix = labels.map(() => labels.map(() => 0));
-    let correct = 0;
-    for (const [t, p] of pairs) {
-      matrix[at.get(t)!]![at.get(p)!]!++;
-      if (t === p) correct++;
-    }
-    return { scored: pairs.length, correct, accuracy: pairs.length ? correct / pairs.length : null, flagged, classMap, confusion: { labels, matrix } };
+    return { ...agreementOf(pairs), flagged, classMap, bestGuess: agreementOf(guesses) };
   }
 }

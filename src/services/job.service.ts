@@ -70,7 +70,7 @@ export class JobService {
       [id],
     );
     if (rows.length > 0) {
-      if (job.bossId) await this.queue.cancel(job.kind, job.bossId).catch(() => undefined);
+      if (job.bossId) await this.queue.cancel(job.step ?? job.kind, job.bossId).catch(() => undefined);
       const j = await this.get(id);
       await this.hub.publish({ type: 'progress', jobId: id, status: 'cancelled', done: j.done, total: j.total, progress: j.progress, message: j.message });
       return j;
@@ -88,7 +88,7 @@ export class JobService {
       [id, this.liveness.engineStaleMs / 1000, (2 * this.liveness.heartbeatMs) / 1000],
     );
     if (orphaned.length > 0) {
-      if (job.bossId) await this.queue.cancel(job.kind, job.bossId).catch(() => undefined);
+      if (job.bossId) await this.queue.cancel(job.step ?? job.kind, job.bossId).catch(() => undefined);
       const j = await this.get(id);
       await this.hub.publish({ type: 'progress', jobId: id, status: 'cancelled', done: j.done, total: j.total, progress: j.progress, message: j.message });
       return j;

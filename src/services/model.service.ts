@@ -10,8 +10,25 @@ import { logger } from '../logger.js';
 
 const log = logger('models');
 
-/** Bundled models: metadata file beside the artifact, and the kind it is. */
-const BUNDLED = [{ kind: 'detector', meta: 'detector.json' }] as const;
+/**
+ * Bundled models: metadata file beside the artifact, and the kind it is. The metadata may carry `params` (a
+ * classifier's class map and features, as a trained one has them) and `active: false` for a model that is
+ * registered but not made active on a fresh install (the user picks it: `leukograph models --use common5_ig`).
+ */
+const BUNDLED = [
+  { kind: 'detector', meta: 'detector.json' },
+  { kind: 'classifier', meta: 'classifier-common5.meta.json' },
+  { kind: 'classifier', meta: 'classifier-common5-ig.meta.json' },
+] as const;
+
+interface BundledMeta {
+  name?: string;
+  version?: string;
+  file: string;
+  metrics?: Record<string, unknown>;
+  params?: Record<string, unknown>;
+  active?: boolean;
+}
 
 export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -25,7 +42,7 @@ export async function registerBundledModels(ds: DataSource, modelsDir: string): 
   for (const b of BUNDLED) {
     const metaPath = join(modelsDir, b.meta);
     if (!existsSync(metaPath)) continue;
-    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { name?: string; version?: string; file: string; metrics?: Record<string, unknown> };
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as BundledMeta;
     const artifact = join(modelsDir, meta.file);
     if (!existsSync(artifact)) continue;
     const checksum = sha256File(artifact);
@@ -39,8 +56,8 @@ export async function registerBundledModels(ds: DataSource, modelsDir: string): 
       const anyActive = await m.getRepository(ModelEntity).existsBy({ kind: b.kind, active: true });
       const row = await m.getRepository(ModelEntity).save({
         kind: b.kind, name: meta.name ?? b.kind, version: String(meta.version ?? '1'), preset: null,
-        metrics: meta.metrics ?? {}, params: { bundled: true, meta: b.meta }, artifactPath: artifact, checksum,
-        active: !anyActive, datasetIds: [], jobId: null, parentId: null,
+        metrics: meta.metrics ?? {}, params: { ...(meta.params ?? {}), bundled: true, meta: b.meta }, artifactPath: artifact, checksum,
+        active: !anyActive && meta.active !== false, datasetIds: [], jobId: null, parentId: null,
       });
       log.info('bundled model registered', { kind: b.kind, id: row.id, active: row.active });
     });

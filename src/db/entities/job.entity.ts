@@ -19,6 +19,8 @@ export class JobEntity {
   @Column({ type: 'int', default: 0 }) attempts: number;
   @Column({ type: 'uuid', name: 'boss_id', nullable: true }) bossId: string | null;
   @Column({ type: 'text', name: 'engine_id', nullable: true }) engineId: string | null;
+  /** The queue (kind) of the job's current step when it is not the job's own kind (a step handed on to another engine). */
+  @Column({ type: 'text', nullable: true }) step: string | null;
   @Column({ type: 'boolean', name: 'cancel_requested', default: false }) cancelRequested: boolean;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt: Date;
   @Column({ type: 'timestamptz', name: 'started_at', nullable: true }) startedAt: Date | null;

@@ -4,15 +4,15 @@
 // with each cell streamed as soon as its image is done. Stages whose model is missing are skipped and
 // said so in the result; a bad image fails alone. A morphology classifier's stain move is the one the last
 // classifyCells over the image's dataset measured with the same classifier (dataset-stain.ts), if any.
-import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { AnalyzeParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { storeDetections, type StoredCell } from './detect.handler.js';
 import { residentAutoencoder } from './encode.handler.js';
 import { encode } from '../autoencoder/index.js';
 import { FEATURE_LENGTH, chwToHwc } from '../feature-store.js';
-import { classifierFromJson, classifyLatents, type CellClassifier, type CellVerdict } from '../classifier/classifier-artifact.js';
+import { classifyLatents, type CellClassifier, type CellVerdict } from '../classifier/classifier-artifact.js';
 import { TrainingData } from '../training-data.js';
+import { readClassifierFile } from '../classifier/classifier-file.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 import { ModelEntity } from '../../db/entities/index.js';
 import { relaxedCommit } from '../../db/sql.js';
@@ -25,7 +25,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   const models = ctx.ds.getRepository(ModelEntity);
   const clfRow = await models.findOneBy({ kind: 'classifier', active: true });
   const clf = clfRow
-    ? (await ctx.models.get<CellClassifier>('classifier', clfRow.id, async (r) => classifierFromJson(await readFile(r.artifactPath, 'utf8')))).value
+    ? (await ctx.models.get<CellClassifier>('classifier', clfRow.id, (r) => readClassifierFile(ctx.blobs, r.artifactPath))).value
     : null;
   const aeId = clf?.encoderId ?? (await models.findOneBy({ kind: 'autoencoder', active: true }))?.id;
   const ae = aeId ? await residentAutoencoder(ctx, aeId) : null;
@@ -59,7 +59,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
         stored = [];
         for (const k of known) stored.push({ id: k.id, box: k.box, features: await ctx.features.read(k.feature_ref) });
       } else {
-        const found = await detector.detect(await readFile(img.storage_path));
+        const found = await detector.detect(await ctx.blobs.read(img.storage_path, 'image file'));
         stored = await storeDetections(ctx, det.id, img.id, found.cells, p.topOnly ?? false);
       }
     } catch (err) {

@@ -5,27 +5,28 @@
 // and, when it differs by more than a class mix explains, moved onto the training medians before the forest;
 // then each cell's probabilities are averaged with those of its nearest neighbours among the job's cells
 // (neighbour-consensus.ts) before the verdicts are written.
-import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
-import { classifierFromJson, classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
+import { classifyLatents, type CellClassifier } from '../classifier/classifier-artifact.js';
 import { relaxedCommit } from '../../db/sql.js';
 import { TrainingData } from '../training-data.js';
+import { readClassifierFile } from '../classifier/classifier-file.js';
 import { morphologyOfCells } from '../cell-morphology-features.js';
 import { decideStain, type StainOutcome } from '../classifier/stain-adaptation.js';
 import { applyOffsets } from '../../evaluation/stain-shift.js';
 import { MORPHOLOGY_LENGTH } from '../../imaging/cell-morphology.js';
 import { predictProba } from '../classifier/random-forest.js';
 import { decideConsensus, type ConsensusOutcome } from '../classifier/consensus-decision.js';
+import { VerdictChanges } from '../verdict-changes.js';
 
 const CHUNK = 256;
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
   const p = ctx.params;
-  const { row, value: clf } = await ctx.models.get<CellClassifier>('classifier', p.classifierId, async (r) => classifierFromJson(await readFile(r.artifactPath, 'utf8')));
+  const { row, value: clf } = await ctx.models.get<CellClassifier>('classifier', p.classifierId, (r) => readClassifierFile(ctx.blobs, r.artifactPath));
   ctx.models.reportRuntime({ name: 'random-forest', backend: 'typescript', device: 'cpu', detail: `${clf.forest.trees.length} trees` });
   const morphology = clf.features === 'morphology';
-  const cells: { id: string; latent: number[] | null; box: [number, number, number, number]; storage_path: string; width: number; height: number }[] = await ctx.ds.query(
-    `SELECT c.id, c.latent, c.box, i.storage_path, i.width, i.height FROM cells c JOIN images i ON i.id = c.image_id
+  const cells: { id: string; latent: number[] | null; box: [number, number, number, number]; storage_path: string; width: number; height: number; before: { label: string | null; flagged: boolean } | null }[] = await ctx.ds.query(
+    `SELECT c.id, c.latent, c.box, i.storage_path, i.width, i.height, c.prediction AS before FROM cells c JOIN images i ON i.id = c.image_id
       WHERE ($1::uuid IS NULL OR i.dataset_id = $1) AND ($2::uuid[] IS NULL OR i.id = ANY($2))
         AND ($3::uuid IS NULL OR (c.latent IS NOT NULL AND c.encoder_id = $3))
       ORDER BY i.source_path, c.index`,
@@ -38,6 +39,8 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   let done = 0;
   let flagged = 0;
   let unreadable = 0;
+  // What this job changes of the cells' earlier verdicts (after a retraining: what the reviews taught).
+  const changes = new VerdictChanges();
   const counts: Record<string, number> = {};
   // Morphology: every cell measured first (cell k's values at k * MORPHOLOGY_LENGTH, or why it could not be
   // measured), then the stain decision over all of them.
@@ -102,6 +105,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     });
     for (let i = 0; i < rows.length; i++) {
       const v = verdicts[i]!;
+      changes.add(chunk[rows[i]!].id, chunk[rows[i]!].before, v);
       if (v.flagged) flagged++;
       else counts[v.label!] = (counts[v.label!] ?? 0) + 1;
       await ctx.item({ itemKind: 'cell', itemId: chunk[rows[i]!].id, index: done + rows[i]!, ok: true });
@@ -113,7 +117,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   const bad = unreadable ? `, ${unreadable} unreadable` : '';
   return {
     status: 'succeeded',
-    result: { classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}) },
+    result: { classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, changes: changes.summary(), ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}) },
     message: `${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}${stain ? `; ${stain.note}` : ''}${consensus ? `; ${consensus.note}` : ''}`,
   };
 }

@@ -1,7 +1,6 @@
 // The detect job: runs the resident detector over a dataset's images (or a list of images), stores
 // each cell (box, mask, score; features in the feature store) and streams each cell as it is stored.
 // An image already detected with this detector is skipped, so a retried job writes nothing twice.
-import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { DetectParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { FeatureStore } from '../feature-store.js';
@@ -80,7 +79,7 @@ export async function runDetect(ctx: JobContext<DetectParams>): Promise<JobOutco
     } else {
       let found;
       try {
-        found = await detector.detect(await readFile(img.storage_path));
+        found = await detector.detect(await ctx.blobs.read(img.storage_path, 'image file'));
       } catch (err) {
         // One bad image fails alone; the job goes on.
         failed++;

@@ -1,7 +1,6 @@
 // The encode job: turns each cell's instance features into its 50-d AE-CFE latent with the resident
 // autoencoder, stores it in the cell row and streams each cell. Cells already encoded with the same
 // autoencoder are skipped, so a rerun writes nothing twice.
-import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { EncodeParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { loadAutoencoder, disposeAutoencoder, encode, describeAutoencoder, type AutoencoderModel } from '../autoencoder/index.js';
@@ -11,7 +10,7 @@ import { relaxedCommit } from '../../db/sql.js';
 const CHUNK = 64;
 
 export async function residentAutoencoder(ctx: JobContext<unknown>, id?: string): Promise<{ id: string; model: AutoencoderModel }> {
-  const { row, value } = await ctx.models.get('autoencoder', id, async (r) => loadAutoencoder(new Uint8Array(await readFile(r.artifactPath))), disposeAutoencoder);
+  const { row, value } = await ctx.models.get('autoencoder', id, async (r) => loadAutoencoder(new Uint8Array(await ctx.blobs.read(r.artifactPath))), disposeAutoencoder);
   const info = describeAutoencoder(value);
   ctx.models.reportRuntime({ name: 'tfjs', backend: info.backend, device: info.device });
   return { id: row.id, model: value };

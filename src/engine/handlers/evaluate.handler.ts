@@ -2,7 +2,6 @@
 // images that have no cell yet (top cell per image), builds the domains from the stored cells, runs
 // the evaluation pipeline (autoencoder with alignment, forest on the source's 80 %, scores on its 20 %
 // and on every target, with the baselines) and stores the report as an evaluation.
-import { readFile } from 'node:fs/promises';
 import type { JobContext } from '../job-context.js';
 import type { EvaluateParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { storeDetections } from './detect.handler.js';
@@ -33,7 +32,7 @@ export async function runEvaluate(ctx: JobContext<EvaluateParams>): Promise<JobO
   for (let i = 0; i < todo.length; i++) {
     if (ctx.cancelled()) return { status: 'cancelled' };
     try {
-      const found = await detector.detect(await readFile(todo[i].storage_path));
+      const found = await detector.detect(await ctx.blobs.read(todo[i].storage_path, 'image file'));
       await storeDetections(ctx, det.id, todo[i].id, found.cells, true);
     } catch {
       failedImages++;

@@ -15,6 +15,9 @@ export async function runImport(ctx: JobContext<ImportParams>): Promise<JobOutco
   const p = ctx.params;
   const dataset = await ctx.ds.getRepository(DatasetEntity).findOneBy({ id: p.datasetId });
   if (!dataset) return { status: 'failed', error: `dataset ${p.datasetId} no longer exists` };
+  // The folder is read on this engine's machine: one that cannot see it says so (an engine elsewhere may).
+  const unseen = await ctx.blobs.folderProblem(p.path);
+  if (unseen) return { status: 'failed', error: unseen };
   const { entries: all, skipped } = await readLayout(p.path, p.root, p.layout);
   const entries = p.maxPerClass ? capPerClass(all, p.maxPerClass) : all;
   const failures: { path: string; reason: string }[] = [];
@@ -31,7 +34,8 @@ export async function runImport(ctx: JobContext<ImportParams>): Promise<JobOutco
       const data = await readFile(e.absPath);
       const info = await inspectImage(data, { maxBytes: ctx.cfg.maxImageBytes, maxPixels: ctx.cfg.maxImagePixels });
       const r = await insertImage(ctx.ds, {
-        datasetId: p.datasetId, sourcePath: e.relPath, storagePath: e.absPath, info, rawLabel: e.rawLabel, subtype: e.subtype,
+        // Copied into a shared store (postgres:, s3:), so that every engine reads it; by path in a file: store.
+        datasetId: p.datasetId, sourcePath: e.relPath, storagePath: await ctx.blobs.importedImage(e.absPath, data, info), info, rawLabel: e.rawLabel, subtype: e.subtype,
         split: e.split, jobId: ctx.jobId, overrides: dataset.classOverrides,
       });
       if (r.created) created++;

@@ -8,7 +8,7 @@ import { runTrainAutoencoder } from './train-autoencoder.handler.js';
 import { runEncode } from './encode.handler.js';
 import { runTrainClassifier } from './train-classifier.handler.js';
 import { runClassify } from './classify.handler.js';
-import { runAnalyze } from './analyze.handler.js';
+import { runAnalyzeInSteps } from '../analyze-steps.js';
 import { runEvaluate } from './evaluate.handler.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,6 +21,7 @@ export const handlers: Partial<Record<JobKind, JobHandler>> = {
   encode: runEncode,
   'train-classifier': runTrainClassifier,
   classify: runClassify,
-  analyze: runAnalyze,
+  // In steps when this engine does not classify (analyze-steps.ts).
+  analyze: runAnalyzeInSteps,
   evaluate: runEvaluate,
 };

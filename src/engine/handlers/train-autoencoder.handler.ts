@@ -2,10 +2,8 @@
 // the unlabelled cells of the datasets named for alignment. It streams each step's loss terms, saves a
 // few input/reconstruction pairs and a checkpoint every epoch, resumes from the last checkpoint after a
 // restart, and ends with a model row (with its lineage) made active for the engines.
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { jobObjectKey, modelObjectKey, storeRef } from '../../storage/blobs.js';
 import type { JobContext } from '../job-context.js';
 import type { JobOutcome, TrainAutoencoderParams } from '../../jobs/job-kinds.js';
 import {
@@ -30,13 +28,12 @@ interface EpochSummary {
 interface SavedState {
   epochsDone: number;
   history: EpochSummary[];
+  /** The checkpoint object of epochsDone (older states had one fixed name). */
+  checkpoint?: string;
 }
 
 const PAIRS = 4;
 
-export function jobDir(dataDir: string, jobId: string): string {
-  return join(dataDir, 'jobs', jobId);
-}
 
 export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -48,18 +45,19 @@ export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams
     if (cells.length < 2) return { status: 'failed', error: `alignment dataset ${d} has ${cells.length} cells with features: run detection first` };
     align.push(cells);
   }
-  const dir = jobDir(ctx.cfg.dataDir, ctx.jobId);
-  await mkdir(dir, { recursive: true });
-  const ckptPath = join(dir, 'checkpoint.lkae');
-  const statePath = join(dir, 'checkpoint.json');
+  // Checkpoints and reconstructions go into the object store (jobs/<id>/), so that a retry on another
+  // engine resumes where this one stopped. The state names its epoch's checkpoint and is written last.
+  const statePath = storeRef(jobObjectKey(ctx.jobId, 'checkpoint.json'));
   const data = TrainingData.forJob(ctx);
 
   let model: AutoencoderModel;
   let state: SavedState = { epochsDone: 0, history: [] };
   let resumedFrom: number | null = null;
-  if (existsSync(ckptPath) && existsSync(statePath)) {
-    state = JSON.parse(await readFile(statePath, 'utf8')) as SavedState;
-    model = await loadAutoencoder(new Uint8Array(await readFile(ckptPath)));
+  const saved = (await ctx.blobs.exists(statePath)) ? (JSON.parse((await ctx.blobs.read(statePath)).toString('utf8')) as SavedState) : null;
+  const savedCkpt = saved ? storeRef(jobObjectKey(ctx.jobId, saved.checkpoint ?? 'checkpoint.lkae')) : null;
+  if (saved && savedCkpt && (await ctx.blobs.exists(savedCkpt))) {
+    state = saved;
+    model = await loadAutoencoder(new Uint8Array(await ctx.blobs.read(savedCkpt)));
     resumedFrom = state.epochsDone;
   } else {
     model = await createAutoencoder(p.preset, p.seed);
@@ -111,11 +109,14 @@ export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams
         epoch: epoch + 1, loss: sums.loss / sums.n, ssim: sums.ssim / sums.n, mse: sums.mse / sums.n, align: sums.align / sums.n,
         samplesPerSec: sums.n / ((Date.now() - te) / 1000), seconds: (Date.now() - te) / 1000,
       };
-      await writeReconstructions(model, data, source.slice(0, PAIRS), size, join(dir, `reconstructions-epoch-${epoch + 1}.png`));
-      // Checkpoint: weights, optimizer and generator state, then the epoch counter (renamed into place last).
-      state = { epochsDone: epoch + 1, history: [...state.history, summary] };
-      await atomicWrite(ckptPath, await saveCheckpoint(model));
-      await atomicWrite(statePath, Buffer.from(JSON.stringify(state)));
+      const png = await reconstructions(model, data, source.slice(0, PAIRS), size);
+      await ctx.blobs.put(jobObjectKey(ctx.jobId, `reconstructions-epoch-${epoch + 1}.png`), png);
+      // Checkpoint: weights, optimizer and generator state, then the state that names it (written last).
+      const previous = state.checkpoint;
+      state = { epochsDone: epoch + 1, history: [...state.history, summary], checkpoint: `checkpoint-epoch-${epoch + 1}.lkae` };
+      await ctx.blobs.put(jobObjectKey(ctx.jobId, state.checkpoint!), await saveCheckpoint(model));
+      await ctx.blobs.put(jobObjectKey(ctx.jobId, 'checkpoint.json'), JSON.stringify(state));
+      if (previous) await ctx.blobs.store.delete(jobObjectKey(ctx.jobId, previous));
       await ctx.progress((epoch + 1) * stepsPerEpoch, totalSteps, `epoch ${epoch + 1}/${p.epochs} done, checkpoint saved`, {
         epoch: epoch + 1, epochLoss: summary.loss, epochSsim: summary.ssim, epochMse: summary.mse, epochAlign: summary.align,
         epochSamplesPerSec: summary.samplesPerSec, reconstructionEpoch: epoch + 1,
@@ -123,9 +124,7 @@ export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams
     }
     // The trained model: its weights file, and a row with its lineage, made active.
     const weights = encodeWeightsFile(await saveWeights(model));
-    const artifact = join(ctx.cfg.dataDir, 'models', `autoencoder-${ctx.jobId}.lkae`);
-    await mkdir(join(ctx.cfg.dataDir, 'models'), { recursive: true });
-    await atomicWrite(artifact, weights);
+    const artifact = await ctx.blobs.put(modelObjectKey(`autoencoder-${ctx.jobId}.lkae`), weights);
     const last = state.history.at(-1);
     const modelId = await ctx.ds.transaction(async (m) => {
       await m.query(`UPDATE models SET active = false WHERE kind = 'autoencoder' AND active`);
@@ -147,14 +146,8 @@ export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams
   }
 }
 
-async function atomicWrite(path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
-
 /** A PNG of input/reconstruction pairs: targets on the top row, reconstructions below. */
-async function writeReconstructions(model: AutoencoderModel, data: TrainingData, cells: TrainingCell[], size: number, path: string): Promise<void> {
+async function reconstructions(model: AutoencoderModel, data: TrainingData, cells: TrainingCell[], size: number): Promise<Uint8Array> {
   const n = cells.length;
   const rec = await reconstruct(model, await data.features(cells), n);
   const targets = await data.images(cells, size);
@@ -171,5 +164,5 @@ async function writeReconstructions(model: AutoencoderModel, data: TrainingData,
       }
     }
   }
-  await atomicWrite(path, await encodePng(out, W, 2 * size, 3));
+  return encodePng(out, W, 2 * size, 3);
 }

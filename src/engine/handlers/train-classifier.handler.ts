@@ -1,8 +1,7 @@
 // The train-classifier job: a random forest (paper defaults: 100 trees, depth 16) on the latents (or the
 // morphology) of the labelled top cells of the chosen datasets, under a class map; optionally scored on a
 // stratified held-out part. The classifier is saved with what it reads (features, encoder) and made active.
-import { mkdir, writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { modelObjectKey } from '../../storage/blobs.js';
 import { createHash } from 'node:crypto';
 import type { JobContext } from '../job-context.js';
 import type { JobOutcome, TrainClassifierParams } from '../../jobs/job-kinds.js';
@@ -10,6 +9,7 @@ import { classOf, classesOf } from '../../services/class-maps.js';
 import { fitRandomForest, predict } from '../classifier/random-forest.js';
 import { fitNovelty } from '../classifier/novelty.js';
 import { classifierToJson } from '../classifier/classifier-artifact.js';
+import { matrixFromRows } from '../classifier/feature-matrix.js';
 import { stratifiedSplit } from '../../evaluation/split.js';
 import { classificationReport } from '../../evaluation/metrics.js';
 import { sqlRows } from '../../db/sql.js';
@@ -18,6 +18,8 @@ import { morphologyOfCells } from '../cell-morphology-features.js';
 import { MORPHOLOGY_COLOUR_COLUMNS } from '../../imaging/cell-morphology.js';
 import { stainReference } from '../../evaluation/stain-shift.js';
 import { fitShapeForest } from '../classifier/stain-mix-forest.js';
+import { reviewedRows } from '../reviewed-training.js';
+import { DEFAULT_REVIEW_SHARE, reviewCopies, withReviewedRows } from '../classifier/reviewed-cells.js';
 
 export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -49,7 +51,10 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
       y.push(classNames.indexOf(cls));
     }
   }
-  const present = [...new Set(y)].sort((a, b) => a - b);
+  // A lab's reviewed cells (issue 20), read as this classifier reads cells; they join the training split only.
+  const reviewed = await reviewedRows(ctx.ds, TrainingData.forJob(ctx), { datasetIds: p.reviewedDatasetIds ?? [], classMap: p.classMap, features, encoderId: p.encoderId });
+  const reviewedY = reviewed.labels.map((l) => classNames.indexOf(l));
+  const present = [...new Set([...y, ...reviewedY])].sort((a, b) => a - b);
   const what = features === 'morphology' ? 'detected' : 'encoded';
   if (present.length < 2) return { status: 'failed', error: `need labelled, ${what} cells of at least 2 classes; found ${x.length} cells of ${present.length}` };
   // Only classes seen in training are predicted; the others keep no column.
@@ -63,8 +68,11 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
     idx.forEach((r, i) => data.set(x[r], i * dim));
     return { data, rows: idx.length, cols: dim };
   };
-  const train = toMatrix(split.train);
-  const trainY = split.train.map((i) => yUsed[i]);
+  const sourceTrain = split.train.map((i) => x[i]!);
+  const copies = reviewCopies(sourceTrain.length, reviewed.x.length, p.reviewShare ?? DEFAULT_REVIEW_SHARE);
+  const fitted = withReviewedRows(sourceTrain, split.train.map((i) => yUsed[i]!), reviewed.x, reviewedY.map((k) => present.indexOf(k)), copies);
+  const train = matrixFromRows(fitted.x);
+  const trainY = fitted.y;
   let last = 0;
   const forest = fitRandomForest(train, trainY, {
     nEstimators: p.trees, maxDepth: p.maxDepth, seed: p.seed, classWeight: p.balanced ? 'balanced' : null, numClasses: used.length, classNames: used,
@@ -80,12 +88,12 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   // within-class spread over the training split), so that a classify job can tell and undo another lab's stain.
   // With it, per class, the distribution of each stain column and a forest on the stain-free columns: what
   // moving another lab onto the medians of the training cells re-weighted to that lab's class mix needs.
-  const trainRows = split.train.map((i) => x[i]!);
-  const stain = features === 'morphology' ? stainReference(x, trainRows, trainY.map((k) => used[k]!), MORPHOLOGY_COLOUR_COLUMNS, used) : null;
+  // The stain reference is the source's alone: reviewed cells were moved onto it already.
+  const stain = features === 'morphology' ? stainReference(x, sourceTrain, split.train.map((i) => used[yUsed[i]!]!), MORPHOLOGY_COLOUR_COLUMNS, used) : null;
   // A forest fitted with balanced class weights learnt equal class priors: the mix estimate starts from those.
   if (stain?.mix && p.balanced) stain.mix.prior = used.map(() => 1 / used.length);
   const shapeForest = stain
-    ? fitShapeForest(trainRows, trainY, stain, dim, { nEstimators: p.trees, maxDepth: p.maxDepth, seed: p.seed, classWeight: p.balanced ? 'balanced' : null, numClasses: used.length, classNames: used })
+    ? fitShapeForest(fitted.x, trainY, stain, dim, { nEstimators: p.trees, maxDepth: p.maxDepth, seed: p.seed, classWeight: p.balanced ? 'balanced' : null, numClasses: used.length, classNames: used })
     : null;
   let heldOut: Record<string, unknown> | null = null;
   if (split.test.length) {
@@ -93,12 +101,11 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
     heldOut = classificationReport(split.test.map((i) => used[yUsed[i]]), Array.from(pred, (k) => used[k]), { labels: used }) as unknown as Record<string, unknown>;
   }
   const json = classifierToJson({ forest, novelty, classNames: used, classMap: p.classMap, features, encoderId: features === 'latent' ? p.encoderId : null, minConfidence: p.minConfidence, stain, shapeForest });
-  const dir = join(ctx.cfg.dataDir, 'models');
-  await mkdir(dir, { recursive: true });
-  const artifact = join(dir, `classifier-${ctx.jobId}.json`);
-  await writeFile(`${artifact}.tmp`, json);
-  await rename(`${artifact}.tmp`, artifact);
-  const metrics = { features, trainCells: split.train.length, heldOutCells: split.test.length, classes: used, heldOut, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
+  const artifact = await ctx.blobs.put(modelObjectKey(`classifier-${ctx.jobId}.json`), json);
+  const review = reviewed.x.length || p.reviewedDatasetIds?.length
+    ? { reviewed: { cells: reviewed.x.length, copies, share: p.reviewShare ?? DEFAULT_REVIEW_SHARE, datasets: reviewed.datasets, ...(reviewed.skipped.length ? { skipped: reviewed.skipped.slice(0, 50) } : {}) } }
+    : {};
+  const metrics = { features, trainCells: split.train.length, heldOutCells: split.test.length, classes: used, heldOut, ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
   const modelId = await ctx.ds.transaction(async (m) => {
     await m.query(`UPDATE models SET active = false WHERE kind = 'classifier' AND active`);
     const r = await sqlRows<{ id: string }>(m,
@@ -110,5 +117,6 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   });
   await ctx.progress(p.trees, p.trees, 'forest fitted');
   const acc = heldOut ? ` (held-out accuracy ${(heldOut.accuracy as number).toFixed(3)})` : '';
-  return { status: 'succeeded', result: { modelId, ...metrics }, message: `classifier on ${split.train.length} cells, ${used.length} classes${acc}` };
+  const rev = reviewed.x.length ? ` + ${reviewed.x.length} reviewed (x${copies})` : '';
+  return { status: 'succeeded', result: { modelId, ...metrics }, message: `classifier on ${split.train.length} cells${rev}, ${used.length} classes${acc}` };
 }

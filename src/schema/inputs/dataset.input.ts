@@ -15,9 +15,13 @@ registerEnumType(LayoutEnum, {
 
 export enum ClassMapEnum {
   COMMON5 = 'common5',
+  COMMON5_IG = 'common5_ig',
   PAPER13 = 'paper13',
 }
-registerEnumType(ClassMapEnum, { name: 'ClassMap' });
+registerEnumType(ClassMapEnum, {
+  name: 'ClassMap',
+  description: 'COMMON5: the five types every lab shares; COMMON5_IG: those and immature granulocytes (a left shift); PAPER13: the paper\'s 13 classes',
+});
 
 @InputType('CreateDatasetInput')
 export class CreateDatasetInput {

@@ -1,5 +1,5 @@
 import { Field, Float, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { DEFAULT_MIN_CONFIDENCE } from '../../jobs/job-kinds.js';
+import { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE } from '../../jobs/job-kinds.js';
 import { ClassMapEnum } from './dataset.input.js';
 
 export enum AutoencoderPresetEnum {
@@ -46,7 +46,7 @@ registerEnumType(ClassifierFeaturesEnum, {
 export class TrainClassifierInput {
   @Field(() => [ID], { description: 'Labelled datasets whose encoded cells train the forest' }) datasetIds: string[];
   @Field(() => ClassMapEnum, { defaultValue: ClassMapEnum.COMMON5 }) classMap: ClassMapEnum;
-  @Field(() => ClassifierFeaturesEnum, { defaultValue: ClassifierFeaturesEnum.LATENT }) features: ClassifierFeaturesEnum;
+  @Field(() => ClassifierFeaturesEnum, { defaultValue: ClassifierFeaturesEnum.MORPHOLOGY, description: 'Default MORPHOLOGY: it carries across labs far better than the AE-CFE latents (docs/results.md)' }) features: ClassifierFeaturesEnum;
   @Field(() => ID, { nullable: true, description: 'latent features only. Default: the active autoencoder' }) encoderId?: string;
   @Field(() => Int, { defaultValue: 100, description: 'Paper: 100' }) trees: number;
   @Field(() => Int, { defaultValue: 16, description: 'Paper: 16' }) maxDepth: number;
@@ -54,6 +54,10 @@ export class TrainClassifierInput {
   @Field(() => Boolean, { defaultValue: false, description: 'Weight classes inversely to their frequency' }) balanced: boolean;
   @Field(() => Float, { defaultValue: 0.2, description: 'Stratified held-out fraction for a score (0: none)' }) testFraction: number;
   @Field(() => Float, { defaultValue: DEFAULT_MIN_CONFIDENCE, description: 'Cells whose top probability is lower are flagged' }) minConfidence: number;
+  @Field(() => [ID], { defaultValue: [], description: "Labs whose reviewed cells (reviewCell) join the training cells, with the classes people gave them (their latest review each; morphology: moved onto the source's stain as the lab's last classify job moved it)" })
+  reviewedDatasetIds: string[];
+  @Field(() => Float, { defaultValue: DEFAULT_REVIEW_SHARE, description: 'Share of the training weight that the reviewed cells carry together (each repeated; at most 40 times), so that a few dozen count beside hundreds of source cells' })
+  reviewShare: number;
 }
 
 export enum StainAdaptationEnum {

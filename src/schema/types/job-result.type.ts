@@ -41,11 +41,22 @@ export class ConfusionMatrixType {
   @Field(() => [[Int]], { description: 'matrix[i][j]: cells labelled labels[i] and called labels[j]' }) matrix: number[][];
 }
 
+@ObjectType('Agreement', { description: 'Verdicts against labels: accuracy, balanced accuracy (the mean over the labels of the share called right) and the confusion matrix' })
+export class AgreementType {
+  @Field(() => Int) scored: number;
+  @Field(() => Int) correct: number;
+  @Field(() => Float, { nullable: true }) accuracy: number | null;
+  @Field(() => Float, { nullable: true }) balancedAccuracy: number | null;
+  @Field(() => ConfusionMatrixType) confusion: ConfusionMatrixType;
+}
+
 @ObjectType('LabelAgreement', { description: "A job's verdicts against the images' labels (under the classifier's class map)" })
 export class LabelAgreementType {
   @Field(() => Int, { description: 'Counted (complete, classified) top-ranked cells of labelled images: a label names one cell per image' }) scored: number;
   @Field(() => Int) correct: number;
   @Field(() => Float, { nullable: true }) accuracy: number | null;
+  @Field(() => Float, { nullable: true, description: 'The mean over the labels of the share of their cells called right' }) balancedAccuracy: number | null;
+  @Field(() => AgreementType, { description: "Every labelled top-ranked cell with a verdict, flagged and border-cut ones included, by the classifier's best guess (what an evaluation scores)" }) bestGuess: AgreementType;
   @Field(() => Int, { description: 'Labelled cells flagged instead of classified (not scored)' }) flagged: number;
   @Field(() => String) classMap: string;
   @Field(() => ConfusionMatrixType) confusion: ConfusionMatrixType;
