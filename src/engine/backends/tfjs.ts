@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as TfNamespace from '@tensorflow/tfjs';
 import { missingTrainingKernels, patchTrainingKernels } from './tfjs/kernels.js';
+import { registerWebgpuConvKernels } from './tfjs/webgpu-conv.js';
 
 /** The TensorFlow.js namespace object (type only). */
 export type Tf = typeof TfNamespace;
@@ -287,5 +288,7 @@ async function tryWebgpu(prefer: TfjsPreference, opts: TfjsInitOptions, notes: s
     return null;
   }
   const patched = await patchTrainingKernels(tf, 'webgpu');
+  // The implicit-GEMM WGSL convolutions (tfjs/webgpu-conv.ts; LEUKOGRAPH_WEBGPU_CONV=tfjs keeps tfjs's own).
+  patched.push(...registerWebgpuConvKernels(tf).map((k) => `${k} (implicit GEMM)`));
   return runtime(tf, 'webgpu', probe.description, patched, notes);
 }
