@@ -6,6 +6,7 @@
 //   {"cmd":"stages","files":[...]}             mean ms per image of decode+resize, model, rest
 //   {"cmd":"memory"}                            this process's resident and peak memory, MiB
 import { readFile } from 'node:fs/promises';
+import { parseClassifierFile } from '../../src/engine/classifier/classifier-file.js';
 import { createInterface } from 'node:readline';
 import { createDetector, resolveDetectorPrecision, type Detector } from '../../src/engine/detector/index.js';
 import { createAutoencoder, encode, loadAutoencoder, type AutoencoderModel } from '../../src/engine/autoencoder/index.js';
@@ -22,7 +23,7 @@ async function init(msg: { detector: string; autoencoder?: string | null; classi
   // The engine's choice of file (the int8 variant on the CPU when accepted; detector-loader.ts).
   detector = await createDetector({ modelPath: msg.detector, precision: resolveDetectorPrecision(process.env.LEUKOGRAPH_DETECTOR_PRECISION) });
   ae = msg.autoencoder ? await loadAutoencoder(new Uint8Array(await readFile(msg.autoencoder))) : await createAutoencoder('cpu', 0);
-  clf = msg.classifier ? classifierFromJson(await readFile(msg.classifier, 'utf8')) : null;
+  clf = msg.classifier ? parseClassifierFile(await readFile(msg.classifier)) : null;
   return { backend: detector.backend, variant: detector.variant, autoencoder: msg.autoencoder ? 'trained' : 'untrained cpu preset', classifier: Boolean(clf) };
 }
 
