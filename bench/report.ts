@@ -121,6 +121,7 @@ export function writeReport(r: Results): string {
     for (const row of (d.ae?.reference_rows ?? []) as any[]) if (!row.error) L.push(`- PyTorch ${row.preset}: ${f(row.msPerStep, 0)} ms/step at batch ${row.batch} (median of ${row.steps})`);
     L.push('');
   }
+  L.push(...detectorInt8Section());
   if (d.rf) {
     const x = d.rf;
     L.push('## 4. Random forest, 10k x 50, 100 trees, depth 16 (bench/rf/rf-bench)', '');
@@ -195,6 +196,30 @@ function gpuSection(): string[] {
     L.push('', `Devices: onnxruntime ${d.gpuBackend?.device ?? '?'} (${d.gpuBackend?.detail ?? ''}); TensorFlow.js ${w.backend ?? '?'} (${w.device ?? ''}).`, '');
     for (const n of g.notes ?? []) L.push(`- ${n}`);
     L.push('', 'Commands: ' + (g.commands ?? []).map((x: string) => `\`${x}\``).join('; '), '');
+  }
+  return L;
+}
+
+/** The detector's int8 variant against the float model: models/detector-int8.json's quantization block. */
+function detectorInt8Section(): string[] {
+  let card: any;
+  try {
+    card = JSON.parse(readFileSync(fileURLToPath(new URL('../../models/detector-int8.json', import.meta.url)), 'utf8'));
+  } catch {
+    return [];
+  }
+  const q = card.quantization ?? {};
+  const a = (m: any) => `${f(m.txl_test_recall, 3)} | ${f(m.txl_test_precision, 3)} | ${f(m.bccd_mean_instance_iou, 4)} | ${f(m.zheng_mean_instance_iou, 4)}`;
+  const L = ['## Detector: int8 variant against the float model (models/detector-int8.json)', ''];
+  L.push(`The engine runs \`${card.file}\` on the CPU (${q.accepted ? 'accepted' : 'NOT accepted'}: ${q.accuracy_bar}); the end-to-end figures above include it. ${q.format}; ${q.calibration}.`, '');
+  L.push('| model | TXL-PBC recall | TXL-PBC precision | BCCD mean cell IoU | Zheng DS2 mean cell IoU |', '| --- | --- | --- | --- | --- |');
+  L.push(`| float (detector.onnx) | ${a(q.float ?? {})} |`, `| int8 (${card.file}) | ${a(q.int8 ?? {})} |`, '');
+  L.push(`Accuracy: \`${q.evaluation}\`.`, '');
+  const sp = q.speed;
+  if (sp) {
+    L.push('| threads | float ms/image | int8 ms/image | int8 speed-up |', '| --- | --- | --- | --- |');
+    for (const r of sp.rows ?? []) L.push(`| ${r.threads} | ${f(r.float_ms, 1)} | ${f(r.int8_ms, 1)} | ${f(r.speedup, 2)}x |`);
+    L.push('', `Speed: \`${sp.command}\` (${sp.when}, ${sp.machine}; ${sp.note}).`, '');
   }
   return L;
 }

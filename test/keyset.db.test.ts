@@ -166,7 +166,7 @@ test('the migration fills cells.dataset_id and the counters from rows that were 
 
 test('truncating cells resets their counters and leaves the images\' alone', async () => {
   const [{ images }] = await q(`SELECT count(*)::int AS images FROM images`);
-  await q(`TRUNCATE cells`);
+  await q(`TRUNCATE cells CASCADE`);
   const d = await s.ok(`{ c: cellsConnection(first: 1) { totalCount edges { cursor } } i: imagesConnection(first: 1) { totalCount } }`);
   assert.deepEqual(d, { c: { totalCount: 0, edges: [] }, i: { totalCount: images } });
 });

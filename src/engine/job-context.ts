@@ -9,6 +9,7 @@ import type { ResidentModels } from './resident-models.js';
 import type { FeatureStore } from './feature-store.js';
 import type { JobKind, JobOutcome } from '../jobs/job-kinds.js';
 import type { Blobs } from '../storage/blobs.js';
+import { createRepositories, type Repositories } from '../db/repositories/index.js';
 
 export interface JobContext<P> {
   jobId: string;
@@ -16,6 +17,8 @@ export interface JobContext<P> {
   /** 1 on the first run; higher when a run is retried after a failure or a lost engine. */
   attempt: number;
   ds: DataSource;
+  /** The SQL a handler needs (handlers use these, not `ds`). */
+  repos: Repositories;
   cfg: Config;
   /** The engine's resident models. */
   models: ResidentModels;
@@ -81,6 +84,7 @@ export function createJobContext<P>(args: {
     params: args.params,
     attempt: args.attempt,
     ds,
+    repos: createRepositories(ds),
     cfg: args.cfg,
     models: args.models,
     features: args.features,

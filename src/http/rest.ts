@@ -9,7 +9,7 @@ import { jobObjectKey, NotOnThisMachine } from '../storage/blobs.js';
 import { isObjectNotFound } from '../storage/object-store.js';
 import { uploadAllowance, type ClientLimits } from './guard.js';
 import { toImage } from '../schema/mappers.js';
-import { overlayPng } from '../engine/detector/cell-crop.js';
+import { overlayPng } from '../imaging/cell-crop.js';
 import { parseId } from '../schema/ids.js';
 import { logger } from '../logger.js';
 import { formFiles, isMultipart, multipartForm } from './multipart.js';

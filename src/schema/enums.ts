@@ -3,7 +3,7 @@
 // model kinds, canonical cell types), so resolvers hand them to the services unchanged.
 import { registerEnumType } from 'type-graphql';
 import { JOB_KINDS, type JobKind } from '../jobs/job-kinds.js';
-import { CELL_TYPES, type CellType } from '../services/class-maps.js';
+import { CELL_TYPES, type CellType } from '../pipeline/class-maps.js';
 import { BadInputError } from '../services/errors.js';
 
 /** 'train-autoencoder' -> 'TRAIN_AUTOENCODER' */

@@ -100,7 +100,7 @@ const confusionOf = (v: unknown) => {
   return { labels: (c.labels as string[] | undefined) ?? [], matrix: (c.matrix as number[][] | undefined) ?? [] };
 };
 
-/** A trained classifier's held-out report (src/evaluation/metrics.ts ClassificationReport), typed; null when it has none. */
+/** A trained classifier's held-out report (src/pipeline/metrics.ts ClassificationReport), typed; null when it has none. */
 function classifierScores(v: unknown) {
   const r = jsonOrNull(v);
   if (!r || num(r.accuracy) === null) return null;

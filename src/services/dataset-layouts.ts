@@ -3,7 +3,7 @@
 // unlabelled images. Reading only: nothing here touches the database.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, extname, basename } from 'node:path';
-import { MATEK_CODES } from './class-maps.js';
+import { MATEK_CODES } from '../pipeline/class-maps.js';
 import { staysInside } from './data-roots.js';
 
 export const LAYOUTS = ['auto', 'class-folders', 'matek', 'labels-csv', 'images'] as const;

@@ -7,7 +7,7 @@ import type { Blobs } from '../storage/blobs.js';
 import { ImageEntity, DatasetEntity } from '../db/entities/index.js';
 import type { Config } from '../config.js';
 import { inspectImage, ImageRejected, type ImageInfo } from '../imaging/image-codec.js';
-import { harmonise } from './class-maps.js';
+import { harmonise } from '../pipeline/class-maps.js';
 import { BadInputError, NotFoundError } from './errors.js';
 import { boundedCount, countedRows, decodeCursor, encodeCursor, equalsWhere, type KeysetPage } from './keyset.js';
 

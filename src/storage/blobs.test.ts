@@ -2,7 +2,7 @@
 // what an engine says when a row names a file of another machine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Blobs, NotOnThisMachine, keyOfRef, storeRef } from './blobs.js';
@@ -37,6 +37,16 @@ test("a path this machine does not have: the error says so and names the machine
   const here = join(mkdtempSync(join(tmpdir(), 'blobs-')), 'x.png');
   writeFileSync(here, 'local');
   assert.equal((await blobs.read(here)).toString(), 'local');
+});
+
+test("a bundled model registered from another machine's checkout is read from this machine's models/ folder", async () => {
+  const models = join(mkdtempSync(join(tmpdir(), 'checkout-')), 'models');
+  mkdirSync(models);
+  writeFileSync(join(models, 'classifier.json.gz'), 'mine');
+  const blobs = new Blobs(new FileStore(mkdtempSync(join(tmpdir(), 'blobs-'))), { bundledDir: models });
+  assert.equal((await blobs.read('/opt/elsewhere/leukograph/models/classifier.json.gz')).toString(), 'mine');
+  assert.ok(await blobs.exists('/opt/elsewhere/leukograph/models/classifier.json.gz'));
+  await assert.rejects(blobs.read('/opt/elsewhere/leukograph/data/classifier.json.gz'), NotOnThisMachine);
 });
 
 test('imports: kept by path in a file: store, copied into a shared one; a folder this machine cannot see is named', async () => {

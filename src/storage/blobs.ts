@@ -6,9 +6,9 @@
 // the HTTP routes read and write through this adapter and never open files of the data directory themselves.
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import type { ObjectStore } from './object-store.js';
 
 export const STORE_REF = 'store:';
@@ -33,14 +33,27 @@ export class NotOnThisMachine extends Error {
 const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR';
 
 export class Blobs {
-  constructor(readonly store: ObjectStore) {}
+  /**
+   * `bundledDir`: this machine's models/ folder. A bundled model's row names the checkout of the process
+   * that registered it last (the same file, by checksum, in every checkout); a machine whose checkout lies
+   * elsewhere reads its own copy.
+   */
+  constructor(readonly store: ObjectStore, private readonly opts: { bundledDir?: string } = {}) {}
+
+  /** A path as this machine has it: itself, or a bundled model's copy in this machine's models/ folder. */
+  private local(path: string): string {
+    const dir = this.opts.bundledDir;
+    if (!dir || !isAbsolute(path) || basename(dirname(path)) !== 'models') return path;
+    const mine = join(dir, basename(path));
+    return mine !== path && !existsSync(path) && existsSync(mine) ? mine : path;
+  }
 
   /** The whole object or file a reference names. */
   async read(ref: string, what = 'file'): Promise<Buffer> {
     const key = keyOfRef(ref);
     if (key !== null) return this.store.get(key);
     try {
-      return await readFile(ref);
+      return await readFile(this.local(ref));
     } catch (err) {
       if (missing(err) && isAbsolute(ref)) throw new NotOnThisMachine(ref, what);
       throw err;
@@ -51,20 +64,21 @@ export class Blobs {
   async stream(ref: string, what = 'file'): Promise<Readable> {
     const key = keyOfRef(ref);
     if (key !== null) return this.store.read(key);
+    const path = this.local(ref);
     try {
-      await stat(ref);
+      await stat(path);
     } catch (err) {
       if (missing(err) && isAbsolute(ref)) throw new NotOnThisMachine(ref, what);
       throw err;
     }
-    return createReadStream(ref);
+    return createReadStream(path);
   }
 
   /** Whether the object or file exists. */
   async exists(ref: string): Promise<boolean> {
     const key = keyOfRef(ref);
     if (key !== null) return (await this.store.size(key)) !== null;
-    return stat(ref).then(() => true, () => false);
+    return stat(this.local(ref)).then(() => true, () => false);
   }
 
   /** Stores bytes under a key (atomically, as every store does) and returns the reference for a row. */

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { loadOnnxSession, runOnnx, disposeOnnxSession, type OnnxBackendInfo, type OnnxPreference, type OnnxSession } from '../backends/onnx.js';
 import { decodeRgbFitted } from '../../imaging/image-codec.js';
 import { pasteMask, type Box } from './mask-paste.js';
-import { rleEncode, type Rle } from './rle.js';
+import { rleEncode, type Rle } from '../../imaging/rle.js';
 import { suppressContained } from './containment.js';
 import { chooseDetectorVariant, type DetectorPrecision, type DetectorVariant } from './variants.js';
 

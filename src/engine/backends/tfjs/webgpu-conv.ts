@@ -21,7 +21,7 @@
  * on the webgpu backend (tfjs.ts calls it when webgpu starts; LEUKOGRAPH_WEBGPU_CONV=tfjs keeps tfjs's own);
  * cases these kernels do not cover (NCHW, prelu, grouped/depthwise) go to the original kernel.
  */
-import type { KernelConfig, KernelFunc, NamedTensorMap, Tf, TensorInfo } from '../tfjs.js';
+import type { KernelConfig, KernelFunc, NamedTensorMap, Tf, TensorInfo } from './types.js';
 
 export type ConvGemmKind = 'forward' | 'backpropInput' | 'backpropFilter';
 export type FusedActivation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'elu' | 'leakyrelu';

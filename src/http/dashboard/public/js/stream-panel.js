@@ -199,7 +199,12 @@ export function createStreamPanel({ panel, head, summary, grid }) {
 
   async function backfill(j, gen) {
     try {
-      if (CELL_KINDS.has(j.kind)) {
+      if (j.kind === 'classify' && j.params?.datasetId) {
+        // A classify job writes verdicts onto cells other jobs stored: its cells are its dataset's.
+        const d = await gql(`query($ds: ID!) { cells(datasetId: $ds, limit: ${MAX_CARDS}) { items { ${CELL_FIELDS} } } }`, { ds: j.params.datasetId });
+        if (gen === generation) for (const c of [...d.cells.items].reverse()) addCell(c);
+        if (gen === generation) markChanges(j);
+      } else if (CELL_KINDS.has(j.kind)) {
         const d = await gql(`query($id: ID!) { cells(jobId: $id, limit: ${MAX_CARDS}) { items { ${CELL_FIELDS} } } }`, { id: j.id });
         if (gen === generation) for (const c of [...d.cells.items].reverse()) addCell(c);
       } else if (j.kind === 'import' && j.params?.datasetId) {
@@ -209,6 +214,22 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     } catch {
       /* the live stream still fills the panel */
     }
+  }
+
+  /** A classify job that re-classified cells (after a retraining with reviews): each changed cell says what it was. */
+  async function markChanges(j) {
+    let ch = j.result?.changes;
+    if (!ch && !LIVE.has(j.status)) ch = (await gql(`query($id: ID!) { job(id: $id) { result } }`, { id: j.id })).job?.result?.changes;
+    if (!ch?.changed) return;
+    const was = new Map(ch.cells.map((c) => [c.cellId, c.from]));
+    for (const fig of grid.querySelectorAll('figure[data-cell]')) {
+      const from = was.get(fig.dataset.cell);
+      if (!from || fig.querySelector('.changed')) continue;
+      fig.classList.add('changed');
+      fig.querySelector('figcaption').append(h('div', { class: 'changed' }, `was ${from}`));
+    }
+    summary.append(h('div', { class: 'count-total changes', 'data-changed': String(ch.changed) }, `${ch.changed} of ${ch.compared} verdicts changed: `,
+      Object.entries(ch.transitions).slice(0, 6).map(([t, n]) => `${t} ${n}`).join(', ')));
   }
 
   /**

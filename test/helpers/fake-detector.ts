@@ -1,9 +1,9 @@
 // A deterministic stand-in for the WBC detector, for tests and dry runs of the evaluation before a real
 // model exists: one "cell" per image, a box over the central part of the image, and "instance features"
 // made from the image's 14x14 thumbnail (each of the 256 channels a fixed mix of R, G, B). Not a detector.
-import { decodeRgb } from '../imaging/image-codec.js';
-import type { CellDetector, DetectedCell } from '../engine/resident-models.js';
-import { FEATURE_CHANNELS, FEATURE_LENGTH, FEATURE_SIZE } from '../engine/feature-store.js';
+import { decodeRgb } from '../../src/imaging/image-codec.js';
+import type { CellDetector, DetectedCell } from '../../src/engine/resident-models.js';
+import { FEATURE_CHANNELS, FEATURE_LENGTH, FEATURE_SIZE } from '../../src/engine/autoencoder/layout.js';
 
 export interface FakeDetectorOptions {
   /** Images whose bytes' length modulo this equals 0 give no detection (to exercise the counting); 0 = never. */

@@ -1,4 +1,4 @@
-// Stratified, seeded train/test split (80/20 by default, aecfe-method.md, Pipeline step 6): each
+// Stratified, seeded train/test split (80/20 by default, docs/aecfe-method.md §6): each
 // class is split in the same proportion so rare classes appear on both sides when they can.
 
 import { createRng, shuffleInPlace } from '../engine/classifier/rng.js';

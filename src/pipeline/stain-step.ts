@@ -1,10 +1,10 @@
 // What a classify job does about a lab's stain with a morphology classifier: compare the cells' stain with
 // the training cells' (the classifier's stain reference) and move it onto theirs when it differs by more
-// than a class mix explains, weighted to the cells' estimated class mix (src/evaluation/stain-shift.ts;
+// than a class mix explains, weighted to the cells' estimated class mix (src/engine/classifier/stain-shift.ts;
 // measured in docs/results.md, morphology_adaptive).
-import type { CellClassifier } from './classifier-artifact.js';
-import { adaptStain, STAIN_SHIFT_LIMIT } from '../../evaluation/stain-shift.js';
-import { mixClassifiers } from './stain-mix-forest.js';
+import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
+import { adaptStain, STAIN_SHIFT_LIMIT } from '../engine/classifier/stain-shift.js';
+import { mixClassifiers } from '../engine/classifier/stain-mix-forest.js';
 
 /** Fewer cells than this give no trustworthy stain medians: 'auto' then leaves them as they are. */
 export const MIN_STAIN_CELLS = 30;

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideStain, MIN_STAIN_CELLS } from './stain-adaptation.js';
-import type { CellClassifier } from './classifier-artifact.js';
-import { fitRandomForest } from './random-forest.js';
-import { fitShapeForest } from './stain-mix-forest.js';
-import { createRng } from './rng.js';
-import { stainReference } from '../../evaluation/stain-shift.js';
+import { decideStain, MIN_STAIN_CELLS } from './stain-step.js';
+import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
+import { fitRandomForest } from '../engine/classifier/random-forest.js';
+import { fitShapeForest } from '../engine/classifier/stain-mix-forest.js';
+import { createRng } from '../engine/classifier/rng.js';
+import { stainReference } from '../engine/classifier/stain-shift.js';
 
 // Only the stain reference matters to decideStain: two stain columns (1 and 3), median 0, within-class SD 1.
 const clf = { stain: { columns: [1, 3], medians: [0, 0], spread: [1, 1] } } as unknown as CellClassifier;

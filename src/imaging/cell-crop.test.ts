@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodePng, decodeRgb, cropResize } from '../../imaging/image-codec.js';
-import { cropBoxWithMargin } from '../autoencoder/data.js';
+import { encodePng, decodeRgb, cropResize } from './image-codec.js';
+import { cropBoxWithMargin } from './crop-geometry.js';
 import { overlayPng } from './cell-crop.js';
 import { rleEncode } from './rle.js';
 
@@ -18,7 +18,7 @@ async function testImage(): Promise<Buffer> {
 
 test('the image target: box plus 10 px before and 20 px after, clipped, resized (cropResize + cropBoxWithMargin)', async () => {
   const img = await testImage();
-  const c = await cropResize(img, cropBoxWithMargin([20, 10, 40, 30], 60, 40, 10, 20), 128);
+  const c = await cropResize(img, cropBoxWithMargin([20, 10, 40, 30], 60, 40), 128);
   assert.equal(c.length, 128 * 128 * 3);
   // crop region x 10..60 (clipped), y 0..40 (clipped from 50): red begins at 10/50 of the width
   const px = (x: number, y: number) => Array.from(c.subarray((y * 128 + x) * 3, (y * 128 + x) * 3 + 3));

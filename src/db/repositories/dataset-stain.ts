@@ -1,6 +1,6 @@
 // What the analyze job knows of a lab's stain: analyze classifies each image as it arrives, before a stain can
 // be measured over many cells, so it takes the measurement the last classify job over the whole dataset made
-// with the same classifier (its result's stain: decision and offsets, src/engine/classifier/stain-adaptation.ts).
+// with the same classifier (its result's stain: decision and offsets, src/pipeline/stain-step.ts).
 import type { DataSource } from 'typeorm';
 
 export interface DatasetStain {

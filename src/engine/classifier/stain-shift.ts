@@ -24,7 +24,7 @@
 // itself overshoots (86-93 % neutrophils). Zheng DS2 is not moved; even moved under its labelled mix it
 // would not gain (Python on the dumped values, training/classifier-exploration).
 
-import { percentile } from '../imaging/plane-filters.js';
+import { percentile } from '../../imaging/plane-filters.js';
 
 /** Centre a lab when its median stain shift exceeds this many within-class standard deviations of the source. */
 export const STAIN_SHIFT_LIMIT = 1;

@@ -1,8 +1,8 @@
-// What a classify job does about neighbour consensus (neighbour-consensus.ts): whether it applies (morphology
+// What a classify job does about neighbour consensus (src/engine/classifier/neighbour-consensus.ts): whether it applies (morphology
 // classifiers, where it was measured, and enough cells), and what it changed, for the job's result.
-import type { FeatureMatrix } from './feature-matrix.js';
-import { CONSENSUS_DEFAULTS, neighbourConsensus } from './neighbour-consensus.js';
-import { argmaxRows } from './random-forest.js';
+import type { FeatureMatrix } from '../engine/classifier/feature-matrix.js';
+import { CONSENSUS_DEFAULTS, neighbourConsensus } from '../engine/classifier/neighbour-consensus.js';
+import { argmaxRows } from '../engine/classifier/random-forest.js';
 
 /** Fewer cells than this are too few to be each other's neighbours: consensus is then skipped. */
 export const MIN_CONSENSUS_CELLS = 20;

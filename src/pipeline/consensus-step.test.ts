@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideConsensus, MIN_CONSENSUS_CELLS } from './consensus-decision.js';
-import { neighbourConsensus } from './neighbour-consensus.js';
+import { decideConsensus, MIN_CONSENSUS_CELLS } from './consensus-step.js';
+import { neighbourConsensus } from '../engine/classifier/neighbour-consensus.js';
 
 // Two groups of cells along one value; the forest wavers (0.45 for the group's class) on every fourth cell.
 function cells(n: number) {

@@ -3,7 +3,7 @@
 // drawn into nearly every tree's bootstrap). Pure: the train-classifier job and the review-loop benchmark
 // (bench/review-loop) use it alike.
 
-import { DEFAULT_REVIEW_SHARE } from '../../jobs/job-kinds.js';
+import { DEFAULT_REVIEW_SHARE } from './defaults.js';
 
 export { DEFAULT_REVIEW_SHARE };
 /** At most this many copies of one reviewed cell (a handful of reviews must not each become hundreds of rows). */

@@ -1,8 +1,8 @@
 // A PNG of one detected cell with its mask outline, for the dashboard and GraphQL's crop URL. (The
-// autoencoder's image target is cut by imaging/image-codec.ts cropResize, see engine/training-data.ts.)
-import { decodeRgb, encodePng } from '../../imaging/image-codec.js';
+// autoencoder's image target is cut by imaging/image-codec.ts cropResize, see src/pipeline/crop.ts.)
+import { decodeRgb, encodePng } from './image-codec.js';
 import { rleDecode, type Rle } from './rle.js';
-import type { Box } from './mask-paste.js';
+import type { Box } from '../engine/detector/mask-paste.js';
 
 export interface RgbImage {
   /** Interleaved RGB, row-major. */

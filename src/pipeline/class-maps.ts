@@ -1,5 +1,5 @@
 // Class harmonisation: every dataset's raw labels map to one canonical cell-type vocabulary, and from it
-// to the paper's 13 classes or to the 5 classes that all domains share (aecfe-method.md, "Datasets").
+// to the paper's 13 classes or to the 5 classes that all domains share (docs/aecfe-method.md, "Datasets").
 
 /** Canonical cell types: the paper's 13 plus the coarse labels some datasets give instead. */
 export const CELL_TYPES = [

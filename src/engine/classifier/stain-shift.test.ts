@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createRng } from '../engine/classifier/rng.js';
+import { createRng } from './rng.js';
 import { adaptStain, classMixShifts, columnMedians, estimateClassMix, mixMedians, stainReference, stainShift, withinClassSd, MIX_QUANTILES, STAIN_SHIFT_LIMIT } from './stain-shift.js';
 
 test('columnMedians: odd and even counts, only the columns asked for', () => {
