@@ -140,3 +140,64 @@ test('another tiling over partial tiles (8x8 invocations, 2x4 outputs each, K st
     assert.doesNotThrow(() => new WgslParser().parse(assemble(p)), kind);
   }
 });
+
+/** Runs a captured program in the interpreter with the uniform entries the kernel handed the backend. */
+function execProgram(p: ConvGemmProgram, inputs: Float32Array[], entries: Array<{ type: string; data: number[] }>): Float32Array {
+  const out = new Float32Array(p.outputShape.reduce((a, v) => a * v, 1));
+  const dv = new DataView(new ArrayBuffer(entries.length * 4));
+  entries.forEach((e, i) => (e.type === 'float32' ? dv.setFloat32(i * 4, e.data[0]!, true) : dv.setInt32(i * 4, e.data[0]!, true)));
+  const group: Record<number, unknown> = { 0: out };
+  inputs.forEach((a, i) => (group[i + 1] = a));
+  group[inputs.length + 1] = new Uint8Array(dv.buffer);
+  const r = detectRaces(assemble(p), '_start', p.dispatch, { 0: group });
+  assert.deepEqual([r.errors, r.races], [[], []]);
+  return out;
+}
+
+test('the kernels registered for the webgpu backend hand it these programs and uniforms (a stand-in backend)', async () => {
+  await import('@tensorflow/tfjs-backend-webgpu'); // registers tfjs's webgpu kernels (no device needed)
+  const { registerWebgpuConvKernels } = await import('./webgpu-conv.js');
+  assert.deepEqual(registerWebgpuConvKernels(tf, { tiling: SMALL }).sort(), ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'FusedConv2D']);
+  const calls: Array<{ program: ConvGemmProgram; inputs: Array<{ shape: number[] }>; uniforms: Array<{ type: string; data: number[] }> }> = [];
+  const backend = {
+    runWebGPUProgram(program: ConvGemmProgram, inputs: Array<{ shape: number[] }>, _dtype: string, uniforms: Array<{ type: string; data: number[] }>) {
+      calls.push({ program, inputs, uniforms });
+      return { dataId: {}, shape: program.outputShape, dtype: 'float32' };
+    },
+  };
+  const rng = new Rng(5);
+  const xShape = [2, 6, 5, 3];
+  const fShape = [3, 3, 3, 4];
+  const xv = rnd(rng, 180);
+  const wv = rnd(rng, 108);
+  const bv = rnd(rng, 4);
+  const x = tf.tensor4d(xv, xShape as [number, number, number, number]);
+  const w = tf.tensor4d(wv, fShape as [number, number, number, number]);
+  const info = (shape: number[]) => ({ dataId: {}, shape, dtype: 'float32' });
+  const attrs = { strides: [2, 1], pad: 'same', dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined };
+  const call = (name: string, inputs: Record<string, unknown>, a: Record<string, unknown>) => {
+    tf.getKernel(name, 'webgpu')!.kernelFunc({ inputs, backend, attrs: a } as never);
+    const c = calls.at(-1)!;
+    // The backend lays out one uniform per entry, vectors of at most 6.
+    assert.ok(c.uniforms.every((u) => u.data.length >= 1 && u.data.length <= 6));
+    assert.equal(c.program.variableNames.length, Object.keys(inputs).filter((k) => inputs[k]).length);
+    return c;
+  };
+  const yRef = tf.fused.conv2d({ x, filter: w, strides: [2, 1], pad: 'same', bias: tf.tensor1d(bv), activation: 'relu' });
+  const f = call('FusedConv2D', { x: info(xShape), filter: info(fShape), bias: info([4]) }, { ...attrs, activation: 'relu' });
+  assert.deepEqual(f.program.outputShape, yRef.shape);
+  assert.ok(maxRelErr(execProgram(f.program, [xv, wv, bv], f.uniforms), yRef.dataSync() as Float32Array) < 1e-5);
+  const dyShape = yRef.shape;
+  const dyv = rnd(rng, dyShape.reduce((a, b) => a * b));
+  const dy = tf.tensor4d(dyv, dyShape as [number, number, number, number]);
+  const [gx, gw] = tf.grads((a, b) => tf.sum(tf.mul(tf.conv2d(a as Tensor4D, b as Tensor4D, [2, 1], 'same'), dy)))([x, w]);
+  const bi = call('Conv2DBackpropInput', { dy: info(dyShape), filter: info(fShape) }, { ...attrs, inputShape: xShape });
+  assert.ok(maxRelErr(execProgram(bi.program, [dyv, wv], bi.uniforms), gx!.dataSync() as Float32Array) < 1e-4);
+  const bf = call('Conv2DBackpropFilter', { x: info(xShape), dy: info(dyShape) }, { ...attrs, filterShape: fShape });
+  assert.ok(maxRelErr(execProgram(bf.program, [xv, dyv], bf.uniforms), gw!.dataSync() as Float32Array) < 1e-4);
+  // NCHW goes to tfjs's own kernel (which would need a device): not ours.
+  const before = calls.length;
+  assert.throws(() => tf.getKernel('Conv2D', 'webgpu')!.kernelFunc({ inputs: { x: info([2, 3, 6, 5]), filter: info(fShape) }, backend, attrs: { ...attrs, dataFormat: 'NCHW' } } as never));
+  assert.equal(calls.length, before);
+  tf.dispose([x, w, yRef, dy, gx!, gw!]);
+});

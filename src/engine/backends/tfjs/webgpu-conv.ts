@@ -302,18 +302,22 @@ interface WebgpuBackendLike {
 
 const ACTIVATIONS = new Set<string>(['linear', 'relu', 'relu6', 'sigmoid', 'elu', 'leakyrelu']);
 
-function run(backend: WebgpuBackendLike, kind: ConvGemmKind, g: ConvGeometry, inputs: TensorInfo[], opts: { bias?: boolean; activation?: FusedActivation; alpha?: number } = {}): TensorInfo {
+function run(backend: WebgpuBackendLike, kind: ConvGemmKind, g: ConvGeometry, inputs: TensorInfo[], opts: { bias?: boolean; activation?: FusedActivation; alpha?: number; tiling?: GemmTiling } = {}): TensorInfo {
   const program = convGemmProgram(kind, g, opts);
-  const uniforms = [{ type: 'int32', data: uniformValues(kind, g) }, { type: 'float32', data: [opts.alpha ?? 0.2] }];
+  // One entry per declared scalar field: the backend lays uniforms out by entry (a vector per entry, at most
+  // 6 long), after its own NAN, INFINITY, shapes and strides (backend_webgpu.js makeUniforms).
+  const uniforms = [...uniformValues(kind, g).map((v) => ({ type: 'int32', data: [v] })), { type: 'float32', data: [opts.alpha ?? 0.2] }];
   return backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
 }
 
 /**
  * Replaces the webgpu backend's convolution kernels with the implicit-GEMM ones; the originals stay the
- * fallback for what these do not cover. Returns the kernels replaced. Call once the webgpu backend is
+ * fallback for what these do not cover (tiling: DEFAULT_TILING; tests pass a smaller one for the
+ * interpreter). Returns the kernels replaced. Call once the webgpu backend is
  * registered (its kernels are registered at import).
  */
-export function registerWebgpuConvKernels(tf: Tf): string[] {
+export function registerWebgpuConvKernels(tf: Tf, opts: { tiling?: GemmTiling } = {}): string[] {
+  const tiling = opts.tiling ?? DEFAULT_TILING;
   if ((process.env.LEUKOGRAPH_WEBGPU_CONV ?? '').trim().toLowerCase() === 'tfjs') return [];
   const bu = tf.backend_util;
   const replaced: string[] = [];
@@ -331,7 +335,7 @@ export function registerWebgpuConvKernels(tf: Tf): string[] {
     const { x, filter } = args.inputs as Record<string, TensorInfo>;
     const c = info(x!.shape, filter!.shape, args.attrs);
     if (c.dataFormat !== 'channelsLast') return orig(args as never);
-    return run(args.backend, 'forward', geometryOf(c), [x!, filter!]);
+    return run(args.backend, 'forward', geometryOf(c), [x!, filter!], { tiling });
   }) as unknown as KernelFunc);
   replace('FusedConv2D', (orig) => ((args: Args) => {
     const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
@@ -340,21 +344,21 @@ export function registerWebgpuConvKernels(tf: Tf): string[] {
     // A bias other than one value per output channel (broadcast shapes) goes to tfjs's kernel.
     const biasPerChannel = !bias || bias.shape.reduce((p, v) => p * v, 1) === c.outChannels;
     if (c.dataFormat !== 'channelsLast' || preluActivationWeights || !ACTIVATIONS.has(act) || !biasPerChannel) return orig(args as never);
-    return run(args.backend, 'forward', geometryOf(c), bias ? [x!, filter!, bias] : [x!, filter!], { bias: !!bias, activation: act as FusedActivation, alpha: args.attrs.leakyreluAlpha });
+    return run(args.backend, 'forward', geometryOf(c), bias ? [x!, filter!, bias] : [x!, filter!], { bias: !!bias, activation: act as FusedActivation, alpha: args.attrs.leakyreluAlpha, tiling });
   }) as unknown as KernelFunc);
   replace('Conv2DBackpropInput', (orig) => ((args: Args) => {
     const { dy, filter } = args.inputs as Record<string, TensorInfo>;
     const a = args.attrs;
     const c = bu.computeConv2DInfo(a.inputShape, filter!.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, bu.convertConv2DDataFormat(a.dataFormat ?? 'NHWC'));
     if (c.dataFormat !== 'channelsLast') return orig(args as never);
-    return run(args.backend, 'backpropInput', geometryOf(c), [dy!, filter!]);
+    return run(args.backend, 'backpropInput', geometryOf(c), [dy!, filter!], { tiling });
   }) as unknown as KernelFunc);
   replace('Conv2DBackpropFilter', (orig) => ((args: Args) => {
     const { x, dy } = args.inputs as Record<string, TensorInfo>;
     const a = args.attrs;
     const c = bu.computeConv2DInfo(x!.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, bu.convertConv2DDataFormat(a.dataFormat ?? 'NHWC'));
     if (c.dataFormat !== 'channelsLast') return orig(args as never);
-    return run(args.backend, 'backpropFilter', geometryOf(c), [x!, dy!]);
+    return run(args.backend, 'backpropFilter', geometryOf(c), [x!, dy!], { tiling });
   }) as unknown as KernelFunc);
   return replaced;
 }
