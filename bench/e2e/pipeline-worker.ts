@@ -7,10 +7,10 @@
 //   {"cmd":"stages","files":[...]}             mean ms per image of decode+resize, model, rest
 //   {"cmd":"memory"}                            this process's resident and peak memory, MiB
 import { readFile } from 'node:fs/promises';
+import { parseClassifierFile } from '../../src/engine/classifier/classifier-file.js';
 import { createInterface } from 'node:readline';
-import { createDetector, type Detector } from '../../src/engine/detector/index.js';
+import { createDetector, resolveDetectorPrecision, type Detector } from '../../src/engine/detector/index.js';
 import { createAutoencoder, loadAutoencoder, type AutoencoderModel } from '../../src/engine/autoencoder/index.js';
-import { classifierFromJson, type CellClassifier } from '../../src/engine/classifier/classifier-artifact.js';
 import { encodeCells } from '../../src/pipeline/encode.js';
 import { classifyCells } from '../../src/pipeline/classify.js';
 import { procMemory } from '../lib/stats.js';
@@ -18,13 +18,14 @@ import { detectorStages } from '../lib/detector-stages.js';
 
 let detector: Detector | null = null;
 let ae: AutoencoderModel | null = null;
-let clf: CellClassifier | null = null;
+let clf: import('../../src/engine/classifier/classifier-artifact.js').CellClassifier | null = null;
 
 async function init(msg: { detector: string; autoencoder?: string | null; classifier?: string | null }) {
-  detector = await createDetector({ modelPath: msg.detector });
+  // The engine's choice of file (the int8 variant on the CPU when accepted; detector-loader.ts).
+  detector = await createDetector({ modelPath: msg.detector, precision: resolveDetectorPrecision(process.env.LEUKOGRAPH_DETECTOR_PRECISION) });
   ae = msg.autoencoder ? await loadAutoencoder(new Uint8Array(await readFile(msg.autoencoder))) : await createAutoencoder('cpu', 0);
-  clf = msg.classifier ? classifierFromJson(await readFile(msg.classifier, 'utf8')) : null;
-  return { backend: detector.backend, autoencoder: msg.autoencoder ? 'trained' : 'untrained cpu preset', classifier: Boolean(clf) };
+  clf = msg.classifier ? parseClassifierFile(await readFile(msg.classifier)) : null;
+  return { backend: detector.backend, variant: detector.variant, autoencoder: msg.autoencoder ? 'trained' : 'untrained cpu preset', classifier: Boolean(clf) };
 }
 
 async function run(msg: { files: string[]; minCells?: number }) {

@@ -118,7 +118,8 @@ export async function setupModels(s: BenchServer, root: string, folder: string, 
     cellsDetected: det.result?.cells ?? 0,
     autoencoderId: active('autoencoder').id,
     classifierId: active('classifier').id,
-    artifacts: { detector: active('detector').artifactPath, autoencoder: active('autoencoder').artifactPath, classifier: active('classifier').artifactPath },
+    // Model files live in the object store now (a file store in the engine's data directory).
+    artifacts: { detector: s.localPath(active('detector').artifactPath), autoencoder: s.localPath(active('autoencoder').artifactPath), classifier: s.localPath(active('classifier').artifactPath) },
     seconds: sec,
   };
 }

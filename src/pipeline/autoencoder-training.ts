@@ -2,7 +2,7 @@
 // each step a batch of source cells (the model's seeded shuffle per epoch) and, per alignment lab, as many
 // of its unlabelled cells (AlignmentSampler), through trainStep (the loss of docs/aecfe-method.md §4). Callers supply the cells (AutoencoderTrainingSet, AlignmentSet) and keep their own bookkeeping in
 // onStep / onEpoch (the job: progress, reconstructions, checkpoints).
-import { shuffledIndices, trainStep, type AlignScale, type AutoencoderModel, type TrainStepResult } from '../engine/autoencoder/index.js';
+import { chooseTrainingWorkers, createTrainingPool, shuffledIndices, trainStep, type AlignScale, type AutoencoderModel, type TrainingPool, type TrainStepResult } from '../engine/autoencoder/index.js';
 import { createRng, mixSeed, shuffleInPlace, type Rng } from '../engine/classifier/rng.js';
 import { AUTOENCODER_DEFAULTS } from './defaults.js';
 import type { AlignmentSet, AutoencoderTrainingSet, EpochSummary } from './types.js';
@@ -21,6 +21,10 @@ export interface AutoencoderTrainingOptions {
   shouldStop?: () => boolean;
   onStep?: (s: { epoch: number; step: number; stepsPerEpoch: number; cells: number; result: TrainStepResult }) => void | Promise<void>;
   onEpoch?: (summary: EpochSummary) => void | Promise<void>;
+  /** Data-parallel worker threads besides this one (engine/autoencoder/parallel.ts); default the engine's
+   *  choice (chooseTrainingWorkers: one per extra core on the wasm/cpu backends, none on webgpu). The result
+   *  does not depend on it beyond float rounding. */
+  workers?: number;
 }
 
 /**
@@ -87,41 +91,59 @@ export async function trainAutoencoderEpochs(
   for (let e = 0; e < start; e++) for (const [, count] of steps) sampler.draw(count);
   const size = model.preset.imageSize;
   const out: EpochSummary[] = [];
-  for (let e = start; e < o.epochs; e++) {
-    const te = performance.now();
-    const order = shuffledIndices(model, n);
-    const sums = { loss: 0, ssim: 0, mse: 0, align: 0, n: 0 };
-    for (let s = 0; s < steps.length; s++) {
-      if (o.shouldStop?.()) return { epochs: out, stopped: true };
-      const [from, count] = steps[s]!;
-      const idx = Array.from(order.subarray(from, from + count));
-      const features = await source.features(idx);
-      const images = await source.images(idx, size);
-      const drawn = sampler.draw(count);
-      const alignBatches: Float32Array[] = [];
-      for (let d = 0; d < pools.length; d++) alignBatches.push(await pools[d]!.features(drawn[d]!));
-      const r = await trainStep(model, { features, images, n: count }, alignBatches, {
-        learningRate: o.learningRate, alignWeight: o.alignWeight, alignScale: o.alignScale ?? AUTOENCODER_DEFAULTS.alignScale,
-      });
-      sums.loss += r.loss * count;
-      sums.ssim += r.ssim * count;
-      sums.mse += r.mse * count;
-      sums.align += r.align * count;
-      sums.n += count;
-      await o.onStep?.({ epoch: e + 1, step: Math.floor(from / batch) + 1, stepsPerEpoch, cells: count, result: r });
+  const workers = o.workers ?? chooseTrainingWorkers(model, batch);
+  let pool: TrainingPool | null = null;
+  if (workers > 0 && start < o.epochs) {
+    try {
+      pool = await createTrainingPool(model, { workers });
+    } catch {
+      pool = null; // no worker threads here: the same steps on this thread
     }
-    const seconds = (performance.now() - te) / 1000;
-    const summary: EpochSummary = {
-      epoch: e + 1,
-      loss: sums.n ? sums.loss / sums.n : NaN,
-      ssim: sums.n ? sums.ssim / sums.n : NaN,
-      mse: sums.n ? sums.mse / sums.n : NaN,
-      align: sums.n ? sums.align / sums.n : NaN,
-      samplesPerSec: sums.n / seconds,
-      seconds,
-    };
-    out.push(summary);
-    await o.onEpoch?.(summary);
   }
-  return { epochs: out, stopped: false };
+  try {
+    return await epochLoop();
+  } finally {
+    await pool?.close();
+  }
+
+  async function epochLoop(): Promise<{ epochs: EpochSummary[]; stopped: boolean }> {
+    for (let e = start; e < o.epochs; e++) {
+      const te = performance.now();
+      const order = shuffledIndices(model, n);
+      const sums = { loss: 0, ssim: 0, mse: 0, align: 0, n: 0 };
+      for (let s = 0; s < steps.length; s++) {
+        if (o.shouldStop?.()) return { epochs: out, stopped: true };
+        const [from, count] = steps[s]!;
+        const idx = Array.from(order.subarray(from, from + count));
+        const features = await source.features(idx);
+        const images = await source.images(idx, size);
+        const drawn = sampler.draw(count);
+        const alignBatches: Float32Array[] = [];
+        for (let d = 0; d < pools.length; d++) alignBatches.push(await pools[d]!.features(drawn[d]!));
+        const stepOpts = { learningRate: o.learningRate, alignWeight: o.alignWeight, alignScale: o.alignScale ?? AUTOENCODER_DEFAULTS.alignScale };
+        const r = pool
+          ? await pool.trainStep(model, { features, images, n: count }, alignBatches, stepOpts)
+          : await trainStep(model, { features, images, n: count }, alignBatches, stepOpts);
+        sums.loss += r.loss * count;
+        sums.ssim += r.ssim * count;
+        sums.mse += r.mse * count;
+        sums.align += r.align * count;
+        sums.n += count;
+        await o.onStep?.({ epoch: e + 1, step: Math.floor(from / batch) + 1, stepsPerEpoch, cells: count, result: r });
+      }
+      const seconds = (performance.now() - te) / 1000;
+      const summary: EpochSummary = {
+        epoch: e + 1,
+        loss: sums.n ? sums.loss / sums.n : NaN,
+        ssim: sums.n ? sums.ssim / sums.n : NaN,
+        mse: sums.n ? sums.mse / sums.n : NaN,
+        align: sums.n ? sums.align / sums.n : NaN,
+        samplesPerSec: sums.n / seconds,
+        seconds,
+      };
+      out.push(summary);
+      await o.onEpoch?.(summary);
+    }
+    return { epochs: out, stopped: false };
+  }
 }
