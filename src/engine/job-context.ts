@@ -16,8 +16,7 @@ export interface JobContext<P> {
   params: P;
   /** 1 on the first run; higher when a run is retried after a failure or a lost engine. */
   attempt: number;
-  ds: DataSource;
-  /** The SQL a handler needs (handlers use these, not `ds`). */
+  /** The database as a job sees it: repositories that hold the SQL (src/db/repositories). */
   repos: Repositories;
   cfg: Config;
   /** The engine's resident models. */
@@ -83,7 +82,6 @@ export function createJobContext<P>(args: {
     jobId,
     params: args.params,
     attempt: args.attempt,
-    ds,
     repos: createRepositories(ds),
     cfg: args.cfg,
     models: args.models,

@@ -14,7 +14,7 @@ export interface ReviewedRows {
   x: Float32Array[];
   labels: string[];
   /** Per dataset: reviewed cells used, and where its stain move came from. */
-  datasets: Record<string, { cells: number; stainFrom: string | null }>;
+  datasets: Record<string, { cells: number; stainFrom: string | null; offsets: Array<[number, number]> | null }>;
   /** Reviews left out, with why (a class outside the map, a cell not encoded, an unreadable image). */
   skipped: Array<{ cellId: string; reason: string }>;
 }
@@ -37,6 +37,7 @@ export async function reviewedRows(
       return [{ ...r, cls }];
     });
     let stainFrom: string | null = null;
+    let offsets: Array<[number, number]> | null = null;
     const before = out.x.length;
     if (opts.features === 'latent') {
       for (const r of mine) {
@@ -49,6 +50,8 @@ export async function reviewedRows(
     } else {
       const stain = await reviews.lastStainOffsets(datasetId);
       stainFrom = stain ? `classify job ${stain.jobId}${stain.offsets.size ? '' : ' (stain left as it was)'}` : null;
+      // Kept with the classifier, so that classifying this lab moves its cells as these were (reviewed-stain.ts).
+      offsets = stain ? [...stain.offsets] : null;
       const m = await morphologyOfCells(data, mine.map((r) => ({ id: r.cell_id, box: r.box, storagePath: r.storage_path, width: r.width, height: r.height })));
       for (const f of m.failed) out.skipped.push({ cellId: f.id, reason: f.reason });
       m.rows.forEach((k, i) => {
@@ -58,7 +61,7 @@ export async function reviewedRows(
         out.labels.push(mine[k]!.cls);
       });
     }
-    out.datasets[datasetId] = { cells: out.x.length - before, stainFrom };
+    out.datasets[datasetId] = { cells: out.x.length - before, stainFrom, offsets };
   }
   return out;
 }

@@ -79,8 +79,11 @@ export interface ClassifyParams {
   datasetId?: string;
   imageIds?: string[];
   classifierId?: string;
-  /** Morphology classifiers: move the cells' stain onto the training cells' when it differs ('auto', default), never, or always. */
-  stainAdaptation?: 'auto' | 'off' | 'always';
+  /**
+   * Morphology classifiers: the stain step (engine/classifier/stain-steps.ts): 'auto' (default: the step that won
+   * docs/unseen-labs.md), 'off' (none), 'always' (adaptive at any shift), or 'centred' | 'adaptive' | 'prior_mix' | 'ensemble'.
+   */
+  stainAdaptation?: 'auto' | 'off' | 'always' | 'centred' | 'adaptive' | 'prior_mix' | 'ensemble';
   /**
    * Morphology classifiers: average each cell's class probabilities with its nearest neighbours' among the
    * job's cells (neighbour-consensus.ts). Default false: it helps the common types and costs the rare ones.

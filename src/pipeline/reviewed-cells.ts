@@ -13,11 +13,11 @@ export const MAX_REVIEW_COPIES = 40;
  * Copies of each reviewed cell so that the reviewed cells weigh `share` of all training rows:
  * copies x reviewed = share / (1 - share) x source, rounded, between 1 and MAX_REVIEW_COPIES.
  */
-export function reviewCopies(sourceRows: number, reviewedRows: number, share = DEFAULT_REVIEW_SHARE): number {
+export function reviewCopies(sourceRows: number, reviewedRows: number, share = DEFAULT_REVIEW_SHARE, maxCopies = MAX_REVIEW_COPIES): number {
   if (!(share >= 0 && share < 1)) throw new Error(`review share must be in [0, 1), got ${share}`);
   if (reviewedRows <= 0) return 0;
   const want = (share / (1 - share)) * sourceRows / reviewedRows;
-  return Math.max(1, Math.min(MAX_REVIEW_COPIES, Math.round(want)));
+  return Math.max(1, Math.min(maxCopies, Math.round(want)));
 }
 
 /** The training rows with every reviewed row appended `copies` times (new arrays; the inputs are not changed). */

@@ -28,10 +28,14 @@ export enum FlagReasonEnum {
   NOVEL = 'NOVEL',
   LOW_CONFIDENCE = 'LOW_CONFIDENCE',
   OTHER = 'OTHER',
+  SELF_CHECK = 'SELF_CHECK',
 }
 registerEnumType(FlagReasonEnum, {
   name: 'FlagReason',
-  description: 'Why a cell got no class: NOVEL, unlike every training class (novelty score > 1); LOW_CONFIDENCE, top probability under the classifier\'s minConfidence',
+  description:
+    'Why a cell got no class: NOVEL, unlike every training class (novelty score > 1); LOW_CONFIDENCE, top probability under the classifier\'s minConfidence; ' +
+    "SELF_CHECK, its job's self-check failed over the whole batch (a degenerate or implausible count, a collapsed class-mix estimate, cells outside training, " +
+    'or independent views that disagree: ClassifyJobResult.selfCheck says which), so no cell of it is counted until a person reviews them',
 });
 
 /**

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Blobs, NotOnThisMachine, keyOfRef, storeRef } from './blobs.js';
 import { FileStore } from './file-store.js';
 import { FeatureStore, FEATURE_LENGTH } from '../engine/feature-store.js';
-import { collect, type ObjectStore } from './object-store.js';
+import { collect, isObjectNotFound, type ObjectStore } from './object-store.js';
 
 const info = { sha256: 'ab'.repeat(32), format: 'png' };
 
@@ -28,6 +28,7 @@ test('an image is stored once by content, read and streamed by its reference', a
   assert.equal((await collect(await blobs.stream(ref))).toString(), 'png bytes');
   assert.ok(await blobs.exists(ref));
   assert.ok(!(await blobs.exists('store:blobs/none')));
+  await assert.rejects(blobs.read('store:blobs/none'), (e) => isObjectNotFound(e) && /in file:\/\/.* on .*: a file: store is one machine's folder; machines share objects through LEUKOGRAPH_STORAGE_URL=postgres: or s3:/.test((e as Error).message));
 });
 
 test("a path this machine does not have: the error says so and names the machine; a file is read by path", async () => {

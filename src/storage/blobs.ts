@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createReadStream, existsSync } from 'node:fs';
-import type { ObjectStore } from './object-store.js';
+import { isObjectNotFound, ObjectNotFound, type ObjectStore } from './object-store.js';
 
 export const STORE_REF = 'store:';
 
@@ -48,10 +48,27 @@ export class Blobs {
     return mine !== path && !existsSync(path) && existsSync(mine) ? mine : path;
   }
 
+  /**
+   * A missing object of a file: store: most often another machine's (an upload through an API whose data
+   * directory this engine does not see), so the error says how machines share objects.
+   */
+  private missingHint(err: unknown): unknown {
+    if (!isObjectNotFound(err) || this.store.kind !== 'file') return err;
+    const e = new ObjectNotFound(err.key, `${this.store.location} on ${hostname()}`);
+    e.message += ': a file: store is one machine\'s folder; machines share objects through LEUKOGRAPH_STORAGE_URL=postgres: or s3://...';
+    return e;
+  }
+
   /** The whole object or file a reference names. */
   async read(ref: string, what = 'file'): Promise<Buffer> {
     const key = keyOfRef(ref);
-    if (key !== null) return this.store.get(key);
+    if (key !== null) {
+      try {
+        return await this.store.get(key);
+      } catch (err) {
+        throw this.missingHint(err);
+      }
+    }
     try {
       return await readFile(this.local(ref));
     } catch (err) {
@@ -63,7 +80,13 @@ export class Blobs {
   /** A stream of what a reference names (rejects before the first byte when there is none). */
   async stream(ref: string, what = 'file'): Promise<Readable> {
     const key = keyOfRef(ref);
-    if (key !== null) return this.store.read(key);
+    if (key !== null) {
+      try {
+        return await this.store.read(key);
+      } catch (err) {
+        throw this.missingHint(err);
+      }
+    }
     const path = this.local(ref);
     try {
       await stat(path);

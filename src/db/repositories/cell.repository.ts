@@ -95,6 +95,16 @@ export class CellRepository {
     );
   }
 
+  /** Images of a dataset (or listed) in which this detector found cells. */
+  imagesWithCells(p: { datasetId?: string; imageIds?: string[]; detectorId: string }): Promise<{ id: string }[]> {
+    return this.ds.query(
+      `SELECT i.id FROM images i
+        WHERE ($1::uuid IS NULL OR i.dataset_id = $1) AND ($2::uuid[] IS NULL OR i.id = ANY($2))
+          AND EXISTS (SELECT 1 FROM cells c WHERE c.image_id = i.id AND c.detector_id = $3)`,
+      [p.datasetId ?? null, p.imageIds ?? null, p.detectorId],
+    );
+  }
+
   imagesToAnalyze(p: { datasetId?: string; imageIds?: string[] }): Promise<ImageToAnalyze[]> {
     return this.ds.query(
       `SELECT id, dataset_id, storage_path, source_path, width, height FROM images WHERE ($1::uuid IS NULL OR dataset_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) ORDER BY source_path`,

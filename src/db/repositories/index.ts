@@ -4,6 +4,7 @@ import { CellRepository } from './cell.repository.js';
 import { ModelRepository } from './model.repository.js';
 import { EvaluationRepository } from './evaluation.repository.js';
 import { ReviewRepository } from './review.repository.js';
+import { ImageRepository } from './image.repository.js';
 import { lastDatasetStain } from './dataset-stain.js';
 import { DatasetEntity } from '../entities/index.js';
 
@@ -11,10 +12,12 @@ export { CellRepository, type TrainingCell, type NewCell } from './cell.reposito
 export { ModelRepository, type NewModel } from './model.repository.js';
 export { EvaluationRepository } from './evaluation.repository.js';
 export { ReviewRepository, type ReviewedCellRow } from './review.repository.js';
+export { ImageRepository, type NewImageRow } from './image.repository.js';
 export type { DatasetStain } from './dataset-stain.js';
 
 export interface Repositories {
   cells: CellRepository;
+  images: ImageRepository;
   models: ModelRepository;
   evaluations: EvaluationRepository;
   reviews: ReviewRepository;
@@ -22,15 +25,19 @@ export interface Repositories {
   lastDatasetStain(datasetId: string, classifierId: string): ReturnType<typeof lastDatasetStain>;
   /** The names of the datasets that exist among `ids`. */
   datasetNames(ids: string[]): Promise<Map<string, string>>;
+  /** A dataset's row, or null. */
+  dataset(id: string): Promise<DatasetEntity | null>;
 }
 
 export function createRepositories(ds: DataSource): Repositories {
   return {
     cells: new CellRepository(ds),
+    images: new ImageRepository(ds),
     models: new ModelRepository(ds),
     evaluations: new EvaluationRepository(ds),
     reviews: new ReviewRepository(ds),
     lastDatasetStain: (d, c) => lastDatasetStain(ds, d, c),
+    dataset: (id) => ds.getRepository(DatasetEntity).findOneBy({ id }),
     datasetNames: async (ids) => new Map((await ds.getRepository(DatasetEntity).findBy(ids.map((id) => ({ id })))).map((d) => [d.id, d.name])),
   };
 }

@@ -9,6 +9,8 @@ interface GpuAdapterLike {
 
 export type WebgpuProbe = { ok: true; description: string; software: boolean } | { ok: false; reason: string };
 
+import { gpuDeviceNodes } from './gpu-devices.js';
+
 const probes = new Map<boolean, Promise<WebgpuProbe>>();
 
 export function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
@@ -42,13 +44,18 @@ export function probeWebgpu(allowSoftware: boolean, timeoutMs: number): Promise<
   let p = probes.get(allowSoftware);
   if (!p) {
     p = (async (): Promise<WebgpuProbe> => {
+      // No GPU device on this machine: say so once, without starting Dawn (and its warnings). A software
+      // adapter, asked for, needs none.
+      if (!allowSoftware && process.env.LEUKOGRAPH_WEBGPU_PROBE !== 'always' && gpuDeviceNodes()?.length === 0) {
+        return { ok: false, reason: 'webgpu: no adapter (no GPU device under /dev)' };
+      }
       try {
         const spec = 'webgpu'; // a variable specifier: the package is optional
         const mod = (await import(spec)) as { create?: (o: string[]) => { requestAdapter(o?: object): Promise<GpuAdapterLike | null> }; globals?: object };
         if (typeof mod.create !== 'function') return { ok: false, reason: 'npm package `webgpu` has no create()' };
         const gpu = mod.create([]);
         const adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), timeoutMs, null);
-        if (!adapter) return { ok: false, reason: 'no WebGPU adapter' };
+        if (!adapter) return { ok: false, reason: 'webgpu: no adapter' };
         const info = adapter.info ?? {};
         const software = adapter.isFallbackAdapter === true || /cpu/i.test(info.type ?? '');
         const description = [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ') || 'adapter';

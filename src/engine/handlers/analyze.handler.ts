@@ -13,6 +13,7 @@ import type { DatasetStain } from '../../db/repositories/index.js';
 import { encodeCells } from '../../pipeline/encode.js';
 import { morphologyOfCells } from '../../pipeline/morphology.js';
 import { classifyCells } from '../../pipeline/classify.js';
+import { selfCheck, selfCheckReason, type SelfCheck } from '../classifier/self-check.js';
 import type { CellVerdict } from '../../pipeline/types.js';
 
 export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOutcome> {
@@ -30,6 +31,8 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   let flagged = 0;
   let failed = 0;
   const failures: { path: string; reason: string }[] = [];
+  // Every verdict the job writes (class index, -1 when flagged), for the self-check over the whole job at the end.
+  const verdictLog: Array<{ id: string; k: number; prediction: Record<string, unknown> }> = [];
   // Per dataset: the stain measurement its last classifyCells made with this classifier (null: none).
   const stains = new Map<string, DatasetStain | null>();
   if (crops && clf?.stain) for (const d of new Set(images.map((im) => im.dataset_id))) stains.set(d, await ctx.repos.lastDatasetStain(d, clfRow!.id));
@@ -71,6 +74,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
         const v = verdicts?.[k] ?? null;
         if (v?.flagged) flagged++;
         else if (v) counts[v.label!] = (counts[v.label!] ?? 0) + 1;
+        if (v) verdictLog.push({ id: c.id, k: v.flagged ? -1 : clf!.classNames.indexOf(v.label!), prediction: { ...v, modelId: clfRow!.id } });
         return { id: c.id, prediction: v ? { ...v, modelId: clfRow!.id } : null, ...(z ? { latent: { values: z.subarray(k * dim, (k + 1) * dim), encoderId: ae!.id } } : {}) };
       }));
     }
@@ -78,13 +82,24 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     await ctx.progress(i + 1, images.length, `${cells} cells`);
   }
   const stages = ['detect', ...(ae ? ['encode'] : []), ...(clf ? ['classify'] : [])];
+  // The job's count checked as a classify job's is (its class mix; each image was classified alone, so there are
+  // no lab-wide views here): a failed check withholds every class it counted, as classify does.
+  const check: SelfCheck | null = clf && verdictLog.length ? selfCheck({ classes: clf.classNames, predicted: verdictLog.map((v) => v.k) }) : null;
+  if (check?.status === 'failed') {
+    const reason = selfCheckReason(check);
+    const withheld = verdictLog.filter((v) => v.k >= 0);
+    await ctx.repos.cells.writeResults(withheld.map((v) => ({ id: v.id, prediction: { ...v.prediction, label: null, flagged: true, reason } })));
+    flagged += withheld.length;
+    for (const k of Object.keys(counts)) delete counts[k];
+  }
   return {
     status: 'succeeded',
     result: {
       cells, counts, flagged, failed, failures, stages, detectorId: det.id, autoencoderId: ae?.id ?? null, classifierId: clfRow?.id ?? null,
       ...(clf?.features === 'morphology' ? { stain: stainSummary(stains) } : {}),
+      ...(check ? { selfCheck: check } : {}),
     },
-    message: `${cells} cells (${stages.join(' → ')})`,
+    message: `${check?.warning ? `${check.warning} ` : ''}${cells} cells (${stages.join(' → ')})`,
   };
 }
 

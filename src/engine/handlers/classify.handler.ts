@@ -2,7 +2,8 @@
 // the resident classifier, or flags it, and streams each cell. An adapter: it reads the cells (a latent
 // classifier's encoded by its encoder; a morphology classifier's measured from their crops), hands all of
 // them at once to the pipeline's classify stage (src/pipeline/classify.ts: stain step, forest, neighbour
-// consensus, verdicts) and writes the verdicts.
+// consensus, verdicts, the batch's self-check) and writes the verdicts. A failed self-check has flagged every
+// cell it would have counted (reason: self-check failed); the result and message say why.
 import type { JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { TrainingData } from '../training-data.js';
@@ -11,6 +12,7 @@ import { morphologyOfCells } from '../../pipeline/morphology.js';
 import { classifyCells } from '../../pipeline/classify.js';
 import type { FeatureMatrix } from '../../pipeline/types.js';
 import { VerdictChanges } from '../verdict-changes.js';
+import { reviewedLabStain } from '../reviewed-stain.js';
 
 const CHUNK = 256;
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
@@ -48,7 +50,11 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     x = { data, rows: cells.length, cols };
   }
   await ctx.progress(0, cells.length, `classifying ${cells.length} cells`);
-  const { verdicts, stain, consensus } = classifyCells(clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false });
+  // A classifier trained with this lab's reviewed cells moves the lab as those cells were moved (reviewed-stain.ts).
+  const lab = reviewedLabStain(clf, row.metrics, p.datasetId, x.rows, p.stainAdaptation ?? 'auto');
+  const classified = classifyCells(clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, ...(lab ? { offsets: lab.offsets } : {}) });
+  const { verdicts, consensus, selfCheck: check } = classified;
+  const stain = lab?.stain ?? classified.stain;
   const verdictOf = new Map(order.map((k, r) => [k, verdicts[r]!]));
   let done = 0;
   let flagged = 0;
@@ -83,8 +89,13 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   const bad = unreadable ? `, ${unreadable} unreadable` : '';
   return {
     status: 'succeeded',
-    result: { classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, changes: changes.summary(), ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}) },
-    message: `${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}${stain ? `; ${stain.note}` : ''}${consensus ? `; ${consensus.note}` : ''}`,
+    result: {
+      classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, changes: changes.summary(),
+      ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}), ...(check ? { selfCheck: check } : {}),
+    },
+    message:
+      `${check?.warning ? `${check.warning} ` : ''}${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}` +
+      `${stain ? `; ${stain.note}` : ''}${consensus ? `; ${consensus.note}` : ''}`,
   };
 }
 

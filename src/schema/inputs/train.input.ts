@@ -64,14 +64,20 @@ export enum StainAdaptationEnum {
   AUTO = 'auto',
   OFF = 'off',
   ALWAYS = 'always',
+  CENTRED = 'centred',
+  ADAPTIVE = 'adaptive',
+  PRIOR_MIX = 'prior_mix',
+  ENSEMBLE = 'ensemble',
 }
 registerEnumType(StainAdaptationEnum, {
   name: 'StainAdaptation',
   description:
-    "Morphology classifiers: what to do when the cells' stain differs from the training cells'. AUTO: move their stain-dependent values onto the " +
-    'training medians when the median shift exceeds one within-class standard deviation (and at least 30 cells are classified together); ' +
-    "OFF: never; ALWAYS: always. The medians are those of the training cells re-weighted to the cells' class mix, estimated without labels " +
-    "(classifiers trained before this have none: plain medians). The job's result says what was measured and done (stain, with classMix).",
+    "Morphology classifiers: the stain step over the cells classified together (at least 30; src/engine/classifier/stain-steps.ts). AUTO: the step " +
+    'with the best worst-lab accuracy in docs/unseen-labs.md (now ENSEMBLE); OFF: values as they are; CENTRED: the cells\' median moved onto the ' +
+    "training cells' median; ADAPTIVE (AUTO before issue 17): past a shift of one within-class standard deviation, onto the training medians " +
+    "re-weighted to the cells' class mix as the forests estimate it (can collapse onto one class on a lab nobody tuned for); ALWAYS: ADAPTIVE at any " +
+    'shift; PRIOR_MIX: ADAPTIVE with the estimate shrunk towards a normal blood count and capped at generous bounds; ENSEMBLE: the probabilities ' +
+    "of CENTRED, PRIOR_MIX and OFF averaged. The job's result says what was measured and done (stain) and what its self-check found (selfCheck).",
 });
 
 @InputType('ClassifyCellsInput')
