@@ -398,7 +398,9 @@ async function aeSection(o: Options, mode: Mode, results: Results, ref: JsonLine
   const rates: Record<string, Record<string, number>> = {};
   for (const row of r.json.rows) {
     if (row.error) continue;
-    (rates[row.preset] ??= {})[`tfjs-${row.backend}`] = row.sourceSamplesPerSec;
+    // One thread (trainStep) or the data-parallel pool with N threads in all (ae-bench --workers).
+    const threads = row.workers && row.workers !== 'single' ? Number(row.workers) + 1 : 1;
+    (rates[row.preset] ??= {})[`tfjs-${row.backend}${threads > 1 ? `-${threads}-threads` : ''}`] = row.sourceSamplesPerSec;
   }
   const refRows: any[] = [];
   if (ref) {

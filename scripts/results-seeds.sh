@@ -62,7 +62,7 @@ if (reports.every((r) => methods.every((m) => domains.every((d) => r.baselines[m
 // morphology_adaptive's notes: what class mixes alone do to the stain-shift statistic, then each lab's.
 const shifts = reports.map((r, s) => [s, r.notes.filter((x) => x.startsWith('morphology_adaptive: ')).map((x) => x.slice('morphology_adaptive: '.length))]);
 if (shifts.some(([, v]) => v.length)) {
-  lines.push('', 'Stain shifts measured by morphology_adaptive (src/evaluation/stain-shift.ts; limit 1 within-class standard deviation):', '');
+  lines.push('', 'Stain shifts measured by morphology_adaptive (src/pipeline/stain-step.ts; limit 1 within-class standard deviation):', '');
   for (const [s, v] of shifts) lines.push(`- seed ${s}: ${v.join('; ')}`);
 }
 lines.push('', `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${secs} s in all.`, '');

@@ -98,7 +98,7 @@ MAX_PER_CLASS=$MAX_PER_CLASS FAKE=$FAKE node --input-type=module -e "
 import { evaluateCommand } from '$ROOT/dist/src/cli/evaluate.command.js';
 const deps = {};
 if (process.env.FAKE === '1') {
-  const { fakeDetector } = await import('$ROOT/dist/src/evaluation/pipeline.fake-detector.js');
+  const { fakeDetector } = await import('$ROOT/dist/test/helpers/fake-detector.js');
   deps.loadDetector = async () => fakeDetector();
 }
 process.exitCode = await evaluateCommand(process.argv.slice(1), process.stdout, process.stderr, deps);

@@ -13,7 +13,7 @@ import type { Services } from './services/index.js';
 import { RelationService } from './services/relations.service.js';
 import { JobResultService } from './services/job-results.service.js';
 import { ReviewService } from './services/review.service.js';
-import { buildLeukographSchema } from './schema/build-schema.js';
+import { buildLeukographSchema } from './resolvers/build-schema.js';
 import { startApiServer, type ApiServer } from './http/server.js';
 import { Engine } from './engine/engine.js';
 import { ResidentModels, type ModelLoaders } from './engine/resident-models.js';
@@ -63,7 +63,7 @@ export async function startApi(cfg: Config): Promise<Running & { api: ApiServer;
   const services: Services = {
     cfg, ds, hub, jobs, store,
     datasets: new DatasetService(ds, cfg, jobs),
-    images: new ImageService(ds, cfg, new Blobs(store)),
+    images: new ImageService(ds, cfg, new Blobs(store, { bundledDir: BUNDLED_MODELS_DIR })),
     catalog: new CatalogService(ds),
     models: new ModelService(ds),
     relations: new RelationService(ds),
@@ -95,7 +95,7 @@ export async function startEngine(cfg: Config): Promise<Running & { engine: Engi
   // Features, images, model files and checkpoints go through the object store, so that an engine on
   // another machine (the same database and store, its own data directory) can run any job.
   const features = new FeatureStore(store);
-  const engine = new Engine({ ds: db.dataSource, hub, cfg, queue, retryLimit: RETRY_LIMIT, models, features, store, blobs: new Blobs(store) });
+  const engine = new Engine({ ds: db.dataSource, hub, cfg, queue, retryLimit: RETRY_LIMIT, models, features, store, blobs: new Blobs(store, { bundledDir: BUNDLED_MODELS_DIR }) });
   await engine.start();
   return {
     db, engine,

@@ -134,6 +134,18 @@ test('a forest trained on the latents classifies another lab\'s cells, streaming
     assert.equal(c.prediction.flagged, c.prediction.label === null);
     if (c.prediction.flagged) assert.ok(c.prediction.reason);
   }
+
+  // The review loop on the latent forest (issue 20): the queue spreads over the latents, five reviews join the
+  // training cells as latents of the same encoder, and classifying the lab again compares every verdict.
+  const queue = (await s.ok(`query($d: ID!) { reviewQueue(datasetId: $d, first: 5) { cell { id latent } reason } }`, { d: target })).reviewQueue;
+  assert.equal(queue.length, 5);
+  for (const [i, e] of queue.entries()) await s.ok(`mutation($c: ID!, $l: String!) { reviewCell(cellId: $c, label: $l) { id } }`, { c: e.cell.id, l: i % 2 ? 'monocyte' : 'lymphocyte' });
+  const adapted = await runJob('trainClassifier', { datasetIds: [source], features: 'LATENT', trees: 30, seed: 1, testFraction: 0.25, reviewedDatasetIds: [target] });
+  assert.equal(adapted.status, 'SUCCEEDED', JSON.stringify(adapted));
+  assert.equal(adapted.result.reviewed.cells, 5);
+  assert.equal(adapted.result.reviewed.datasets[target].stainFrom, null, 'latents are not moved');
+  const again = await runJob('classifyCells', { datasetId: target });
+  assert.equal(again.result.changes.compared, 24);
 });
 
 test('bad training requests are refused before any job is made', async () => {

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startStack, REPO, FIXTURES, type Stack } from './helpers/stack.js';
 import { decodeRgb } from '../src/imaging/image-codec.js';
-import { rleEncode } from '../src/engine/detector/rle.js';
+import { rleEncode } from '../src/imaging/rle.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skip = !existsSync(CHROMIUM) && !process.env.CI ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;

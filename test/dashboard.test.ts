@@ -15,7 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { differentialCount } from '../client-sdk/src/differential-count.js';
 import { startStack, throttle, REPO, FIXTURES, type Stack } from './helpers/stack.js';
 import { cropResize, encodePng } from '../src/imaging/image-codec.js';
-import { rleEncode } from '../src/engine/detector/rle.js';
+import { rleEncode } from '../src/imaging/rle.js';
 import { EVENTS_CHANNEL } from '../src/pubsub/events.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

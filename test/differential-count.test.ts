@@ -2,7 +2,7 @@
 // count, which are shown apart and why, the shares, and the text the CLI and the example print.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { differentialCount, differentialTable, flagReasonOf, tallyOf, DifferentialTally, type CountableCell } from '../client-sdk/src/differential-count.js';
+import { differentialCount, differentialTable, flagReasonOf, flagReasonText, tallyOf, DifferentialTally, type CountableCell } from '../client-sdk/src/differential-count.js';
 
 const cell = (label: string | null, o: { flagged?: boolean; reason?: string; flagReason?: string; cut?: boolean | null } = {}): CountableCell => ({
   cutByBorder: o.cut ?? false,
@@ -23,6 +23,9 @@ test('reason codes: from flagReason, else from the sentence the classifier write
   // The sentences of classifyLatents (src/engine/classifier/classifier-artifact.ts).
   assert.equal(flagReasonOf({ reason: 'unlike the training cells (novelty score 1.37 > 1)' }), 'NOVEL');
   assert.equal(flagReasonOf({ reason: 'low confidence (0.31 < 0.4)' }), 'LOW_CONFIDENCE');
+  // A classify job whose self-check failed (src/engine/classifier/self-check.ts selfCheckReason).
+  assert.equal(flagReasonOf({ reason: 'self-check failed for this batch (class mix): the verdict is withheld until the count is reviewed' }), 'SELF_CHECK');
+  assert.equal(flagReasonText('SELF_CHECK'), "withheld: the job's self-check failed");
   assert.equal(flagReasonOf({ reason: 'something else' }), 'OTHER');
   assert.equal(flagReasonOf({ reason: null }), 'OTHER');
   assert.equal(flagReasonOf({ flagReason: 'LOW_CONFIDENCE', reason: 'unlike the training cells (2 > 1)' }), 'LOW_CONFIDENCE', 'the code wins');

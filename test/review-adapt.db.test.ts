@@ -63,6 +63,9 @@ test('reviewed cells of a lab retrain the classifier; classifying the lab again 
   assert.equal(adapted.result.trainCells, 15, 'trainCells counts the source cells');
 
   const again = await run('classifyCells', 'ClassifyCellsInput', { datasetId: ids['zheng-ds2'], stainAdaptation: 'ALWAYS' });
+  // The lab's cells are moved as its reviewed cells were (the first classify job's offsets), not measured again.
+  assert.match(again.result.stain.note, /reviewed cells/);
+  assert.deepEqual(again.result.stain.offsets, first.result.stain.offsets);
   const ch = again.result.changes;
   assert.equal(ch.compared, again.result.classified);
   assert.equal(ch.changed, Object.values(ch.transitions as Record<string, number>).reduce((a, b) => a + b, 0));

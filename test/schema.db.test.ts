@@ -29,7 +29,7 @@ async function seed(): Promise<void> {
   datasetId = ds.rows[0].id;
   otherDatasetId = ds.rows[1].id;
   const det = await db.query(`INSERT INTO models (kind, name, version, artifact_path) VALUES ('detector', 'seeded-detector', '1', '/nowhere') RETURNING id`);
-  // Its held-out report as trainClassifier writes it (metrics.heldOut: src/evaluation/metrics.ts ClassificationReport).
+  // Its held-out report as trainClassifier writes it (metrics.heldOut: src/pipeline/metrics.ts ClassificationReport).
   const heldOut = { n: 10, accuracy: 0.9, accuracyCi95: [0.6, 0.98], balancedAccuracy: 0.875, macroF1: 0.88, minSupport: 5, perClass: [], confusion: { labels: ['a', 'b'], matrix: [[5, 1], [0, 4]] } };
   const clf = await db.query(
     `INSERT INTO models (kind, name, version, artifact_path, params, metrics, dataset_ids) VALUES ('classifier', 'seeded-forest', '1', '/nowhere', $1, $2, $3) RETURNING id`,

@@ -36,13 +36,14 @@ import {
   describeAutoencoder,
   disposeAutoencoder,
   reconstruct,
-  resizeCrop,
-  shuffledIndices,
-  trainStep,
   PRESETS,
   type PresetName,
 } from '../../src/engine/autoencoder/index.js';
-import { chwToHwc, FEATURE_LENGTH } from '../../src/engine/feature-store.js';
+import { chwToHwc, FEATURE_LENGTH } from '../../src/engine/autoencoder/layout.js';
+import { trainAutoencoderEpochs } from '../../src/pipeline/autoencoder-training.js';
+import { imageTargets, squareCrop } from '../../src/pipeline/crop.js';
+import { packFeatures } from '../../src/pipeline/encode.js';
+import { AUTOENCODER_DEFAULTS } from '../../src/pipeline/defaults.js';
 import { encodePng } from '../../src/imaging/image-codec.js';
 import { detectorCacheKey, loadFolderDomain, type CellDetectorLike } from '../../src/evaluation/folder-dataset.js';
 import { createRng, mixSeed, shuffleInPlace } from '../../src/engine/classifier/rng.js';
@@ -81,21 +82,14 @@ const log = (msg: string): void => {
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 
 async function loadDetector(): Promise<CellDetectorLike> {
-  if (fake) return (await import('../../src/evaluation/pipeline.fake-detector.js')).fakeDetector();
+  if (fake) return (await import('../../test/helpers/fake-detector.js')).fakeDetector();
   const { createDetector } = await import('../../src/engine/detector/index.js');
   return createDetector({ modelPath }) as unknown as Promise<CellDetectorLike>;
 }
 
-/** A crop as size x size x 3 uint8 (crops of another size are resized bilinearly, as the evaluation does). */
+/** A crop as size x size x 3 uint8 (the pipeline's squareCrop, as the evaluation and the jobs take it). */
 async function cropAt(crop: Uint8Array | (() => Uint8Array | Promise<Uint8Array>), size: number): Promise<Uint8Array> {
-  const c = typeof crop === 'function' ? await crop() : crop;
-  if (c.length === size * size * 3) return c;
-  const side = Math.round(Math.sqrt(c.length / 3));
-  if (side * side * 3 !== c.length) throw new Error(`crop of ${c.length} values is not a square RGB image`);
-  const f = resizeCrop({ data: c, width: side, height: side, channels: 3 }, size);
-  const out = new Uint8Array(f.length);
-  for (let i = 0; i < f.length; i++) out[i] = Math.round(f[i]! * 255);
-  return out;
+  return squareCrop(typeof crop === 'function' ? await crop() : crop, size);
 }
 
 /** Two rows of tiles (inputs over reconstructions), each tile scaled up `scale` x (nearest), white gaps. */
@@ -193,72 +187,47 @@ async function main(): Promise<void> {
   const model = await createAutoencoder(preset, seed);
   const info = describeAutoencoder(model);
   log(`autoencoder ${preset} on ${info.backend} (${info.device}), ${info.parameterCount} parameters; ${n} training cells, batch ${batch}, ${epochs} epochs, align ${alignDir ? 1 : 0}`);
-  const b = Math.min(batch, n);
-  const feats = new Float32Array(b * FEATURE_LENGTH);
-  const images = new Float32Array(b * per);
-  const alignBuf = new Float32Array(b * FEATURE_LENGTH);
-  const pickRng = createRng(mixSeed(seed, 0xa11));
-  let alignOrder: number[] = [];
-  let alignNext = 0;
   const epochRows: Array<{ epoch: number; seconds: number; samplesPerSec: number; steps: number; loss: number; ssim: number; mse: number; align: number; load1: number }> = [];
   const stepMs: number[] = [];
   try {
-    for (let e = 0; e < epochs; e++) {
-      const te = performance.now();
-      const order = shuffledIndices(model, n);
-      const sums = { loss: 0, ssim: 0, mse: 0, align: 0, n: 0, steps: 0 };
-      for (let start = 0; start < n; start += b) {
-        const count = Math.min(b, n - start);
-        if (count < 2) continue;
-        const ts = performance.now();
-        for (let k = 0; k < count; k++) {
-          const i = trainIdx[order[start + k]!]!;
-          chwToHwc(all[i]!.features, feats, k * FEATURE_LENGTH);
-          const crop = crops[i]!;
-          const o = k * per;
-          for (let j = 0; j < per; j++) images[o + j] = crop[j]! / 255;
-        }
-        const alignBatches: Float32Array[] = [];
-        if (alignCells.length >= 2) {
-          const m = Math.min(count, alignCells.length);
-          for (let k = 0; k < m; k++) {
-            if (alignNext >= alignOrder.length) {
-              alignOrder = shuffleInPlace(Array.from({ length: alignCells.length }, (_, i) => i), pickRng);
-              alignNext = 0;
-            }
-            chwToHwc(alignCells[alignOrder[alignNext++]!]!, alignBuf, k * FEATURE_LENGTH);
-          }
-          alignBatches.push(alignBuf.subarray(0, m * FEATURE_LENGTH));
-        }
-        const r = await trainStep(
-          model,
-          { features: feats.subarray(0, count * FEATURE_LENGTH), images: images.subarray(0, count * per), n: count },
-          alignBatches,
-          { learningRate: lr, alignWeight: alignBatches.length ? 5 : 0 },
-        );
-        stepMs.push(performance.now() - ts);
-        sums.loss += r.loss * count;
-        sums.ssim += r.ssim * count;
-        sums.mse += r.mse * count;
-        sums.align += r.align * count;
-        sums.n += count;
-        sums.steps++;
-      }
-      const seconds = (performance.now() - te) / 1000;
-      const row = {
-        epoch: e + 1,
-        seconds: r2(seconds),
-        samplesPerSec: r2(sums.n / seconds),
-        steps: sums.steps,
-        loss: +(sums.loss / sums.n).toFixed(4),
-        ssim: +(sums.ssim / sums.n).toFixed(4),
-        mse: +(sums.mse / sums.n).toFixed(4),
-        align: +(sums.align / sums.n).toFixed(4),
-        load1: r2(os.loadavg()[0]!),
-      };
-      epochRows.push(row);
-      log(`epoch ${row.epoch}/${epochs}: ${row.seconds} s, ${row.samplesPerSec} samples/s, loss ${row.loss} (ssim ${row.ssim}, mse ${row.mse}, align ${row.align}), load ${row.load1}`);
-    }
+    // The pipeline's epoch loop (src/pipeline/autoencoder-training.ts), as the trainAutoencoder job runs it.
+    let ts = performance.now();
+    let steps = 0;
+    await trainAutoencoderEpochs(
+      model,
+      {
+        count: n,
+        features: async (idx) => packFeatures(idx.map((k) => all[trainIdx[k]!]!.features)),
+        images: async (idx, size) => imageTargets(idx.map((k) => crops[trainIdx[k]!]!), size),
+      },
+      alignCells.length >= 2 ? [{ count: alignCells.length, features: async (idx) => packFeatures(idx.map((k) => alignCells[k]!)) }] : [],
+      {
+        seed, epochs, batchSize: batch, learningRate: lr, alignWeight: alignCells.length >= 2 ? AUTOENCODER_DEFAULTS.alignWeight : 0,
+        onStep: () => {
+          const t = performance.now();
+          stepMs.push(t - ts);
+          ts = t;
+          steps++;
+        },
+        onEpoch: (e) => {
+          const row = {
+            epoch: e.epoch,
+            seconds: r2(e.seconds),
+            samplesPerSec: r2(e.samplesPerSec),
+            steps,
+            loss: +e.loss.toFixed(4),
+            ssim: +e.ssim.toFixed(4),
+            mse: +e.mse.toFixed(4),
+            align: +e.align.toFixed(4),
+            load1: r2(os.loadavg()[0]!),
+          };
+          steps = 0;
+          ts = performance.now();
+          epochRows.push(row);
+          log(`epoch ${row.epoch}/${epochs}: ${row.seconds} s, ${row.samplesPerSec} samples/s, loss ${row.loss} (ssim ${row.ssim}, mse ${row.mse}, align ${row.align}), load ${row.load1}`);
+        },
+      },
+    );
 
     // Pictures: training cells spread over the classes, and the held-out ones.
     const shown = pickSpread(trainIdx, labelOf, nShow, mixSeed(seed, 0x5e0));
@@ -318,7 +287,7 @@ async function main(): Promise<void> {
         heldOutCells: heldout.length,
         align: alignStats,
       },
-      training: { preset, parameterCount: info.parameterCount, batch: b, learningRate: lr, alignDomains: alignCells.length >= 2 ? 1 : 0, alignWeight: alignCells.length >= 2 ? 5 : 0, seed, epochs },
+      training: { preset, parameterCount: info.parameterCount, batch: Math.min(batch, n), learningRate: lr, alignDomains: alignCells.length >= 2 ? 1 : 0, alignWeight: alignCells.length >= 2 ? AUTOENCODER_DEFAULTS.alignWeight : 0, seed, epochs },
       measured: {
         what: `wall time of each training epoch over ${n} cells (batch assembly + trainStep; detection excluded)`,
         epochSecondsFirst: epochRows[0]?.seconds ?? null,

@@ -11,6 +11,9 @@
  *   --steps cpu=8,paper=3   timed steps per preset (after one warm-up step)
  *   --cpu-steps 1           timed steps on the pure-JS cpu backend (it is ~10-100x slower)
  *   --cells 17092           cells per epoch for the epoch-time estimate (Acevedo-20)
+ *   --workers single,auto   how each step runs: `single` = trainStep on the main thread (tfjs wasm: one
+ *                           core), `auto` = the engine's choice of data-parallel workers
+ *                           (src/engine/autoencoder/parallel.ts; none on webgpu), N = that many workers
  *
  * Data are synthetic cells (src/engine/autoencoder/fixtures.ts): timings do not depend on the values.
  */
@@ -20,16 +23,17 @@ import {
   createAutoencoder,
   describeAutoencoder,
   disposeAutoencoder,
-  encode,
-  trainStep,
+  encode as encode1,
+  trainStep as trainStep1,
   PRESETS,
   type PresetName,
 } from '../../src/engine/autoencoder/index.js';
 import { syntheticCells } from '../../src/engine/autoencoder/fixtures.js';
+import { chooseTrainingWorkers, createTrainingPool, type TrainingPool } from '../../src/engine/autoencoder/parallel.js';
 import { benchArgs } from '../lib/args.js';
 
 const arg = benchArgs('node dist/bench/autoencoder/ae-bench.js', {
-  presets: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, align: { type: 'string' }, 'cpu-steps': { type: 'string' }, cells: { type: 'string' }, backends: { type: 'string' },
+  presets: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, align: { type: 'string' }, 'cpu-steps': { type: 'string' }, cells: { type: 'string' }, backends: { type: 'string' }, workers: { type: 'string' },
 }).str;
 
 function perPreset(name: string, defaults: Record<PresetName, number>): Record<PresetName, number> {
@@ -51,6 +55,7 @@ const steps = perPreset('steps', { cpu: 8, paper: 3 });
 const alignDomains = Number(arg('align') ?? 1);
 const cpuSteps = Number(arg('cpu-steps') ?? 1);
 const cells = Number(arg('cells') ?? 17092);
+const workerModes = (arg('workers') ?? 'single,auto').split(',');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -62,6 +67,8 @@ interface Row {
   backend: string;
   device: string;
   batch: number;
+  /** 'single' (trainStep on one thread) or the number of worker threads besides the main thread. */
+  workers: string;
   alignDomains: number;
   steps: number;
   msPerStep: number;
@@ -77,10 +84,14 @@ interface Row {
   error?: string;
 }
 
-async function runOne(rt: TfjsRuntime, preset: PresetName, b: number, nSteps: number, domains: number): Promise<Row> {
+async function runOne(rt: TfjsRuntime, preset: PresetName, b: number, nSteps: number, domains: number, mode: string): Promise<Row> {
   const p = PRESETS[preset];
   const m = await createAutoencoder(preset, 1, { runtime: rt });
+  let pool: TrainingPool | null = null;
   try {
+    if (mode !== 'single') pool = await createTrainingPool(m, { workers: mode === 'auto' ? chooseTrainingWorkers(m, b) : Number(mode) });
+    const trainStep = pool ? pool.trainStep : trainStep1;
+    const encode = pool ? pool.encode : encode1;
     const info = describeAutoencoder(m);
     const src = syntheticCells(b, p.imageSize, 1);
     const others = Array.from({ length: domains }, (_, d) => syntheticCells(b, p.imageSize, 100 + d, { domainShift: 0.3 }).features);
@@ -108,6 +119,7 @@ async function runOne(rt: TfjsRuntime, preset: PresetName, b: number, nSteps: nu
       backend: rt.backend,
       device: rt.device,
       batch: b,
+      workers: pool ? String(pool.workers) : 'single',
       alignDomains: domains,
       steps: nSteps,
       msPerStep: +step.toFixed(1),
@@ -121,6 +133,7 @@ async function runOne(rt: TfjsRuntime, preset: PresetName, b: number, nSteps: nu
       losses,
     };
   } finally {
+    await pool?.close();
     disposeAutoencoder(m);
   }
 }
@@ -145,12 +158,16 @@ async function main(): Promise<void> {
       if (slow && preset === 'paper' && !arg('backends')) continue;
       const b = slow ? Math.min(batch[preset], 8) : batch[preset];
       const n = slow ? cpuSteps : steps[preset];
-      try {
-        const row = await runOne(rt, preset, b, n, alignDomains);
-        rows.push(row);
-        console.error(`${be} ${preset}: ${row.msPerStep} ms/step, ${row.sourceSamplesPerSec} samples/s`);
-      } catch (err) {
-        rows.push({ preset, backend: be, error: (err as Error).message } as Row);
+      // The pure-JS backend runs single only (a comparison point); webgpu gets no workers (auto = 0).
+      for (const mode of slow ? ['single'] : workerModes) {
+        if (mode === 'auto' && workerModes.includes('single') && chooseTrainingWorkers({ backend: be }, b) === 0) continue;
+        try {
+          const row = await runOne(rt, preset, b, n, alignDomains, mode);
+          rows.push(row);
+          console.error(`${be} ${preset} workers ${row.workers}: ${row.msPerStep} ms/step, ${row.sourceSamplesPerSec} samples/s`);
+        } catch (err) {
+          rows.push({ preset, backend: be, workers: mode, error: (err as Error).message } as Row);
+        }
       }
     }
   }

@@ -1,28 +1,31 @@
 // The engine's per-image chain without the server and PostgreSQL (what the analyze job does between
-// reading an image and storing its cells): detect -> encode -> classify, with the same models, in a
+// reading an image and storing its cells): detect -> encode -> classify through the pipeline's stages
+// (src/pipeline), with the same models, in a
 // child process of its own. Answers one JSON line per request on stdin:
 //   {"cmd":"init","detector":PATH,"autoencoder":PATH|null,"classifier":PATH|null}
 //   {"cmd":"run","files":[...],"minCells":N}   images in order, repeated until N cells (default one pass)
 //   {"cmd":"stages","files":[...]}             mean ms per image of decode+resize, model, rest
 //   {"cmd":"memory"}                            this process's resident and peak memory, MiB
 import { readFile } from 'node:fs/promises';
+import { parseClassifierFile } from '../../src/engine/classifier/classifier-file.js';
 import { createInterface } from 'node:readline';
-import { createDetector, type Detector } from '../../src/engine/detector/index.js';
-import { createAutoencoder, encode, loadAutoencoder, type AutoencoderModel } from '../../src/engine/autoencoder/index.js';
-import { classifierFromJson, classifyLatents, type CellClassifier } from '../../src/engine/classifier/classifier-artifact.js';
-import { FEATURE_LENGTH, chwToHwc } from '../../src/engine/feature-store.js';
+import { createDetector, resolveDetectorPrecision, type Detector } from '../../src/engine/detector/index.js';
+import { createAutoencoder, loadAutoencoder, type AutoencoderModel } from '../../src/engine/autoencoder/index.js';
+import { encodeCells } from '../../src/pipeline/encode.js';
+import { classifyCells } from '../../src/pipeline/classify.js';
 import { procMemory } from '../lib/stats.js';
 import { detectorStages } from '../lib/detector-stages.js';
 
 let detector: Detector | null = null;
 let ae: AutoencoderModel | null = null;
-let clf: CellClassifier | null = null;
+let clf: import('../../src/engine/classifier/classifier-artifact.js').CellClassifier | null = null;
 
 async function init(msg: { detector: string; autoencoder?: string | null; classifier?: string | null }) {
-  detector = await createDetector({ modelPath: msg.detector });
+  // The engine's choice of file (the int8 variant on the CPU when accepted; detector-loader.ts).
+  detector = await createDetector({ modelPath: msg.detector, precision: resolveDetectorPrecision(process.env.LEUKOGRAPH_DETECTOR_PRECISION) });
   ae = msg.autoencoder ? await loadAutoencoder(new Uint8Array(await readFile(msg.autoencoder))) : await createAutoencoder('cpu', 0);
-  clf = msg.classifier ? classifierFromJson(await readFile(msg.classifier, 'utf8')) : null;
-  return { backend: detector.backend, autoencoder: msg.autoencoder ? 'trained' : 'untrained cpu preset', classifier: Boolean(clf) };
+  clf = msg.classifier ? parseClassifierFile(await readFile(msg.classifier)) : null;
+  return { backend: detector.backend, variant: detector.variant, autoencoder: msg.autoencoder ? 'trained' : 'untrained cpu preset', classifier: Boolean(clf) };
 }
 
 async function run(msg: { files: string[]; minCells?: number }) {
@@ -40,10 +43,9 @@ async function run(msg: { files: string[]; minCells?: number }) {
       images++;
       const n = found.cells.length;
       if (n) {
-        const feats = new Float32Array(n * FEATURE_LENGTH);
-        found.cells.forEach((c, k) => chwToHwc(c.features, feats, k * FEATURE_LENGTH));
-        const z = await encode(ae!, feats, n);
-        if (clf) classifyLatents(clf, { data: z, rows: n, cols: z.length / n });
+        // The pipeline's stages, as the analyze job runs them per image.
+        const z = await encodeCells(ae!, found.cells.map((c) => c.features));
+        if (clf) classifyCells(clf, { data: z, rows: n, cols: z.length / n });
       }
       cells += n;
       if (cells >= nextMark) {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { BenchServer } from '../lib/server.js';
 import type { JsonLineWorker } from '../lib/children.js';
 import { procCpuSeconds, round } from '../lib/stats.js';
+import { prefillCellsTo, storedCells } from '../lib/prefill.js';
 
 export interface PoolImage {
   id: string;
@@ -117,7 +118,8 @@ export async function setupModels(s: BenchServer, root: string, folder: string, 
     cellsDetected: det.result?.cells ?? 0,
     autoencoderId: active('autoencoder').id,
     classifierId: active('classifier').id,
-    artifacts: { detector: active('detector').artifactPath, autoencoder: active('autoencoder').artifactPath, classifier: active('classifier').artifactPath },
+    // Model files live in the object store now (a file store in the engine's data directory).
+    artifacts: { detector: s.localPath(active('detector').artifactPath), autoencoder: s.localPath(active('autoencoder').artifactPath), classifier: s.localPath(active('classifier').artifactPath) },
     seconds: sec,
   };
 }
@@ -225,31 +227,12 @@ export async function firstCell(s: BenchServer, img: PoolImage): Promise<FirstCe
 export async function prefillCells(s: BenchServer, total: number): Promise<{ cells: number; seconds: number }> {
   const db = s.api.db.dataSource;
   const t0 = performance.now();
-  const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM cells`)) as { n: number }[];
+  const n = await storedCells(db);
   if (n >= total) return { cells: n, seconds: 0 };
-  const [tpl] = (await db.query(`SELECT id, image_id FROM cells WHERE prediction IS NOT NULL ORDER BY created_at LIMIT 1`)) as { id: string; image_id: string }[];
-  if (!tpl) throw new Error('prefill: no analysed cell to copy');
   const [{ id: ds }] = (await db.query(
     `INSERT INTO datasets (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`, ['bench-prefill'],
   )) as { id: string }[];
-  const add = total - n;
   // One image row per copied cell (Acevedo-20 has ~1 cell per image), then the cells, in chunks.
-  for (let done = 0; done < add; done += 20_000) {
-    const k = Math.min(20_000, add - done);
-    await db.query(
-      `WITH imgs AS (
-         INSERT INTO images (dataset_id, source_path, storage_path, sha256, width, height, format, bytes, raw_label, cell_type, split)
-         SELECT $1, 'prefill/' || md5(random()::text || g::text), i.storage_path, i.sha256, i.width, i.height, i.format, i.bytes, i.raw_label, i.cell_type, i.split
-         FROM generate_series(1, $3::int) g, images i WHERE i.id = $2
-         RETURNING id)
-       INSERT INTO cells (image_id, detector_id, index, box, score, mask, feature_ref, latent, encoder_id, prediction)
-       SELECT imgs.id, c.detector_id, c.index, c.box, c.score, c.mask, c.feature_ref, c.latent, c.encoder_id, c.prediction
-       FROM imgs, cells c WHERE c.id = $4`,
-      [ds, tpl.image_id, k, tpl.id],
-    );
-  }
-  // What autovacuum would do on a live server after such growth: planner statistics are current.
-  await db.query(`ANALYZE images; ANALYZE cells`);
-  const [{ n: after }] = (await db.query(`SELECT count(*)::int AS n FROM cells`)) as { n: number }[];
-  return { cells: after, seconds: round((performance.now() - t0) / 1000, 1) };
+  await prefillCellsTo(db, ds, total, 20_000);
+  return { cells: await storedCells(db), seconds: round((performance.now() - t0) / 1000, 1) };
 }

@@ -47,6 +47,11 @@ export class BenchServer {
   private dropDb: (() => Promise<void>) | null = null;
   private dataDir = '';
 
+  /** A model row's artifact as a file path: "store:<key>" is a file under the data directory (the file store). */
+  localPath(ref: string): string {
+    return ref.startsWith('store:') ? join(this.dataDir, ref.slice('store:'.length)) : ref;
+  }
+
   constructor(private readonly opts: BenchServerOptions) {}
 
   async start(): Promise<void> {

@@ -5,7 +5,7 @@
 // everywhere. It imports nothing, so that the server compiles it from source and never needs the SDK's build.
 
 /** Why a cell got no class (CellPrediction.flagReason). */
-export type FlagReasonName = 'NOVEL' | 'LOW_CONFIDENCE' | 'OTHER';
+export type FlagReasonName = 'NOVEL' | 'LOW_CONFIDENCE' | 'SELF_CHECK' | 'OTHER';
 
 /** What the count reads of a cell: the fields of the Cell type it needs, as any client selects them. */
 export interface CountableCell {
@@ -60,10 +60,12 @@ export interface DifferentialCount {
  * sentence the classifier writes ("unlike the training cells (...)", "low confidence (...)").
  */
 export function flagReasonOf(p: { flagReason?: string | null; reason?: string | null }): FlagReasonName {
-  if (p.flagReason === 'NOVEL' || p.flagReason === 'LOW_CONFIDENCE' || p.flagReason === 'OTHER') return p.flagReason;
+  if (p.flagReason === 'NOVEL' || p.flagReason === 'LOW_CONFIDENCE' || p.flagReason === 'SELF_CHECK' || p.flagReason === 'OTHER') return p.flagReason;
   const r = (p.reason ?? '').trim().toLowerCase();
   if (r.startsWith('unlike the training')) return 'NOVEL';
   if (r.startsWith('low confidence')) return 'LOW_CONFIDENCE';
+  // A classify job whose self-check failed withholds every class it would have counted (engine/classifier/self-check.ts).
+  if (r.startsWith('self-check failed')) return 'SELF_CHECK';
   return 'OTHER';
 }
 
@@ -76,7 +78,7 @@ export function tallyOf(cell: CountableCell): CellTally {
   return { kind: 'counted', label: p.label };
 }
 
-const REASONS: readonly FlagReasonName[] = ['NOVEL', 'LOW_CONFIDENCE', 'OTHER'];
+const REASONS: readonly FlagReasonName[] = ['NOVEL', 'LOW_CONFIDENCE', 'SELF_CHECK', 'OTHER'];
 
 /** A running count: add cells as they stream in, read `result()` at any time. */
 export class DifferentialTally {
@@ -126,6 +128,7 @@ export function differentialCount(cells: Iterable<CountableCell>): DifferentialC
 const REASON_TEXT: Record<FlagReasonName, string> = {
   NOVEL: 'unlike the training cells',
   LOW_CONFIDENCE: 'low confidence',
+  SELF_CHECK: "withheld: the job's self-check failed",
   OTHER: 'other',
 };
 

@@ -3,7 +3,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createDetector, type Detection } from '../engine/detector/index.js';
-import { cutByBorder } from '../engine/detector/border.js';
+import { cutByBorder } from '../imaging/border.js';
 import { logger } from '../logger.js';
 import { choiceFlag, intFlag, parseFlags, UsageError, type FlagSpecs } from './args.js';
 

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { initTfjs } from '../engine/backends/tfjs.js';
 import { evaluateCommand, parseEvaluateArgs } from './evaluate.command.js';
-import { fakeDetector } from '../evaluation/pipeline.fake-detector.js';
+import { fakeDetector } from '../../test/helpers/fake-detector.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 

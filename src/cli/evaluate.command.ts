@@ -6,8 +6,10 @@ import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CellDetector } from '../engine/resident-models.js';
 import { ALIGN_SCALES, PRESETS, type AlignScale, type PresetName } from '../engine/autoencoder/index.js';
-import { CLASS_MAP_NAMES, type ClassMapName } from '../services/class-maps.js';
+import { CLASS_MAP_NAMES, type ClassMapName } from '../pipeline/class-maps.js';
 import { detectorCacheKey, loadFolderDomain, type CellDetectorLike } from '../evaluation/folder-dataset.js';
+import { CROP_SIZE } from '../pipeline/crop.js';
+import { AUTOENCODER_DEFAULTS, EVALUATION_DEFAULTS, FOREST_DEFAULTS } from '../pipeline/defaults.js';
 import { METHODS, runEvaluation, type EvaluationDomain, type EvaluationProgress, type MethodName } from '../evaluation/pipeline.js';
 import { accuracyInterval, machineInfo, renderMarkdown } from '../evaluation/report.js';
 import { MORPHOLOGY_SIZE } from '../imaging/cell-morphology.js';
@@ -157,19 +159,19 @@ export function parseEvaluateArgs(argv: readonly string[]): EvaluateArgs | 'help
     targets,
     align,
     alignTargets: a.alignTargets ?? true,
-    preset: a.preset ?? 'cpu',
-    epochs: a.epochs ?? 20,
+    preset: a.preset ?? AUTOENCODER_DEFAULTS.preset,
+    epochs: a.epochs ?? AUTOENCODER_DEFAULTS.epochs,
     maxPerClass: a.maxPerClass,
     targetMaxPerClass: a.targetMaxPerClass,
-    classes: a.classes ?? 'common5',
-    seed: a.seed ?? 0,
+    classes: a.classes ?? EVALUATION_DEFAULTS.classes,
+    seed: a.seed ?? AUTOENCODER_DEFAULTS.seed,
     out: a.out,
     model: a.model ?? defaultModelPath(),
     batchSize: a.batchSize,
-    trees: a.trees ?? 100,
-    maxDepth: a.maxDepth ?? 16,
-    alignWeight: a.alignWeight ?? 5,
-    alignScale: a.alignScale ?? 'raw',
+    trees: a.trees ?? FOREST_DEFAULTS.trees,
+    maxDepth: a.maxDepth ?? FOREST_DEFAULTS.maxDepth,
+    alignWeight: a.alignWeight ?? AUTOENCODER_DEFAULTS.alignWeight,
+    alignScale: a.alignScale ?? AUTOENCODER_DEFAULTS.alignScale,
     learningRate: a.learningRate,
     methods: a.methods ?? [...METHODS],
     title: a.title,
@@ -231,9 +233,9 @@ export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream
     const preamble = args.preamble ? [(await readFile(args.preamble, 'utf8')).trim()] : [];
     say(`loading the detector ${args.model}`);
     detector = await load(args.model);
-    // Crops at the autoencoder's size, or at 128 px when the morphology method needs the detail (the
-    // evaluation averages them down for the autoencoder).
-    const imageSize = Math.max(PRESETS[args.preset].imageSize, args.methods.some((m) => m.startsWith('morphology')) ? MORPHOLOGY_SIZE : 0);
+    // Crops are cut once at CROP_SIZE, as the jobs cut them (src/pipeline/crop.ts); the evaluation
+    // averages them down for the cpu autoencoder.
+    const imageSize = CROP_SIZE;
     const cache = args.cacheDir ? { dir: resolve(args.cacheDir), key: await detectorCacheKey(args.model, detector) } : undefined;
     const domains: EvaluationDomain[] = [];
     const dirs: Record<string, string> = {};

@@ -4,7 +4,7 @@
 // readers load. A dataset with no cells is an error, not an empty file.
 import { writeFile } from 'node:fs/promises';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { classOf } from '../services/class-maps.js';
+import { classOf } from '../pipeline/class-maps.js';
 import { connect, type Remote } from './remote.js';
 import { choiceFlag, UsageError, type FlagSpecs } from './args.js';
 

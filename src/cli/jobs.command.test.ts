@@ -9,7 +9,7 @@ import { UsageError } from './args.js';
 const NOWHERE = ['--url', 'http://127.0.0.1:9/graphql'];
 
 test('classify refuses an unknown --stain or --consensus value before it talks to any server', async () => {
-  await assert.rejects(jobCommand('classify', ['--dataset', 'lab', '--stain', 'sometimes', ...NOWHERE]), (e: Error) => e instanceof UsageError && /--stain takes auto, off, always, not "sometimes"/.test(e.message));
+  await assert.rejects(jobCommand('classify', ['--dataset', 'lab', '--stain', 'sometimes', ...NOWHERE]), (e: Error) => e instanceof UsageError && /--stain takes auto, off, always, centred, adaptive, prior_mix, ensemble, not "sometimes"/.test(e.message));
   await assert.rejects(jobCommand('classify', ['--dataset', 'lab', '--consensus', 'maybe', ...NOWHERE]), /--consensus takes on, off, not "maybe"/);
 });
 

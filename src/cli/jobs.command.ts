@@ -60,7 +60,7 @@ export const JOB_SPECS = {
     flags: {
       dataset: DATASET,
       classifier: { type: 'string', value: 'ID', help: 'this classifier instead of the active one (leukograph models lists them)' },
-      stain: { type: 'string', value: 'auto|off|always', help: "what a morphology classifier does with another lab's stain (default auto)" },
+      stain: { type: 'string', value: 'auto|off|always|centred|adaptive|prior_mix|ensemble', help: "a morphology classifier's stain step (default auto: the winner of docs/unseen-labs.md)" },
       consensus: { type: 'string', value: 'on|off', help: 'similar cells of the dataset settle a verdict (default off: it helps the common types and costs the rare ones)' },
     },
   },
@@ -207,7 +207,7 @@ export async function jobCommand(command: JobCommandName, argv: readonly string[
     preset: choiceFlag(cmd, 'preset', str('preset'), ['cpu', 'paper'], 'cpu'),
     classes: choiceFlag(cmd, 'classes', str('classes'), ['common5', 'common5_ig', 'paper13'], 'common5'),
     features: choiceFlag(cmd, 'features', str('features'), ['morphology', 'latent'], 'morphology'),
-    stain: choiceFlag(cmd, 'stain', str('stain'), ['auto', 'off', 'always'], 'auto'),
+    stain: choiceFlag(cmd, 'stain', str('stain'), ['auto', 'off', 'always', 'centred', 'adaptive', 'prior_mix', 'ensemble'], 'auto'),
     consensus: choiceFlag(cmd, 'consensus', str('consensus'), ['on', 'off'], 'off'),
     use: str('use') === undefined ? undefined : choiceFlag(cmd, 'use', str('use'), ['common5', 'common5_ig', 'paper13'], 'common5'),
   };

@@ -1,14 +1,13 @@
-// The instance-feature store: each image's cells' 256x14x14 features in one float16 file (architecture.md:
+// The instance-feature store: each image's cells' 256x14x14 features in one float16 file (docs/architecture.md:
 // 196 kB per cell as float32 is too much for the cell table), an object under features/ in the object store
 // (LEUKOGRAPH_STORAGE_URL), so that an engine on another machine reads the features another one wrote. The
 // store's puts are atomic: a crash leaves either the whole file or none. A cell row keeps its reference
 // (`<detectorId>/<ab>/<imageId>.f16#<index>`), relative to features/, as before.
 import type { ObjectStore } from '../storage/object-store.js';
 import { FileStore } from '../storage/file-store.js';
+import { FEATURE_LENGTH } from './autoencoder/layout.js';
 
-export const FEATURE_CHANNELS = 256;
-export const FEATURE_SIZE = 14;
-export const FEATURE_LENGTH = FEATURE_CHANNELS * FEATURE_SIZE * FEATURE_SIZE;
+export { FEATURE_CHANNELS, FEATURE_SIZE, FEATURE_LENGTH, chwToHwc } from './autoencoder/layout.js';
 
 const MAGIC = 0x4c4b4631; // "LKF1"
 
@@ -137,13 +136,4 @@ export class FeatureStore {
     for (let i = 0; i < FEATURE_LENGTH; i++, o += 2) out[i] = fromHalf(buf.readUInt16LE(o));
     return out;
   }
-}
-
-/** CHW (the detector's layout) -> HWC (the autoencoder's NHWC input), for one cell. */
-export function chwToHwc(chw: Float32Array, out: Float32Array = new Float32Array(FEATURE_LENGTH), offset = 0): Float32Array {
-  const hw = FEATURE_SIZE * FEATURE_SIZE;
-  for (let c = 0; c < FEATURE_CHANNELS; c++) {
-    for (let p = 0; p < hw; p++) out[offset + p * FEATURE_CHANNELS + c] = chw[c * hw + p];
-  }
-  return out;
 }

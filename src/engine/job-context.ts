@@ -9,13 +9,15 @@ import type { ResidentModels } from './resident-models.js';
 import type { FeatureStore } from './feature-store.js';
 import type { JobKind, JobOutcome } from '../jobs/job-kinds.js';
 import type { Blobs } from '../storage/blobs.js';
+import { createRepositories, type Repositories } from '../db/repositories/index.js';
 
 export interface JobContext<P> {
   jobId: string;
   params: P;
   /** 1 on the first run; higher when a run is retried after a failure or a lost engine. */
   attempt: number;
-  ds: DataSource;
+  /** The database as a job sees it: repositories that hold the SQL (src/db/repositories). */
+  repos: Repositories;
   cfg: Config;
   /** The engine's resident models. */
   models: ResidentModels;
@@ -80,7 +82,7 @@ export function createJobContext<P>(args: {
     jobId,
     params: args.params,
     attempt: args.attempt,
-    ds,
+    repos: createRepositories(ds),
     cfg: args.cfg,
     models: args.models,
     features: args.features,

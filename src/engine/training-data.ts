@@ -1,45 +1,18 @@
-// The cells a training or encoding job reads: one cell per image (the highest-scoring detection, as
-// AE-CFE uses), its instance features from the feature store and its image target, a crop around the
-// box cached on disk (architecture.md: crops are not kept in PostgreSQL).
+// What the engine's jobs read of stored cells: their instance features from the feature store, and their
+// crops, cut once at CROP_SIZE with AE-CFE's margins (src/pipeline/crop.ts) and cached on disk
+// (docs/architecture.md: crops are not kept in PostgreSQL), reading images through the object store. It is
+// the pipeline's CropSource for the jobs.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { DataSource } from 'typeorm';
-import { FeatureStore, FEATURE_LENGTH, chwToHwc } from './feature-store.js';
-import { cropResize } from '../imaging/image-codec.js';
-import { cropBoxWithMargin } from './autoencoder/index.js';
+import type { FeatureStore } from './feature-store.js';
+import type { TrainingCell } from '../db/repositories/index.js';
+import { CROP_SIZE, cropCell, imageTargets, squareCrop } from '../pipeline/crop.js';
+import { packFeatures } from '../pipeline/encode.js';
+import type { AlignmentSet, AutoencoderTrainingSet, CellGeometry, CropSource } from '../pipeline/types.js';
 
-export interface TrainingCell {
-  id: string;
-  featureRef: string;
-  box: [number, number, number, number];
-  storagePath: string;
-  width: number;
-  height: number;
-  datasetId: string;
-  cellType: string | null;
-}
+export type { TrainingCell };
 
-/** Top cells (index 0) with features of the given datasets, in a stable order. */
-export async function listTrainingCells(ds: DataSource, datasetIds: string[], opts: { detectorId?: string; limit?: number } = {}): Promise<TrainingCell[]> {
-  const rows: { id: string; feature_ref: string; box: number[]; storage_path: string; width: number; height: number; dataset_id: string; cell_type: string | null }[] =
-    await ds.query(
-      `SELECT DISTINCT ON (i.dataset_id, i.source_path) c.id, c.feature_ref, c.box, i.storage_path, i.width, i.height, i.dataset_id, i.cell_type
-         FROM cells c JOIN images i ON i.id = c.image_id
-        WHERE i.dataset_id = ANY($1) AND c.index = 0 AND c.feature_ref IS NOT NULL AND ($2::uuid IS NULL OR c.detector_id = $2)
-        ORDER BY i.dataset_id, i.source_path, c.created_at DESC
-        LIMIT $3`,
-      [datasetIds, opts.detectorId ?? null, opts.limit ?? 2147483647],
-    );
-  return rows.map((r) => ({
-    id: r.id, featureRef: r.feature_ref, box: r.box as TrainingCell['box'], storagePath: r.storage_path, width: r.width,
-    height: r.height, datasetId: r.dataset_id, cellType: r.cell_type,
-  }));
-}
-
-/** What cropping a cell needs: its box and its image. */
-export type CellGeometry = Pick<TrainingCell, 'id' | 'box' | 'storagePath' | 'width' | 'height'>;
-
-export class TrainingData {
+export class TrainingData implements CropSource {
   constructor(
     private readonly store: FeatureStore,
     private readonly cropDir: string,
@@ -56,36 +29,42 @@ export class TrainingData {
   }
 
   /** NHWC features of the given cells, packed. */
-  async features(cells: TrainingCell[]): Promise<Float32Array> {
-    const out = new Float32Array(cells.length * FEATURE_LENGTH);
-    for (let i = 0; i < cells.length; i++) chwToHwc(await this.store.read(cells[i].featureRef), out, i * FEATURE_LENGTH);
-    return out;
+  async features(cells: readonly Pick<TrainingCell, 'featureRef'>[]): Promise<Float32Array> {
+    const maps: Float32Array[] = [];
+    for (const c of cells) maps.push(await this.store.read(c.featureRef));
+    return packFeatures(maps);
   }
 
-  /**
-   * Image targets in [0, 1], HWC, size x size: the cell cropped from its box with AE-CFE's margins
-   * (10 px before, 20 px after: aecfe-method.md section 3), cached as raw RGB per size.
-   */
-  async images(cells: TrainingCell[], size: number): Promise<Float32Array> {
-    const per = size * size * 3;
-    const out = new Float32Array(cells.length * per);
-    for (let i = 0; i < cells.length; i++) {
-      const rgb = await this.crop(cells[i], size);
-      for (let k = 0; k < per; k++) out[i * per + k] = rgb[k] / 255;
-    }
-    return out;
+  /** Image targets in [0, 1], HWC, size x size (src/pipeline/crop.ts imageTargets). */
+  async images(cells: readonly CellGeometry[], size: number): Promise<Float32Array> {
+    const crops: Uint8Array[] = [];
+    for (const c of cells) crops.push(await this.crop(c, CROP_SIZE));
+    return imageTargets(crops, size);
   }
 
+  /** The cells as the autoencoder's epoch loop reads them. */
+  trainingSet(cells: readonly TrainingCell[]): AutoencoderTrainingSet {
+    return { count: cells.length, features: (idx) => this.features(idx.map((i) => cells[i]!)), images: (idx, size) => this.images(idx.map((i) => cells[i]!), size) };
+  }
+
+  alignmentSet(cells: readonly TrainingCell[]): AlignmentSet {
+    return { count: cells.length, features: (idx) => this.features(idx.map((i) => cells[i]!)) };
+  }
+
+  /** The cell cut at CROP_SIZE (cached as raw RGB), at `size`. */
   async crop(cell: CellGeometry, size: number): Promise<Uint8Array> {
-    const path = join(this.cropDir, String(size), cell.id.slice(0, 2), `${cell.id}.rgb`);
+    return squareCrop(await this.cached(cell), size, `cell ${cell.id}`);
+  }
+
+  private async cached(cell: CellGeometry): Promise<Uint8Array> {
+    const path = join(this.cropDir, String(CROP_SIZE), cell.id.slice(0, 2), `${cell.id}.rgb`);
     try {
       const b = await readFile(path);
-      if (b.length === size * size * 3) return new Uint8Array(b.buffer, b.byteOffset, b.length);
+      if (b.length === CROP_SIZE * CROP_SIZE * 3) return new Uint8Array(b.buffer, b.byteOffset, b.length);
     } catch {
       // not cached yet
     }
-    const rect = cropBoxWithMargin(cell.box, cell.width, cell.height, 10, 20);
-    const rgb = await cropResize(await this.readImage(cell.storagePath), rect, size);
+    const rgb = await cropCell(await this.readImage(cell.storagePath), cell.box, cell.width, cell.height, CROP_SIZE);
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
     await writeFile(tmp, rgb);

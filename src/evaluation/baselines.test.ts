@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FEATURE_LENGTH } from '../engine/feature-store.js';
+import { FEATURE_LENGTH } from '../engine/autoencoder/layout.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, otsuThreshold, pooledFeatures, POOLED_LENGTH } from './baselines.js';
 
 test('pooledFeatures: mean and standard deviation of each channel over 14x14', () => {

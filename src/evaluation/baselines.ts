@@ -1,7 +1,7 @@
 // Feature extractors of the evaluation's baselines (issue 5): the detector's instance features pooled
 // without the autoencoder, and a colour/shape description of the cell crop (the "colour histograms +
 // dark-region shape" forest of findings.md). Plain typed-array code: no model, no randomness.
-import { FEATURE_CHANNELS, FEATURE_SIZE, FEATURE_LENGTH } from '../engine/feature-store.js';
+import { FEATURE_CHANNELS, FEATURE_SIZE, FEATURE_LENGTH } from '../engine/autoencoder/layout.js';
 import { otsuThreshold } from '../imaging/plane-filters.js';
 
 export { otsuThreshold };

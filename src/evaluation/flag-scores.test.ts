@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { flagScores } from './flag-scores.js';
-import { wilsonInterval } from './metrics.js';
+import { wilsonInterval } from '../pipeline/metrics.js';
 
 test('flag scores: counts by reason (novelty first), accuracy on the cells left and on the flagged, by hand', () => {
   const truth = ['a', 'a', 'b', 'b', 'a', 'b', 'a'];

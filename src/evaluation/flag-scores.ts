@@ -4,7 +4,7 @@
 // reports how many are flagged and how accurate the class is on the rest. Flags that work leave the unflagged
 // cells more accurate than all of them, and the flagged ones less.
 import { flagKind } from '../engine/classifier/classifier-artifact.js';
-import { wilsonInterval } from './metrics.js';
+import { wilsonInterval } from '../pipeline/metrics.js';
 
 export interface FlagScores {
   /** The top-probability threshold used (the product's default, TrainClassifierInput.minConfidence). */

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadFolderDomain, sampleEntries } from './folder-dataset.js';
-import { fakeDetector } from './pipeline.fake-detector.js';
-import { FEATURE_LENGTH } from '../engine/feature-store.js';
+import { fakeDetector } from '../../test/helpers/fake-detector.js';
+import { FEATURE_LENGTH } from '../engine/autoencoder/layout.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 

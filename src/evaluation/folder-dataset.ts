@@ -1,21 +1,19 @@
 // Loads one evaluation domain from a folder (class folders, Matek-19 codes or a labels.csv, via
-// services/dataset-layouts): a seeded stratified sample, each image through the detector, the top-scoring
-// cell's instance features and its crop (AE-CFE's margins: 10 px before, 20 after, aecfe-method.md
-// section 3). Images without a detection or that fail to decode are counted and listed, never dropped silently.
+// services/dataset-layouts): a seeded stratified sample, each image through the pipeline's detect stage
+// (src/pipeline/detect.ts: the top-scoring cell's instance features and its crop with AE-CFE's margins). Images without a detection or that fail to decode are counted and listed, never dropped silently.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { CellDetector } from '../engine/resident-models.js';
-import { cropBoxWithMargin } from '../engine/autoencoder/index.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
-import { cropResize } from '../imaging/image-codec.js';
+import { detectTopCell, type DetectorLike, type TopCell } from '../pipeline/detect.js';
 import { readLayout, type Layout, type LayoutEntry } from '../services/dataset-layouts.js';
-import { classOf, harmonise, type ClassMapName } from '../services/class-maps.js';
+import { classOf, harmonise, type ClassMapName } from '../pipeline/class-maps.js';
 import type { EvaluationCell, EvaluationDomain } from './pipeline.js';
 import { boxInCrop } from '../imaging/cell-morphology.js';
 
-/** What loading needs of a detector: the CellDetector's detect(). */
-export type CellDetectorLike = Pick<CellDetector, 'detect'>;
+/** What loading needs of a detector: its detect() (the pipeline's DetectorLike). */
+export type CellDetectorLike = DetectorLike;
+export { detectTopCell, type TopCell };
 
 /**
  * What identifies a detector for the per-image detection cache (`FolderDomainOptions.cache.key`): its
@@ -85,14 +83,6 @@ export interface FolderDomainStats {
   /** Images whose detection came from the cache. */
   cached: number;
   seconds: number;
-}
-
-/** What detection leaves of one image: its size, and its top cell with the crop, or none. */
-export interface TopCell {
-  width: number;
-  height: number;
-  cellCount: number;
-  top: { box: [number, number, number, number]; score: number; features: Float32Array; crop: Uint8Array } | null;
 }
 
 const CACHE_MAGIC = 0x4c474543; // "LGEC"
@@ -168,27 +158,6 @@ export function sampleEntries<E extends { relPath: string }>(entries: readonly E
     for (const i of order.slice(0, maxPerClass)) out.push(list[i]!);
   }
   return out.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
-}
-
-/**
- * Detects the cells of one image and keeps the top-scoring one (whole fields: the top-scoring white cell,
- * aecfe-method.md section 2: one cell per image), with its crop: the box with 10 px before and 20 px after
- * (section 3), resized to imageSize.
- */
-export async function detectTopCell(detector: CellDetectorLike, buf: Buffer, imageSize: number): Promise<TopCell> {
-  const det = await detector.detect(buf);
-  if (det.cells.length === 0) return { width: det.width, height: det.height, cellCount: 0, top: null };
-  let top = det.cells[0]!;
-  for (const c of det.cells) if (c.score > top.score) top = c;
-  const rect = cropBoxWithMargin(top.box, det.width, det.height, 10, 20);
-  let crop: Uint8Array;
-  try {
-    crop = await cropResize(buf, rect, imageSize);
-  } catch (err) {
-    throw new Error(`crop: ${(err as Error).message}`);
-  }
-  const box: [number, number, number, number] = [top.box[0], top.box[1], top.box[2], top.box[3]];
-  return { width: det.width, height: det.height, cellCount: det.cells.length, top: { box, score: top.score, features: top.features, crop } };
 }
 
 /** Reads, samples and detects one domain. */

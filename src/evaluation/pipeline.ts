@@ -1,18 +1,15 @@
-// The cross-domain evaluation (issue 5; aecfe-method.md, Pipeline steps 3-6), in memory: train the
-// autoencoder on the source cells with the alignment term to the unlabelled cells of the other domains,
-// encode, fit a random forest on a stratified seeded 80 % of the source's labelled cells, and score it on
-// the other 20 % and on every labelled cell of each target. The same run scores three baselines: the
-// autoencoder without alignment, the instance features pooled without it, and colour/shape features.
+// The cross-domain evaluation (docs/aecfe-method.md §6), in memory, composed of the pipeline's
+// stages (src/pipeline): the autoencoder trained by the jobs' epoch loop on the source cells with the
+// alignment term to the unlabelled cells of the other domains, encoded, a classifier trained as the
+// train-classifier job trains it on a stratified seeded 80 % of the source's labelled cells, and the
+// classify stage (stain step and consensus included) scored on the other 20 % and on every labelled cell of
+// each target. The same run scores the baselines (no alignment, pooled features, colour/shape, morphology).
 // No database, no files: the CLI (cli/evaluate.command.ts) and the evaluate job feed it loaded domains.
 import {
   createAutoencoder,
   describeAutoencoder,
   disposeAutoencoder,
   alignmentBetween,
-  encode,
-  resizeCrop,
-  shuffledIndices,
-  trainStep,
   type AutoencoderModel,
   type CreateOptions,
   type PresetName,
@@ -20,22 +17,27 @@ import {
   ALIGN_SCALES,
   type AlignScale,
 } from '../engine/autoencoder/index.js';
-import { chwToHwc, FEATURE_LENGTH } from '../engine/feature-store.js';
-import { argmaxRows, fitRandomForest, predictProba, type RandomForest, type RandomForestOptions } from '../engine/classifier/random-forest.js';
-import { neighbourConsensus } from '../engine/classifier/neighbour-consensus.js';
-import { fitNovelty, scoreNovelty } from '../engine/classifier/novelty.js';
-import { DEFAULT_MIN_CONFIDENCE } from '../jobs/job-kinds.js';
+import { FEATURE_LENGTH } from '../engine/autoencoder/layout.js';
+import { argmaxRows } from '../engine/classifier/random-forest.js';
+import type { FeatureMatrix } from '../engine/classifier/feature-matrix.js';
+import { createRng, mixSeed } from '../engine/classifier/rng.js';
+import { classMixShifts, columnMedians, STAIN_SHIFT_LIMIT } from '../engine/classifier/stain-shift.js';
+import type { CellClassifier, CellVerdict } from '../engine/classifier/classifier-artifact.js';
+import { classesOf, type ClassMapName } from '../pipeline/class-maps.js';
+import { stratifiedSplit } from '../pipeline/split.js';
+import { classificationReport } from '../pipeline/metrics.js';
+import { AUTOENCODER_DEFAULTS, EVALUATION_DEFAULTS, FOREST_DEFAULTS } from '../pipeline/defaults.js';
+import { imageTargets, squareCrop } from '../pipeline/crop.js';
+import { encodeCells, packFeatures } from '../pipeline/encode.js';
+import { morphologyOfCrop } from '../pipeline/morphology.js';
+import { trainAutoencoderEpochs } from '../pipeline/autoencoder-training.js';
+import { trainCellClassifier } from '../pipeline/classifier-training.js';
+import { classifyCells, stainStep } from '../pipeline/classify.js';
+import type { EpochSummary as PipelineEpochSummary, StainOutcome } from '../pipeline/types.js';
 import { flagScores, type FlagScores } from './flag-scores.js';
-import { fitShapeForest, mixClassifiers } from '../engine/classifier/stain-mix-forest.js';
-import { matrixFromRows, type FeatureMatrix } from '../engine/classifier/feature-matrix.js';
-import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
-import { classesOf, type ClassMapName } from '../services/class-maps.js';
-import { classificationReport } from './metrics.js';
-import { stratifiedSplit } from './split.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
 import { percentile } from '../imaging/plane-filters.js';
-import { adaptStain, applyOffsets, classMixShifts, columnMedians, stainReference, STAIN_SHIFT_LIMIT, type StainShift } from './stain-shift.js';
-import { morphologyFeatures, MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
+import { MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH, type BoxInCrop } from '../imaging/cell-morphology.js';
 
 /** One cell: the detector's instance features and the crop of the cell (the autoencoder's image target). */
 export interface EvaluationCell {
@@ -84,13 +86,14 @@ export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
     'the morphology forest with its stain-dependent values (chromaticity, density, texture) centred on each lab\'s median over all its cells ' +
     '(no labels used; the lab\'s stain taken out as a whole); shape values as they are',
   morphology_adaptive:
-    'the morphology forest, with a lab\'s stain-dependent values moved onto the source\'s medians only when its median shift exceeds one ' +
-    'within-class standard deviation of the source (src/evaluation/stain-shift.ts): a lab whose shift its class mix could explain is left as it is; ' +
+    'the morphology forest after the classify job\'s stain step (src/pipeline/stain-step.ts): a lab\'s stain-dependent values moved onto the source\'s ' +
+    'medians only when its median shift exceeds one within-class standard deviation of the source (and it has at least 30 measured cells): a lab whose shift its class mix could explain is left as it is; ' +
     'a lab that is moved goes onto the medians of the source re-weighted to the lab\'s class mix, estimated without its labels (first by a forest ' +
     'on the stain-free shape values, then by the morphology forest on the once-moved values)',
   morphology_consensus:
     'morphology_adaptive, then each cell\'s class probabilities averaged half and half with the mean of its 5 nearest neighbours among the ' +
-    'scored cells of its own lab (values standardised within the lab; no labels used; src/engine/classifier/neighbour-consensus.ts)',
+    'measured cells of its own lab, as a classify job over that lab does (values standardised within the lab; no labels used; ' +
+    'src/pipeline/consensus-step.ts)',
 };
 
 export interface EvaluationOptions {
@@ -107,22 +110,22 @@ export interface EvaluationOptions {
   classes: ClassMapName | readonly string[];
   /** Autoencoder preset. Default 'cpu'. */
   preset?: PresetName;
-  /** Default 20. */
+  /** Default AUTOENCODER_DEFAULTS.epochs (src/pipeline/defaults.ts). */
   epochs?: number;
   /** Default the preset's (cpu 64, paper 500). */
   batchSize?: number;
-  /** Default the preset's (1e-3, aecfe-method.md section 5). */
+  /** Default the preset's (1e-3, docs/aecfe-method.md §5). */
   learningRate?: number;
-  /** Weight of the alignment term for AE-CFE. Default 5 (aecfe-method.md section 4). */
+  /** Weight of the alignment term for AE-CFE. Default 5 (docs/aecfe-method.md §4). */
   alignWeight?: number;
   /** How the alignment term treats the latents' scale: 'raw' (the paper's, default) or 'standardised' (losses.ts). */
   alignScale?: AlignScale;
   /** Seeds the autoencoders, the split, the alignment batches and the forests. Default 0. */
   seed?: number;
-  /** Forest size and depth. Defaults 100 and 16 (aecfe-method.md section 6). */
+  /** Forest size and depth. Defaults 100 and 16 (docs/aecfe-method.md §6). */
   trees?: number;
   maxDepth?: number;
-  /** Source fraction held out. Default 0.2 (aecfe-method.md section 6). */
+  /** Source fraction held out. Default 0.2 (docs/aecfe-method.md §6). */
   testFraction?: number;
   /** Macro F1 leaves out classes with fewer cells in a domain. Default 5 (issue 5). */
   minSupport?: number;
@@ -131,6 +134,10 @@ export interface EvaluationOptions {
   /** Passed to createAutoencoder (e.g. a TensorFlow.js runtime, a backend preference). */
   autoencoder?: CreateOptions;
   onProgress?: (p: EvaluationProgress) => void;
+  /** Each method's verdicts on each scored domain's cells (row order: the scored cells), as the classify stage gave them. */
+  onVerdicts?: (method: MethodName, domain: string, cells: Array<{ id: string | number; label: string | null; verdict: CellVerdict }>) => void;
+  /** Each trained autoencoder before it is disposed (tests compare it with the trainAutoencoder job's). */
+  onAutoencoder?: (method: 'ae_cfe' | 'ae_no_align', model: AutoencoderModel) => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -188,14 +195,8 @@ export interface DatasetSummary {
   loading?: Record<string, unknown>;
 }
 
-export interface EpochSummary {
-  epoch: number;
-  loss: number;
-  ssim: number;
-  mse: number;
-  align: number;
-  seconds: number;
-}
+/** One epoch of a method's autoencoder as the report keeps it (the pipeline's summary, without its throughput). */
+export type EpochSummary = Omit<PipelineEpochSummary, 'samplesPerSec'>;
 
 export interface AutoencoderRun {
   alignWeight: number;
@@ -209,7 +210,7 @@ export interface AutoencoderRun {
   /**
    * After training, per scored domain (the source: its training split): the mean over latent dimensions of
    * the standard deviation of z (near 0 = collapsed latents), and the alignment term between the source's
-   * training latents and that domain's (aecfe-method.md section 4; 0 = aligned).
+   * training latents and that domain's (docs/aecfe-method.md §4; 0 = aligned).
    */
   latents?: Record<string, { meanStd: number; alignmentToSource: number | null }>;
   /**
@@ -320,18 +321,18 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   for (const n of [...targets, ...align]) if (!byName.has(n)) throw new Error(`evaluation: domain "${n}" is not among the domains`);
   if (targets.includes(source)) throw new Error('evaluation: the source is scored on its held-out split; do not list it as a target');
 
-  const preset = options.preset ?? 'cpu';
+  const preset = options.preset ?? AUTOENCODER_DEFAULTS.preset;
   const methods = [...(options.methods ?? METHODS)];
   for (const m of methods) if (!METHODS.includes(m)) throw new Error(`evaluation: unknown method "${m}" (expected ${METHODS.join(', ')})`);
-  const seed = options.seed ?? 0;
-  const epochs = options.epochs ?? 20;
-  const alignWeight = options.alignWeight ?? 5;
-  const alignScale = options.alignScale ?? 'raw';
+  const seed = options.seed ?? AUTOENCODER_DEFAULTS.seed;
+  const epochs = options.epochs ?? AUTOENCODER_DEFAULTS.epochs;
+  const alignWeight = options.alignWeight ?? AUTOENCODER_DEFAULTS.alignWeight;
+  const alignScale = options.alignScale ?? AUTOENCODER_DEFAULTS.alignScale;
   if (!ALIGN_SCALES.includes(alignScale)) throw new Error(`evaluation: alignScale must be one of ${ALIGN_SCALES.join(', ')}, got ${alignScale}`);
-  const trees = options.trees ?? 100;
-  const maxDepth = options.maxDepth ?? 16;
-  const testFraction = options.testFraction ?? 0.2;
-  const minSupport = options.minSupport ?? 5;
+  const trees = options.trees ?? FOREST_DEFAULTS.trees;
+  const maxDepth = options.maxDepth ?? FOREST_DEFAULTS.maxDepth;
+  const testFraction = options.testFraction ?? FOREST_DEFAULTS.testFraction;
+  const minSupport = options.minSupport ?? EVALUATION_DEFAULTS.minSupport;
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`evaluation: epochs must be an integer >= 1, got ${epochs}`);
   if (!(alignWeight >= 0)) throw new Error(`evaluation: alignWeight must be >= 0, got ${alignWeight}`);
   const notes: string[] = [];
@@ -372,9 +373,9 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       }
       if (aeCrops || (isLabelled && (colourCrops || morph)) || morphAll) {
         const raw = typeof c.crop === 'function' ? await c.crop() : c.crop;
-        if (aeCrops || (colourCrops && isLabelled)) crops[i] = squareCrop(raw, imageSize, `${name} cell ${i}`);
+        if (aeCrops || (colourCrops && isLabelled)) crops[i] = squareCrop(raw, imageSize, `evaluation: ${name} cell ${i}`);
         // Morphology needs detail: computed once here at 128 px (crops are given at least that large by the loaders).
-        if (morph && (isLabelled || morphAll)) morphology[i] = morphologyFeatures(squareCrop(raw, MORPHOLOGY_SIZE, `${name} cell ${i}`), MORPHOLOGY_SIZE, c.box) as Float64Array;
+        if (morph && (isLabelled || morphAll)) morphology[i] = morphologyOfCrop(raw, c.box);
       }
       if (i % 256 === 255) checkAbort(signal);
     }
@@ -393,54 +394,56 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   const forestClasses = classes.filter((c) => srcClasses.includes(c));
   const missing = classes.filter((c) => !srcClasses.includes(c));
   if (missing.length) notes.push(`classes without source cells (never predicted): ${missing.join(', ')}`);
-  // The forests' settings; the morphology forest is fitted once when morphology_adaptive needs it before the
-  // methods run (to estimate the labs' class mixes), and the same forest then scores morphology, morphology_adaptive
-  // and morphology_consensus.
-  const forestSeed = mixSeed(seed, 0xf0e5);
-  const forestOptions = (method: MethodName): RandomForestOptions => ({
-    nEstimators: trees,
-    maxDepth,
-    seed: forestSeed,
-    numClasses: forestClasses.length,
-    classNames: forestClasses,
-    onTree: (done, total) => {
-      if (done % 10 === 0 || done === total) progress({ kind: 'forest', method, done, total });
-    },
-  });
-  const trainY = trainLabels.map((l) => forestClasses.indexOf(l));
-  let morphologyForest: RandomForest | null = null;
-  // morphology_adaptive: each other domain's stain shift against the source, in the source's within-class
-  // spread measured on its training split only (the held-out labels stay unseen).
-  const stainShifts = new Map<string, StainShift>();
-  if (movesStain) {
-    const trainMorphology = trainRows.map((r) => src.morphology[r]!);
-    const ref = stainReference(src.morphology.filter(Boolean), trainMorphology, trainLabels, MORPHOLOGY_COLOUR_COLUMNS, forestClasses);
-    const mixes = classMixShifts(trainMorphology, trainLabels, ref, { rng: createRng(mixSeed(seed, 0x57a1)) }).sort((x, y) => x - y);
-    if (mixes.length) {
-      notes.push(
-        `morphology_adaptive: the source's own cells under ${mixes.length} random class mixes (Dirichlet(1), 300 cells each) shift by ` +
-          `${mixes[0]!.toFixed(2)}-${mixes.at(-1)!.toFixed(2)} (median ${percentile(mixes, 50).toFixed(2)}) within-class standard deviations: what a class mix alone does`,
-      );
-    }
+  // The classifiers' settings: trained as the train-classifier job trains them (src/pipeline/classifier-training.ts).
+  const classifierOf = (method: MethodName, rows: readonly ArrayLike<number>[], features: 'latent' | 'morphology', stainRows?: readonly ArrayLike<number>[]): CellClassifier =>
+    trainCellClassifier({
+      rows, labels: src.labels, classNames: forestClasses, features, classMap: 'evaluation', stainRows, stain: stainRows !== undefined,
+      trees, maxDepth, seed, testFraction,
+      onTree: (done, total) => {
+        if (done % 10 === 0 || done === total) progress({ kind: 'forest', method, done, total });
+      },
+    }).classifier;
+  // The morphology classifier is trained once (with the stain reference when a method moves stain) and
+  // scores morphology, morphology_adaptive and morphology_consensus.
+  let morphologyClassifier: CellClassifier | null = null;
+  // morphology_adaptive: each other domain's stain step (the classify job's, src/pipeline/stain-step.ts) over
+  // all its measured cells, against the source's reference (medians over every source cell, within-class
+  // spread on the training split only: the held-out labels stay unseen).
+  const stainSteps = new Map<string, { stain: StainOutcome; offsets: Map<number, number> }>();
+  if (movesStain || methods.includes('morphology')) {
     const tm = now();
-    morphologyForest = fitRandomForest(matrixFromRows(trainMorphology), trainY, forestOptions('morphology_adaptive'));
-    const shapeForest = fitShapeForest(trainMorphology, trainY, ref, MORPHOLOGY_LENGTH, { ...forestOptions('morphology_adaptive'), onTree: undefined });
-    const classifiers = mixClassifiers(shapeForest, morphologyForest, ref);
-    const share = (mix: readonly number[]) => forestClasses.map((c, k) => `${c} ${Math.round(100 * mix[k]!)}`).join(', ');
-    for (const name of involved) {
-      if (name === source) continue;
-      const p = prepared.get(name)!;
-      const sh = adaptStain(p.morphology.filter(Boolean), ref, classifiers);
-      stainShifts.set(name, sh);
-      // The labelled mix is printed beside the estimate for the reader; the method never sees it.
-      const labelled = forestClasses.map((c) => p.labels.filter((l) => l === c).length / Math.max(1, p.labels.length));
-      notes.push(
-        `morphology_adaptive: ${name}'s stain shift is ${sh.statistic.toFixed(2)} within-class standard deviations of the source ` +
-          `(limit ${STAIN_SHIFT_LIMIT}): ${sh.centre ? "its stain-dependent values moved onto the source's medians" : 'left as it is'}` +
-          (sh.mix ? ` under its estimated class mix (%: ${share(sh.mix)}${p.labels.length ? `; labelled: ${share(labelled)}` : ''})` : ''),
-      );
+    progress({ kind: 'stage', stage: 'forest', method: 'morphology', message: `fitting the morphology classifier on ${trainRows.length} source cells` });
+    morphologyClassifier = classifierOf('morphology', src.labelled.map((r) => src.morphology[r]!), 'morphology', movesStain ? src.morphology.filter(Boolean) : undefined);
+    if (movesStain) {
+      const ref = morphologyClassifier.stain!;
+      const trainMorphology = trainRows.map((r) => src.morphology[r]!);
+      const mixes = classMixShifts(trainMorphology, trainLabels, ref, { rng: createRng(mixSeed(seed, 0x57a1)) }).sort((x, y) => x - y);
+      if (mixes.length) {
+        notes.push(
+          `morphology_adaptive: the source's own cells under ${mixes.length} random class mixes (Dirichlet(1), 300 cells each) shift by ` +
+            `${mixes[0]!.toFixed(2)}-${mixes.at(-1)!.toFixed(2)} (median ${percentile(mixes, 50).toFixed(2)}) within-class standard deviations: what a class mix alone does`,
+        );
+      }
+      const share = (mix: Record<string, number>) => forestClasses.map((c) => `${c} ${Math.round(100 * (mix[c] ?? 0))}`).join(', ');
+      for (const name of involved) {
+        if (name === source) continue;
+        const p = prepared.get(name)!;
+        const measured = p.morphology.flatMap((m, i) => (m ? [i] : []));
+        const step = stainStep(morphologyClassifier, rowsMatrix(p.morphology, measured, MORPHOLOGY_LENGTH), 'auto');
+        stainSteps.set(name, step);
+        // The labelled mix is printed beside the estimate for the reader; the method never sees it.
+        const labelled = Object.fromEntries(forestClasses.map((c) => [c, p.labels.filter((l) => l === c).length / Math.max(1, p.labels.length)]));
+        const sh = step.stain;
+        notes.push(
+          sh.statistic === null
+            ? `morphology_adaptive: ${name}: ${sh.note}`
+            : `morphology_adaptive: ${name}'s stain shift is ${sh.statistic.toFixed(2)} within-class standard deviations of the source ` +
+                `(limit ${STAIN_SHIFT_LIMIT}): ${sh.centred ? "its stain-dependent values moved onto the source's medians" : 'left as it is'}` +
+                (sh.classMix ? ` under its estimated class mix (%: ${share(sh.classMix)}${p.labels.length ? `; labelled: ${share(labelled)}` : ''})` : ''),
+        );
+      }
     }
-    // The morphology forest (and the shape forest) fitted here: their time is this, not the methods' own.
+    // The morphology classifier (and the shape forest) fitted here: their time is this, not the methods' own.
     timings['morphology_adaptive.stain'] = secs(tm);
   }
   // What each scored domain is scored on: [domain, rows, labels]
@@ -509,7 +512,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
     );
   }
 
-  // ---- each method: features of the train/scored rows, forest, scores
+  // ---- each method: features of the source's labelled cells and of the scored cells, classifier, classify stage, scores
   for (const method of methods) {
     checkAbort(signal);
     report.methods[method] = METHOD_DESCRIPTIONS[method];
@@ -529,9 +532,11 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         model = trained.model;
         report.autoencoders[method] = trained.run;
         timings[`${method}.train`] = secs(tt);
+        await options.onAutoencoder?.(method, model);
         const m = model;
         featuresOf = async (domain, rows) => {
-          const z = await encodeRows(m, prepared.get(domain)!, rows, signal);
+          const d = prepared.get(domain)!;
+          const z = await encodeCells(m, rows.map((r) => d.cells[r]!.features), { signal });
           return { data: z, rows: rows.length, cols: m.preset.latentDim };
         };
       } else if (method === 'pooled_features') {
@@ -542,16 +547,12 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
           return { data, rows: rows.length, cols: POOLED_LENGTH };
         };
       } else if (method.startsWith('morphology')) {
+        // The stain step's offsets are applied by the classify stage, not here.
         featuresOf = async (domain, rows) => {
           const p = prepared.get(domain)!;
-          const data = new Float64Array(rows.length * MORPHOLOGY_LENGTH);
-          const offsets = STAIN_MOVING.has(method) ? stainShifts.get(domain)?.offsets : undefined;
-          rows.forEach((r, i) => {
-            data.set(p.morphology[r]!, i * MORPHOLOGY_LENGTH);
-            if (method === 'morphology_lab_centred') for (const [c, m] of p.labCentre!) data[i * MORPHOLOGY_LENGTH + c]! -= m;
-            if (offsets) applyOffsets(data, offsets, i * MORPHOLOGY_LENGTH);
-          });
-          return { data, rows: rows.length, cols: MORPHOLOGY_LENGTH };
+          const x = rowsMatrix(p.morphology, rows, MORPHOLOGY_LENGTH);
+          if (method === 'morphology_lab_centred') rows.forEach((_, i) => { for (const [c, m] of p.labCentre!) x.data[i * MORPHOLOGY_LENGTH + c]! -= m; });
+          return x;
         };
       } else {
         featuresOf = async (domain, rows) => {
@@ -561,14 +562,19 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
           return { data, rows: rows.length, cols: COLOUR_SHAPE_LENGTH };
         };
       }
+      // The stain-moving methods classify all of a target's measured cells together, as a classify job over
+      // that lab does (the consensus takes its neighbours among them), and score the labelled ones.
+      const together = STAIN_MOVING.has(method);
+      const classifyRows = (d: (typeof scored)[number]): number[] => (together && d.role === 'target' ? prepared.get(d.name)!.morphology.flatMap((m, i) => (m ? [i] : [])) : d.rows);
       const tf = now();
-      progress({ kind: 'stage', stage: model ? 'encode' : 'features', method, message: `${model ? 'encoding' : 'computing features of'} ${trainRows.length + scored.reduce((s, d) => s + d.rows.length, 0)} cells (${method})` });
-      const xTrain = await featuresOf(source, trainRows);
+      progress({ kind: 'stage', stage: model ? 'encode' : 'features', method, message: `${model ? 'encoding' : 'computing features of'} ${src.labelled.length + scored.reduce((s, d) => s + classifyRows(d).length, 0)} cells (${method})` });
+      const xLabelled = await featuresOf(source, src.labelled);
       const xScored: FeatureMatrix[] = [];
       for (const d of scored) {
         checkAbort(signal);
-        xScored.push(await featuresOf(d.name, d.rows));
+        xScored.push(d.role === 'source-test' ? subsetRows(xLabelled, split.test) : await featuresOf(d.name, classifyRows(d)));
       }
+      const xTrain = subsetRows(xLabelled, split.train);
       timings[`${method}.${model ? 'encode' : 'features'}`] = secs(tf);
       const run = method === 'ae_cfe' || method === 'ae_no_align' ? report.autoencoders[method] : undefined;
       if (model && run) {
@@ -592,27 +598,29 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
 
       checkAbort(signal);
       const tfit = now();
-      // morphology_adaptive (and _consensus) moves only the other labs' values: its source rows are morphology's, and so is its forest.
-      const fitted = method === 'morphology' || STAIN_MOVING.has(method) ? morphologyForest : null;
-      const what = fitted ? 'the morphology forest fitted for the stain move' : `fitting ${trees} trees`;
-      progress({ kind: 'stage', stage: 'forest', method, message: `${what} on ${trainRows.length} source cells x ${xTrain.cols} features (${method})` });
-      const forest = fitted ?? fitRandomForest(xTrain, trainY, forestOptions(method));
+      const shared = method === 'morphology' || STAIN_MOVING.has(method) ? morphologyClassifier : null;
+      progress({ kind: 'stage', stage: 'forest', method, message: `${shared ? 'the morphology classifier fitted for the stain step' : `fitting ${trees} trees`} on ${trainRows.length} source cells x ${xTrain.cols} features (${method})` });
+      const clf = shared ?? classifierOf(method, rowsOf(xLabelled), method === 'morphology_lab_centred' ? 'morphology' : 'latent');
       timings[`${method}.forest`] = secs(tfit);
 
       const tsc = now();
-      // The product's flags (classifyLatents): a novelty scorer fitted on the same training rows as the forest.
-      const novelty = fitNovelty(xTrain, trainY, { numClasses: forestClasses.length, seed });
       const out: Record<string, DomainReport> = {};
       scored.forEach((d, i) => {
-        const x = xScored[i]!;
-        const K = forestClasses.length;
-        const proba = predictProba(forest, x);
-        const votes = method === 'morphology_consensus' ? neighbourConsensus(x, proba, K) : proba;
-        const best = argmaxRows(votes, K);
-        const pred = Array.from(best, (k) => forestClasses[k]!);
-        const top = Array.from(best, (k, r) => votes[r * K + k]!);
-        const flags = flagScores(d.labels, pred, top, scoreNovelty(novelty, x).novel, DEFAULT_MIN_CONFIDENCE);
+        // The classify stage, as the classify job runs it: the stain step's offsets (stain-moving methods,
+        // other labs only), the forest, the consensus (morphology_consensus), the verdicts and their flags.
+        const offsets = (STAIN_MOVING.has(method) && stainSteps.get(d.name)?.offsets) || new Map<number, number>();
+        const c = classifyCells(clf, xScored[i]!, { offsets, consensus: method === 'morphology_consensus' });
+        const K = clf.classNames.length;
+        // Scored: the domain's labelled rows among those classified (row k of c is classifyRows(d)[k]).
+        const all = classifyRows(d);
+        const at = new Map(all.map((r, k) => [r, k]));
+        const picked = d.role === 'target' && together ? d.rows.map((r) => at.get(r)!) : d.rows.map((_, k) => k);
+        const best = argmaxRows(c.proba, K);
+        const pred = picked.map((k) => clf.classNames[best[k]!]!);
+        const top = picked.map((k) => c.proba[k * K + best[k]!]!);
+        const flags = flagScores(d.labels, pred, top, Uint8Array.from(picked, (k) => c.novel[k]!), clf.minConfidence);
         out[d.name] = { role: d.role, ...scoreDomain(d.labels, pred, classes, minSupport), flags };
+        options.onVerdicts?.(method, d.name, picked.map((k, j) => ({ id: prepared.get(d.name)!.cells[d.rows[j]!]!.id ?? d.rows[j]!, label: d.labels[j]!, verdict: c.verdicts[k]! })));
       });
       timings[`${method}.score`] = secs(tsc);
       const summary = scored.map((d) => `${d.name} ${(out[d.name]!.accuracy * 100).toFixed(1)} %`).join(', ');
@@ -625,6 +633,25 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   }
   timings.total = secs(tAll);
   return report;
+}
+
+/** The given rows of per-cell values (index into `values`), as one matrix. */
+function rowsMatrix(values: readonly ArrayLike<number>[], rows: readonly number[], cols: number): FeatureMatrix {
+  const data = new Float64Array(rows.length * cols);
+  rows.forEach((r, i) => data.set(values[r]!, i * cols));
+  return { data, rows: rows.length, cols };
+}
+
+/** Rows `idx` of x. */
+function subsetRows(x: FeatureMatrix, idx: readonly number[]): FeatureMatrix {
+  const data = x.data instanceof Float32Array ? new Float32Array(idx.length * x.cols) : new Float64Array(idx.length * x.cols);
+  idx.forEach((r, i) => data.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), i * x.cols));
+  return { data, rows: idx.length, cols: x.cols };
+}
+
+/** x's rows as views. */
+function rowsOf(x: FeatureMatrix): ArrayLike<number>[] {
+  return Array.from({ length: x.rows }, (_, r) => x.data.subarray(r * x.cols, (r + 1) * x.cols));
 }
 
 /** The contract's scores for one domain; the label order is the class list, limited to classes seen in truth or predictions. */
@@ -664,36 +691,6 @@ function meanColumnStd(x: FeatureMatrix): number {
   return total / x.cols;
 }
 
-/**
- * A square RGB crop at `size`: as it is, averaged over k x k blocks when its side is k times `size` (a 128 px
- * crop for the 64 px autoencoder: no aliasing), else resized bilinearly.
- */
-function squareCrop(crop: Uint8Array, size: number, what: string): Uint8Array {
-  if (crop.length === size * size * 3) return crop;
-  const side = Math.round(Math.sqrt(crop.length / 3));
-  if (side * side * 3 !== crop.length || side < 1) throw new Error(`evaluation: ${what}: the crop (${crop.length} values) is not a square RGB image`);
-  if (side > size && side % size === 0) return blockAverage(crop, side, side / size);
-  const f = resizeCrop({ data: crop, width: side, height: side, channels: 3 }, size);
-  const out = new Uint8Array(f.length);
-  for (let i = 0; i < f.length; i++) out[i] = Math.round(f[i]! * 255);
-  return out;
-}
-
-function blockAverage(crop: Uint8Array, side: number, k: number): Uint8Array {
-  const size = side / k;
-  const out = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      for (let c = 0; c < 3; c++) {
-        let s = 0;
-        for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) s += crop[((y * k + dy) * side + x * k + dx) * 3 + c]!;
-        out[(y * size + x) * 3 + c] = Math.round(s / (k * k));
-      }
-    }
-  }
-  return out;
-}
-
 interface TrainSettings {
   preset: PresetName;
   seed: number;
@@ -710,74 +707,33 @@ interface TrainSettings {
 }
 
 /**
- * Trains one autoencoder on every source cell. Each step takes a batch of source cells (seeded epoch
- * shuffle) and, per alignment domain, as many of its cells (features only: they enter the alignment term,
- * aecfe-method.md section 4), drawn without replacement from a seeded permutation that restarts when used up.
+ * Trains one autoencoder on every source cell with the jobs' epoch loop (src/pipeline/autoencoder-training.ts):
+ * the source cells' features and crops, and per alignment domain its cells' features (they enter the
+ * alignment term, docs/aecfe-method.md §4).
  */
 async function trainAutoencoder(src: PreparedDomain, alignDomains: PreparedDomain[], s: TrainSettings): Promise<{ model: AutoencoderModel; run: AutoencoderRun }> {
   const model = await createAutoencoder(s.preset, s.seed, s.createOptions ?? {});
   try {
-    const n = src.cells.length;
-    const batch = Math.min(s.batchSize, n);
-    const per = s.imageSize * s.imageSize * 3;
-    const feats = new Float32Array(batch * FEATURE_LENGTH);
-    const images = new Float32Array(batch * per);
-    const pickRng = createRng(mixSeed(s.seed, 0xa11));
-    const pools = alignDomains.map((d) => ({ d, order: [] as number[], next: 0 }));
-    const alignBufs = alignDomains.map((d) => new Float32Array(Math.min(batch, d.cells.length) * FEATURE_LENGTH));
     const epochs: EpochSummary[] = [];
-    for (let e = 0; e < s.epochs; e++) {
-      const te = now();
-      const order = shuffledIndices(model, n);
-      const sums = { loss: 0, ssim: 0, mse: 0, align: 0, n: 0 };
-      for (let start = 0; start < n; start += batch) {
-        checkAbort(s.signal);
-        const count = Math.min(batch, n - start);
-        // A last batch of one cannot give batch statistics: it waits for the next epoch's shuffle.
-        if (count < 2) continue;
-        for (let k = 0; k < count; k++) {
-          const i = order[start + k]!;
-          chwToHwc(src.cells[i]!.features, feats, k * FEATURE_LENGTH);
-          const crop = src.crops[i]!;
-          const o = k * per;
-          for (let j = 0; j < per; j++) images[o + j] = crop[j]! / 255;
-        }
-        const alignBatches: Float32Array[] = [];
-        pools.forEach((pool, d) => {
-          const m = Math.min(count, pool.d.cells.length);
-          const buf = alignBufs[d]!.subarray(0, m * FEATURE_LENGTH);
-          for (let k = 0; k < m; k++) {
-            if (pool.next >= pool.order.length) {
-              pool.order = shuffleInPlace(Array.from({ length: pool.d.cells.length }, (_, i) => i), pickRng);
-              pool.next = 0;
-            }
-            chwToHwc(pool.d.cells[pool.order[pool.next++]!]!.features, buf, k * FEATURE_LENGTH);
-          }
-          alignBatches.push(buf);
-        });
-        const r = await trainStep(
-          model,
-          { features: feats.subarray(0, count * FEATURE_LENGTH), images: images.subarray(0, count * per), n: count },
-          alignBatches,
-          { learningRate: s.learningRate, alignWeight: s.alignWeight, alignScale: s.alignScale },
-        );
-        sums.loss += r.loss * count;
-        sums.ssim += r.ssim * count;
-        sums.mse += r.mse * count;
-        sums.align += r.align * count;
-        sums.n += count;
-      }
-      const ep: EpochSummary = {
-        epoch: e + 1,
-        loss: sums.n ? sums.loss / sums.n : NaN,
-        ssim: sums.n ? sums.ssim / sums.n : NaN,
-        mse: sums.n ? sums.mse / sums.n : NaN,
-        align: sums.n ? sums.align / sums.n : NaN,
-        seconds: secs(te),
-      };
-      epochs.push(ep);
-      s.progress({ kind: 'epoch', method: s.method, epochs: s.epochs, ...ep });
-    }
+    const { stopped } = await trainAutoencoderEpochs(
+      model,
+      {
+        count: src.cells.length,
+        features: async (idx) => packFeatures(idx.map((i) => src.cells[i]!.features)),
+        images: async (idx, size) => imageTargets(idx.map((i) => src.crops[i]!), size),
+      },
+      alignDomains.map((d) => ({ count: d.cells.length, features: async (idx) => packFeatures(idx.map((i) => d.cells[i]!.features)) })),
+      {
+        seed: s.seed, epochs: s.epochs, batchSize: s.batchSize, learningRate: s.learningRate, alignWeight: s.alignWeight, alignScale: s.alignScale,
+        shouldStop: () => s.signal?.aborted ?? false,
+        onEpoch: (e) => {
+          const ep: EpochSummary = { epoch: e.epoch, loss: e.loss, ssim: e.ssim, mse: e.mse, align: e.align, seconds: Math.round(e.seconds * 100) / 100 };
+          epochs.push(ep);
+          s.progress({ kind: 'epoch', method: s.method, epochs: s.epochs, ...ep });
+        },
+      },
+    );
+    if (stopped) checkAbort(s.signal);
     const info = describeAutoencoder(model);
     return {
       model,
@@ -796,19 +752,4 @@ async function trainAutoencoder(src: PreparedDomain, alignDomains: PreparedDomai
     disposeAutoencoder(model);
     throw err;
   }
-}
-
-/** Latents of the given cells (rows of `d.cells`), n x latentDim, encoded in chunks of 256. */
-async function encodeRows(model: AutoencoderModel, d: PreparedDomain, rows: number[], signal?: AbortSignal): Promise<Float32Array> {
-  const dim = model.preset.latentDim;
-  const out = new Float32Array(rows.length * dim);
-  const chunk = 256;
-  const buf = new Float32Array(Math.min(chunk, rows.length) * FEATURE_LENGTH);
-  for (let s = 0; s < rows.length; s += chunk) {
-    checkAbort(signal);
-    const c = Math.min(chunk, rows.length - s);
-    for (let k = 0; k < c; k++) chwToHwc(d.cells[rows[s + k]!]!.features, buf, k * FEATURE_LENGTH);
-    out.set(await encode(model, buf.subarray(0, c * FEATURE_LENGTH), c), s * dim);
-  }
-  return out;
 }

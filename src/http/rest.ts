@@ -9,7 +9,7 @@ import { jobObjectKey, NotOnThisMachine } from '../storage/blobs.js';
 import { isObjectNotFound } from '../storage/object-store.js';
 import { uploadAllowance, type ClientLimits } from './guard.js';
 import { toImage } from '../schema/mappers.js';
-import { overlayPng } from '../engine/detector/cell-crop.js';
+import { overlayPng } from '../imaging/cell-crop.js';
 import { parseId } from '../schema/ids.js';
 import { logger } from '../logger.js';
 import { formFiles, isMultipart, multipartForm } from './multipart.js';
@@ -27,8 +27,9 @@ function sendError(res: Response, err: unknown): void {
   }
   if (isObjectNotFound(err) || err instanceof NotOnThisMachine) {
     // A row whose bytes this process cannot reach (removed from the store, or another machine's file).
+    // The details (paths, host names) go to the log, not to the client.
     log.warn('stored bytes missing', { err: err as Error });
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: err.message } });
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'the stored bytes are not available to this server (its log says why)' } });
     return;
   }
   if (err instanceof DomainError) {

@@ -15,7 +15,7 @@ import type { Services } from '../services/index.js';
 import { createContext, type GraphQLContext } from '../schema/context.js';
 import { formatError } from '../schema/errors.js';
 import { limitRules, parseLimited, requestLimitError, MAX_QUERY_BYTES, MAX_QUERY_TOKENS, MAX_WS_PAYLOAD_BYTES } from '../schema/limits.js';
-import { accessOf, type Access } from './auth.js';
+import { accessOf, reviewerOf, type Access } from './auth.js';
 import { browserGate, browserRefusal, ClientLimits, clientKey, refuse, requireAccess, type Locals } from './guard.js';
 import { playgroundAssets, playgroundHtml, PLAYGROUND_ASSETS } from './playground.js';
 import { restRoutes } from './rest.js';
@@ -46,7 +46,7 @@ export async function startApiServer(schema: GraphQLSchema, services: Services, 
   const limits = new ClientLimits(cfg);
   const contextFor = (access: Access, client: string, header: (name: string) => string | undefined, stream = false): GraphQLContext =>
     createContext(services, {
-      access, baseUrl, header, stream,
+      access, baseUrl, header, stream, reviewer: reviewerOf(header('authorization') ?? header('Authorization')),
       countUpload: async () => {
         const wait = await limits.upload(client);
         if (wait) throw new GraphQLError(`too many uploads from this client; try again in ${Math.ceil(wait / 1000)} s`, { extensions: { code: 'TOO_MANY_REQUESTS', http: { status: 429 } } });

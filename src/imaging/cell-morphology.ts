@@ -8,7 +8,7 @@
 // (eosin-stained in every lab), with the granularity of nucleus and cytoplasm and the spread of the
 // cytoplasm's colours. Measured on real crops (docs/results.md): it carries the five classes
 // across labs better than colour histograms, pooled instance features or the autoencoder's latents.
-import { cropBoxWithMargin } from '../engine/autoencoder/data.js';
+import { cropBoxWithMargin } from './crop-geometry.js';
 import { components, erode, labelMask, open, regionShape } from './binary-masks.js';
 import { gaussianBlur, otsuFloat, percentile } from './plane-filters.js';
 
@@ -19,7 +19,7 @@ export const MORPHOLOGY_LENGTH = 59;
 export const MORPHOLOGY_SIZE = 128;
 
 /**
- * Where the detector's box lies in a crop made by cropBoxWithMargin (10 px before, 20 px after, clipped to
+ * Where the detector's box lies in a crop made by cropBoxWithMargin (AECFE_CROP_MARGINS, clipped to
  * the image) and stretched to a square: [x0, y0, x1, y1] as fractions of the crop side.
  */
 export type BoxInCrop = readonly [number, number, number, number];
@@ -57,7 +57,7 @@ export const MORPHOLOGY_COLOUR_COLUMNS: readonly number[] = NAMES.flatMap((n, i)
 
 /** The crop's box as fractions, from the detector box and the image size (cropBoxWithMargin's rectangle). */
 export function boxInCrop(box: readonly [number, number, number, number], imageWidth: number, imageHeight: number): BoxInCrop {
-  const [x0, y0, x1, y1] = cropBoxWithMargin(box, imageWidth, imageHeight, 10, 20);
+  const [x0, y0, x1, y1] = cropBoxWithMargin(box, imageWidth, imageHeight);
   const w = x1 - x0;
   const h = y1 - y0;
   return [(box[0] - x0) / w, (box[1] - y0) / h, (box[2] - x0) / w, (box[3] - y0) / h];

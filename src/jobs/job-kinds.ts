@@ -1,5 +1,9 @@
 // The job kinds and their typed parameters: one handler per kind, checked when an engine starts.
-import type { Layout } from '../services/dataset-layouts.js';
+import type { ClassifierFeatures } from '../pipeline/types.js';
+
+/** The folder layouts an imported dataset can come in (read by src/services/dataset-layouts.ts). */
+export const LAYOUTS = ['auto', 'class-folders', 'matek', 'labels-csv', 'images'] as const;
+export type Layout = (typeof LAYOUTS)[number];
 
 export const JOB_KINDS = ['import', 'detect', 'train-autoencoder', 'encode', 'train-classifier', 'classify', 'analyze', 'evaluate'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -33,7 +37,7 @@ export interface TrainAutoencoderParams {
   epochs: number;
   batchSize: number;
   learningRate: number;
-  /** Weight of the alignment term (aecfe-method.md section 4: 5); 0 turns it off. */
+  /** Weight of the alignment term (docs/aecfe-method.md §4: 5); 0 turns it off. */
   alignWeight: number;
   seed: number;
   detectorId?: string;
@@ -48,11 +52,7 @@ export interface EncodeParams {
   detectorId?: string;
 }
 
-/**
- * What a classifier reads of a cell: the autoencoder's latent (AE-CFE), or the stain-normalised morphology
- * of its crop (src/imaging/cell-morphology.ts), which carries across labs better (docs/results.md).
- */
-export type ClassifierFeatures = 'latent' | 'morphology';
+export type { ClassifierFeatures };
 
 export interface TrainClassifierParams {
   datasetIds: string[];
@@ -75,18 +75,18 @@ export interface TrainClassifierParams {
   reviewShare?: number;
 }
 
-/** The default of TrainClassifierParams.minConfidence, which the evaluation's flag scores use too. */
-export const DEFAULT_MIN_CONFIDENCE = 0.4;
-
-/** The default of TrainClassifierParams.reviewShare: reviewed cells carry half of the training weight together. */
-export const DEFAULT_REVIEW_SHARE = 0.5;
+/** The defaults of TrainClassifierParams.minConfidence and reviewShare (src/pipeline/defaults.ts). */
+export { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE } from '../pipeline/defaults.js';
 
 export interface ClassifyParams {
   datasetId?: string;
   imageIds?: string[];
   classifierId?: string;
-  /** Morphology classifiers: move the cells' stain onto the training cells' when it differs ('auto', default), never, or always. */
-  stainAdaptation?: 'auto' | 'off' | 'always';
+  /**
+   * Morphology classifiers: the stain step (engine/classifier/stain-steps.ts): 'auto' (default: the step that won
+   * docs/unseen-labs.md), 'off' (none), 'always' (adaptive at any shift), or 'centred' | 'adaptive' | 'prior_mix' | 'ensemble'.
+   */
+  stainAdaptation?: 'auto' | 'off' | 'always' | 'centred' | 'adaptive' | 'prior_mix' | 'ensemble';
   /**
    * Morphology classifiers: average each cell's class probabilities with its nearest neighbours' among the
    * job's cells (neighbour-consensus.ts). Default false: it helps the common types and costs the rare ones.

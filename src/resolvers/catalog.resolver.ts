@@ -5,7 +5,7 @@ import { ClassMapEnum } from '../schema/inputs/dataset.input.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { parseId } from '../schema/ids.js';
 import { toEngine, toEvaluation, toModel } from '../schema/mappers.js';
-import { CELL_TYPES, classesOf } from '../services/class-maps.js';
+import { CELL_TYPES, classesOf } from '../pipeline/class-maps.js';
 import { MODEL_KINDS, ModelKindEnum, eitherArg, type ModelKind } from '../schema/enums.js';
 import { ServerVersionType } from '../schema/types/server-version.type.js';
 import { serverVersion } from '../schema/schema-version.js';

@@ -1,6 +1,6 @@
 // Cursor (keyset) pages of cells and images: cellsConnection and imagesConnection, beside the offset
 // forms `cells` and `images`, in the same order.
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, type ClassType } from 'type-graphql';
 import { CellConnectionType, ImageConnectionType, type PageInfoType } from '../schema/types/connection.type.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { parseId } from '../schema/ids.js';
@@ -22,8 +22,25 @@ function connection<E, N>(page: KeysetPage<E>, toNode: (e: E) => N): { edges: { 
   };
 }
 
+/** totalCount and totalCountIsEstimate of a connection type (one count per page, see connection()). */
+function ConnectionCounts<C extends { total: () => Promise<Total> }>(of: ClassType<C>) {
+  @Resolver(() => of)
+  abstract class Counts {
+    @FieldResolver(() => Int, { description: TOTAL_COUNT })
+    async totalCount(@Root() c: C): Promise<number> {
+      return (await c.total()).count;
+    }
+
+    @FieldResolver(() => Boolean, { description: 'True when totalCount is the planner\'s estimate' })
+    async totalCountIsEstimate(@Root() c: C): Promise<boolean> {
+      return !(await c.total()).exact;
+    }
+  }
+  return Counts;
+}
+
 @Resolver(() => CellConnectionType)
-export class CellConnectionResolver {
+export class CellConnectionResolver extends ConnectionCounts(CellConnectionType) {
   @Query(() => CellConnectionType, { description: 'Cells filtered by image, job or dataset, by cursor: `first` (1-500, default 50) after the cursor `after`' })
   async cellsConnection(
     @Ctx() ctx: GraphQLContext,
@@ -44,20 +61,10 @@ export class CellConnectionResolver {
     );
     return connection(page, (c) => toCell(c, ctx.baseUrl));
   }
-
-  @FieldResolver(() => Int, { description: TOTAL_COUNT })
-  async totalCount(@Root() c: CellConnectionType): Promise<number> {
-    return (await c.total()).count;
-  }
-
-  @FieldResolver(() => Boolean, { description: 'True when totalCount is the planner\'s estimate' })
-  async totalCountIsEstimate(@Root() c: CellConnectionType): Promise<boolean> {
-    return !(await c.total()).exact;
-  }
 }
 
 @Resolver(() => ImageConnectionType)
-export class ImageConnectionResolver {
+export class ImageConnectionResolver extends ConnectionCounts(ImageConnectionType) {
   @Query(() => ImageConnectionType, { description: 'Images by cursor, in the order of `images` (source path): `first` (1-500, default 50) after the cursor `after`' })
   async imagesConnection(
     @Ctx() ctx: GraphQLContext,
@@ -73,15 +80,5 @@ export class ImageConnectionResolver {
       after ?? null,
     );
     return connection(page, (i) => toImage(i, ctx.baseUrl));
-  }
-
-  @FieldResolver(() => Int, { description: TOTAL_COUNT })
-  async totalCount(@Root() c: ImageConnectionType): Promise<number> {
-    return (await c.total()).count;
-  }
-
-  @FieldResolver(() => Boolean, { description: 'True when totalCount is the planner\'s estimate' })
-  async totalCountIsEstimate(@Root() c: ImageConnectionType): Promise<boolean> {
-    return !(await c.total()).exact;
   }
 }

@@ -3,12 +3,12 @@ import { ImagePageType, ImageType, UploadResultType } from '../schema/types/imag
 import { DatasetType } from '../schema/types/dataset.type.js';
 import { CellType } from '../schema/types/cell.type.js';
 import { CellTypeEnum, eitherArg, type CellType as CellTypeName } from '../schema/enums.js';
-import { CELL_TYPES } from '../services/class-maps.js';
+import { CELL_TYPES } from '../pipeline/class-maps.js';
 import { ClassMapEnum, UploadImageInput } from '../schema/inputs/dataset.input.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { parseId, parsePage } from '../schema/ids.js';
 import { toCell, toDataset, toImage } from '../schema/mappers.js';
-import { classOf } from '../services/class-maps.js';
+import { classOf } from '../pipeline/class-maps.js';
 import { BadInputError } from '../services/errors.js';
 
 @Resolver(() => ImageType)

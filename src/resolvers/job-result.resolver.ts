@@ -9,7 +9,7 @@ import { EvaluationType, ModelType } from '../schema/types/model.type.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { evaluationScores, toEvaluation, toModel } from '../schema/mappers.js';
 import type { FlagReasonEnum } from '../schema/enums.js';
-import { CLASS_MAP_NAMES, type ClassMapName } from '../services/class-maps.js';
+import { CLASS_MAP_NAMES, type ClassMapName } from '../pipeline/class-maps.js';
 
 type Counted = ClassifyJobResultType | AnalyzeJobResultType;
 

@@ -3,7 +3,7 @@
 // model kinds, canonical cell types), so resolvers hand them to the services unchanged.
 import { registerEnumType } from 'type-graphql';
 import { JOB_KINDS, type JobKind } from '../jobs/job-kinds.js';
-import { CELL_TYPES, type CellType } from '../services/class-maps.js';
+import { CELL_TYPES, type CellType } from '../pipeline/class-maps.js';
 import { BadInputError } from '../services/errors.js';
 
 /** 'train-autoencoder' -> 'TRAIN_AUTOENCODER' */
@@ -28,10 +28,14 @@ export enum FlagReasonEnum {
   NOVEL = 'NOVEL',
   LOW_CONFIDENCE = 'LOW_CONFIDENCE',
   OTHER = 'OTHER',
+  SELF_CHECK = 'SELF_CHECK',
 }
 registerEnumType(FlagReasonEnum, {
   name: 'FlagReason',
-  description: 'Why a cell got no class: NOVEL, unlike every training class (novelty score > 1); LOW_CONFIDENCE, top probability under the classifier\'s minConfidence',
+  description:
+    'Why a cell got no class: NOVEL, unlike every training class (novelty score > 1); LOW_CONFIDENCE, top probability under the classifier\'s minConfidence; ' +
+    "SELF_CHECK, its job's self-check failed over the whole batch (a degenerate or implausible count, a collapsed class-mix estimate, cells outside training, " +
+    'or independent views that disagree: ClassifyJobResult.selfCheck says which), so no cell of it is counted until a person reviews them',
 });
 
 /**

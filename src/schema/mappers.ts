@@ -12,6 +12,7 @@ import { cellCutByBorder, type JobScope } from '../services/job-results.service.
 import { flagReasonOf } from '../../client-sdk/src/differential-count.js';
 import type { FlagReasonEnum, CellType as CellTypeName, JobKind, ModelKind } from './enums.js';
 import { AnalyzeJobResultType, ClassifyJobResultType, EvaluateJobResultType, type EvaluationScoreType } from './types/job-result.type.js';
+import { selfCheckOf } from './types/self-check.type.js';
 
 export function toDataset(d: DatasetEntity): DatasetType {
   return {
@@ -100,7 +101,7 @@ const confusionOf = (v: unknown) => {
   return { labels: (c.labels as string[] | undefined) ?? [], matrix: (c.matrix as number[][] | undefined) ?? [] };
 };
 
-/** A trained classifier's held-out report (src/evaluation/metrics.ts ClassificationReport), typed; null when it has none. */
+/** A trained classifier's held-out report (src/pipeline/metrics.ts ClassificationReport), typed; null when it has none. */
 function classifierScores(v: unknown) {
   const r = jsonOrNull(v);
   if (!r || num(r.accuracy) === null) return null;
@@ -136,6 +137,7 @@ export function toJobResult(job: JobScope & { id: string }) {
     return Object.assign(new ClassifyJobResultType(), {
       job, classified: num0(r.classified), flagged: num0(r.flagged), unreadable: num0(r.unreadable), features: str(r.features),
       classifierId: str(r.classifierId) ?? str(job.params.classifierId), stain: jsonOrNull(r.stain), consensus: jsonOrNull(r.consensus),
+      selfCheck: selfCheckOf(r.selfCheck),
     });
   }
   if (job.kind === 'analyze') {
@@ -143,6 +145,7 @@ export function toJobResult(job: JobScope & { id: string }) {
     return Object.assign(new AnalyzeJobResultType(), {
       job, cells: num0(r.cells), flagged: num0(r.flagged), failed: num0(r.failed), failures, stages: Array.isArray(r.stages) ? r.stages.map(String) : [],
       detectorId: str(r.detectorId), autoencoderId: str(r.autoencoderId), classifierId: str(r.classifierId), stain: jsonOrNull(r.stain),
+      selfCheck: selfCheckOf(r.selfCheck),
     });
   }
   if (job.kind === 'evaluate') {

@@ -3,11 +3,11 @@
 // unlabelled images. Reading only: nothing here touches the database.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, extname, basename } from 'node:path';
-import { MATEK_CODES } from './class-maps.js';
+import { MATEK_CODES } from '../pipeline/class-maps.js';
 import { staysInside } from './data-roots.js';
+import { LAYOUTS, type Layout } from '../jobs/job-kinds.js';
 
-export const LAYOUTS = ['auto', 'class-folders', 'matek', 'labels-csv', 'images'] as const;
-export type Layout = (typeof LAYOUTS)[number];
+export { LAYOUTS, type Layout };
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp']);
 

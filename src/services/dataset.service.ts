@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { resolveInsideRoots, PathRefused } from './data-roots.js';
 import { readLayout, LayoutError, type Layout, LAYOUTS } from './dataset-layouts.js';
 import { BadInputError, ConflictError, NotFoundError } from './errors.js';
-import { CELL_TYPES } from './class-maps.js';
+import { CELL_TYPES } from '../pipeline/class-maps.js';
 import type { JobService } from './job.service.js';
 
 export interface DatasetInput {

@@ -1,13 +1,13 @@
 // Images: listing, reading their bytes, and storing uploads from clients (checked, content-addressed).
-import { sqlRows } from '../db/sql.js';
 import type { DataSource, Repository } from 'typeorm';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Blobs } from '../storage/blobs.js';
 import { ImageEntity, DatasetEntity } from '../db/entities/index.js';
+import { ImageRepository, type NewImageRow } from '../db/repositories/image.repository.js';
 import type { Config } from '../config.js';
 import { inspectImage, ImageRejected, type ImageInfo } from '../imaging/image-codec.js';
-import { harmonise } from './class-maps.js';
+import { harmonise } from '../pipeline/class-maps.js';
 import { BadInputError, NotFoundError } from './errors.js';
 import { boundedCount, countedRows, decodeCursor, encodeCursor, equalsWhere, type KeysetPage } from './keyset.js';
 
@@ -20,34 +20,15 @@ export interface ImageFilter {
 type ImageKey = [string, string];
 const isImageKey = (k: unknown[]): k is ImageKey => k.length === 2 && typeof k[0] === 'string' && typeof k[1] === 'string' && /^[0-9a-f-]{36}$/.test(k[1]);
 
-export interface NewImage {
-  datasetId: string;
-  sourcePath: string;
-  storagePath: string;
-  info: ImageInfo;
-  rawLabel: string | null;
-  subtype: string | null;
-  split: string | null;
-  jobId: string | null;
-  overrides: Record<string, string>;
-}
+/** An image row to insert, its cell type harmonised from the raw label under the dataset's class overrides. */
+export type NewImage = Omit<NewImageRow, 'cellType'> & { overrides: Record<string, string> };
 
 /**
  * Inserts an image row unless one with the same (dataset, source path) exists. Idempotent, so a job
  * retried after a crash neither loses nor duplicates images. Returns the id, and whether it is new.
  */
 export async function insertImage(ds: DataSource, img: NewImage): Promise<{ id: string; created: boolean }> {
-  const cellType = harmonise(img.rawLabel, img.subtype, img.overrides);
-  const rows: { id: string }[] = await sqlRows(ds,
-    `INSERT INTO images (dataset_id, source_path, storage_path, sha256, width, height, format, bytes, raw_label, subtype, cell_type, split, job_id)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
-     ON CONFLICT (dataset_id, source_path) DO NOTHING RETURNING id`,
-    [img.datasetId, img.sourcePath, img.storagePath, img.info.sha256, img.info.width, img.info.height, img.info.format, img.info.bytes,
-      img.rawLabel, img.subtype, cellType, img.split, img.jobId],
-  );
-  if (rows.length) return { id: rows[0].id, created: true };
-  const [existing] = await ds.query(`SELECT id FROM images WHERE dataset_id = $1 AND source_path = $2`, [img.datasetId, img.sourcePath]);
-  return { id: existing.id, created: false };
+  return new ImageRepository(ds).insert({ ...img, cellType: harmonise(img.rawLabel, img.subtype, img.overrides) });
 }
 
 export class ImageService {

@@ -4,8 +4,8 @@
 import type { DataSource } from 'typeorm';
 import type { CellPrediction, RleMask } from '../db/entities/cell.entity.js';
 import { differentialCount, tallyOf, type DifferentialCount } from '../../client-sdk/src/differential-count.js';
-import { cutByBorder } from '../engine/detector/border.js';
-import { classOf, type ClassMapName } from './class-maps.js';
+import { cutByBorder } from '../imaging/border.js';
+import { classOf, type ClassMapName } from '../pipeline/class-maps.js';
 
 /** Border-cut by the cell's box and its mask's size (the image's [height, width]); null without a mask. */
 export function cellCutByBorder(box: readonly number[], mask: Pick<RleMask, 'size'> | null): boolean | null {

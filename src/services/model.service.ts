@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelEntity } from '../db/entities/index.js';
+import { ModelRepository } from '../db/repositories/model.repository.js';
 import { NotFoundError } from './errors.js';
 import { logger } from '../logger.js';
 
@@ -65,20 +66,20 @@ export async function registerBundledModels(ds: DataSource, modelsDir: string): 
 }
 
 export class ModelService {
-  constructor(private readonly ds: DataSource) {}
+  private readonly models: ModelRepository;
+
+  constructor(ds: DataSource) {
+    this.models = new ModelRepository(ds);
+  }
 
   async active(kind: string): Promise<ModelEntity | null> {
-    return this.ds.getRepository(ModelEntity).findOneBy({ kind, active: true });
+    return this.models.active(kind);
   }
 
   /** Makes a model the active one of its kind; engines pick it up on their next job of that kind. */
   async activate(id: string): Promise<ModelEntity> {
-    return this.ds.transaction(async (m) => {
-      const model = await m.getRepository(ModelEntity).findOneBy({ id });
-      if (!model) throw new NotFoundError('model', id);
-      await m.query(`UPDATE models SET active = false WHERE kind = $1 AND active`, [model.kind]);
-      await m.query(`UPDATE models SET active = true WHERE id = $1`, [id]);
-      return { ...model, active: true };
-    });
+    const model = await this.models.activate(id);
+    if (!model) throw new NotFoundError('model', id);
+    return model;
   }
 }

@@ -25,6 +25,11 @@ export interface QueueOptions {
   uncertaintyPower?: number;
   /** Added to a flagged cell's uncertainty (at most 1 in all). Default 0.25. */
   flaggedBonus?: number;
+  /**
+   * Distances (in median spreads) count up to this much: beyond it a cell is not preferred for being farther
+   * (an outlier teaches little about the lab's other cells). Default 4.
+   */
+  distanceCap?: number;
 }
 
 export interface QueueEntry {
@@ -38,7 +43,7 @@ export interface QueueEntry {
   reason: string;
 }
 
-export const QUEUE_DEFAULTS = { uncertaintyPower: 2, flaggedBonus: 0.25 } as const;
+export const QUEUE_DEFAULTS = { uncertaintyPower: 2, flaggedBonus: 0.25, distanceCap: 4 } as const;
 
 /** 1 - margin between the two largest probabilities. */
 export function marginUncertainty(p: ArrayLike<number>): number {
@@ -94,6 +99,7 @@ export function orderReviewQueue(candidates: readonly QueueCandidate[], opts: Qu
   if (first === 0) return [];
   const power = opts.uncertaintyPower ?? QUEUE_DEFAULTS.uncertaintyPower;
   const bonus = opts.flaggedBonus ?? QUEUE_DEFAULTS.flaggedBonus;
+  const cap = opts.distanceCap ?? QUEUE_DEFAULTS.distanceCap;
   const emb = (c: QueueCandidate) => c.embedding ?? c.probabilities;
   const dim = emb(candidates[0]!).length;
   for (const c of candidates) if (emb(c).length !== dim) throw new Error(`review queue: embeddings of different lengths (${emb(c).length} and ${dim})`);
@@ -124,7 +130,7 @@ export function orderReviewQueue(candidates: readonly QueueCandidate[], opts: Qu
     for (let i = 0; i < n; i++) {
       if (taken[i] || (covering && !classesLeft.has(predicted[i]!))) continue;
       const d = near[i] === Infinity ? 1 : Math.sqrt(near[i]!) / scale;
-      const score = unc[i]! ** power * Math.min(d, 4);
+      const score = unc[i]! ** power * Math.min(d, cap);
       if (score > bestScore) [best, bestScore] = [i, score];
     }
     if (best < 0) break;

@@ -7,7 +7,7 @@ import type { NotifyHub } from '../pubsub/notify-hub.js';
 import type { CellEntity, CellPrediction } from '../db/entities/cell.entity.js';
 import { CellEntity as CellRow } from '../db/entities/index.js';
 import { BadInputError, ConflictError, NotFoundError } from './errors.js';
-import { CLASS_MAP_NAMES, classesOf } from './class-maps.js';
+import { CLASS_MAP_NAMES, classesOf } from '../pipeline/class-maps.js';
 import { orderReviewQueue, type QueueEntry } from './review-order.js';
 
 /** The classes a review may give: those of either class map. */

@@ -2,13 +2,13 @@
 // what an engine says when a row names a file of another machine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Blobs, NotOnThisMachine, keyOfRef, storeRef } from './blobs.js';
 import { FileStore } from './file-store.js';
 import { FeatureStore, FEATURE_LENGTH } from '../engine/feature-store.js';
-import { collect, type ObjectStore } from './object-store.js';
+import { collect, isObjectNotFound, type ObjectStore } from './object-store.js';
 
 const info = { sha256: 'ab'.repeat(32), format: 'png' };
 
@@ -28,6 +28,7 @@ test('an image is stored once by content, read and streamed by its reference', a
   assert.equal((await collect(await blobs.stream(ref))).toString(), 'png bytes');
   assert.ok(await blobs.exists(ref));
   assert.ok(!(await blobs.exists('store:blobs/none')));
+  await assert.rejects(blobs.read('store:blobs/none'), (e) => isObjectNotFound(e) && /in file:\/\/.* on .*: a file: store is one machine's folder; machines share objects through LEUKOGRAPH_STORAGE_URL=postgres: or s3:/.test((e as Error).message));
 });
 
 test("a path this machine does not have: the error says so and names the machine; a file is read by path", async () => {
@@ -37,6 +38,16 @@ test("a path this machine does not have: the error says so and names the machine
   const here = join(mkdtempSync(join(tmpdir(), 'blobs-')), 'x.png');
   writeFileSync(here, 'local');
   assert.equal((await blobs.read(here)).toString(), 'local');
+});
+
+test("a bundled model registered from another machine's checkout is read from this machine's models/ folder", async () => {
+  const models = join(mkdtempSync(join(tmpdir(), 'checkout-')), 'models');
+  mkdirSync(models);
+  writeFileSync(join(models, 'classifier.json.gz'), 'mine');
+  const blobs = new Blobs(new FileStore(mkdtempSync(join(tmpdir(), 'blobs-'))), { bundledDir: models });
+  assert.equal((await blobs.read('/opt/elsewhere/leukograph/models/classifier.json.gz')).toString(), 'mine');
+  assert.ok(await blobs.exists('/opt/elsewhere/leukograph/models/classifier.json.gz'));
+  await assert.rejects(blobs.read('/opt/elsewhere/leukograph/data/classifier.json.gz'), NotOnThisMachine);
 });
 
 test('imports: kept by path in a file: store, copied into a shared one; a folder this machine cannot see is named', async () => {

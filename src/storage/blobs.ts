@@ -6,10 +6,10 @@
 // the HTTP routes read and write through this adapter and never open files of the data directory themselves.
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createReadStream } from 'node:fs';
-import type { ObjectStore } from './object-store.js';
+import { createReadStream, existsSync } from 'node:fs';
+import { isObjectNotFound, ObjectNotFound, type ObjectStore } from './object-store.js';
 
 export const STORE_REF = 'store:';
 
@@ -33,38 +33,72 @@ export class NotOnThisMachine extends Error {
 const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR';
 
 export class Blobs {
-  constructor(readonly store: ObjectStore) {}
+  /**
+   * `bundledDir`: this machine's models/ folder. A bundled model's row names the checkout of the process
+   * that registered it last (the same file, by checksum, in every checkout); a machine whose checkout lies
+   * elsewhere reads its own copy.
+   */
+  constructor(readonly store: ObjectStore, private readonly opts: { bundledDir?: string } = {}) {}
+
+  /** A path as this machine has it: itself, or a bundled model's copy in this machine's models/ folder. */
+  private local(path: string): string {
+    const dir = this.opts.bundledDir;
+    if (!dir || !isAbsolute(path) || basename(dirname(path)) !== 'models') return path;
+    const mine = join(dir, basename(path));
+    return mine !== path && !existsSync(path) && existsSync(mine) ? mine : path;
+  }
+
+  /**
+   * A missing object of a file: store: most often another machine's (an upload through an API whose data
+   * directory this engine does not see), so the error says how machines share objects.
+   */
+  private missingHint(err: unknown): unknown {
+    if (!isObjectNotFound(err) || this.store.kind !== 'file') return err;
+    const e = new ObjectNotFound(err.key, `${this.store.location} on ${hostname()}`);
+    e.message += ': a file: store is one machine\'s folder; machines share objects through LEUKOGRAPH_STORAGE_URL=postgres: or s3://...';
+    return e;
+  }
 
   /** The whole object or file a reference names. */
   async read(ref: string, what = 'file'): Promise<Buffer> {
     const key = keyOfRef(ref);
-    if (key !== null) return this.store.get(key);
-    try {
-      return await readFile(ref);
-    } catch (err) {
-      if (missing(err) && isAbsolute(ref)) throw new NotOnThisMachine(ref, what);
-      throw err;
-    }
+    if (key !== null) return this.fromStore(this.store.get(key));
+    return this.fromLocal(ref, what, readFile(this.local(ref)));
   }
 
   /** A stream of what a reference names (rejects before the first byte when there is none). */
   async stream(ref: string, what = 'file'): Promise<Readable> {
     const key = keyOfRef(ref);
-    if (key !== null) return this.store.read(key);
+    if (key !== null) return this.fromStore(this.store.read(key));
+    const path = this.local(ref);
+    await this.fromLocal(ref, what, stat(path));
+    return createReadStream(path);
+  }
+
+  /** What the store answered, its "not found" with a hint where a file: store cannot be shared. */
+  private async fromStore<T>(answer: Promise<T>): Promise<T> {
     try {
-      await stat(ref);
+      return await answer;
+    } catch (err) {
+      throw this.missingHint(err);
+    }
+  }
+
+  /** What the local file system answered; a missing absolute path is a file on another machine. */
+  private async fromLocal<T>(ref: string, what: string, answer: Promise<T>): Promise<T> {
+    try {
+      return await answer;
     } catch (err) {
       if (missing(err) && isAbsolute(ref)) throw new NotOnThisMachine(ref, what);
       throw err;
     }
-    return createReadStream(ref);
   }
 
   /** Whether the object or file exists. */
   async exists(ref: string): Promise<boolean> {
     const key = keyOfRef(ref);
     if (key !== null) return (await this.store.size(key)) !== null;
-    return stat(ref).then(() => true, () => false);
+    return stat(this.local(ref)).then(() => true, () => false);
   }
 
   /** Stores bytes under a key (atomically, as every store does) and returns the reference for a row. */

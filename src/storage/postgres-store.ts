@@ -37,22 +37,20 @@ export class PostgresStore implements ObjectStore {
     checkKey(key);
     const chunkBytes = this.chunkBytes;
     const version = randomUUID();
-    const client = await this.pool.connect();
     let bytes = 0;
-    let seq = 0;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const flush = async (all: boolean) => {
-      while (pendingBytes >= chunkBytes || (all && pendingBytes > 0)) {
-        const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending);
-        const part = joined.subarray(0, chunkBytes);
-        pending = part.length < joined.length ? [joined.subarray(part.length)] : [];
-        pendingBytes -= part.length;
-        await client.query(`INSERT INTO storage_chunks (version, seq, data) VALUES ($1, $2, $3)`, [version, seq++, part]);
-      }
-    };
-    try {
-      await client.query('BEGIN');
+    await this.inTransaction(key, async (client, lockKey) => {
+      let seq = 0;
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async (all: boolean) => {
+        while (pendingBytes >= chunkBytes || (all && pendingBytes > 0)) {
+          const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+          const part = joined.subarray(0, chunkBytes);
+          pending = part.length < joined.length ? [joined.subarray(part.length)] : [];
+          pendingBytes -= part.length;
+          await client.query(`INSERT INTO storage_chunks (version, seq, data) VALUES ($1, $2, $3)`, [version, seq++, part]);
+        }
+      };
       for await (const c of bodyChunks(body)) {
         const b = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
         pending.push(b);
@@ -62,7 +60,7 @@ export class PostgresStore implements ObjectStore {
       }
       await flush(true);
       // Two puts of one key: the second waits here until the first commits, then replaces it.
-      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${LOCK_SEED}))`, [key]);
+      await lockKey();
       const old = await client.query<{ version: string }>(`SELECT version FROM storage_objects WHERE key = $1`, [key]);
       await client.query(
         `INSERT INTO storage_objects (key, version, bytes, chunk_bytes) VALUES ($1, $2, $3, $4)
@@ -70,13 +68,7 @@ export class PostgresStore implements ObjectStore {
         [key, version, bytes, chunkBytes],
       );
       if (old.rows[0]) await client.query(`DELETE FROM storage_chunks WHERE version = $1`, [old.rows[0].version]);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     return { bytes };
   }
 
@@ -125,12 +117,25 @@ export class PostgresStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     checkKey(key);
+    await this.inTransaction(key, async (client, lockKey) => {
+      await lockKey();
+      const gone = await client.query<{ version: string }>(`DELETE FROM storage_objects WHERE key = $1 RETURNING version`, [key]);
+      if (gone.rows[0]) await client.query(`DELETE FROM storage_chunks WHERE version = $1`, [gone.rows[0].version]);
+    });
+  }
+
+  /**
+   * Runs `fn` in one transaction on a connection of its own: committed when it returns, rolled back when it
+   * throws. `lockKey` takes the key's advisory lock (held to the commit), serialising the final step of puts
+   * and deletes of one key.
+   */
+  private async inTransaction(key: string, fn: (client: pg.PoolClient, lockKey: () => Promise<void>) => Promise<void>): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${LOCK_SEED}))`, [key]);
-      const gone = await client.query<{ version: string }>(`DELETE FROM storage_objects WHERE key = $1 RETURNING version`, [key]);
-      if (gone.rows[0]) await client.query(`DELETE FROM storage_chunks WHERE version = $1`, [gone.rows[0].version]);
+      await fn(client, async () => {
+        await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${LOCK_SEED}))`, [key]);
+      });
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -72,6 +72,25 @@ class Runner:
         return postprocess(*self.forward_raw(img), h, w, self.containment)
 
 
+class OnnxEval(Runner):
+    """--onnx: the ONNX model through onnxruntime-node (the engine's runtime; onnx_runner.py), same metrics."""
+
+    def __init__(self, onnx_path, threads):
+        from onnx_runner import OnnxRunner
+        self.inner = OnnxRunner(onnx_path, threads)
+        self.size = self.inner.size
+        self.iter = None
+        self.containment = CONTAINMENT
+        self.device = "onnxruntime-node cpu"
+
+    @property
+    def times(self):
+        return self.inner.times
+
+    def forward_raw(self, img):
+        return self.inner.forward_raw(img)
+
+
 def postprocess(b, s, m, scale, h, w, containment, score_thresh=None, with_masks=True):
     """Model outputs (input pixels) -> score filter (score > score_thresh, torchvision's rule; None: no
     filter), containment suppression, boxes in image pixels, masks pasted (with_masks; m may be None)."""
@@ -138,6 +157,8 @@ def mask_iou(a, b):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default=os.path.join(HERE, "runs", "r18gn256", "best.pt"))
+    ap.add_argument("--onnx", default=None, help="evaluate this ONNX model through onnxruntime-node instead of --ckpt (e.g. models/detector-int8.onnx)")
+    ap.add_argument("--skip-acevedo", action="store_true", help="leave out the Acevedo-20 exactly-one figures")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--n-acevedo", type=int, default=600)
     ap.add_argument("--out", default=None)
@@ -150,10 +171,10 @@ def main():
         return sweep(args)
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    run = Runner(args.ckpt, device)
+    run = OnnxEval(args.onnx, args.threads) if args.onnx else Runner(args.ckpt, device)
     run.containment = args.containment
     sp = D.load_splits()
-    res = {"ckpt": os.path.relpath(args.ckpt, os.path.join(HERE, "../..")), "iter": run.iter,
+    res = {"ckpt": os.path.relpath(args.onnx or args.ckpt, os.path.join(HERE, "../..")), "iter": run.iter,
            "input_size": run.size, "score_thresh": SCORE_THRESH, "containment_suppression": args.containment, "threads": args.threads, "device": str(device)}
 
     # TXL-PBC test
@@ -194,7 +215,7 @@ def main():
     complete = defaultdict(lambda: [0, 0])
     hist = defaultdict(int)
     failures = []
-    ace = acevedo_sample(sp, args.n_acevedo)
+    ace = [] if args.skip_acevedo else acevedo_sample(sp, args.n_acevedo)
     res["acevedo_images_evaluated"] = len(ace)
     for p in ace:
         rec = D.acevedo_record(p, with_masks=False)
@@ -208,9 +229,13 @@ def main():
     res["acevedo_count_hist"] = {("3+" if k == 3 else str(k)): v for k, v in sorted(hist.items())}
     res["acevedo_exactly_one_complete_cell"] = acevedo_summary(complete)
     res["acevedo_failures"] = failures
-    print("ACEVEDO", json.dumps(res["acevedo_exactly_one"]), res["acevedo_count_hist"], flush=True)
-    print("ACEVEDO complete cells", json.dumps(res["acevedo_exactly_one_complete_cell"]["all"]), flush=True)
+    if ace:
+        print("ACEVEDO", json.dumps(res["acevedo_exactly_one"]), res["acevedo_count_hist"], flush=True)
+        print("ACEVEDO complete cells", json.dumps(res["acevedo_exactly_one_complete_cell"]["all"]), flush=True)
+    if args.onnx:
+        run.inner.close()
     t = np.array(run.times[5:])
+    res["forward_ms_per_image_runtime"] = "onnxruntime-node cpu" if args.onnx else "torch"
     res["forward_ms_per_image"] = {"mean": float(t.mean() * 1000), "median": float(np.median(t) * 1000), "n": len(t)}
     print("timing", res["forward_ms_per_image"])
     out = args.out or os.path.join(HERE, "runs", "eval.json")

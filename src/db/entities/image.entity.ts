@@ -17,7 +17,7 @@ export class ImageEntity {
   @Column({ type: 'int' }) bytes: number;
   @Column({ type: 'text', name: 'raw_label', nullable: true }) rawLabel: string | null;
   @Column({ type: 'text', nullable: true }) subtype: string | null;
-  /** Canonical cell type (see services/class-maps.ts), null when unlabelled or unknown. */
+  /** Canonical cell type (see src/pipeline/class-maps.ts), null when unlabelled or unknown. */
   @Column({ type: 'text', name: 'cell_type', nullable: true }) cellType: string | null;
   @Column({ type: 'text', nullable: true }) split: string | null;
   @Column({ type: 'uuid', name: 'job_id', nullable: true }) jobId: string | null;

@@ -36,5 +36,6 @@ export {
   type AutoencoderCheckpoint,
 } from './checkpoint.js';
 export { PRESETS, resolvePreset, planNetwork, type AutoencoderPreset, type PresetName, type LayerSpec, type NetworkPlan } from './presets.js';
-export { scaleFeaturesMinMax, resizeCrop, cropBoxWithMargin, type CropImage } from './data.js';
+export { scaleFeaturesMinMax, resizeCrop, cropBoxWithMargin, AECFE_CROP_MARGINS, type CropImage } from './data.js';
 export { ALIGN_SCALES, type AlignScale } from './losses.js';
+export { chooseTrainingWorkers, createTrainingPool, type TrainingPool, type TrainingPoolOptions, type StepGradients } from './parallel.js';

@@ -180,7 +180,8 @@ function applyLayer(tf: Tf, m: Autoencoder, L: LayerVars, x: Tensor4D): Tensor4D
   return y;
 }
 
-function runStage(tf: Tf, m: Autoencoder, layers: LayerVars[], x: Tensor4D): Tensor4D {
+/** @internal One stage (encoder, feature decoder, image decoder) forward; used by parallel.ts too. */
+export function runStage(tf: Tf, m: Autoencoder, layers: LayerVars[], x: Tensor4D): Tensor4D {
   let h = x;
   for (const L of layers) h = applyLayer(tf, m, L, h);
   return h;

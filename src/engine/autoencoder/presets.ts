@@ -1,6 +1,6 @@
 /**
- * AE-CFE autoencoder presets. `paper` is the published network (../../../../shared/docs/aecfe-method.md
- * section 3, checked against the reference implementation); `cpu` is a lighter network for 2-core CPUs
+ * AE-CFE autoencoder presets. `paper` is the published network (docs/aecfe-method.md
+ * §3, checked against the reference implementation); `cpu` is a lighter network for 2-core CPUs
  * with the same input (256x14x14), the same 50-d tanh latent and the same loss. See README.md.
  */
 

@@ -21,25 +21,11 @@
 import { probeWebgpu, errorMessage } from './webgpu.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type * as TfNamespace from '@tensorflow/tfjs';
 import { missingTrainingKernels, patchTrainingKernels } from './tfjs/kernels.js';
+import { registerWebgpuConvKernels } from './tfjs/webgpu-conv.js';
+import type { Tf } from './tfjs/types.js';
 
-/** The TensorFlow.js namespace object (type only). */
-export type Tf = typeof TfNamespace;
-export type {
-  Tensor,
-  Tensor1D,
-  Tensor2D,
-  Tensor3D,
-  Tensor4D,
-  Scalar,
-  Variable,
-  Rank,
-  TensorInfo,
-  KernelConfig,
-  KernelFunc,
-  NamedTensorMap,
-} from '@tensorflow/tfjs';
+export type { Tf, Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Scalar, Variable, Rank, TensorInfo, KernelConfig, KernelFunc, NamedTensorMap } from './tfjs/types.js';
 
 export type TfjsBackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type TfjsPreference = TfjsBackendName | 'auto';
@@ -287,5 +273,7 @@ async function tryWebgpu(prefer: TfjsPreference, opts: TfjsInitOptions, notes: s
     return null;
   }
   const patched = await patchTrainingKernels(tf, 'webgpu');
+  // The implicit-GEMM WGSL convolutions (tfjs/webgpu-conv.ts; LEUKOGRAPH_WEBGPU_CONV=tfjs keeps tfjs's own).
+  patched.push(...registerWebgpuConvKernels(tf).map((k) => `${k} (implicit GEMM)`));
   return runtime(tf, 'webgpu', probe.description, patched, notes);
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifierFromJson, classifierToJson, classifyLatents } from './classifier-artifact.js';
 import { fitRandomForest, predictProba } from './random-forest.js';
-import { MIX_QUANTILES } from '../../evaluation/stain-shift.js';
+import { MIX_QUANTILES } from './stain-shift.js';
 import { fitNovelty } from './novelty.js';
 
 const x = { data: Float32Array.from([0, 0, 0.1, 0.1, 0.2, 0, 5, 5, 5.1, 5.2, 4.9, 5]), rows: 6, cols: 2 };

@@ -2,13 +2,18 @@
 // training data, the class names, and what it reads of a cell: the latents of one encoder, or the cell's
 // morphology (src/imaging/cell-morphology.ts).
 import { forestFromJson, forestToJson } from './forest-json.js';
-import { noveltyFromJson, noveltyToJson, scoreNovelty, type NoveltyModel } from './novelty.js';
+import { noveltyFromJson, noveltyToJson, scoreNovelty, type NoveltyModel, type NoveltyScores } from './novelty.js';
 import { predictProba, type RandomForest } from './random-forest.js';
 import type { FeatureMatrix } from './feature-matrix.js';
-import type { ClassifierFeatures } from '../../jobs/job-kinds.js';
-import { MIX_QUANTILES, type StainMix, type StainReference } from '../../evaluation/stain-shift.js';
+import { MIX_QUANTILES, type StainMix, type StainReference } from './stain-shift.js';
 
 export const CLASSIFIER_FORMAT = 'leukograph.classifier';
+
+/**
+ * What a classifier reads of a cell: the autoencoder's latent (AE-CFE), or the stain-normalised morphology
+ * of its crop (src/imaging/cell-morphology.ts), which carries across labs better (docs/results.md).
+ */
+export type ClassifierFeatures = 'latent' | 'morphology';
 
 export interface CellClassifier {
   forest: RandomForest;
@@ -22,7 +27,7 @@ export interface CellClassifier {
   /** Below this top probability a cell is flagged instead of given a class. */
   minConfidence: number;
   /**
-   * Morphology classifiers: the training cells' stain reference (src/evaluation/stain-shift.ts), per
+   * Morphology classifiers: the training cells' stain reference (src/engine/classifier/stain-shift.ts), per
    * stain-dependent column: the median over the training cells and the within-class standard deviation. A
    * classify job moves another lab's values onto these medians when its shift exceeds the limit. Absent in
    * files written before it existed (no adaptation then).
@@ -99,11 +104,11 @@ export function flagKind(novel: boolean, top: number, minConfidence: number): 'n
 /**
  * Classifies cells from their feature rows (latents or morphology, as the classifier was trained). A cell is flagged, and gets no class, when it lies far from every training class
  * (novelty score > 1) or when the forest's top probability is below minConfidence. `proba` (rows x classes): the
- * forest's probabilities when the caller has already computed (and perhaps revised) them.
+ * forest's probabilities when the caller has already computed (and perhaps revised) them; `nov`, likewise the novelty scores.
+ * The classify stage (src/pipeline/classify.ts) is the one caller in the product.
  */
-export function classifyLatents(c: CellClassifier, x: FeatureMatrix, proba: ArrayLike<number> = predictProba(c.forest, x)): CellVerdict[] {
+export function classifyLatents(c: CellClassifier, x: FeatureMatrix, proba: ArrayLike<number> = predictProba(c.forest, x), nov: NoveltyScores = scoreNovelty(c.novelty, x)): CellVerdict[] {
   if (proba.length !== x.rows * c.classNames.length) throw new Error(`classify: ${proba.length} probabilities for ${x.rows} cells x ${c.classNames.length} classes`);
-  const nov = scoreNovelty(c.novelty, x);
   const K = c.classNames.length;
   const out: CellVerdict[] = [];
   for (let i = 0; i < x.rows; i++) {

@@ -1,5 +1,5 @@
 // The random forest: fitting (bootstrap, per-node feature subsets, histogram splits), probability
-// prediction on raw features, and feature importances. Defaults are the paper's (aecfe-method.md,
+// prediction on raw features, and feature importances. Defaults are the paper's (docs/aecfe-method.md,
 // Pipeline step 6).
 
 import { assertFeatureMatrix, assertLabels, type FeatureMatrix } from './feature-matrix.js';
@@ -12,9 +12,9 @@ export type MaxFeatures = 'sqrt' | 'log2' | 'all' | number;
 export type ClassWeight = 'balanced' | readonly number[];
 
 export interface RandomForestOptions {
-  /** Trees. Default 100 (aecfe-method.md, Pipeline step 6). */
+  /** Trees. Default 100 (docs/aecfe-method.md §6). */
   readonly nEstimators?: number;
-  /** Maximum depth, root at depth 0; null for unlimited. Default 16 (aecfe-method.md, Pipeline step 6). */
+  /** Maximum depth, root at depth 0; null for unlimited. Default 16 (docs/aecfe-method.md §6). */
   readonly maxDepth?: number | null;
   /** A node with fewer samples (distinct rows of the tree's bootstrap) is not split. Default 2. */
   readonly minSamplesSplit?: number;

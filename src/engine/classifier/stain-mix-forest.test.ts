@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fitShapeForest, mixClassifiers, stainFreeColumns } from './stain-mix-forest.js';
 import { fitRandomForest } from './random-forest.js';
 import { createRng } from './rng.js';
-import { stainReference } from '../../evaluation/stain-shift.js';
+import { stainReference } from './stain-shift.js';
 
 // Rows of 4 values: columns 0 and 2 carry the class (shape), 1 and 3 are stain (noise that a lab may shift).
 const rng = createRng(4);

@@ -1,7 +1,7 @@
-// What a stain move asks for a lab's class mix (src/evaluation/stain-shift.ts, adaptStain): a forest on the
+// What a stain move asks for a lab's class mix (src/engine/classifier/stain-shift.ts, adaptStain): a forest on the
 // stain-free (shape) columns alone, fitted beside a morphology classifier, whose verdicts do not depend on the
 // lab's stain, and the classifier's own forest for the second estimate, after the first move.
-import type { RowsProba, StainReference } from '../../evaluation/stain-shift.js';
+import type { RowsProba, StainReference } from './stain-shift.js';
 import { fitRandomForest, predictProba, type RandomForest, type RandomForestOptions } from './random-forest.js';
 import { matrixFromRows, type FeatureMatrix } from './feature-matrix.js';
 

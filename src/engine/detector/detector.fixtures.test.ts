@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeRgb } from '../../imaging/image-codec.js';
 import { createDetector, defaultDetectorModelPath, type Detector } from './detector.js';
-import { rleDecode } from './rle.js';
+import { rleDecode } from '../../imaging/rle.js';
 import type { Box } from './mask-paste.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));

@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { loadOnnxSession, runOnnx, disposeOnnxSession, type OnnxBackendInfo, type OnnxPreference, type OnnxSession } from '../backends/onnx.js';
 import { decodeRgbFitted } from '../../imaging/image-codec.js';
 import { pasteMask, type Box } from './mask-paste.js';
-import { rleEncode, type Rle } from './rle.js';
+import { rleEncode, type Rle } from '../../imaging/rle.js';
 import { suppressContained } from './containment.js';
+import { chooseDetectorVariant, type DetectorPrecision, type DetectorVariant } from './variants.js';
 
 /** Values of models/detector.json that inference needs (written by training/detector/export.py). */
 export interface DetectorModelInfo {
@@ -63,12 +64,16 @@ export interface DetectorOptions {
   intraOpNumThreads?: number;
   /** Keep only cells with at least this score (default: the model's own threshold). */
   minScore?: number;
+  /** 'float' (default) runs modelPath; 'auto' runs its accepted int8 variant on the CPU; see variants.ts. */
+  precision?: DetectorPrecision;
 }
 
 export interface Detector {
   readonly model: DetectorModelInfo;
   readonly backend: OnnxBackendInfo;
   readonly modelPath: string;
+  /** The file run (float, or the int8 variant) and why. */
+  readonly variant: DetectorVariant;
   /** Detects the cells of one encoded image (JPEG, PNG, TIFF, BMP). Corrupt images throw ImageRejected. */
   detect(image: Buffer): Promise<Detection>;
   /**
@@ -118,7 +123,8 @@ export async function readDetectorModelInfo(modelPath: string): Promise<Detector
 
 /** Loads the detector (model card + ONNX session). */
 export async function createDetector(opts: DetectorOptions = {}): Promise<Detector> {
-  const modelPath = path.resolve(opts.modelPath ?? defaultDetectorModelPath());
+  const variant = await chooseDetectorVariant(path.resolve(opts.modelPath ?? defaultDetectorModelPath()), opts.precision ?? 'float', opts.prefer);
+  const modelPath = variant.modelPath;
   const model = await readDetectorModelInfo(modelPath);
   const session = await loadOnnxSession(modelPath, { prefer: opts.prefer, intraOpNumThreads: opts.intraOpNumThreads });
   const minScore = opts.minScore ?? model.scoreThreshold;
@@ -149,6 +155,7 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
     model,
     backend: session.info,
     modelPath,
+    variant,
     detect,
     detectMany,
     runTensor,

@@ -12,6 +12,7 @@ export {
   type RawDetections,
   type PreparedImage,
 } from './detector.js';
-export { overlayPng, type RgbImage, type OverlayOptions } from './cell-crop.js';
-export { rleEncode, rleDecode, rleArea, type Rle, type BinaryMask } from './rle.js';
+export { chooseDetectorVariant, resolveDetectorPrecision, int8PathFor, type DetectorPrecision, type DetectorVariant } from './variants.js';
+export { overlayPng, type RgbImage, type OverlayOptions } from '../../imaging/cell-crop.js';
+export { rleEncode, rleDecode, rleArea, type Rle, type BinaryMask } from '../../imaging/rle.js';
 export { pasteMask, type Box } from './mask-paste.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pasteMask, type Box } from './mask-paste.js';
-import { rleEncode } from './rle.js';
+import { rleEncode } from '../../imaging/rle.js';
 
 // Expected masks from torchvision 0.14's paste_masks_in_image: bench/detector/make-mask-paste-golden.py
 const goldenPath = fileURLToPath(new URL('../../../../src/engine/detector/mask-paste.golden.json', import.meta.url));

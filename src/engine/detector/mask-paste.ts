@@ -1,8 +1,8 @@
 // Pasting Mask R-CNN's box-relative mask probabilities into the image, exactly as torchvision 0.14's
 // `paste_masks_in_image(masks, boxes, (h, w), padding=1)` followed by `> 0.5` (roi_heads.py).
-import type { BinaryMask } from './rle.js';
+import type { BinaryMask, Box } from '../../imaging/rle.js';
 
-export type Box = [number, number, number, number];
+export type { Box };
 
 /**
  * Pastes one m x m probability grid (row-major) into a `width` x `height` binary mask.

@@ -1,60 +1,50 @@
 // The analyze job: the whole chain per image, as a diagnosis tool wants it — detect, encode (the active
 // classifier's autoencoder, or the active one), classify (the active classifier, when there is one, from the
-// latents or from each cell's morphology, as it was trained) —
+// latents or from each cell's morphology, as it was trained, through the pipeline's classify stage) —
 // with each cell streamed as soon as its image is done. Stages whose model is missing are skipped and
 // said so in the result; a bad image fails alone. A morphology classifier's stain move is the one the last
 // classifyCells over the image's dataset measured with the same classifier (dataset-stain.ts), if any.
 import type { JobContext } from '../job-context.js';
 import type { AnalyzeParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { storeDetections, type StoredCell } from './detect.handler.js';
-import { residentAutoencoder } from './encode.handler.js';
-import { encode } from '../autoencoder/index.js';
-import { FEATURE_LENGTH, chwToHwc } from '../feature-store.js';
-import { classifyLatents, type CellClassifier, type CellVerdict } from '../classifier/classifier-artifact.js';
+import { residentAutoencoder, residentClassifier } from './resident.js';
 import { TrainingData } from '../training-data.js';
-import { readClassifierFile } from '../classifier/classifier-file.js';
-import { morphologyOfCells } from '../cell-morphology-features.js';
-import { ModelEntity } from '../../db/entities/index.js';
-import { relaxedCommit } from '../../db/sql.js';
-import { lastDatasetStain, type DatasetStain } from './dataset-stain.js';
-import { applyOffsets } from '../../evaluation/stain-shift.js';
+import type { DatasetStain } from '../../db/repositories/index.js';
+import { encodeCells } from '../../pipeline/encode.js';
+import { morphologyOfCells } from '../../pipeline/morphology.js';
+import { classifyCells } from '../../pipeline/classify.js';
+import { selfCheck, selfCheckReason, type SelfCheck } from '../classifier/self-check.js';
+import type { CellVerdict } from '../../pipeline/types.js';
 
 export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOutcome> {
   const p = ctx.params;
   const { row: det, detector } = await ctx.models.detector();
-  const models = ctx.ds.getRepository(ModelEntity);
-  const clfRow = await models.findOneBy({ kind: 'classifier', active: true });
-  const clf = clfRow
-    ? (await ctx.models.get<CellClassifier>('classifier', clfRow.id, (r) => readClassifierFile(ctx.blobs, r.artifactPath))).value
-    : null;
-  const aeId = clf?.encoderId ?? (await models.findOneBy({ kind: 'autoencoder', active: true }))?.id;
+  const clfRow = await ctx.repos.models.active('classifier');
+  const clf = clfRow ? (await residentClassifier(ctx, clfRow.id)).clf : null;
+  const aeId = clf?.encoderId ?? (await ctx.repos.models.active('autoencoder'))?.id;
   const ae = aeId ? await residentAutoencoder(ctx, aeId) : null;
   const crops = clf?.features === 'morphology' ? TrainingData.forJob(ctx) : null;
-  const images: { id: string; dataset_id: string; storage_path: string; source_path: string; width: number; height: number }[] = await ctx.ds.query(
-    `SELECT id, dataset_id, storage_path, source_path, width, height FROM images WHERE ($1::uuid IS NULL OR dataset_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) ORDER BY source_path`,
-    [p.datasetId ?? null, p.imageIds ?? null],
-  );
+  const images = await ctx.repos.cells.imagesToAnalyze({ datasetId: p.datasetId, imageIds: p.imageIds });
   if (images.length === 0) return { status: 'failed', error: 'no images to analyze' };
   const counts: Record<string, number> = {};
   let cells = 0;
   let flagged = 0;
   let failed = 0;
   const failures: { path: string; reason: string }[] = [];
+  // Every verdict the job writes (class index, -1 when flagged), for the self-check over the whole job at the end.
+  const verdictLog: Array<{ id: string; k: number; prediction: Record<string, unknown> }> = [];
   // Per dataset: the stain measurement its last classifyCells made with this classifier (null: none).
   const stains = new Map<string, DatasetStain | null>();
-  if (crops && clf?.stain) for (const d of new Set(images.map((im) => im.dataset_id))) stains.set(d, await lastDatasetStain(ctx.ds, d, clfRow!.id));
+  if (crops && clf?.stain) for (const d of new Set(images.map((im) => im.dataset_id))) stains.set(d, await ctx.repos.lastDatasetStain(d, { classifierId: clfRow!.id, measured: true }));
   await ctx.progress(0, images.length, `analyzing ${images.length} images`);
   for (let i = 0; i < images.length; i++) {
     if (ctx.cancelled()) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures } };
-    const img = images[i];
+    const img = images[i]!;
     let stored: StoredCell[];
     try {
       // An image detected before keeps its cells; they are encoded and classified again with the
       // current models, so a new classifier's verdict replaces the old one.
-      const known: { id: string; box: StoredCell['box']; feature_ref: string }[] = await ctx.ds.query(
-        `SELECT id, box, feature_ref FROM cells WHERE image_id = $1 AND detector_id = $2 AND feature_ref IS NOT NULL ORDER BY index`,
-        [img.id, det.id],
-      );
+      const known = await ctx.repos.cells.detectedCells(img.id, det.id);
       if (known.length) {
         stored = [];
         for (const k of known) stored.push({ id: k.id, box: k.box, features: await ctx.features.read(k.feature_ref) });
@@ -69,48 +59,47 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
       await ctx.item({ itemKind: 'image', itemId: img.id, index: i, ok: false, error: reason.slice(0, 500) });
       continue;
     }
-    let z: Float32Array | null = null;
-    let dim = 0;
-    if (ae && stored.length) {
-      const feats = new Float32Array(stored.length * FEATURE_LENGTH);
-      stored.forEach((c, k) => chwToHwc(c.features, feats, k * FEATURE_LENGTH));
-      z = await encode(ae.model, feats, stored.length);
-      dim = z.length / stored.length;
-    }
-    // verdicts[k] for stored[k]; null where the cell could not be classified
+    const z = ae && stored.length ? await encodeCells(ae.model, stored.map((c) => c.features)) : null;
+    const dim = z ? z.length / stored.length : 0;
+    // The classify stage per image: verdicts[k] for stored[k]; null where the cell could not be classified.
     let verdicts: Array<CellVerdict | null> | null = null;
     if (clf && crops && stored.length) {
       const m = await morphologyOfCells(crops, stored.map((c) => ({ id: c.id, box: c.box, storagePath: img.storage_path, width: img.width, height: img.height })));
-      const offsets = stains.get(img.dataset_id)?.offsets;
-      if (offsets) for (let r = 0; r < m.x.rows; r++) applyOffsets(m.x.data, offsets, r * m.x.cols);
-      const v = m.x.rows ? classifyLatents(clf, m.x) : [];
+      const v = m.x.rows ? classifyCells(clf, m.x, { offsets: stains.get(img.dataset_id)?.offsets ?? new Map() }).verdicts : [];
       verdicts = stored.map(() => null);
       m.rows.forEach((r, i) => (verdicts![r] = v[i]!));
-    } else if (clf && z) verdicts = classifyLatents(clf, { data: z, rows: stored.length, cols: dim });
+    } else if (clf && z) verdicts = classifyCells(clf, { data: z, rows: stored.length, cols: dim }).verdicts;
     if (z || verdicts) {
-      await ctx.ds.transaction(async (m) => {
-        await relaxedCommit(m);
-        for (let k = 0; k < stored.length; k++) {
-          const v = verdicts?.[k] ?? null;
-          const prediction = v ? { ...v, modelId: clfRow!.id } : null;
-          if (z) await m.query(`UPDATE cells SET latent = $2, encoder_id = $3, prediction = $4 WHERE id = $1`, [stored[k].id, Array.from(z.subarray(k * dim, (k + 1) * dim)), ae!.id, prediction]);
-          else await m.query(`UPDATE cells SET prediction = $2 WHERE id = $1`, [stored[k].id, prediction]);
-          if (v?.flagged) flagged++;
-          else if (v) counts[v.label!] = (counts[v.label!] ?? 0) + 1;
-        }
-      });
+      await ctx.repos.cells.writeResults(stored.map((c, k) => {
+        const v = verdicts?.[k] ?? null;
+        if (v?.flagged) flagged++;
+        else if (v) counts[v.label!] = (counts[v.label!] ?? 0) + 1;
+        if (v) verdictLog.push({ id: c.id, k: v.flagged ? -1 : clf!.classNames.indexOf(v.label!), prediction: { ...v, modelId: clfRow!.id } });
+        return { id: c.id, prediction: v ? { ...v, modelId: clfRow!.id } : null, ...(z ? { latent: { values: z.subarray(k * dim, (k + 1) * dim), encoderId: ae!.id } } : {}) };
+      }));
     }
     for (const c of stored) await ctx.item({ itemKind: 'cell', itemId: c.id, index: cells++, ok: true });
     await ctx.progress(i + 1, images.length, `${cells} cells`);
   }
   const stages = ['detect', ...(ae ? ['encode'] : []), ...(clf ? ['classify'] : [])];
+  // The job's count checked as a classify job's is (its class mix; each image was classified alone, so there are
+  // no lab-wide views here): a failed check withholds every class it counted, as classify does.
+  const check: SelfCheck | null = clf && verdictLog.length ? selfCheck({ classes: clf.classNames, predicted: verdictLog.map((v) => v.k) }) : null;
+  if (check?.status === 'failed') {
+    const reason = selfCheckReason(check);
+    const withheld = verdictLog.filter((v) => v.k >= 0);
+    await ctx.repos.cells.writeResults(withheld.map((v) => ({ id: v.id, prediction: { ...v.prediction, label: null, flagged: true, reason } })));
+    flagged += withheld.length;
+    for (const k of Object.keys(counts)) delete counts[k];
+  }
   return {
     status: 'succeeded',
     result: {
       cells, counts, flagged, failed, failures, stages, detectorId: det.id, autoencoderId: ae?.id ?? null, classifierId: clfRow?.id ?? null,
       ...(clf?.features === 'morphology' ? { stain: stainSummary(stains) } : {}),
+      ...(check ? { selfCheck: check } : {}),
     },
-    message: `${cells} cells (${stages.join(' → ')})`,
+    message: `${check?.warning ? `${check.warning} ` : ''}${cells} cells (${stages.join(' → ')})`,
   };
 }
 

@@ -4,15 +4,8 @@
 import type { JobContext } from '../job-context.js';
 import type { DetectParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { FeatureStore } from '../feature-store.js';
-import { sqlRows, relaxedCommit } from '../../db/sql.js';
+import { keptCells } from '../../pipeline/detect.js';
 import type { DetectedCell } from '../resident-models.js';
-
-interface ImageRow {
-  id: string;
-  storage_path: string;
-  source_path: string;
-  detected: boolean;
-}
 
 export interface StoredCell {
   id: string;
@@ -21,8 +14,9 @@ export interface StoredCell {
 }
 
 /**
- * Stores one image's detections: features to the feature store, cell rows in one transaction. Returns
- * the new cells (none when they were stored before) with their box and features, for the stages that follow.
+ * Stores one image's detections (all, or the top-scoring one: the pipeline's keptCells): features to the
+ * feature store, cell rows in one transaction. Returns the new cells (none when they were stored before) with
+ * their box and features, for the stages that follow.
  */
 export async function storeDetections(
   ctx: JobContext<unknown>,
@@ -31,38 +25,17 @@ export async function storeDetections(
   found: DetectedCell[],
   topOnly: boolean,
 ): Promise<StoredCell[]> {
-  const kept = topOnly ? found.slice(0, 1) : found;
+  const kept = keptCells(found, topOnly);
   const file = ctx.features.fileFor(detectorId, imageId);
   if (kept.length) await ctx.features.write(file, kept.map((c) => c.features));
-  return ctx.ds.transaction(async (m) => {
-    await relaxedCommit(m);
-    const out: StoredCell[] = [];
-    for (let k = 0; k < kept.length; k++) {
-      const c = kept[k];
-      const rows = await sqlRows<{ id: string }>(m,
-        `INSERT INTO cells (image_id, detector_id, index, box, score, mask, feature_ref, job_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (image_id, detector_id, index) DO NOTHING RETURNING id`,
-        [imageId, detectorId, k, c.box, c.score, c.mask, FeatureStore.ref(file, k), ctx.jobId],
-      );
-      if (rows[0]) out.push({ id: rows[0].id, box: c.box, features: c.features });
-    }
-    return out;
-  });
+  const ids = await ctx.repos.cells.insertDetections(imageId, detectorId, ctx.jobId, kept.map((c, k) => ({ box: c.box, score: c.score, mask: c.mask, featureRef: FeatureStore.ref(file, k) })));
+  return kept.flatMap((c, k) => (ids[k] ? [{ id: ids[k]!, box: c.box, features: c.features }] : []));
 }
 
 export async function runDetect(ctx: JobContext<DetectParams>): Promise<JobOutcome> {
   const p = ctx.params;
   const { row: model, detector } = await ctx.models.detector(p.detectorId);
-  const images: ImageRow[] = await ctx.ds.query(
-    `SELECT i.id, i.storage_path, i.source_path,
-            EXISTS (SELECT 1 FROM cells c WHERE c.image_id = i.id AND c.detector_id = $3) AS detected
-       FROM images i
-      WHERE ($1::uuid IS NULL OR i.dataset_id = $1) AND ($2::uuid[] IS NULL OR i.id = ANY($2))
-      ORDER BY i.dataset_id, i.source_path
-      LIMIT $4`,
-    [p.datasetId ?? null, p.imageIds ?? null, model.id, p.maxImages ?? 2147483647],
-  );
+  const images = await ctx.repos.cells.imagesToDetect({ datasetId: p.datasetId, imageIds: p.imageIds, detectorId: model.id, limit: p.maxImages });
   if (images.length === 0) return { status: 'failed', error: 'no images to detect on' };
   let cells = 0;
   let skipped = 0;

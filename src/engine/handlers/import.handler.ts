@@ -6,14 +6,13 @@ import type { JobContext } from '../job-context.js';
 import type { ImportParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { readLayout } from '../../services/dataset-layouts.js';
 import { inspectImage, ImageRejected } from '../../imaging/image-codec.js';
-import { insertImage } from '../../services/image.service.js';
-import { DatasetEntity } from '../../db/entities/index.js';
+import { harmonise } from '../../pipeline/class-maps.js';
 
 const MAX_LISTED_FAILURES = 200;
 
 export async function runImport(ctx: JobContext<ImportParams>): Promise<JobOutcome> {
   const p = ctx.params;
-  const dataset = await ctx.ds.getRepository(DatasetEntity).findOneBy({ id: p.datasetId });
+  const dataset = await ctx.repos.dataset(p.datasetId);
   if (!dataset) return { status: 'failed', error: `dataset ${p.datasetId} no longer exists` };
   // The folder is read on this engine's machine: one that cannot see it says so (an engine elsewhere may).
   const unseen = await ctx.blobs.folderProblem(p.path);
@@ -33,10 +32,10 @@ export async function runImport(ctx: JobContext<ImportParams>): Promise<JobOutco
     try {
       const data = await readFile(e.absPath);
       const info = await inspectImage(data, { maxBytes: ctx.cfg.maxImageBytes, maxPixels: ctx.cfg.maxImagePixels });
-      const r = await insertImage(ctx.ds, {
+      const r = await ctx.repos.images.insert({
         // Copied into a shared store (postgres:, s3:), so that every engine reads it; by path in a file: store.
         datasetId: p.datasetId, sourcePath: e.relPath, storagePath: await ctx.blobs.importedImage(e.absPath, data, info), info, rawLabel: e.rawLabel, subtype: e.subtype,
-        split: e.split, jobId: ctx.jobId, overrides: dataset.classOverrides,
+        cellType: harmonise(e.rawLabel, e.subtype, dataset.classOverrides), split: e.split, jobId: ctx.jobId,
       });
       if (r.created) created++;
       else existing++;

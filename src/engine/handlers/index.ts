@@ -8,7 +8,7 @@ import { runTrainAutoencoder } from './train-autoencoder.handler.js';
 import { runEncode } from './encode.handler.js';
 import { runTrainClassifier } from './train-classifier.handler.js';
 import { runClassify } from './classify.handler.js';
-import { runAnalyzeInSteps } from '../analyze-steps.js';
+import { runAnalyzeInSteps } from './analyze-steps.js';
 import { runEvaluate } from './evaluate.handler.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,5 +1,6 @@
 // The AE-CFE training job: trains the autoencoder on the source dataset's cells, aligning its latents to
-// the unlabelled cells of the datasets named for alignment. It streams each step's loss terms, saves a
+// the unlabelled cells of the datasets named for alignment, with the pipeline's epoch loop
+// (src/pipeline/autoencoder-training.ts). It streams each step's loss terms, saves a
 // few input/reconstruction pairs and a checkpoint every epoch, resumes from the last checkpoint after a
 // restart, and ends with a model row (with its lineage) made active for the engines.
 import { createHash } from 'node:crypto';
@@ -7,23 +8,13 @@ import { jobObjectKey, modelObjectKey, storeRef } from '../../storage/blobs.js';
 import type { JobContext } from '../job-context.js';
 import type { JobOutcome, TrainAutoencoderParams } from '../../jobs/job-kinds.js';
 import {
-  createAutoencoder, loadAutoencoder, disposeAutoencoder, trainStep, reconstruct, shuffledIndices, saveCheckpoint,
+  createAutoencoder, loadAutoencoder, disposeAutoencoder, reconstruct, saveCheckpoint,
   saveWeights, encodeWeightsFile, describeAutoencoder, type AutoencoderModel,
 } from '../autoencoder/index.js';
-import { listTrainingCells, TrainingData, type TrainingCell } from '../training-data.js';
+import { TrainingData, type TrainingCell } from '../training-data.js';
 import { encodePng } from '../../imaging/image-codec.js';
-import { sqlRows } from '../../db/sql.js';
-import { createRng, mixSeed } from '../classifier/rng.js';
-
-interface EpochSummary {
-  epoch: number;
-  loss: number;
-  ssim: number;
-  mse: number;
-  align: number;
-  samplesPerSec: number;
-  seconds: number;
-}
+import { trainAutoencoderEpochs } from '../../pipeline/autoencoder-training.js';
+import type { EpochSummary } from '../../pipeline/types.js';
 
 interface SavedState {
   epochsDone: number;
@@ -34,14 +25,13 @@ interface SavedState {
 
 const PAIRS = 4;
 
-
 export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams>): Promise<JobOutcome> {
   const p = ctx.params;
-  const source = await listTrainingCells(ctx.ds, [p.sourceDatasetId], { detectorId: p.detectorId, limit: p.maxCells });
+  const source = await ctx.repos.cells.trainingCells([p.sourceDatasetId], { detectorId: p.detectorId, limit: p.maxCells });
   if (source.length < 2) return { status: 'failed', error: `the source dataset has ${source.length} cells with features: run detection first` };
   const align: TrainingCell[][] = [];
   for (const d of p.alignDatasetIds) {
-    const cells = await listTrainingCells(ctx.ds, [d], { detectorId: p.detectorId, limit: p.maxCells });
+    const cells = await ctx.repos.cells.trainingCells([d], { detectorId: p.detectorId, limit: p.maxCells });
     if (cells.length < 2) return { status: 'failed', error: `alignment dataset ${d} has ${cells.length} cells with features: run detection first` };
     align.push(cells);
   }
@@ -65,76 +55,50 @@ export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams
   const info = describeAutoencoder(model);
   ctx.models.reportRuntime({ name: 'tfjs', backend: info.backend, device: info.device });
   const size = model.preset.imageSize;
-  const batch = Math.min(p.batchSize, source.length);
-  const stepsPerEpoch = Math.ceil(source.length / batch);
+  const stepsPerEpoch = Math.ceil(source.length / Math.min(p.batchSize, source.length));
   const totalSteps = stepsPerEpoch * p.epochs;
-  // Alignment batches come from a generator of their own, so they do not shift the model's stream.
-  const rng = createRng(mixSeed(p.seed, 0x5eed));
   const t0 = Date.now();
   let stepsThisRun = 0;
   try {
-    for (let epoch = state.epochsDone; epoch < p.epochs; epoch++) {
-      const order = shuffledIndices(model, source.length);
-      const sums = { loss: 0, ssim: 0, mse: 0, align: 0, n: 0 };
-      const te = Date.now();
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        if (ctx.cancelled()) return { status: 'cancelled', result: { epochsDone: epoch, history: state.history } };
-        const idx = Array.from(order.subarray(s * batch, Math.min(source.length, (s + 1) * batch)));
-        if (idx.length < 2) continue; // batch statistics need two cells
-        const cells = idx.map((i) => source[i]);
-        const features = await data.features(cells);
-        const images = await data.images(cells, size);
-        const alignBatches: Float32Array[] = [];
-        if (p.alignWeight > 0) {
-          for (const pool of align) {
-            const chosen = Array.from({ length: Math.min(idx.length, pool.length) }, () => pool[rng.nextInt(pool.length)]);
-            alignBatches.push(await data.features(chosen));
-          }
-        }
-        const r = await trainStep(model, { features, images, n: cells.length }, alignBatches, { learningRate: p.learningRate, alignWeight: p.alignWeight });
-        sums.loss += r.loss * cells.length;
-        sums.ssim += r.ssim * cells.length;
-        sums.mse += r.mse * cells.length;
-        sums.align += r.align * cells.length;
-        sums.n += cells.length;
+    // The pipeline's epoch loop; this job adds progress, reconstructions and a checkpoint per epoch.
+    const run = await trainAutoencoderEpochs(model, data.trainingSet(source), align.map((a) => data.alignmentSet(a)), {
+      seed: p.seed, epochs: p.epochs, batchSize: p.batchSize, learningRate: p.learningRate, alignWeight: p.alignWeight,
+      startEpoch: state.epochsDone,
+      shouldStop: () => ctx.cancelled(),
+      onStep: async ({ epoch, step, result: r }) => {
         stepsThisRun++;
-        const done = epoch * stepsPerEpoch + s + 1;
+        const done = (epoch - 1) * stepsPerEpoch + step;
         const perStep = (Date.now() - t0) / 1000 / stepsThisRun;
-        await ctx.progress(done, totalSteps, `epoch ${epoch + 1}/${p.epochs}, step ${s + 1}/${stepsPerEpoch}`, {
-          epoch: epoch + 1, step: r.step, loss: r.loss, ssim: r.ssim, mse: r.mse, align: r.align,
+        await ctx.progress(done, totalSteps, `epoch ${epoch}/${p.epochs}, step ${step}/${stepsPerEpoch}`, {
+          epoch, step: r.step, loss: r.loss, ssim: r.ssim, mse: r.mse, align: r.align,
           samplesPerSec: r.samplesPerSec, etaSec: Math.round(perStep * (totalSteps - done)),
         });
-      }
-      const summary: EpochSummary = {
-        epoch: epoch + 1, loss: sums.loss / sums.n, ssim: sums.ssim / sums.n, mse: sums.mse / sums.n, align: sums.align / sums.n,
-        samplesPerSec: sums.n / ((Date.now() - te) / 1000), seconds: (Date.now() - te) / 1000,
-      };
-      const png = await reconstructions(model, data, source.slice(0, PAIRS), size);
-      await ctx.blobs.put(jobObjectKey(ctx.jobId, `reconstructions-epoch-${epoch + 1}.png`), png);
-      // Checkpoint: weights, optimizer and generator state, then the state that names it (written last).
-      const previous = state.checkpoint;
-      state = { epochsDone: epoch + 1, history: [...state.history, summary], checkpoint: `checkpoint-epoch-${epoch + 1}.lkae` };
-      await ctx.blobs.put(jobObjectKey(ctx.jobId, state.checkpoint!), await saveCheckpoint(model));
-      await ctx.blobs.put(jobObjectKey(ctx.jobId, 'checkpoint.json'), JSON.stringify(state));
-      if (previous) await ctx.blobs.store.delete(jobObjectKey(ctx.jobId, previous));
-      await ctx.progress((epoch + 1) * stepsPerEpoch, totalSteps, `epoch ${epoch + 1}/${p.epochs} done, checkpoint saved`, {
-        epoch: epoch + 1, epochLoss: summary.loss, epochSsim: summary.ssim, epochMse: summary.mse, epochAlign: summary.align,
-        epochSamplesPerSec: summary.samplesPerSec, reconstructionEpoch: epoch + 1,
-      });
-    }
+      },
+      onEpoch: async (summary) => {
+        const epoch = summary.epoch;
+        const png = await reconstructions(model, data, source.slice(0, PAIRS), size);
+        await ctx.blobs.put(jobObjectKey(ctx.jobId, `reconstructions-epoch-${epoch}.png`), png);
+        // Checkpoint: weights, optimizer and generator state, then the state that names it (written last).
+        const previous = state.checkpoint;
+        state = { epochsDone: epoch, history: [...state.history, summary], checkpoint: `checkpoint-epoch-${epoch}.lkae` };
+        await ctx.blobs.put(jobObjectKey(ctx.jobId, state.checkpoint!), await saveCheckpoint(model));
+        await ctx.blobs.put(jobObjectKey(ctx.jobId, 'checkpoint.json'), JSON.stringify(state));
+        if (previous) await ctx.blobs.store.delete(jobObjectKey(ctx.jobId, previous));
+        await ctx.progress(epoch * stepsPerEpoch, totalSteps, `epoch ${epoch}/${p.epochs} done, checkpoint saved`, {
+          epoch, epochLoss: summary.loss, epochSsim: summary.ssim, epochMse: summary.mse, epochAlign: summary.align,
+          epochSamplesPerSec: summary.samplesPerSec, reconstructionEpoch: epoch,
+        });
+      },
+    });
+    if (run.stopped) return { status: 'cancelled', result: { epochsDone: state.epochsDone, history: state.history } };
     // The trained model: its weights file, and a row with its lineage, made active.
     const weights = encodeWeightsFile(await saveWeights(model));
     const artifact = await ctx.blobs.put(modelObjectKey(`autoencoder-${ctx.jobId}.lkae`), weights);
     const last = state.history.at(-1);
-    const modelId = await ctx.ds.transaction(async (m) => {
-      await m.query(`UPDATE models SET active = false WHERE kind = 'autoencoder' AND active`);
-      const rows = await sqlRows<{ id: string }>(m,
-        `INSERT INTO models (kind, name, version, preset, metrics, params, artifact_path, checksum, active, dataset_ids, job_id, parent_id)
-         VALUES ('autoencoder', $1, $2, $3, $4, $5, $6, $7, true, $8, $9, $10) RETURNING id`,
-        [`aecfe-${p.preset}`, `job-${ctx.jobId.slice(0, 8)}`, p.preset, { final: last, history: state.history, parameterCount: info.parameterCount },
-          p, artifact, createHash('sha256').update(weights).digest('hex'), [p.sourceDatasetId, ...p.alignDatasetIds], ctx.jobId, p.detectorId ?? null],
-      );
-      return rows[0].id;
+    const modelId = await ctx.repos.models.registerActive({
+      kind: 'autoencoder', name: `aecfe-${p.preset}`, version: `job-${ctx.jobId.slice(0, 8)}`, preset: p.preset,
+      metrics: { final: last, history: state.history, parameterCount: info.parameterCount }, params: p, artifactPath: artifact,
+      checksum: createHash('sha256').update(weights).digest('hex'), datasetIds: [p.sourceDatasetId, ...p.alignDatasetIds], jobId: ctx.jobId, parentId: p.detectorId ?? null,
     });
     return {
       status: 'succeeded',

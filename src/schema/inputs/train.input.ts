@@ -1,5 +1,5 @@
 import { Field, Float, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE } from '../../jobs/job-kinds.js';
+import { AUTOENCODER_DEFAULTS, DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE, FOREST_DEFAULTS } from '../../pipeline/defaults.js';
 import { ClassMapEnum } from './dataset.input.js';
 
 export enum AutoencoderPresetEnum {
@@ -16,11 +16,11 @@ export class TrainAutoencoderInput {
   @Field(() => ID, { description: 'The labelled lab whose cells are reconstructed' }) sourceDatasetId: string;
   @Field(() => [ID], { defaultValue: [], description: 'Other labs whose unlabelled cells the latents are aligned to' }) alignDatasetIds: string[];
   @Field(() => AutoencoderPresetEnum, { defaultValue: AutoencoderPresetEnum.CPU }) preset: AutoencoderPresetEnum;
-  @Field(() => Int, { defaultValue: 10 }) epochs: number;
-  @Field(() => Int, { defaultValue: 64 }) batchSize: number;
-  @Field(() => Float, { defaultValue: 1e-3, description: 'Adam learning rate (paper: 1e-3)' }) learningRate: number;
-  @Field(() => Float, { defaultValue: 5, description: 'Weight of the alignment term (paper: 5); 0 turns it off' }) alignWeight: number;
-  @Field(() => Int, { defaultValue: 0 }) seed: number;
+  @Field(() => Int, { defaultValue: AUTOENCODER_DEFAULTS.epochs }) epochs: number;
+  @Field(() => Int, { defaultValue: AUTOENCODER_DEFAULTS.batchSize }) batchSize: number;
+  @Field(() => Float, { defaultValue: AUTOENCODER_DEFAULTS.learningRate, description: 'Adam learning rate (paper: 1e-3)' }) learningRate: number;
+  @Field(() => Float, { defaultValue: AUTOENCODER_DEFAULTS.alignWeight, description: 'Weight of the alignment term (paper: 5); 0 turns it off' }) alignWeight: number;
+  @Field(() => Int, { defaultValue: AUTOENCODER_DEFAULTS.seed }) seed: number;
   @Field(() => ID, { nullable: true, description: 'Use cells of this detector (default: any)' }) detectorId?: string;
   @Field(() => Int, { nullable: true, description: 'At most this many cells per dataset' }) maxCells?: number;
 }
@@ -48,11 +48,11 @@ export class TrainClassifierInput {
   @Field(() => ClassMapEnum, { defaultValue: ClassMapEnum.COMMON5 }) classMap: ClassMapEnum;
   @Field(() => ClassifierFeaturesEnum, { defaultValue: ClassifierFeaturesEnum.MORPHOLOGY, description: 'Default MORPHOLOGY: it carries across labs far better than the AE-CFE latents (docs/results.md)' }) features: ClassifierFeaturesEnum;
   @Field(() => ID, { nullable: true, description: 'latent features only. Default: the active autoencoder' }) encoderId?: string;
-  @Field(() => Int, { defaultValue: 100, description: 'Paper: 100' }) trees: number;
-  @Field(() => Int, { defaultValue: 16, description: 'Paper: 16' }) maxDepth: number;
-  @Field(() => Int, { defaultValue: 0 }) seed: number;
-  @Field(() => Boolean, { defaultValue: false, description: 'Weight classes inversely to their frequency' }) balanced: boolean;
-  @Field(() => Float, { defaultValue: 0.2, description: 'Stratified held-out fraction for a score (0: none)' }) testFraction: number;
+  @Field(() => Int, { defaultValue: FOREST_DEFAULTS.trees, description: 'Paper: 100' }) trees: number;
+  @Field(() => Int, { defaultValue: FOREST_DEFAULTS.maxDepth, description: 'Paper: 16' }) maxDepth: number;
+  @Field(() => Int, { defaultValue: FOREST_DEFAULTS.seed }) seed: number;
+  @Field(() => Boolean, { defaultValue: FOREST_DEFAULTS.balanced, description: 'Weight classes inversely to their frequency' }) balanced: boolean;
+  @Field(() => Float, { defaultValue: FOREST_DEFAULTS.testFraction, description: 'Stratified held-out fraction for a score (0: none)' }) testFraction: number;
   @Field(() => Float, { defaultValue: DEFAULT_MIN_CONFIDENCE, description: 'Cells whose top probability is lower are flagged' }) minConfidence: number;
   @Field(() => [ID], { defaultValue: [], description: "Labs whose reviewed cells (reviewCell) join the training cells, with the classes people gave them (their latest review each; morphology: moved onto the source's stain as the lab's last classify job moved it)" })
   reviewedDatasetIds: string[];
@@ -64,14 +64,20 @@ export enum StainAdaptationEnum {
   AUTO = 'auto',
   OFF = 'off',
   ALWAYS = 'always',
+  CENTRED = 'centred',
+  ADAPTIVE = 'adaptive',
+  PRIOR_MIX = 'prior_mix',
+  ENSEMBLE = 'ensemble',
 }
 registerEnumType(StainAdaptationEnum, {
   name: 'StainAdaptation',
   description:
-    "Morphology classifiers: what to do when the cells' stain differs from the training cells'. AUTO: move their stain-dependent values onto the " +
-    'training medians when the median shift exceeds one within-class standard deviation (and at least 30 cells are classified together); ' +
-    "OFF: never; ALWAYS: always. The medians are those of the training cells re-weighted to the cells' class mix, estimated without labels " +
-    "(classifiers trained before this have none: plain medians). The job's result says what was measured and done (stain, with classMix).",
+    "Morphology classifiers: the stain step over the cells classified together (at least 30; src/engine/classifier/stain-steps.ts). AUTO: the step " +
+    'with the best worst-lab accuracy in docs/unseen-labs.md (now ENSEMBLE); OFF: values as they are; CENTRED: the cells\' median moved onto the ' +
+    "training cells' median; ADAPTIVE (AUTO before issue 17): past a shift of one within-class standard deviation, onto the training medians " +
+    "re-weighted to the cells' class mix as the forests estimate it (can collapse onto one class on a lab nobody tuned for); ALWAYS: ADAPTIVE at any " +
+    'shift; PRIOR_MIX: ADAPTIVE with the estimate shrunk towards a normal blood count and capped at generous bounds; ENSEMBLE: the probabilities ' +
+    "of CENTRED, PRIOR_MIX and OFF averaged. The job's result says what was measured and done (stain) and what its self-check found (selfCheck).",
 });
 
 @InputType('ClassifyCellsInput')
@@ -100,8 +106,8 @@ export class EvaluateInput {
   @Field(() => [ID], { description: 'Labs scored on all their labelled cells (their labels are never trained on)' }) targetDatasetIds: string[];
   @Field(() => [ID], { defaultValue: [], description: 'More unlabelled labs to align to (targets are aligned to as well)' }) alignDatasetIds: string[];
   @Field(() => AutoencoderPresetEnum, { defaultValue: AutoencoderPresetEnum.CPU }) preset: AutoencoderPresetEnum;
-  @Field(() => Int, { defaultValue: 20 }) epochs: number;
+  @Field(() => Int, { defaultValue: AUTOENCODER_DEFAULTS.epochs }) epochs: number;
   @Field(() => ClassMapEnum, { defaultValue: ClassMapEnum.COMMON5 }) classes: ClassMapEnum;
-  @Field(() => Int, { defaultValue: 0 }) seed: number;
+  @Field(() => Int, { defaultValue: AUTOENCODER_DEFAULTS.seed }) seed: number;
   @Field(() => Int, { nullable: true, description: 'At most this many cells per class and dataset (seeded sample)' }) maxPerClass?: number;
 }

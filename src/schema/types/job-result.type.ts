@@ -6,6 +6,7 @@ import { createUnionType, Field, Float, ID, Int, InterfaceType, ObjectType } fro
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { FlagReasonEnum } from '../enums.js';
 import type { JobScope } from '../../services/job-results.service.js';
+import { SelfCheckType } from './self-check.type.js';
 
 @ObjectType('ClassShare')
 export class ClassShareType {
@@ -78,6 +79,8 @@ export class ClassifyJobResultType {
   @Field(() => ID, { nullable: true }) classifierId: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'What the stain step measured and did (morphology classifiers)' }) stain: Record<string, unknown> | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'What neighbour consensus changed, when asked for' }) consensus: Record<string, unknown> | null;
+  @Field(() => SelfCheckType, { nullable: true, description: "The job's check of its own count (morphology classifiers); FAILED: no cell was counted" })
+  selfCheck: SelfCheckType | null;
 }
 
 @ObjectType('AnalyzeJobResult')
@@ -92,6 +95,8 @@ export class AnalyzeJobResultType {
   @Field(() => ID, { nullable: true }) autoencoderId: string | null;
   @Field(() => ID, { nullable: true }) classifierId: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true }) stain: Record<string, unknown> | null;
+  @Field(() => SelfCheckType, { nullable: true, description: "The job's check of its own count (its class mix); FAILED: no cell was counted" })
+  selfCheck: SelfCheckType | null;
 }
 
 @ObjectType('FlagScores', { description: "The product's flags on an evaluation's scored cells" })

@@ -1,7 +1,7 @@
 /**
  * BatchMatMul wrapper for tfjs-backend-wasm (see batchMatMulUntransposed).
  */
-import type { KernelConfig, KernelFunc, Tf, TensorInfo } from '../tfjs.js';
+import type { KernelConfig, KernelFunc, Tf, TensorInfo } from './types.js';
 
 interface BackendLike {
   disposeData(dataId: object, force?: boolean): unknown;

@@ -24,7 +24,7 @@
  * Only the backend's registered kernels are called (Transpose, Slice, Conv2D, ...), on TensorInfos, and the
  * intermediates are released with `backend.disposeData`, like the backends' own composite kernels.
  */
-import type { KernelConfig, KernelFunc, Tf, TensorInfo } from '../tfjs.js';
+import type { KernelConfig, KernelFunc, Tf, TensorInfo } from './types.js';
 
 import type { BackendLike, ConvGradAttrs, Shape4 } from './conv-common.js';
 

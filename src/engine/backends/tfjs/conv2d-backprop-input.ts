@@ -23,7 +23,7 @@
  * than the loop kernel. Rows of dy that no output reads are sliced off. A single input pixel ('valid',
  * e.g. the latent into the first decoder layer) is one matrix product instead.
  */
-import type { KernelConfig, KernelFunc, Tf, TensorInfo } from '../tfjs.js';
+import type { KernelConfig, KernelFunc, Tf, TensorInfo } from './types.js';
 
 import type { BackendLike, ConvGradAttrs, Shape4 } from './conv-common.js';
 

@@ -7,7 +7,7 @@
  *
  * Replacements keep the original's setupFunc, so patching before or after the backend initialises works.
  */
-import type { KernelConfig, Tf } from '../tfjs.js';
+import type { KernelConfig, Tf } from './types.js';
 import { batchMatMulUntransposed } from './batch-matmul.js';
 import { CONV2D_BACKPROP_FILTER, conv2dBackpropFilterViaConv2D } from './conv2d-backprop-filter.js';
 import { CONV2D_BACKPROP_INPUT, conv2dBackpropInputViaConv2D } from './conv2d-backprop-input.js';

@@ -3,7 +3,7 @@
 import { gql, subscribe } from './graphql.js';
 import { h } from './charts.js';
 
-export const JOB_FIELDS = 'id kind status progress done total message params error createdAt startedAt finishedAt durationMs';
+export const JOB_FIELDS = 'id kind status progress done total message params error createdAt startedAt finishedAt durationMs typedResult { __typename ... on ClassifyJobResult { selfCheck { status warning } } ... on AnalyzeJobResult { selfCheck { status warning } } }';
 const PROGRESS_SUB = 'subscription($id: ID!) { jobProgress(jobId: $id) { jobId status done total progress message metrics } }';
 const LIVE = new Set(['QUEUED', 'RUNNING']);
 
@@ -60,7 +60,7 @@ export function createJobsPanel({ list, count, onProgress, onJobs, onSelect }) {
       { class: `job${j.id === focus ? ' focused' : ''}`, 'data-job': j.id, 'data-status': j.status, tabindex: 0, onclick: () => onSelect(j.id), onkeydown: (e) => e.key === 'Enter' && onSelect(j.id) },
       h('div', { class: 'job-line' }, h('span', { class: 'kind' }, j.kind), statusBadge(j.status), h('span', { class: 'when muted' }, j.status === 'RUNNING' ? `${pct} %` : ago(j.finishedAt ?? j.createdAt))),
       h('div', { class: 'bar', title: `${pct} %` }, h('span', { style: `width:${pct}%` })),
-      h('div', { class: 'job-msg muted' }, j.error ?? j.message ?? `${j.done}${j.total ? ` / ${j.total}` : ''}`),
+      h('div', { class: `job-msg muted${selfCheckOf(j) ? ` selfcheck-${selfCheckOf(j).status.toLowerCase()}` : ''}` }, j.error ?? j.message ?? `${j.done}${j.total ? ` / ${j.total}` : ''}`),
     );
   }
 
@@ -99,4 +99,17 @@ export function createJobsPanel({ list, count, onProgress, onJobs, onSelect }) {
     /** Follows a job that may not be in the list (an old one opened with ?job=). */
     track: follow,
   };
+}
+
+/**
+ * A classify job's self-check when it did not pass ({ status: 'FAILED' | 'WARNING', warning }), else null: from its
+ * typed result, or, while the result is not loaded yet, from the message the job ends with.
+ */
+export function selfCheckOf(job) {
+  const c = job?.typedResult?.selfCheck;
+  if (c) return c.status === 'PASSED' ? null : c;
+  const m = job?.message ?? '';
+  if (m.startsWith('SELF-CHECK FAILED')) return { status: 'FAILED', warning: m };
+  if (m.startsWith('Self-check warning')) return { status: 'WARNING', warning: m };
+  return null;
 }

@@ -6,7 +6,7 @@ import { gql, subscribe, localPath } from './graphql.js';
 import { DifferentialTally, flagReasonText } from './differential-count.js';
 import { setImageSource } from './auth.js';
 import { h, colour, fmt } from './charts.js';
-import { statusBadge, duration } from './jobs-panel.js';
+import { statusBadge, duration, selfCheckOf } from './jobs-panel.js';
 
 const CELL_FIELDS = 'id imageId index box score cutByBorder cropUrl prediction { label flagged flagReason reason bestGuess { label probability } probabilities { label probability } }';
 const CELL_KINDS = new Set(['analyze', 'detect', 'classify', 'encode']);
@@ -50,10 +50,13 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     if (eta > 0 && LIVE.has(job.status)) bits.push(`ETA ${duration(eta * 1000)}`);
     if (!LIVE.has(job.status) && job.durationMs) bits.push(`took ${duration(job.durationMs)}`);
     head.classList.remove('muted');
+    // A failed self-check withholds the count (every cell flagged SELF_CHECK): said above everything else.
+    const check = selfCheckOf(job);
     head.replaceChildren(
+      check ? h('div', { class: `selfcheck ${check.status.toLowerCase()}`, role: 'alert', 'data-selfcheck': check.status }, check.warning ?? '') : null,
       h('div', { class: 'stream-title' }, h('b', {}, job.kind), h('code', { title: job.id }, job.id.slice(0, 8)), statusBadge(job.status), h('span', { class: 'muted' }, bits.join(' · '))),
       h('div', { class: 'bar big' }, h('span', { style: `width:${pct}%` })),
-      h('div', { class: `muted msg${job.error ? ' error' : ''}` }, job.error ?? job.message ?? ''),
+      check ? null : h('div', { class: `muted msg${job.error ? ' error' : ''}` }, job.error ?? job.message ?? ''),
     );
   }
 

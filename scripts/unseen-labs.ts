@@ -1,0 +1,152 @@
+/**
+ * docs/unseen-labs.md (and .json) with one command (issue 17): scripts/unseen.sh runs this after building.
+ * Loads Acevedo-20 (without the immature granulocytes and the images the detector trained on, as
+ * scripts/results.sh prepares it), BCCD's single-cell fields and Zheng DS2 through the detector (top cell of each
+ * image; detections cached per detector file), then src/evaluation/unseen-labs.ts.
+ *
+ * Environment: DATA (../shared/data), WORK_DIR (prepared views; /tmp/lg-results-work shares results.sh's cache
+ * keys), CACHE_DIR (/tmp/leukograph-detections), MODEL (models/detector.onnx), MAX_PER_CLASS (Acevedo-20 images per
+ * class, 200), SEED (0), TREES (100), SYNTH_SIZE (120), OUT_DIR (docs), PREPARED (a file: the measured rows are kept
+ * there and read back on the next run with it, which then only fits and scores: for trying steps and limits).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDetector } from '../src/engine/detector/index.js';
+import { detectorCacheKey, loadFolderDomain } from '../src/evaluation/folder-dataset.js';
+import { machineInfo } from '../src/evaluation/report.js';
+import { prepareUnseenLabs, renderUnseenLabs, scoreUnseenLabs, type LabeledLab, type PreparedRun } from '../src/evaluation/unseen-labs.js';
+import { DEFAULT_STAIN_STEP } from '../src/engine/classifier/stain-steps.js';
+import { classesOf } from '../src/pipeline/class-maps.js';
+import { DEFAULT_BOX_IN_CROP, MORPHOLOGY_SIZE } from '../src/imaging/cell-morphology.js';
+
+const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const env = (k: string, d: string) => process.env[k] || d;
+const DATA = resolve(env('DATA', join(REPO, '../shared/data')));
+const WORK = resolve(env('WORK_DIR', '/tmp/lg-results-work'));
+const CACHE = resolve(env('CACHE_DIR', '/tmp/leukograph-detections'));
+const MODEL = resolve(env('MODEL', join(REPO, 'models/detector.onnx')));
+const MAX = Number(env('MAX_PER_CLASS', '200'));
+const SEED = Number(env('SEED', '0'));
+const TREES = Number(env('TREES', '100'));
+const SYNTH = Number(env('SYNTH_SIZE', '120'));
+const OUT = resolve(env('OUT_DIR', join(REPO, 'docs')));
+const say = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+/** The views results.sh prepares (same paths, so the detection cache's keys match). */
+function prepareViews(): { ace: string; bccd: string; aceImages: number; bccdImages: number; excluded: number } {
+  const csv = (t: string) => t.trim().split(/\r?\n/).map((l) => l.split(','));
+  const write = (dir: string, header: string[], rows: string[][]) => writeFileSync(join(dir, 'labels.csv'), [header, ...rows].map((r) => r.join(',')).join('\n') + '\n');
+  const splitsPath = join(REPO, 'training/detector/splits.json');
+  const splits = existsSync(splitsPath) ? (JSON.parse(readFileSync(splitsPath, 'utf8')) as Record<string, string[]>) : {};
+  const seen = new Set([...(splits.acevedo_train ?? []), ...(splits.acevedo_in_txl_excluded ?? [])]);
+  const ace = csv(readFileSync(join(DATA, 'acevedo20/labels.csv'), 'utf8'));
+  const aceRows = ace.slice(1).filter((r) => r[1] !== 'ig' && !seen.has(r[0]!));
+  const aceDir = join(WORK, 'acevedo20');
+  const bccd = csv(readFileSync(join(DATA, 'bccd/labels.csv'), 'utf8'));
+  const h = bccd[0]!;
+  const [kind, nbox] = [h.indexOf('label_kind'), h.indexOf('n_wbc_boxes')];
+  const bccdRows = bccd.slice(1).filter((r) => r[kind] === 'single' && r[nbox] === '1');
+  const bccdDir = join(WORK, 'bccd');
+  // Rebuilt only when absent: other runs may be reading them (their content is the same whoever writes it).
+  if (!existsSync(join(aceDir, 'labels.csv'))) {
+    rmSync(aceDir, { recursive: true, force: true });
+    mkdirSync(aceDir, { recursive: true });
+    for (const cls of new Set(aceRows.map((r) => r[0]!.split('/')[0]!))) symlinkSync(join(DATA, 'acevedo20', cls), join(aceDir, cls));
+    write(aceDir, ace[0]!, aceRows);
+  }
+  if (!existsSync(join(bccdDir, 'labels.csv'))) {
+    rmSync(bccdDir, { recursive: true, force: true });
+    mkdirSync(bccdDir, { recursive: true });
+    symlinkSync(join(DATA, 'bccd/images'), join(bccdDir, 'images'));
+    write(bccdDir, h, bccdRows);
+  }
+  return { ace: aceDir, bccd: bccdDir, aceImages: aceRows.length, bccdImages: bccdRows.length, excluded: seen.size };
+}
+
+/** The three labs through the detector (top cell per image, cached). */
+async function loadLabs(views: ReturnType<typeof prepareViews>): Promise<LabeledLab[]> {
+  say(`loading the detector ${MODEL}`);
+  const detector = await createDetector({ modelPath: MODEL });
+  const cache = { dir: CACHE, key: await detectorCacheKey(MODEL, detector) };
+  const specs = [
+    { name: 'acevedo20', dir: views.ace, max: MAX as number | undefined },
+    { name: 'bccd', dir: views.bccd, max: undefined },
+    { name: 'zheng-ds2', dir: join(DATA, 'zheng-ds2'), max: undefined },
+  ];
+  const labs: LabeledLab[] = [];
+  for (const s of specs) {
+    let last = 0;
+    const { domain, stats } = await loadFolderDomain({
+      name: s.name, dir: s.dir, classes: 'common5', maxPerClass: s.max, seed: SEED, imageSize: MORPHOLOGY_SIZE, detector, cache, keepUnmapped: false,
+      onProgress: (done, total) => {
+        if (done > 0 && done < total && performance.now() - last > 15_000) {
+          last = performance.now();
+          say(`${s.name}: detected ${done}/${total} images`);
+        }
+      },
+    });
+    say(`${s.name}: ${stats.cells} cells from ${stats.sampled} images (${stats.cached} from the cache; no detection ${stats.noDetection}, failed ${stats.failed})`);
+    const cells = domain.cells.filter((c) => c.label !== null);
+    const crops: Uint8Array[] = [];
+    for (const c of cells) crops.push(typeof c.crop === 'function' ? await c.crop() : c.crop);
+    labs.push({ name: s.name, crops, boxes: cells.map((c) => c.box ?? DEFAULT_BOX_IN_CROP), labels: cells.map((c) => c.label!) });
+  }
+  await detector.dispose?.();
+  return labs;
+}
+
+const PREPARED = process.env.PREPARED ? resolve(process.env.PREPARED) : null;
+
+function savePrepared(run: PreparedRun, path: string): void {
+  writeFileSync(path, JSON.stringify(run, (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v)));
+}
+
+function loadPrepared(path: string): PreparedRun {
+  const run = JSON.parse(readFileSync(path, 'utf8')) as PreparedRun;
+  const f = (rows: unknown[]) => rows.map((r) => Float64Array.from(r as number[]));
+  for (const j of run.jobs) {
+    j.rows = f(j.rows);
+    j.allRows = f(j.allRows);
+    for (const l of j.labs) l.rows = f(l.rows);
+  }
+  return run;
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const views = prepareViews();
+  const classes = [...classesOf('common5')];
+  let prepared: PreparedRun;
+  if (PREPARED && existsSync(PREPARED)) {
+    say(`reading the measured rows from ${PREPARED}`);
+    prepared = loadPrepared(PREPARED);
+  } else {
+    prepared = await prepareUnseenLabs(await loadLabs(views), { classes, seed: SEED, syntheticSize: SYNTH, onProgress: say });
+    if (PREPARED) savePrepared(prepared, PREPARED);
+  }
+  const report = scoreUnseenLabs(prepared, { seed: SEED, trees: TREES, syntheticSize: SYNTH, onProgress: say });
+  const m = machineInfo();
+  const machine = `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}`;
+  const preamble = [
+    `Data: **Acevedo-20** (\`shared/data/acevedo20\`, without the immature granulocytes and the ${views.excluded} images the detector was trained on ` +
+      `or that are also in TXL-PBC), ${MAX} images per class sampled (seed ${SEED}), split half for training, half held out; **BCCD**: the ` +
+      `${views.bccdImages} fields with one labelled white cell; **Zheng DS2**: all 100 images. One cell per image (the detector's top-scoring one). ` +
+      `Leave-one-lab-out: a classifier trained on each lab scores the others (on Acevedo-20: its held-out half). Synthetic labs: ${SYNTH} held-out ` +
+      `Acevedo-20 cells each, drawn under a blood-count-like class mix, their 128 px crops transformed (\`src/evaluation/synthetic-labs.ts\`): the ` +
+      `detector is not re-run on them, its box is moved with the crop, so they test the features and the stain step, not detection.`,
+    `Citations: Acevedo et al. 2020, Data in Brief 30:105474 (CC BY 4.0); BCCD: Shenggan/BCCD_Dataset (MIT); Zheng et al. 2018, Micron 107:55-71.`,
+  ].join('\n\n');
+  const command = `scripts/unseen.sh${MAX !== 200 ? ` (MAX_PER_CLASS=${MAX})` : ''}${SEED ? ` SEED=${SEED}` : ''}`;
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, 'unseen-labs.json'), JSON.stringify(report, null, 1) + '\n');
+  writeFileSync(join(OUT, 'unseen-labs.md'), renderUnseenLabs(report, { command, machine, preamble, defaultStep: DEFAULT_STAIN_STEP }));
+  say(`chosen by the selection labs: ${report.chosen}; the default is ${DEFAULT_STAIN_STEP}`);
+  for (const s of report.summary) say(`${s.step}: worst selection ${(100 * s.selectionWorst).toFixed(1)}, worst scoring ${(100 * s.scoringWorst.accuracy).toFixed(1)} (${s.scoringWorst.lab}), mean ${(100 * s.mean).toFixed(1)}, in-domain ${s.inDomain === null ? '-' : (100 * s.inDomain).toFixed(1)}`);
+  say(`wrote ${join(OUT, 'unseen-labs.md')} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`unseen-labs: ${(e as Error).stack ?? e}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,179 @@
+// A classify job's check of itself before it reports a lab's (or a batch's) count (issue 17, docs/self-check.md):
+// plain numbers in (the predicted class mix, the stain step's estimated class mix, how many cells lie outside
+// what training covered, what independent views of the same cells say), verdicts in words out. It exists
+// because a stain step that estimates something about a lab from the model's own predictions can collapse
+// (a lab of 59 % neutrophils counted as 99 % monocytes, confidently) and nothing else in the chain notices.
+import { distanceFromNormal } from './blood-count.js';
+
+export type CheckStatus = 'passed' | 'warning' | 'failed';
+
+export interface SelfCheckInput {
+  classes: readonly string[];
+  /** Per cell, the class index the job reports (its default view), or -1 for a cell it gives none. */
+  predicted: ArrayLike<number>;
+  /** The stain step's estimate of the cells' class mix (classes order), when it made one. */
+  estimatedMix?: readonly number[] | null;
+  /** Share of the cells unlike every training class (the classifier's novelty flags), when measured. */
+  novelShare?: number | null;
+  /** Per cell, each other view's class index (same order as predicted); the check takes the least agreeing pair of all views. */
+  views?: ReadonlyArray<{ name: string; predicted: ArrayLike<number> }>;
+}
+
+export interface CheckVerdict {
+  check: 'class_mix' | 'estimated_mix' | 'coverage' | 'view_agreement';
+  status: CheckStatus;
+  /** The measured value (see note) and the limits it was held against. */
+  value: number;
+  warnAt: number;
+  failAt: number;
+  note: string;
+}
+
+export interface SelfCheck {
+  status: CheckStatus;
+  /** Cells the checks looked at (those given a class). */
+  cells: number;
+  verdicts: CheckVerdict[];
+  /** One paragraph for the job's result and message; null when every check passed. */
+  warning: string | null;
+}
+
+/**
+ * The limits. Generous on purpose: a plausibility check, which a patient with leukaemia may fail. Set on the
+ * evaluation's selection labs and scored on its other labs (docs/unseen-labs.md, docs/self-check.md).
+ */
+export const SELF_CHECK_LIMITS = {
+  /** Fewer cells than this say nothing about a batch: the mix and coverage checks are skipped (views: passed). */
+  minCells: 30,
+  /** Predicted mix: distance from the normal differential (blood-count.ts; 0..2). */
+  mixWarn: 0.5,
+  mixFail: 1.0,
+  /** One class holding this share or more of the cells is a degenerate count. */
+  degenerate: 0.9,
+  /**
+   * Estimated mix (the stain step's): collapsed when one class holds this share or more, or when it lies as far
+   * from the normal differential as mixFail (a lab of mostly neutrophils is a blood count; one of monocytes is not).
+   */
+  estimateFail: 0.97,
+  /** Share of cells unlike every training class. */
+  novelWarn: 0.25,
+  novelFail: 0.5,
+  /**
+   * Agreement (share of cells given the same class) of the least agreeing pair of views. Fail: mid-way between the
+   * most agreeing selection lab that scored under 75 % (0.72) and the held-out source cells (1.00), docs/self-check.md.
+   */
+  agreementWarn: 0.95,
+  agreementFail: 0.86,
+} as const;
+
+export type SelfCheckLimits = { -readonly [K in keyof typeof SELF_CHECK_LIMITS]: number };
+
+const pct = (v: number) => `${Math.round(100 * v)} %`;
+
+function sharesOf(predicted: ArrayLike<number>, k: number): { shares: number[]; cells: number } {
+  const counts = new Array<number>(k).fill(0);
+  let cells = 0;
+  for (let i = 0; i < predicted.length; i++) {
+    const c = predicted[i]!;
+    if (c >= 0 && c < k) {
+      counts[c]!++;
+      cells++;
+    }
+  }
+  return { shares: counts.map((n) => (cells ? n / cells : 0)), cells };
+}
+
+const mixText = (classes: readonly string[], shares: readonly number[]) =>
+  classes.map((c, k) => [c, shares[k]!] as const).filter(([, s]) => s >= 0.005).sort((a, b) => b[1] - a[1]).map(([c, s]) => `${c} ${pct(s)}`).join(', ');
+
+/** Runs the checks; a verdict is 'failed' at its fail limit, 'warning' at its warn limit. */
+export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...SELF_CHECK_LIMITS }): SelfCheck {
+  const K = input.classes.length;
+  const { shares, cells } = sharesOf(input.predicted, K);
+  const verdicts: CheckVerdict[] = [];
+  const grade = (v: number, warnAt: number, failAt: number, higherIsWorse = true): CheckStatus =>
+    higherIsWorse ? (v >= failAt ? 'failed' : v >= warnAt ? 'warning' : 'passed') : v <= failAt ? 'failed' : v <= warnAt ? 'warning' : 'passed';
+
+  if (cells >= limits.minCells) {
+    const d = distanceFromNormal(input.classes, shares);
+    const top = Math.max(...shares);
+    const degenerate = top >= limits.degenerate;
+    const status = degenerate ? 'failed' : grade(d, limits.mixWarn, limits.mixFail);
+    verdicts.push({
+      check: 'class_mix', status, value: d, warnAt: limits.mixWarn, failAt: limits.mixFail,
+      note: degenerate
+        ? `the count is degenerate: ${pct(top)} of ${cells} cells are called ${input.classes[shares.indexOf(top)]} (${mixText(input.classes, shares)})`
+        : status === 'passed'
+          ? `the count (${mixText(input.classes, shares)}) is a plausible blood count (distance ${d.toFixed(2)} from the normal differential)`
+          : `the count (${mixText(input.classes, shares)}) is ${status === 'failed' ? 'far' : 'some way'} from any normal blood count (distance ${d.toFixed(2)} from the normal differential; ${limits.mixWarn} warns, ${limits.mixFail} fails): a lab error or an unusual patient, or a classifier that does not fit these cells`,
+    });
+    if (input.estimatedMix && input.estimatedMix.length === K) {
+      const e = input.estimatedMix;
+      const etop = Math.max(...e);
+      const ed = distanceFromNormal(input.classes, e);
+      const st: CheckStatus = etop >= limits.estimateFail || ed >= limits.mixFail ? 'failed' : 'passed';
+      verdicts.push({
+        check: 'estimated_mix', status: st, value: ed, warnAt: limits.mixFail, failAt: limits.mixFail,
+        note: st === 'failed'
+          ? `the stain step's estimate of the cells' class mix collapsed (${mixText(input.classes, e)}; distance ${ed.toFixed(2)} from the normal differential): the stain was moved under a mix no blood sample has`
+          : `the stain step's class-mix estimate (${mixText(input.classes, e)}) did not collapse`,
+      });
+    }
+  }
+  // Each cell unlike the training cells is flagged NOVEL anyway; the share says something of a batch only.
+  if (input.novelShare !== null && input.novelShare !== undefined && input.predicted.length >= limits.minCells) {
+    const v = input.novelShare;
+    const st = grade(v, limits.novelWarn, limits.novelFail);
+    verdicts.push({
+      check: 'coverage', status: st, value: v, warnAt: limits.novelWarn, failAt: limits.novelFail,
+      note: st === 'passed'
+        ? `${pct(v)} of the cells lie outside what training covered`
+        : `${pct(v)} of the cells lie outside what training covered (unlike every training class): their stain, scale or quality is not the training lab's`,
+    });
+  }
+  // The reported verdicts are a view unless the caller gives them as one (with flagged cells' classes too).
+  const given = input.views ?? [];
+  const views = given.some((v) => v.name === 'reported') ? [...given] : [{ name: 'reported', predicted: input.predicted }, ...given];
+  if (views.length > 1 && input.predicted.length > 0) {
+    // The least agreeing pair among the reported verdicts and the other views, over every cell (a view's class for
+    // a cell the job flags still says whether the views read the lab alike).
+    let worst = { pair: '', agreement: 1 };
+    for (const v of views) if (v.predicted.length !== input.predicted.length) throw new Error(`selfCheck: view ${v.name} has ${v.predicted.length} cells, the job ${input.predicted.length}`);
+    for (let a = 0; a < views.length; a++) {
+      for (let b = a + 1; b < views.length; b++) {
+        let same = 0;
+        let n = 0;
+        for (let i = 0; i < input.predicted.length; i++) {
+          const [x, y] = [views[a]!.predicted[i]!, views[b]!.predicted[i]!];
+          // The reported view marks a flagged cell -1: its most probable class is then unknown here.
+          if (x < 0 || y < 0) continue;
+          n++;
+          if (x === y) same++;
+        }
+        const agreement = n ? same / n : 1;
+        if (!worst.pair || agreement < worst.agreement) worst = { pair: `${views[a]!.name} and ${views[b]!.name}`, agreement };
+      }
+    }
+    const st = cells < limits.minCells ? 'passed' : grade(worst.agreement, limits.agreementWarn, limits.agreementFail, false);
+    verdicts.push({
+      check: 'view_agreement', status: st, value: worst.agreement, warnAt: limits.agreementWarn, failAt: limits.agreementFail,
+      note: st === 'passed'
+        ? `independent views agree on ${pct(worst.agreement)} of the cells or more (least: ${worst.pair})`
+        : `independent views of the same cells disagree: ${worst.pair} give the same class to only ${pct(worst.agreement)} of them, so the count depends on how this lab's stain is undone`,
+    });
+  }
+  const status: CheckStatus = verdicts.some((v) => v.status === 'failed') ? 'failed' : verdicts.some((v) => v.status === 'warning') ? 'warning' : 'passed';
+  const bad = verdicts.filter((v) => v.status !== 'passed');
+  const warning = status === 'passed'
+    ? null
+    : `${status === 'failed' ? 'SELF-CHECK FAILED: do not report this count without review' : 'Self-check warning: review this count'}: ${bad.map((v) => v.note).join('; ')}.`;
+  return { status, cells, verdicts, warning };
+}
+
+/** The reason a cell is flagged with when its job's self-check failed (FlagReason SELF_CHECK). */
+export const SELF_CHECK_REASON_PREFIX = 'self-check failed';
+
+export function selfCheckReason(check: SelfCheck): string {
+  const failed = check.verdicts.filter((v) => v.status === 'failed').map((v) => v.check.replace('_', ' '));
+  return `${SELF_CHECK_REASON_PREFIX} for this batch (${failed.join(', ')}): the verdict is withheld until the count is reviewed`;
+}

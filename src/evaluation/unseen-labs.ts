@@ -1,0 +1,361 @@
+// The evaluation nobody can tune to (issue 17): every stain step of the classify job (stain-steps.ts), run as the
+// job runs it (lab-classification.ts: stain step, forest, self-check), on labs it was not trained on:
+// leave-one-lab-out over the labelled labs (train on one, score the others) and seeded synthetic labs made from
+// held-out cells of the source lab (synthetic-labs.ts). The step is chosen by its worst accuracy over the
+// selection labs and reported by its worst over the other labs, beside the mean, with Wilson intervals; and for
+// every lab, whether the job's self-check would have warned. No database, no files: scripts/unseen-labs.ts feeds it.
+import { classifyLab } from '../pipeline/lab-classification.js';
+import { trainCellClassifier } from '../pipeline/classifier-training.js';
+import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
+import { STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
+import type { CheckStatus } from '../engine/classifier/self-check.js';
+import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
+import { morphologyFeatures, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
+import { scoreDomain } from './pipeline.js';
+import { applyLab, drawLabCells, stainStats, syntheticLabs, type LabCrop, type SyntheticLab } from './synthetic-labs.js';
+
+/** A labelled lab's cells: 128 px crops with their boxes. */
+export interface LabeledLab {
+  name: string;
+  crops: Uint8Array[];
+  boxes: BoxInCrop[];
+  labels: string[];
+}
+
+/** A lab ready to score: its morphology rows and labels, and how it was made. */
+export interface ScoredLab {
+  name: string;
+  kind: 'in-domain' | 'real' | 'synthetic';
+  /** The lab trained on. */
+  trainedOn: string;
+  description: string;
+  rows: Float64Array[];
+  labels: string[];
+}
+
+export interface LabScore {
+  lab: string;
+  kind: ScoredLab['kind'];
+  trainedOn: string;
+  /** 'selection': the labs the step and the check's limits were chosen on; 'scoring': the others. */
+  role: 'selection' | 'scoring';
+  step: StainStep;
+  n: number;
+  accuracy: number;
+  ci95: [number, number];
+  macroF1: number | null;
+  /** Share of cells the job flags (novel or unsure; every cell when the self-check fails). */
+  flagged: number;
+  check: CheckStatus;
+  /** Names of the failed or warning checks. */
+  checkFired: string[];
+  /** Agreement of the reported view with the least agreeing check view. */
+  agreement: number | null;
+  /** Share of cells given the same class by the reported view and each other view ('none~centred': those two). */
+  agreements: Record<string, number>;
+  /** Share of cells the novelty scorer calls unlike every training class. */
+  novelShare: number;
+  /** Predicted class mix (all cells, argmax). */
+  predictedMix: Record<string, number>;
+  note: string;
+}
+
+export interface UnseenLabsOptions {
+  classes: readonly string[];
+  seed: number;
+  trees?: number;
+  maxDepth?: number;
+  /** Cells per synthetic lab. Default 120. */
+  syntheticSize?: number;
+  /** Seeded random synthetic labs besides the fixed recipes. Default 3. */
+  randomLabs?: number;
+  steps?: readonly StainStep[];
+  /** Fraction of the source lab's labelled cells held out (in-domain test and synthetic labs). Default 0.5. */
+  holdOut?: number;
+  onProgress?: (line: string) => void;
+}
+
+export interface UnseenLabsReport {
+  format: 'leukograph-unseen-labs/1';
+  created: string;
+  source: string;
+  settings: { seed: number; trees: number; maxDepth: number; syntheticSize: number; holdOut: number; steps: StainStep[] };
+  labs: Array<{ name: string; kind: ScoredLab['kind']; trainedOn: string; description: string; n: number; classes: Record<string, number>; role: LabScore['role'] }>;
+  scores: LabScore[];
+  /** Per step: worst and mean accuracy over the selection labs, the scoring labs and all; in-domain. */
+  summary: Array<{
+    step: StainStep; selectionWorst: number; scoringWorst: { lab: string; accuracy: number; ci95: [number, number] }; mean: number; inDomain: number | null;
+    /** Labs under 75 % whose self-check did not fail (the goal: none). */
+    belowGoalSilent: string[];
+    /** Labs at 75 % or more whose self-check failed anyway (false alarms: no count for a lab that was fine). */
+    falseAlarms: string[];
+  }>;
+  chosen: StainStep;
+  timings: Record<string, number>;
+}
+
+/** Morphology rows of crops (128 px) with their boxes. */
+export function morphologyRows(crops: readonly LabCrop[]): Float64Array[] {
+  return crops.map((c) => morphologyFeatures(c.size === MORPHOLOGY_SIZE ? c.crop : resizeNearest(c.crop, c.size, MORPHOLOGY_SIZE), MORPHOLOGY_SIZE, c.box) as Float64Array);
+}
+
+function resizeNearest(crop: Uint8Array, from: number, to: number): Uint8Array {
+  const out = new Uint8Array(to * to * 3);
+  for (let y = 0; y < to; y++) for (let x = 0; x < to; x++) {
+    const sy = Math.floor(((y + 0.5) * from) / to);
+    const sx = Math.floor(((x + 0.5) * from) / to);
+    for (let k = 0; k < 3; k++) out[(y * to + x) * 3 + k] = crop[(sy * from + sx) * 3 + k]!;
+  }
+  return out;
+}
+
+/** Stratified split of indices by label: `fraction` of each class held out (seeded). */
+function splitByLabel(labels: readonly string[], fraction: number, seed: number): { train: number[]; test: number[] } {
+  const byLabel = new Map<string, number[]>();
+  labels.forEach((l, i) => (byLabel.get(l) ?? byLabel.set(l, []).get(l)!).push(i));
+  const train: number[] = [];
+  const test: number[] = [];
+  for (const [l, idx] of [...byLabel].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    let h = 0;
+    for (let i = 0; i < l.length; i++) h = (Math.imul(h, 31) + l.charCodeAt(i)) >>> 0;
+    shuffleInPlace(idx, createRng(mixSeed(seed, h)));
+    const k = Math.round(idx.length * fraction);
+    test.push(...idx.slice(0, k));
+    train.push(...idx.slice(k));
+  }
+  return { train: train.sort((a, b) => a - b), test: test.sort((a, b) => a - b) };
+}
+
+/** Which labs choose the step and the check's limits; the others score them. Chosen before any run, by name. */
+export function isSelectionLab(lab: Pick<ScoredLab, 'name' | 'trainedOn' | 'kind'>, source: string): boolean {
+  if (lab.kind === 'in-domain') return true;
+  if (lab.kind === 'real') return lab.trainedOn === source && lab.name === 'bccd';
+  return ['syn-yellow', 'syn-tight', 'syn-stain-bccd', 'syn-random-1'].includes(lab.name);
+}
+
+const mixOf = (pred: readonly string[], classes: readonly string[]) =>
+  Object.fromEntries(classes.map((c) => [c, pred.filter((p) => p === c).length / Math.max(1, pred.length)]));
+
+/** One classifier, one lab, one step: as the classify job would report it. */
+export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, classes: readonly string[], role: LabScore['role']): LabScore {
+  const r = classifyLab(clf, lab.rows, { step });
+  const K = clf.classNames.length;
+  const pred = Array.from(r.views.reported, (k) => clf.classNames[k]!);
+  const s = scoreDomain(lab.labels, pred, classes);
+  let flagged = 0;
+  for (let i = 0; i < pred.length; i++) {
+    const top = r.proba[i * K + r.views.reported[i]!]!;
+    if (r.selfCheck.status === 'failed' || r.novel[i] || top < clf.minConfidence) flagged++;
+  }
+  const agreement = r.selfCheck.verdicts.find((v) => v.check === 'view_agreement')?.value ?? null;
+  const agree = (a: Int32Array, b: Int32Array) => (a.length ? a.reduce((n, v, i) => n + (v === b[i] ? 1 : 0), 0) / a.length : 1);
+  const agreements: Record<string, number> = Object.fromEntries(Object.entries(r.views).filter(([k]) => k !== 'reported').map(([k, v]) => [k, agree(r.views.reported!, v)]));
+  if (r.views.none && r.views.centred) agreements['none~centred'] = agree(r.views.none, r.views.centred);
+  const novelShare = r.novel.length ? r.novel.reduce((n, v) => n + v, 0) / r.novel.length : 0;
+  return {
+    lab: lab.name, kind: lab.kind, trainedOn: lab.trainedOn, role, step, n: s.n, accuracy: s.accuracy, ci95: s.accuracy_ci95, macroF1: s.macro_f1,
+    flagged: pred.length ? flagged / pred.length : 0, check: r.selfCheck.status,
+    checkFired: r.selfCheck.verdicts.filter((v) => v.status !== 'passed').map((v) => `${v.check}${v.status === 'failed' ? '' : ' (warning)'}`),
+    agreement, agreements, novelShare, predictedMix: mixOf(pred, classes), note: r.stain.note,
+  };
+}
+
+/**
+ * Runs it: `labs[0]` is the source (split into training and held-out cells; synthetic labs are made from the
+ * held-out cells), the others are real labs. Leave-one-lab-out: each real lab is also trained on in turn and
+ * every other lab scored.
+ */
+export async function runUnseenLabs(labs: readonly LabeledLab[], opts: UnseenLabsOptions): Promise<UnseenLabsReport> {
+  const prepared = await prepareUnseenLabs(labs, opts);
+  return scoreUnseenLabs(prepared, opts);
+}
+
+/** The first half of runUnseenLabs: the labs' rows (synthetic labs made), the classifiers' training rows. */
+export async function prepareUnseenLabs(labs: readonly LabeledLab[], opts: UnseenLabsOptions): Promise<PreparedRun> {
+  const t0 = performance.now();
+  const say = opts.onProgress ?? (() => undefined);
+  const classes = [...opts.classes];
+  const syntheticSize = opts.syntheticSize ?? 120;
+  const holdOut = opts.holdOut ?? 0.5;
+  const timings: Record<string, number> = {};
+  const source = labs[0]!;
+  const keepIdx = (l: LabeledLab) => l.labels.flatMap((c, i) => (classes.includes(c) ? [i] : []));
+  const rowsOf = new Map<string, Float64Array[]>();
+  let tt = performance.now();
+  for (const l of labs) {
+    say(`${l.name}: measuring ${l.crops.length} cells`);
+    rowsOf.set(l.name, morphologyRows(l.crops.map((crop, i) => ({ crop, size: Math.round(Math.sqrt(crop.length / 3)), box: l.boxes[i]! }))));
+  }
+  timings.features = (performance.now() - tt) / 1000;
+  const srcIdx = keepIdx(source);
+  const split = splitByLabel(srcIdx.map((i) => source.labels[i]!), holdOut, opts.seed);
+  const srcTrain = split.train.map((k) => srcIdx[k]!);
+  const srcTest = split.test.map((k) => srcIdx[k]!);
+  const srcRows = rowsOf.get(source.name)!;
+
+  // Synthetic labs from the held-out source cells.
+  tt = performance.now();
+  const stains = Object.fromEntries(labs.slice(1).map((l) => [l.name, stainStats(l.crops)]));
+  const synth: SyntheticLab[] = syntheticLabs(opts.seed, stains, opts.randomLabs ?? 3);
+  const scoredFromSource: ScoredLab[] = [
+    { name: source.name, kind: 'in-domain', trainedOn: source.name, description: `held-out ${source.name} cells`, rows: srcTest.map((i) => srcRows[i]!), labels: srcTest.map((i) => source.labels[i]!) },
+  ];
+  for (const l of labs.slice(1)) {
+    const idx = keepIdx(l);
+    scoredFromSource.push({ name: l.name, kind: 'real', trainedOn: source.name, description: `every labelled ${l.name} cell`, rows: idx.map((i) => rowsOf.get(l.name)![i]!), labels: idx.map((i) => l.labels[i]!) });
+  }
+  for (const [j, s] of synth.entries()) {
+    const pick = drawLabCells(source.labels, srcTest, s.mix, syntheticSize, mixSeed(opts.seed, 0x1ab + j));
+    say(`${s.name}: transforming ${pick.length} held-out ${source.name} cells (${s.description})`);
+    const crops: LabCrop[] = [];
+    for (const i of pick) {
+      const c = source.crops[i]!;
+      crops.push(await applyLab({ crop: c, size: Math.round(Math.sqrt(c.length / 3)), box: source.boxes[i]! }, s.transforms, mixSeed(opts.seed, i)));
+    }
+    scoredFromSource.push({ name: s.name, kind: 'synthetic', trainedOn: source.name, description: s.description, rows: morphologyRows(crops), labels: pick.map((i) => source.labels[i]!) });
+  }
+  timings.synthetic = (performance.now() - tt) / 1000;
+
+  // Classifiers: the source's training split; each other real lab whole (leave-one-lab-out).
+  const jobs: PreparedRun['jobs'] = [];
+  jobs.push({ trainedOn: source.name, rows: srcTrain.map((i) => srcRows[i]!), labels: srcTrain.map((i) => source.labels[i]!), allRows: srcRows, labs: scoredFromSource });
+  for (const l of labs.slice(1)) {
+    const idx = keepIdx(l);
+    const rows = rowsOf.get(l.name)!;
+    const others: ScoredLab[] = [
+      { name: source.name, kind: 'real', trainedOn: l.name, description: `held-out ${source.name} cells`, rows: srcTest.map((i) => srcRows[i]!), labels: srcTest.map((i) => source.labels[i]!) },
+      ...labs.slice(1).filter((o) => o !== l).map((o): ScoredLab => {
+        const oi = keepIdx(o);
+        return { name: o.name, kind: 'real', trainedOn: l.name, description: `every labelled ${o.name} cell`, rows: oi.map((i) => rowsOf.get(o.name)![i]!), labels: oi.map((i) => o.labels[i]!) };
+      }),
+    ];
+    jobs.push({ trainedOn: l.name, rows: idx.map((i) => rows[i]!), labels: idx.map((i) => l.labels[i]!), allRows: rows, labs: others });
+  }
+  timings.total = (performance.now() - t0) / 1000;
+  return { source: source.name, classes, jobs, timings };
+}
+
+/** What runUnseenLabs measures before it fits and scores: plain rows, so that it can be kept and scored again. */
+export interface PreparedRun {
+  source: string;
+  classes: string[];
+  /** Per classifier: its training rows and labels (allRows: every cell of its lab) and the labs it scores. */
+  jobs: Array<{ trainedOn: string; rows: Float64Array[]; labels: string[]; allRows: Float64Array[]; labs: ScoredLab[] }>;
+  timings: Record<string, number>;
+}
+
+/** Fits each classifier and scores every step on its labs (the second half of runUnseenLabs). */
+export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 'classes'>): UnseenLabsReport {
+  const t0 = performance.now();
+  const say = opts.onProgress ?? (() => undefined);
+  const { classes } = run;
+  const source = { name: run.source };
+  const steps = [...(opts.steps ?? STAIN_STEPS)];
+  const trees = opts.trees ?? 100;
+  const maxDepth = opts.maxDepth ?? 16;
+  const syntheticSize = opts.syntheticSize ?? 120;
+  const holdOut = opts.holdOut ?? 0.5;
+  const timings: Record<string, number> = { ...run.timings };
+  let tt = performance.now();
+  const jobs: Array<{ clf: CellClassifier; labs: ScoredLab[] }> = run.jobs.map((j) => {
+    say(`fitting the ${j.trainedOn} classifier on ${j.rows.length} cells`);
+    const clf = trainCellClassifier({ rows: j.rows, labels: j.labels, classNames: classes, features: 'morphology', classMap: 'common5', stainRows: j.allRows, trees, maxDepth, seed: opts.seed, testFraction: 0 }).classifier;
+    return { clf, labs: j.labs };
+  });
+  timings.fit = (performance.now() - tt) / 1000;
+  tt = performance.now();
+  const scores: LabScore[] = [];
+  for (const { clf, labs: scored } of jobs) {
+    for (const lab of scored) {
+      const role = isSelectionLab(lab, source.name) ? 'selection' : 'scoring';
+      for (const step of steps) scores.push(scoreLab(clf, lab, step, classes, role));
+      say(`${lab.trainedOn} -> ${lab.name}: ${steps.map((s) => `${s} ${(100 * scores.find((x) => x.step === s && x.lab === lab.name && x.trainedOn === lab.trainedOn)!.accuracy).toFixed(1)}`).join(', ')}`);
+    }
+  }
+  timings.score = (performance.now() - tt) / 1000;
+
+  const summary = steps.map((step) => {
+    const mine = scores.filter((s) => s.step === step);
+    const out = mine.filter((s) => s.kind !== 'in-domain');
+    const sel = out.filter((s) => s.role === 'selection');
+    const sco = out.filter((s) => s.role === 'scoring');
+    const worst = sco.reduce((a, b) => (b.accuracy < a.accuracy ? b : a), sco[0]!);
+    return {
+      step,
+      selectionWorst: Math.min(...sel.map((s) => s.accuracy)),
+      scoringWorst: { lab: `${worst.trainedOn} -> ${worst.lab}`, accuracy: worst.accuracy, ci95: worst.ci95 },
+      mean: out.reduce((a, s) => a + s.accuracy, 0) / out.length,
+      inDomain: mine.find((s) => s.kind === 'in-domain')?.accuracy ?? null,
+      belowGoalSilent: out.filter((s) => s.accuracy < 0.75 && s.check !== 'failed').map((s) => `${s.trainedOn} -> ${s.lab}`),
+      falseAlarms: out.filter((s) => s.accuracy >= 0.75 && s.check === 'failed').map((s) => `${s.trainedOn} -> ${s.lab}`),
+    };
+  });
+  // The rule, fixed before the run: the best worst selection lab; ties (within 0.5 point) by the mean.
+  const chosen = [...summary].sort((a, b) => (Math.abs(a.selectionWorst - b.selectionWorst) > 0.005 ? b.selectionWorst - a.selectionWorst : b.mean - a.mean))[0]!.step;
+  const labList = jobs.flatMap(({ labs: ls }) => ls.map((l) => ({
+    name: l.name, kind: l.kind, trainedOn: l.trainedOn, description: l.description, n: l.labels.length,
+    classes: Object.fromEntries(classes.map((c) => [c, l.labels.filter((x) => x === c).length]).filter(([, n]) => (n as number) > 0)),
+    role: (isSelectionLab(l, source.name) ? 'selection' : 'scoring') as LabScore['role'],
+  })));
+  timings.total = (performance.now() - t0) / 1000 + (run.timings.total ?? 0);
+  return {
+    format: 'leukograph-unseen-labs/1', created: new Date().toISOString(), source: source.name,
+    settings: { seed: opts.seed, trees, maxDepth, syntheticSize, holdOut, steps }, labs: labList, scores, summary, chosen, timings,
+  };
+}
+
+const p1 = (v: number) => (100 * v).toFixed(1);
+const ci = (c: readonly [number, number]) => `${p1(c[0])}-${p1(c[1])}`;
+
+/** The Markdown page (docs/unseen-labs.md). */
+export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; machine: string; preamble?: string; defaultStep: StainStep }): string {
+  const steps = r.settings.steps;
+  const lines: string[] = [];
+  lines.push('# Labs nobody tuned for: worst-lab accuracy of the classify job\'s stain steps', '');
+  lines.push(`Produced by \`${ctx.command}\` (${r.created.slice(0, 10)}; ${ctx.machine}; ${r.timings.total.toFixed(0)} s).`, '');
+  if (ctx.preamble) lines.push(ctx.preamble, '');
+  lines.push(
+    `Every figure is the classify job's own path (\`src/pipeline/lab-classification.ts\`: stain step, forest, self-check) on a morphology ` +
+      `classifier built as \`train-classifier --features morphology\` builds one (${r.settings.trees} trees, depth ${r.settings.maxDepth}, seed ${r.settings.seed}). ` +
+      `Accuracy is over every labelled cell of a lab, flagged or not; the interval is the 95 % Wilson interval. The stain step was chosen by its worst ` +
+      `accuracy on the **selection** labs only (the rule: the best worst selection lab, ties within 0.5 point by the mean); the **scoring** labs then say how ` +
+      `it holds on labs it was not chosen on.`,
+    '',
+  );
+  lines.push('## Summary', '');
+  lines.push('| stain step | worst selection lab | worst scoring lab (95 % interval) | mean over the other labs | in-domain (held-out source cells) | labs under 75 % without a failed self-check | labs at 75 % or more whose self-check failed |');
+  lines.push('| --- | ---: | --- | ---: | ---: | --- | --- |');
+  for (const s of r.summary) {
+    const mark = s.step === r.chosen ? ' (chosen)' : '';
+    const def = s.step === ctx.defaultStep ? ' **default**' : '';
+    lines.push(`| ${s.step}${mark}${def} | ${p1(s.selectionWorst)} % | ${p1(s.scoringWorst.accuracy)} % (${ci(s.scoringWorst.ci95)}), ${s.scoringWorst.lab} | ${p1(s.mean)} % | ${s.inDomain === null ? '—' : p1(s.inDomain) + ' %'} | ${s.belowGoalSilent.length ? s.belowGoalSilent.join(', ') : 'none'} | ${s.falseAlarms.length} of ${r.scores.filter((x) => x.step === s.step && x.kind !== 'in-domain' && x.accuracy >= 0.75).length} |`);
+  }
+  lines.push('', 'Goals (issue 17): the default\'s worst lab >= 70 %, in-domain >= 98 %, and every lab either >= 75 % or the job\'s self-check fails.', '');
+  lines.push('## Every lab', '');
+  lines.push(`Accuracy, % (95 % interval) · the self-check's verdict (✗ failed, ! warning, ✓ passed) · share of cells flagged.`, '');
+  lines.push(`| trained on -> lab | role | n | ${steps.join(' | ')} |`);
+  lines.push(`| --- | --- | ---: | ${steps.map(() => '---').join(' | ')} |`);
+  const keys = [...new Set(r.scores.map((s) => `${s.trainedOn}\u0000${s.lab}`))];
+  for (const k of keys) {
+    const [t, l] = k.split('\u0000');
+    const row = r.scores.filter((s) => s.trainedOn === t && s.lab === l);
+    const first = row[0]!;
+    const mark = (s: LabScore) => (s.check === 'failed' ? '✗' : s.check === 'warning' ? '!' : '✓');
+    lines.push(`| ${t} -> ${l}${first.kind === 'in-domain' ? ' (in-domain)' : ''} | ${first.role} | ${first.n} | ${steps.map((st) => {
+      const s = row.find((x) => x.step === st)!;
+      return `${p1(s.accuracy)} (${ci(s.ci95)}) ${mark(s)} ${Math.round(100 * s.flagged)} %`;
+    }).join(' | ')} |`);
+  }
+  lines.push('', '## What the self-check said (the default step)', '');
+  lines.push('| trained on -> lab | accuracy | macro F1 | verdict | checks that fired | view agreement | predicted mix |');
+  lines.push('| --- | ---: | ---: | --- | --- | ---: | --- |');
+  for (const s of r.scores.filter((x) => x.step === ctx.defaultStep)) {
+    const mix = Object.entries(s.predictedMix).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]).map(([c, v]) => `${c.slice(0, 4)} ${Math.round(100 * v)}`).join(', ');
+    lines.push(`| ${s.trainedOn} -> ${s.lab} | ${p1(s.accuracy)} % | ${s.macroF1 === null ? '—' : p1(s.macroF1) + ' %'} | ${s.check} | ${s.checkFired.join(', ') || '—'} | ${s.agreement === null ? '—' : p1(s.agreement) + ' %'} | ${mix} |`);
+  }
+  lines.push('', '## The labs', '');
+  lines.push('| lab | trained on | role | cells | classes | what it is |', '| --- | --- | --- | ---: | --- | --- |');
+  for (const l of r.labs) lines.push(`| ${l.name} | ${l.trainedOn} | ${l.role} | ${l.n} | ${Object.entries(l.classes).map(([c, n]) => `${c.slice(0, 4)} ${n}`).join(', ')} | ${l.description} |`);
+  lines.push('', `Wilson intervals: src/pipeline/metrics.ts. Timings (s): ${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}.`, '');
+  return lines.join('\n');
+}

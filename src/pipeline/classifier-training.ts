@@ -1,0 +1,109 @@
+// Classifier training: a random forest (docs/aecfe-method.md §6: 100 trees, depth 16) on one
+// feature row per labelled cell, fitted on a stratified seeded part of them, with the novelty model that
+// flags cells unlike the training data, and, for morphology, the stain reference and the stain-free
+// shape forest that the stain step needs. The train-classifier job and the evaluation both call it.
+import { fitRandomForest, predict } from '../engine/classifier/random-forest.js';
+import { fitNovelty } from '../engine/classifier/novelty.js';
+import { fitShapeForest } from '../engine/classifier/stain-mix-forest.js';
+import { stainReference } from '../engine/classifier/stain-shift.js';
+import { mixSeed } from '../engine/classifier/rng.js';
+import type { CellClassifier, ClassifierFeatures } from '../engine/classifier/classifier-artifact.js';
+import { matrixFromRows, type FeatureMatrix } from '../engine/classifier/feature-matrix.js';
+import { MORPHOLOGY_COLOUR_COLUMNS } from '../imaging/cell-morphology.js';
+import { stratifiedSplit, type TrainTestSplit } from './split.js';
+import { classificationReport, type ClassificationReport } from './metrics.js';
+import { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE, FOREST_DEFAULTS } from './defaults.js';
+import { reviewCopies, withReviewedRows } from './reviewed-cells.js';
+
+export interface ClassifierTrainingInput {
+  /** One feature row per labelled cell. */
+  rows: readonly ArrayLike<number>[];
+  /** Each row's class, one of `classNames`. */
+  labels: readonly string[];
+  /** The class list, in its order; classes without a cell get no column. */
+  classNames: readonly string[];
+  features: ClassifierFeatures;
+  classMap: string;
+  encoderId?: string | null;
+  /** Morphology: the rows the stain medians are taken over (every measured cell, labels unused). Default `rows`. */
+  stainRows?: readonly ArrayLike<number>[];
+  /**
+   * A lab's reviewed cells (rows read as `rows` are, morphology already moved onto the source's stain) and
+   * their classes: they join the training split only, repeated to carry `share` of the training weight
+   * (reviewed-cells.ts); the stain reference stays the source's alone.
+   */
+  reviewed?: { rows: readonly ArrayLike<number>[]; labels: readonly string[]; share?: number };
+  /** Fit the stain reference and the shape forest. Default: features === 'morphology'. */
+  stain?: boolean;
+  trees?: number;
+  maxDepth?: number;
+  seed?: number;
+  balanced?: boolean;
+  testFraction?: number;
+  minConfidence?: number;
+  onTree?: (done: number, total: number) => void;
+}
+
+export interface TrainedClassifier {
+  classifier: CellClassifier;
+  /** Indices into the input rows. */
+  split: TrainTestSplit;
+  /** The held-out rows' scores; null without held-out rows. */
+  heldOut: ClassificationReport | null;
+  /** How many times each reviewed row was repeated (0 without reviewed rows). */
+  reviewCopies: number;
+}
+
+/** The forest's seed from the run's seed (the split and the novelty model take the run's seed itself). */
+export const forestSeed = (seed: number): number => mixSeed(seed, 0xf0e5);
+
+export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClassifier {
+  const seed = input.seed ?? FOREST_DEFAULTS.seed;
+  const trees = input.trees ?? FOREST_DEFAULTS.trees;
+  const maxDepth = input.maxDepth ?? FOREST_DEFAULTS.maxDepth;
+  const testFraction = input.testFraction ?? FOREST_DEFAULTS.testFraction;
+  const balanced = input.balanced ?? FOREST_DEFAULTS.balanced;
+  if (input.rows.length !== input.labels.length) throw new Error(`classifier training: ${input.rows.length} rows, ${input.labels.length} labels`);
+  // Only classes seen in training are predicted; the others keep no column.
+  const reviewed = input.reviewed ?? { rows: [], labels: [] };
+  const used = input.classNames.filter((c) => input.labels.includes(c) || reviewed.labels.includes(c));
+  if (used.length < 2) throw new Error(`classifier training: need cells of at least 2 classes, found ${used.length}`);
+  const split = testFraction > 0 ? stratifiedSplit(input.labels, { testFraction, seed }) : { train: input.labels.map((_, i) => i), test: [] };
+  const dim = input.rows[0]!.length;
+  const toMatrix = (idx: readonly number[]): FeatureMatrix => {
+    const data = new Float64Array(idx.length * dim);
+    idx.forEach((r, i) => data.set(input.rows[r]!, i * dim));
+    return { data, rows: idx.length, cols: dim };
+  };
+  const sourceTrain = split.train.map((i) => input.rows[i]!);
+  const copies = reviewCopies(sourceTrain.length, reviewed.rows.length, reviewed.share ?? DEFAULT_REVIEW_SHARE);
+  const fitted = withReviewedRows(sourceTrain, split.train.map((i) => used.indexOf(input.labels[i]!)), reviewed.rows, reviewed.labels.map((l) => used.indexOf(l)), copies);
+  const train = matrixFromRows(fitted.x);
+  const trainY = fitted.y;
+  const forestOptions = { nEstimators: trees, maxDepth, seed: forestSeed(seed), classWeight: balanced ? ('balanced' as const) : null, numClasses: used.length, classNames: used };
+  const forest = fitRandomForest(train, trainY, { ...forestOptions, onTree: input.onTree });
+  const novelty = fitNovelty(train, trainY, { numClasses: used.length, seed });
+  // A morphology classifier keeps its training cells' stain reference (medians over every measured cell,
+  // within-class spread over the training split), so that the stain step can tell and undo another lab's
+  // stain; with it, a forest on the stain-free columns, which estimates that lab's class mix first.
+  const withStain = input.stain ?? input.features === 'morphology';
+  const stain = withStain ? stainReference(input.stainRows ?? input.rows, sourceTrain, split.train.map((i) => input.labels[i]!), MORPHOLOGY_COLOUR_COLUMNS, used) : null;
+  // A forest fitted with balanced class weights learnt equal class priors: the mix estimate starts from those.
+  if (stain?.mix && balanced) stain.mix.prior = used.map(() => 1 / used.length);
+  const shapeForest = stain ? fitShapeForest(fitted.x, trainY, stain, dim, forestOptions) : null;
+  let heldOut: ClassificationReport | null = null;
+  if (split.test.length) {
+    const pred = predict(forest, toMatrix(split.test));
+    heldOut = classificationReport(split.test.map((i) => input.labels[i]!), Array.from(pred, (k) => used[k]!), { labels: used });
+  }
+  return {
+    classifier: {
+      forest, novelty, classNames: used, classMap: input.classMap, features: input.features,
+      encoderId: input.features === 'latent' ? (input.encoderId ?? null) : null,
+      minConfidence: input.minConfidence ?? DEFAULT_MIN_CONFIDENCE, stain, shapeForest,
+    },
+    split,
+    heldOut,
+    reviewCopies: copies,
+  };
+}

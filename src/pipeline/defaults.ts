@@ -1,0 +1,27 @@
+// Every default of the analysis, once: the GraphQL inputs, the CLI, the evaluation and the benchmarks read
+// these, so a job run with its defaults is the program the evaluation measured. Paper values:
+// docs/aecfe-method.md.
+
+/** Training the autoencoder (paper: Adam 1e-3, alignment weight 5; batch and epochs lighter on a CPU). */
+export const AUTOENCODER_DEFAULTS = {
+  preset: 'cpu',
+  epochs: 20,
+  /** The cpu preset's batch; the paper preset's own is 500. */
+  batchSize: 64,
+  learningRate: 1e-3,
+  alignWeight: 5,
+  alignScale: 'raw',
+  seed: 0,
+} as const;
+
+/** The random forest (paper: 100 trees, depth 16) and its stratified held-out part. */
+export const FOREST_DEFAULTS = { trees: 100, maxDepth: 16, testFraction: 0.2, balanced: false, seed: 0 } as const;
+
+/** Cells whose top probability is lower are flagged instead of given a class. */
+export const DEFAULT_MIN_CONFIDENCE = 0.4;
+
+/** The evaluation: macro F1 leaves out classes with fewer cells than this in a domain. */
+export const EVALUATION_DEFAULTS = { classes: 'common5', minSupport: 5 } as const;
+
+/** The share of the training weight a lab's reviewed cells carry together when they join a classifier's training. */
+export const DEFAULT_REVIEW_SHARE = 0.5;

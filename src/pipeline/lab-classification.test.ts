@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifyLab, MIN_STAIN_CELLS } from './lab-classification.js';
+import { stainStepOf, DEFAULT_STAIN_STEP } from '../engine/classifier/stain-steps.js';
+import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
+import { fitRandomForest } from '../engine/classifier/random-forest.js';
+import { fitNovelty } from '../engine/classifier/novelty.js';
+import { fitShapeForest } from '../engine/classifier/stain-mix-forest.js';
+import { createRng } from '../engine/classifier/rng.js';
+import { stainReference } from '../engine/classifier/stain-shift.js';
+
+// Column 0: shape (classes at 0 and 4); column 1: stain (classes at 0 and 2, a lab adds `shift`).
+const rng = createRng(8);
+const make = (n: number, shareB: number, shift: number) =>
+  Array.from({ length: n }, (_, i) => {
+    const b = i < n * shareB ? 1 : 0;
+    return [4 * b + rng.next(), 2 * b + 2 * rng.next() + shift];
+  });
+const src = make(400, 0.5, 0);
+const y = src.map((r) => (r[0]! > 2 ? 1 : 0));
+const stain = stainReference(src, src, y.map((k) => 'ab'[k]!), [1], ['a', 'b']);
+const opts = { nEstimators: 20, maxDepth: 6, seed: 1, numClasses: 2, classNames: ['a', 'b'] };
+const x = { data: Float64Array.from(src.flat()), rows: src.length, cols: 2 };
+const clf: CellClassifier = {
+  forest: fitRandomForest(x, y, opts), novelty: fitNovelty(x, y, { numClasses: 2 }), classNames: ['a', 'b'], classMap: 'test', features: 'morphology',
+  encoderId: null, minConfidence: 0, stain, shapeForest: fitShapeForest(src, y, stain, 2, opts),
+};
+
+test('stainAdaptation names a step: auto is the default step, off none, always adaptive at any shift', () => {
+  assert.deepEqual(stainStepOf(undefined), { step: DEFAULT_STAIN_STEP, limit: 1 });
+  assert.deepEqual(stainStepOf('off'), { step: 'none', limit: 1 });
+  assert.deepEqual(stainStepOf('always'), { step: 'adaptive', limit: -1 });
+  assert.deepEqual(stainStepOf('centred'), { step: 'centred', limit: 1 });
+});
+
+test('adaptive moves a lab shifted past the limit onto medians under its estimated class mix; a lab within it stays', () => {
+  const lab = make(200, 0.1, 5);
+  const r = classifyLab(clf, lab, { step: 'adaptive' });
+  assert.equal(r.stain.centred, true);
+  assert.ok(Math.abs(r.stain.classMix!.b! - 0.1) < 0.05, JSON.stringify(r.stain.classMix));
+  assert.match(r.stain.note, /adaptive: moved onto the training medians under their estimated class mix \(a 9\d %, b \d+ %\)/);
+  // The lab's class-a cells land where the training class a lies (0..2), not half-way towards b.
+  const off = new Map(r.stain.offsets);
+  const moved = lab.filter((row) => row[0]! < 2).map((row) => row[1]! + off.get(1)!);
+  assert.ok(Math.abs(moved.reduce((s, v) => s + v, 0) / moved.length - 1) < 0.25);
+  const near = classifyLab(clf, make(200, 0.5, 0.3), { step: 'adaptive' });
+  assert.equal(near.stain.centred, false);
+  assert.match(near.stain.note, /left as it is \(shift <= 1 within-class SDs\)/);
+});
+
+test('centred takes the lab median out whatever its mix; prior_mix keeps the estimate near a blood count', () => {
+  const lab = make(200, 0.1, 5);
+  const c = classifyLab(clf, lab, { step: 'centred' });
+  assert.equal(c.stain.centred, true);
+  assert.equal(c.stain.classMix, null);
+  const p = classifyLab(clf, lab, { step: 'prior_mix' });
+  assert.equal(p.stain.centred, true);
+  assert.ok(p.stain.estimatedMix && p.stain.classMix, JSON.stringify(p.stain));
+});
+
+test('the ensemble averages its members; too few cells, no reference and no cells are said so', () => {
+  const lab = make(200, 0.1, 5);
+  const e = classifyLab(clf, lab, { step: 'ensemble' });
+  assert.deepEqual(e.stain.members, ['prior_mix', 'centred', 'none']);
+  for (let i = 0; i < lab.length; i++) assert.ok(Math.abs(e.proba[2 * i]! + e.proba[2 * i + 1]! - 1) < 1e-9);
+  const few = classifyLab(clf, make(MIN_STAIN_CELLS - 1, 0.5, 5), { step: 'ensemble' });
+  assert.equal(few.stain.centred, false);
+  assert.match(few.stain.note, /too few/);
+  // ALWAYS (a limit below zero) is the user's explicit choice: it applies even to a few cells.
+  assert.equal(classifyLab(clf, make(5, 0.5, 2), { step: 'adaptive', limit: -1 }).stain.centred, true);
+  assert.match(classifyLab({ ...clf, stain: null }, lab).stain.note, /no stain reference/);
+  assert.match(classifyLab(clf, [], { step: 'adaptive', limit: -1 }).stain.note, /no cell could be measured/);
+});

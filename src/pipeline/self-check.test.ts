@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { selfCheck, selfCheckReason } from '../engine/classifier/self-check.js';
+import { bloodPrior, distanceFromNormal } from '../engine/classifier/blood-count.js';
+import { capToBloodCount, estimateClassMixWithPrior } from '../engine/classifier/stain-steps.js';
+import { classifyLab } from './lab-classification.js';
+import { classifyCells } from './classify.js';
+import { flagReasonOf } from '../../client-sdk/src/differential-count.js';
+import { trainCellClassifier } from './classifier-training.js';
+import { createRng } from '../engine/classifier/rng.js';
+import { standardNormal } from '../engine/classifier/synthetic-data.js';
+import { MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH } from '../imaging/cell-morphology.js';
+
+const CLASSES = ['neutrophil', 'lymphocyte', 'monocyte', 'eosinophil', 'basophil'];
+const BLOOD = [0.6, 0.3, 0.06, 0.03, 0.01];
+
+/** Class indices with the given shares of n cells. */
+const cellsOf = (n: number, shares: readonly number[]) => shares.flatMap((s, k) => Array<number>(Math.round(n * s)).fill(k));
+
+test('a plausible blood count passes; a degenerate one fails; a balanced set (not a blood count) warns', () => {
+  const ok = selfCheck({ classes: CLASSES, predicted: cellsOf(300, BLOOD) });
+  assert.equal(ok.status, 'passed');
+  assert.equal(ok.warning, null);
+  const collapsed = selfCheck({ classes: CLASSES, predicted: cellsOf(300, [0.003, 0, 0.993, 0.003, 0]) });
+  assert.equal(collapsed.status, 'failed');
+  assert.match(collapsed.warning!, /SELF-CHECK FAILED.*degenerate: 99 % of \d+ cells are called monocyte/);
+  const balanced = selfCheck({ classes: CLASSES, predicted: cellsOf(300, [0.2, 0.2, 0.2, 0.2, 0.2]) });
+  assert.equal(balanced.status, 'warning');
+  assert.match(balanced.warning!, /some way from any normal blood count/);
+});
+
+test('flagged cells (-1) are left out of the mix; too few cells skip the mix checks', () => {
+  const withFlags = [...cellsOf(300, BLOOD), ...Array<number>(200).fill(-1)];
+  assert.equal(selfCheck({ classes: CLASSES, predicted: withFlags }).status, 'passed');
+  const few = selfCheck({ classes: CLASSES, predicted: cellsOf(20, [0, 0, 1, 0, 0]) });
+  assert.equal(few.status, 'passed');
+  assert.equal(few.verdicts.length, 0);
+});
+
+test("a collapsed class-mix estimate, cells outside training, and disagreeing views each fail the check", () => {
+  const predicted = cellsOf(300, BLOOD);
+  const est = selfCheck({ classes: CLASSES, predicted, estimatedMix: [0, 0, 1, 0, 0] });
+  assert.equal(est.status, 'failed');
+  assert.equal(est.verdicts.find((v) => v.check === 'estimated_mix')!.status, 'failed');
+  assert.match(est.warning!, /estimate of the cells' class mix collapsed \(monocyte 100 %; distance/);
+  assert.equal(selfCheck({ classes: CLASSES, predicted, novelShare: 0.6 }).status, 'failed');
+  assert.equal(selfCheck({ classes: CLASSES, predicted, novelShare: 0.3 }).status, 'warning');
+  const other = Int32Array.from(predicted, (k, i) => (i % 2 ? (k + 1) % 5 : k));
+  const views = selfCheck({ classes: CLASSES, predicted, views: [{ name: 'centred', predicted }, { name: 'shape', predicted: other }] });
+  assert.equal(views.status, 'failed');
+  assert.match(views.warning!, /reported and shape give the same class to only 50 %/);
+  assert.match(selfCheckReason(views), /^self-check failed for this batch \(view agreement\)/);
+});
+
+test('the blood-count prior, its distance and the capped, shrunk class-mix estimate', () => {
+  const prior = bloodPrior(CLASSES);
+  assert.ok(Math.abs(prior.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+  assert.ok(prior[0]! > 0.5 && prior[4]! < 0.02, prior.join());
+  assert.equal(distanceFromNormal(CLASSES, BLOOD), 0);
+  assert.ok(distanceFromNormal(CLASSES, [0, 0, 1, 0, 0]) > 1.4);
+  // Every cell "certainly monocyte": the raw EM says 100 %; the prior and the cap keep it a blood count's order.
+  const proba = Array.from({ length: 300 }, () => [0, 0, 1, 0, 0]).flat();
+  const shrunk = estimateClassMixWithPrior(proba, [0.2, 0.2, 0.2, 0.2, 0.2], prior, 100);
+  assert.ok(shrunk[2]! < 0.8 && shrunk[0]! > 0.1, shrunk.join());
+  const capped = capToBloodCount(CLASSES, shrunk);
+  assert.ok(Math.abs(capped.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+  assert.ok(capped[2]! <= 0.3 + 1e-9, capped.join());
+});
+
+// A constructed collapse (issue 17's third lab in miniature): a lab whose stain is shifted well past the limit
+// and whose cells fill the frame, so that every cell's shape values look like a monocyte's. The old adaptive
+// step estimates "monocyte 100 %" from the shape forest, moves the lab onto the monocyte medians and the forest
+// then calls nearly every cell a monocyte. The job's self-check must fail and say so.
+test('a constructed collapse: the old adaptive step calls one class, and the self-check fails it', () => {
+  const rng = createRng(17);
+  const stainCols = new Set(MORPHOLOGY_COLOUR_COLUMNS);
+  const centres = CLASSES.map(() => Array.from({ length: MORPHOLOGY_LENGTH }, () => 2 * standardNormal(rng)));
+  const row = (k: number, shapeOf = k, shift = 0) =>
+    Float64Array.from({ length: MORPHOLOGY_LENGTH }, (_, c) => (stainCols.has(c) ? centres[k]![c]! + shift : centres[shapeOf]![c]!) + 0.8 * standardNormal(rng));
+  const trainY = cellsOf(500, [0.2, 0.2, 0.2, 0.2, 0.2]);
+  const clf = trainCellClassifier({
+    rows: trainY.map((k) => row(k)), labels: trainY.map((k) => CLASSES[k]!), classNames: CLASSES, features: 'morphology', classMap: 'common5', trees: 30, maxDepth: 10, seed: 3, testFraction: 0,
+  }).classifier;
+
+  // In-domain, under a blood count: the check passes, whichever step.
+  const homeY = cellsOf(200, BLOOD);
+  const home = homeY.map((k) => row(k));
+  for (const step of ['adaptive', 'ensemble'] as const) {
+    const r = classifyLab(clf, home, { step });
+    assert.notEqual(r.selfCheck.status, 'failed', `${step}: ${r.selfCheck.warning}`);
+  }
+
+  const labY = cellsOf(300, [0.59, 0.18, 0.16, 0.07, 0]);
+  const lab = labY.map((k) => row(k, 2, 6));
+  const old = classifyLab(clf, lab, { step: 'adaptive' });
+  const calls = new Map<number, number>();
+  for (const k of old.views.reported) calls.set(k, (calls.get(k) ?? 0) + 1);
+  const top = Math.max(...calls.values());
+  assert.ok(top / lab.length >= 0.9, `the old step should collapse here: ${JSON.stringify([...calls])}`);
+  assert.equal(old.selfCheck.status, 'failed');
+  const failed = old.selfCheck.verdicts.filter((v) => v.status === 'failed').map((v) => v.check);
+  assert.ok(failed.includes('estimated_mix') && failed.includes('class_mix'), failed.join());
+  assert.match(old.selfCheck.warning!, /SELF-CHECK FAILED/);
+  assert.match(old.stain.note, /adaptive: moved onto the training medians under their estimated class mix \(monocyte 100 %\)/);
+
+  // Through the pipeline's classify stage (what the classify job runs): every class the count would have had is
+  // withheld, with the reason clients read as SELF_CHECK; the probabilities stay for review.
+  const x = { data: Float64Array.from(lab.flatMap((r) => [...r])), rows: lab.length, cols: MORPHOLOGY_LENGTH };
+  const staged = classifyCells(clf, x, { stainAdaptation: 'adaptive' });
+  assert.equal(staged.selfCheck?.status, 'failed');
+  assert.ok(staged.verdicts.every((v) => v.flagged && v.label === null), 'no cell counted');
+  const withheld = staged.verdicts.filter((v) => /^self-check failed/.test(v.reason ?? ''));
+  // The others were flagged already (unlike the training cells, or unsure): none is left counted.
+  assert.ok(withheld.length > 0, `${withheld.length} withheld`);
+  assert.equal(flagReasonOf(withheld[0]!), 'SELF_CHECK');
+  assert.ok(Math.abs(Object.values(withheld[0]!.probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-9);
+});
