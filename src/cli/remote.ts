@@ -33,7 +33,9 @@ export function connect(url: string, token?: string): Remote {
       try {
         res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       } catch (err) {
-        throw new RemoteError(`cannot reach ${url}: ${(err as Error).message} (is \`leukograph serve\` running?)`, 'UNREACHABLE');
+        // fetch's own message is "fetch failed"; its cause says why (refused, a port fetch will not use, ...).
+        const cause = (err as { cause?: { message?: string } }).cause?.message;
+        throw new RemoteError(`cannot reach ${url}: ${(err as Error).message}${cause ? ` (${cause})` : ''} (is \`leukograph serve\` running?)`, 'UNREACHABLE');
       }
       const body = (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
       if (body.errors?.length) throw new RemoteError(body.errors[0].message, body.errors[0].extensions?.code ?? 'ERROR');
