@@ -77,7 +77,7 @@ async function main(): Promise<number> {
       console.log('no white cells were found in these images');
     } else if (count.unclassified > 0 && count.unclassified + count.cutByBorder === count.cells) {
       console.log(`no classifier is trained yet (the server ran ${stages.join(' → ') || 'detection only'}): ${count.cells} cells found, without classes.`);
-      console.log('train one (trainAutoencoder, then trainClassifier) to get the differential count.\n');
+      console.log('train one (trainClassifier) or make a bundled one active (leukograph models --use common5) to get the differential count.\n');
       for (const id of imageNames.keys()) console.log(`  ${String(perImage.get(id) ?? 0).padStart(4)} cells  ${imageNames.get(id)}`);
     } else {
       console.log(differentialTable(count));
