@@ -33,7 +33,10 @@ export class NotFoundError extends LeukographError {}
 export class UnauthenticatedError extends LeukographError {}
 /** CONFLICT: the request contradicts the current state (e.g. cancelling a finished job). */
 export class ConflictError extends LeukographError {}
-/** INTERNAL_SERVER_ERROR or any code this client does not know; `errors[0].extensions.errorId` finds it in the server log. */
+/**
+ * INTERNAL_SERVER_ERROR or any code this client does not know; `errors[0].extensions.errorId` finds it in the server log.
+ * SERVICE_UNAVAILABLE (the server's database is down or restarting) is one too: `code` tells it apart, and a retry may succeed.
+ */
 export class ServerError extends LeukographError {}
 /** The server could not be reached, or answered something that is not GraphQL (NETWORK_ERROR); or no WebSocket for a subscription (NO_WEBSOCKET). */
 export class NetworkError extends LeukographError {}
@@ -59,6 +62,7 @@ const BY_CODE: Record<string, ErrorClass> = {
   FORBIDDEN: UnauthenticatedError,
   CONFLICT: ConflictError,
   INTERNAL_SERVER_ERROR: ServerError,
+  SERVICE_UNAVAILABLE: ServerError,
 };
 
 /** The typed error for a list of server errors (the first one decides the class). */

@@ -2,7 +2,7 @@
 // needs the read token (when one is configured); uploads need the read-write one.
 import express, { type Router, type Request, type Response, type NextFunction, type RequestHandler } from 'express';
 import type { Services } from '../services/index.js';
-import { BadInputError, DomainError, NotFoundError } from '../services/errors.js';
+import { BadInputError, DomainError, NotFoundError, isDatabaseUnavailable } from '../services/errors.js';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { jobObjectKey, NotOnThisMachine } from '../storage/blobs.js';
@@ -12,6 +12,7 @@ import { toImage } from '../schema/mappers.js';
 import { overlayPng } from '../imaging/cell-crop.js';
 import { parseId } from '../schema/ids.js';
 import { logger } from '../logger.js';
+import { DATABASE_UNAVAILABLE } from '../schema/errors.js';
 import { formFiles, isMultipart, multipartForm } from './multipart.js';
 
 const log = logger('http');
@@ -35,6 +36,10 @@ function sendError(res: Response, err: unknown): void {
   if (err instanceof DomainError) {
     const status = err.code === 'NOT_FOUND' ? 404 : err.code === 'CONFLICT' ? 409 : 400;
     res.status(status).json({ error: { code: err.code, message: err.message } });
+    return;
+  }
+  if (isDatabaseUnavailable(err)) {
+    res.status(503).json({ error: { code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE } });
     return;
   }
   log.error('unexpected error', { err: err as Error });

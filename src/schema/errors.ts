@@ -3,7 +3,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { DomainError } from '../services/errors.js';
+import { DomainError, isDatabaseUnavailable } from '../services/errors.js';
 import { logger } from '../logger.js';
 
 const log = logger('graphql');
@@ -12,8 +12,11 @@ const log = logger('graphql');
 const PUBLIC_CODES = new Set([
   'BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONFLICT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'QUERY_TOO_LARGE',
-  'TOO_MANY_REQUESTS',
+  'TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE',
 ]);
+
+/** What a client reads while the database restarts or is down: a condition to retry, not a server bug. */
+export const DATABASE_UNAVAILABLE = 'the database is unreachable (down or restarting): retry shortly; /healthz says when it is back';
 
 export function unauthenticated(): GraphQLError {
   return new GraphQLError('this server needs a bearer token for mutations (Authorization: Bearer <LEUKOGRAPH_TOKEN>)', {
@@ -41,6 +44,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   // type-graphql's argument validation errors are user errors too.
   if (original instanceof Error && original.name === 'ArgumentValidationError') {
     return { ...formatted, extensions: { code: 'BAD_USER_INPUT' } };
+  }
+  if (isDatabaseUnavailable(original)) {
+    log.warn('request failed: database unreachable', { path: formatted.path });
+    return { message: DATABASE_UNAVAILABLE, path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE' } };
   }
   const errorId = randomUUID();
   log.error('unexpected error', { errorId, err: original instanceof Error ? original : new Error(String(original)), path: formatted.path });

@@ -1,4 +1,5 @@
 // Domain errors that services throw; the GraphQL layer turns them into stable error codes.
+import { isConnectionError } from '../db/outage.js';
 export class DomainError extends Error {
   constructor(message: string, readonly code: string) {
     super(message);
@@ -23,3 +24,6 @@ export class ConflictError extends DomainError {
     super(message, 'CONFLICT');
   }
 }
+
+/** Whether a request failed because the database is unreachable (down, restarting): the caller may retry. */
+export const isDatabaseUnavailable = (err: unknown): boolean => isConnectionError(err);
