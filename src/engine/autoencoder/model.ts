@@ -5,7 +5,7 @@
  *
  * No tensor leaves this module: inputs and outputs are Float32Arrays.
  */
-import { initTfjs, type Scalar, type Tensor1D, type Tensor2D, type Tensor4D, type Tf, type TfjsInitOptions, type TfjsRuntime, type Variable } from '../backends/tfjs.js';
+import { initTfjs, type Scalar, type Tensor, type Tensor1D, type Tensor2D, type Tensor4D, type Tf, type TfjsInitOptions, type TfjsRuntime, type Variable } from '../backends/tfjs.js';
 import { scaleFeaturesMinMax } from './data.js';
 import { alignment, blurMatrixT, groupNorm, ssim, type AlignScale } from './losses.js';
 import { planNetwork, resolvePreset, type AutoencoderPreset, type NetworkPlan, type PlannedLayer, type PresetName } from './presets.js';
@@ -316,7 +316,6 @@ export async function trainStep(
   }
 
   const stepNo = model.step + 1;
-  const { beta1, beta2, eps } = p.adam;
   const metrics = tf.tidy(() => {
     const fshape = (k: number): [number, number, number, number] => [k, p.inputSize, p.inputSize, p.inputChannels];
     const xr = tf.tensor4d(xRec, fshape(nRec));
@@ -347,22 +346,10 @@ export async function trainStep(
       kept.push(tf.keep(s), tf.keep(mse), tf.keep(alignSum), ...aligns.map((a) => tf.keep(a)));
       return loss;
     }, model.params.map((q) => q.v));
-    // Adam, PyTorch's formulation: p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
-    const bc1 = 1 - Math.pow(beta1, stepNo);
-    const bc2 = 1 - Math.pow(beta2, stepNo);
-    const stepSize = lr / bc1;
-    const sqrtBc2 = Math.sqrt(bc2);
-    model.params.forEach((q, i) => {
+    adamUpdate(model, stepNo, lr, (q) => {
       const g = grads[q.v.name];
       if (!g) throw new Error(`trainStep: no gradient for ${q.name}`);
-      const m = model.adamM[i]!;
-      const v = model.adamV[i]!;
-      const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-      const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-      const denom = tf.add(tf.div(tf.sqrt(v1), sqrtBc2), eps);
-      q.v.assign(tf.sub(q.v, tf.mul(tf.div(m1, denom), stepSize)));
-      m.assign(m1);
-      v.assign(v1);
+      return g;
     });
     const stacked = tf.stack([value, ...kept]) as Tensor1D;
     tf.dispose(kept);
@@ -507,3 +494,26 @@ export function liveTensorCount(model: AutoencoderModel | TfjsRuntime): number {
   return model.tf.memory().numTensors;
 }
 
+
+/**
+ * One Adam step over every parameter, PyTorch's formulation:
+ * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). Call inside tf.tidy; `gradOf` gives each
+ * parameter's gradient (trainStep's from variableGrads, the worker pool's summed over its shards).
+ */
+export function adamUpdate(model: AutoencoderModel, stepNo: number, lr: number, gradOf: (q: NamedVar, i: number) => Tensor): void {
+  const tf = model.tf;
+  const { beta1, beta2, eps } = model.preset.adam;
+  const stepSize = lr / (1 - Math.pow(beta1, stepNo));
+  const sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, stepNo));
+  model.params.forEach((q, i) => {
+    const g = gradOf(q, i);
+    const m = model.adamM[i]!;
+    const v = model.adamV[i]!;
+    const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+    const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+    const denom = tf.add(tf.div(tf.sqrt(v1), sqrtBc2), eps);
+    q.v.assign(tf.sub(q.v, tf.mul(tf.div(m1, denom), stepSize)));
+    m.assign(m1);
+    v.assign(v1);
+  });
+}

@@ -30,7 +30,7 @@ import { Worker } from 'node:worker_threads';
 import type { Scalar, Tensor, Tensor2D, Tensor4D, Tf } from '../backends/tfjs.js';
 import { scaleFeaturesMinMax } from './data.js';
 import { alignment, ssim } from './losses.js';
-import { encode, runStage, type AutoencoderModel, type TrainBatch, type TrainStepOptions, type TrainStepResult } from './model.js';
+import { adamUpdate, encode, runStage, type AutoencoderModel, type TrainBatch, type TrainStepOptions, type TrainStepResult } from './model.js';
 import type { AutoencoderPreset } from './presets.js';
 
 /** What one thread computes for its shard in phase 2 (see the module comment). */
@@ -147,27 +147,15 @@ export function writeParams(model: AutoencoderModel, src: Float32Array): void {
 /** Adam with the summed gradient, exactly trainStep's update (PyTorch's formulation). */
 export function applyAdam(model: AutoencoderModel, grads: Float32Array, lr: number): void {
   const tf = model.tf;
-  const { beta1, beta2, eps } = model.preset.adam;
   const stepNo = model.step + 1;
-  const bc1 = 1 - Math.pow(beta1, stepNo);
-  const bc2 = 1 - Math.pow(beta2, stepNo);
-  const stepSize = lr / bc1;
-  const sqrtBc2 = Math.sqrt(bc2);
   let off = 0;
-  tf.tidy(() => {
-    model.params.forEach((q, i) => {
+  tf.tidy(() =>
+    adamUpdate(model, stepNo, lr, (q) => {
       const g = tf.tensor(grads.subarray(off, off + q.v.size), q.v.shape, 'float32');
       off += q.v.size;
-      const m = model.adamM[i]!;
-      const v = model.adamV[i]!;
-      const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-      const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-      const denom = tf.add(tf.div(tf.sqrt(v1), sqrtBc2), eps);
-      q.v.assign(tf.sub(q.v, tf.mul(tf.div(m1, denom), stepSize)));
-      m.assign(m1);
-      v.assign(v1);
-    });
-  });
+      return g;
+    }),
+  );
   model.step = stepNo;
 }
 
