@@ -5,7 +5,8 @@
  *
  * Options (all optional):
  *   --presets cpu,paper     presets to run (default both)
- *   --backends wasm,cpu     TensorFlow.js backends (default: the auto choice, plus cpu for a short comparison),
+ *   --backends wasm,cpu     TensorFlow.js backends (default: the auto choice, plus cpu for a short comparison,
+ *                           plus onnx),
  *                           and `onnx`: the onnxruntime training step (src/engine/autoencoder/onnx-train.ts,
  *                           native MLAS on the intra-op threads, default one per core) on a model of the auto
  *                           tfjs backend - what the training job runs on a CPU (chooseTrainingBackend)
@@ -149,7 +150,7 @@ async function main(): Promise<void> {
   const auto = await initTfjs();
   const backends: Array<TfjsBackendName | 'onnx'> = arg('backends')
     ? (arg('backends')!.split(',') as Array<TfjsBackendName | 'onnx'>)
-    : [auto.backend, ...(auto.backend !== 'cpu' ? (['cpu'] as const) : [])];
+    : [auto.backend, ...(auto.backend !== 'cpu' ? (['cpu'] as const) : []), 'onnx'];
   const rows: Row[] = [];
   for (const be of backends) {
     let rt: TfjsRuntime;
