@@ -336,8 +336,7 @@ export class GraphBuilder {
         const op = [h - ((ho - 1) * stride + k), wd - ((wo - 1) * stride + k)];
         gx = this.raw('ConvTranspose', [g, w], [{ name: 'strides', ints: [stride, stride] }, { name: 'kernel_shape', ints: [k, k] }, { name: 'output_padding', ints: op }], x.shape);
       }
-      const gT = this.reshapeRaw(this.nchwToCnhw(g), [cout, n * ho * wo]);
-      const gw = this.tapGemms(gT, this.nchwToCnhw(x), k, stride, ho, wo); // [cout, cin, k, k]
+      const gw = this.tapGemms(this.reshapeRaw(this.nchwToCnhw(g), [cout, n * ho * wo]), this.nchwToCnhw(x), k, stride, ho, wo); // [cout, cin, k, k]
       const gb = this.raw('ReduceSum', [g, this.ints([0, 2, 3])], [{ name: 'keepdims', i: 0 }], [cout]);
       return [gx, gw, gb];
     });
@@ -351,8 +350,7 @@ export class GraphBuilder {
     const wo = (wd - 1) * stride + k;
     return this.op('ConvTranspose', [x, w, b], [{ name: 'strides', ints: [stride, stride] }, { name: 'kernel_shape', ints: [k, k] }], [n, cout, ho, wo], () => (g) => {
       const gx = x.grad ? this.raw('Conv', [g, w], [{ name: 'strides', ints: [stride, stride] }, { name: 'kernel_shape', ints: [k, k] }], x.shape) : null;
-      const xT = this.reshapeRaw(this.nchwToCnhw(x), [cin, n * h * wd]);
-      const gw = this.tapGemms(xT, this.nchwToCnhw(g), k, stride, h, wd); // [cin, cout, k, k]
+      const gw = this.tapGemms(this.reshapeRaw(this.nchwToCnhw(x), [cin, n * h * wd]), this.nchwToCnhw(g), k, stride, h, wd); // [cin, cout, k, k]
       const gb = this.raw('ReduceSum', [g, this.ints([0, 2, 3])], [{ name: 'keepdims', i: 0 }], [cout]);
       return [gx, gw, gb];
     });

@@ -125,13 +125,16 @@ function ssim(b: GraphBuilder, a: Sym, t: Sym, p: AutoencoderPreset): Sym {
   const [n, ch, sz] = a.shape as [number, number, number, number];
   const { data, outSize } = blurMatrixT(sz, p.ssim.window, p.ssim.sigma, p.ssim.padding);
   const bt = b.constant(data, [sz, outSize]); // [S, So]
-  const bm = new Float32Array(outSize * sz);
-  for (let i = 0; i < sz; i++) for (let o = 0; o < outSize; o++) bm[o * sz + i] = data[i * outSize + o]!;
-  const bmat = b.constant(bm, [outSize, sz]);
   const planes = n * ch;
-  const blur = (u: Sym) => b.matmul(bmat, b.matmul(u, bt)); // [P, So, So]
-  const pa = b.reshape(a, [planes, sz, sz]);
-  const pb = b.reshape(t, [planes, sz, sz]);
+  // As losses.ts: blur the rows, swap the spatial axes, blur again (two large GEMMs, not P small ones);
+  // the map comes out transposed, which its mean does not mind.
+  const blur = (u: Sym) => {
+    const bw = b.reshape(b.matmul(u, bt), [planes, sz, outSize]);
+    const sw = b.reshape(b.transpose(bw, [0, 2, 1]), [planes * outSize, sz]);
+    return b.matmul(sw, bt); // [P*So, So]
+  };
+  const pa = b.reshape(a, [planes * sz, sz]);
+  const pb = b.reshape(t, [planes * sz, sz]);
   const mu1 = blur(pa);
   const mu2 = blur(pb);
   const e11 = blur(b.square(pa));
