@@ -132,7 +132,7 @@ for (const c of [
   { kind: 'convT', n: 2, cin: 3, cout: 4, size: 5, k: 4, s: 2 },
   { kind: 'convT', n: 2, cin: 4, cout: 2, size: 3, k: 3, s: 1 },
 ] as const) {
-  test(`gradient rule ${c.kind} k${c.k} s${c.s} ${c.size}x${c.size}: input, weight and bias gradients as tfjs's`, async () => {
+  test(`gradient rule ${c.kind} k${c.k} s${c.s} ${c.size}x${c.size}: output, input, weight and bias gradients as tfjs's`, async () => {
     const tf = rt.tf;
     const rng = new Rng(3);
     const out = c.kind === 'conv' ? Math.floor((c.size - c.k) / c.s) + 1 : (c.size - 1) * c.s + c.k;
@@ -143,6 +143,12 @@ for (const c of [
     const bias = rng.uniform(new Float32Array(c.cout), 1);
     const r = rng.uniform(new Float32Array(c.n * out * out * c.cout), 1); // loss = sum(y * r)
     // tfjs, NHWC
+    const yRef = tf.tidy(() => {
+      const xt = tf.tensor4d(x, xs as never);
+      const wt = tf.tensor4d(w, ws as never);
+      const y = c.kind === 'conv' ? tf.conv2d(xt, wt, c.s, 'valid') : tf.conv2dTranspose(xt, wt, [c.n, out, out, c.cout], c.s, 'valid');
+      return tf.add(y, tf.tensor1d(bias)).dataSync() as Float32Array;
+    });
     const [gx, gw, gb] = tf.tidy(() => {
       const f = (xt: Tensor4D, wt: Tensor4D, bt: Tensor4D) => {
         const y = c.kind === 'conv' ? tf.conv2d(xt, wt, c.s, 'valid') : tf.conv2dTranspose(xt, wt, [c.n, out, out, c.cout], c.s, 'valid');
@@ -158,9 +164,11 @@ for (const c of [
     const xn = b.transpose(xi, [0, 3, 1, 2]);
     const y = c.kind === 'conv' ? b.conv(xn, wi, bi, c.s) : b.convT(xn, wi, bi, c.s);
     const rr = b.constant(r, [c.n, out, out, c.cout]);
-    const loss = b.sum(b.mul(b.transpose(y, [0, 2, 3, 1]), rr));
+    const yNhwc = b.transpose(y, [0, 2, 3, 1]);
+    const loss = b.sum(b.mul(yNhwc, rr));
     const gs = b.gradients(loss, [xi, wi, bi]);
     gs.forEach((g, i) => b.output(g!, `g${i}`));
+    b.output(yNhwc, 'y');
     const sess = await createOnnxSessionFromBytes(b.toBytes('rule'), 'rule', { intraOpNumThreads: 1 });
     try {
       const o = await runOnnx(sess, {
@@ -168,6 +176,7 @@ for (const c of [
         w: { type: 'float32', data: filterToOnnx(w, c.k, ws[2]!, ws[3]!), dims: [ws[3]!, ws[2]!, c.k, c.k] },
         b: { type: 'float32', data: bias, dims: [c.cout] },
       });
+      assert.ok(relDiff(o.y!.data as Float32Array, yRef) < 1e-5, `forward ${relDiff(o.y!.data as Float32Array, yRef)}`);
       assert.ok(relDiff(o.g0!.data as Float32Array, gx!) < 1e-5, `input gradient ${relDiff(o.g0!.data as Float32Array, gx!)}`);
       const gwT = filterFromOnnx(o.g1!.data as Float32Array, c.k, ws[2]!, ws[3]!);
       assert.ok(relDiff(gwT, gw!) < 1e-5, `weight gradient ${relDiff(gwT, gw!)}`);
