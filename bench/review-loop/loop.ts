@@ -12,6 +12,8 @@ import { trainCellClassifier } from '../../src/pipeline/classifier-training.js';
 import { classifyCells } from '../../src/pipeline/classify.js';
 import { DEFAULT_REVIEW_SHARE } from '../../src/pipeline/defaults.js';
 import { COMMON5 } from '../../src/pipeline/class-maps.js';
+import { classMedians, reviewedStainOffsets, REVIEWED_STAIN_PRIOR } from '../../src/pipeline/reviewed-cells.js';
+import { MORPHOLOGY_COLOUR_COLUMNS } from '../../src/imaging/cell-morphology.js';
 import { orderReviewQueue } from '../../src/services/review-order.js';
 import { createRng, mixSeed, shuffleInPlace } from '../../src/engine/classifier/rng.js';
 
@@ -79,6 +81,14 @@ export interface LoopOptions {
    * 'measure' measures it again with the retrained classifier (what it did before; unstable). Default 'lab'.
    */
   stain?: 'lab' | 'measure';
+  /**
+   * Where the lab's move comes from once it has reviews: 'labelled' (the product's: the reviewed cells' distance
+   * from the source's class medians pooled with the classify job's move, src/pipeline/reviewed-cells.ts) or 'job'
+   * (the classify job's move alone, as before). Default 'labelled'.
+   */
+  reviewStain?: 'labelled' | 'job';
+  /** Pseudo-reviews the classify job's move weighs against the reviewed cells'. Default REVIEWED_STAIN_PRIOR. */
+  stainPrior?: number;
 }
 
 export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order: Order, seed: number, opts: LoopOptions = {}): LoopPoint[] {
@@ -88,6 +98,7 @@ export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order
   const rng = createRng(mixSeed(seed, 7919));
   const randomOrder = shuffleInPlace(lab.x.map((_, i) => i), rng);
   const points: LoopPoint[] = [];
+  const sourceMedians = classMedians(source.x, source.labels, MORPHOLOGY_COLOUR_COLUMNS);
   // The offsets the base classifier's classify job measured: what moves reviewed cells onto the source's stain.
   let clf = fitMorphologyClassifier(source, { x: [], labels: [] }, seed, share);
   let run = classifyLab(clf, lab.x);
@@ -127,13 +138,18 @@ export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order
         isReviewed[i] = 1;
       }
     }
+    const labels = reviewedIdx.map((i) => lab.labels[i]!);
+    // The move the train-classifier job gives this lab's reviewed cells and keeps for its classify jobs.
+    const offsets = (opts.reviewStain ?? 'labelled') === 'labelled'
+      ? reviewedStainOffsets({ rows: reviewedIdx.map((i) => lab.x[i]!), labels }, sourceMedians, MORPHOLOGY_COLOUR_COLUMNS, labOffsets, opts.stainPrior ?? REVIEWED_STAIN_PRIOR).offsets
+      : labOffsets;
     const moved = reviewedIdx.map((i) => {
       const v = Float64Array.from(lab.x[i]!);
-      applyOffsets(v, labOffsets);
+      applyOffsets(v, offsets);
       return Array.from(v);
     });
-    clf = fitMorphologyClassifier(source, { x: moved, labels: reviewedIdx.map((i) => lab.labels[i]!) }, seed, share);
-    run = classifyLab(clf, lab.x, (opts.stain ?? 'lab') === 'lab' ? labOffsets : undefined);
+    clf = fitMorphologyClassifier(source, { x: moved, labels }, seed, share);
+    run = classifyLab(clf, lab.x, (opts.stain ?? 'lab') === 'lab' ? offsets : undefined);
     score(budget);
   }
   return points;

@@ -23,6 +23,8 @@ const { values: a } = parseArgs({
     stain: { type: 'string', default: 'lab' },
     'distance-cap': { type: 'string', default: '4' },
     'review-move': { type: 'string', default: 'job' },
+    'review-stain': { type: 'string', default: 'labelled' },
+    'stain-prior': { type: 'string' },
     out: { type: 'string', default: 'bench/review-loop/RESULTS.md' },
   },
   strict: true,
@@ -60,7 +62,7 @@ for (const name of a.labs!.split(',')) {
   const runs: Record<Order, LoopPoint[][]> = { queue: [], random: [] };
   for (const seed of seeds) {
     for (const order of ['queue', 'random'] as const) {
-      runs[order].push(runLoop(source, lab, budgets, order, seed, { share, embedding: a.embedding as 'probabilities' | 'morphology', uncertaintyPower: Number(a.power), stain: a.stain as 'lab' | 'measure', distanceCap: Number(a['distance-cap']), reviewMove: a['review-move'] as 'job' | 'adaptive' }));
+      runs[order].push(runLoop(source, lab, budgets, order, seed, { share, embedding: a.embedding as 'probabilities' | 'morphology', uncertaintyPower: Number(a.power), stain: a.stain as 'lab' | 'measure', distanceCap: Number(a['distance-cap']), reviewMove: a['review-move'] as 'job' | 'adaptive', reviewStain: a['review-stain'] as 'labelled' | 'job', stainPrior: a['stain-prior'] === undefined ? undefined : Number(a['stain-prior']) }));
       const last = runs[order].at(-1)!;
       console.error(`${name} seed ${seed} ${order}: ${last.map((p) => `${p.reviews}:${pct(p.accuracy)}`).join(' ')}`);
     }
