@@ -1,10 +1,11 @@
 // What trainClassifier(reviewedDatasetIds) adds to its training cells: each lab's reviewed cells (the latest
 // review of each, not undone), with the class the person gave, read as the classifier reads cells: the latent
 // of the same encoder (AE-CFE), or the morphology moved onto the source's stain (without a move the reviewed
-// cells would sit in another lab's colours while the lab's other cells are moved away from them). The move is
-// told by the reviewed cells themselves (their distance from the source's class medians), pooled with the
-// move the lab's last classify job measured without labels (src/pipeline/reviewed-cells.ts); the classifier
-// keeps it, and classify jobs of that lab move its cells by it (reviewed-stain.ts).
+// cells would sit in another lab's colours while the lab's other cells are moved away from them): by the move
+// the lab's last classify job measured, or, given the source's labelled rows (REVIEWED_STAIN_MOVE 'labelled',
+// not the default), by the move the reviewed cells tell (their distance from the source's class medians)
+// pooled with it (src/pipeline/reviewed-cells.ts). The classifier keeps the move, and classify jobs of that lab
+// move its cells by it (reviewed-stain.ts).
 import type { Repositories } from '../db/repositories/index.js';
 import { classOf, type ClassMapName } from '../pipeline/class-maps.js';
 import { morphologyOfCells } from '../pipeline/morphology.js';
@@ -37,7 +38,7 @@ export async function reviewedRows(
     classMap: ClassMapName;
     features: 'latent' | 'morphology';
     encoderId: string | null;
-    /** Morphology: the source's labelled rows, whose class medians the reviewed cells' stain is told against. */
+    /** Morphology: the source's labelled rows, whose class medians the reviewed cells' stain is told against (without: the job's move). */
     source?: { rows: readonly ArrayLike<number>[]; labels: readonly string[] };
   },
 ): Promise<ReviewedRows> {

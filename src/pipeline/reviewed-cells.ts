@@ -39,9 +39,17 @@ export function withReviewedRows<R>(x: readonly R[], y: readonly number[], revie
 /**
  * Reviews that weigh as much as the unlabelled estimate of a lab's stain move when the two are pooled
  * (reviewedStainOffsets): with this many reviews the move is halfway between them. Chosen on Zheng DS2 in the
- * review-loop benchmark (bench/review-loop/RESULTS.md), BCCD only scored.
+ * review-loop benchmark among 0, 3, 10, 25 and 50 (bench/review-loop/RESULTS.md).
  */
 export const REVIEWED_STAIN_PRIOR = 25;
+
+/**
+ * How trainClassifier moves a lab's reviewed morphology cells onto the source's stain: 'job', by the move of
+ * the lab's last classify job alone (unlabelled); 'labelled', by the move the reviewed cells tell pooled with
+ * it (reviewedStainOffsets). 'job': in the review-loop benchmark the labelled move gained about a point on
+ * Zheng DS2 but lost 1.5-3.4 points on BCCD's unreviewed cells (bench/review-loop/RESULTS.md).
+ */
+export const REVIEWED_STAIN_MOVE: 'job' | 'labelled' = 'job';
 
 /** Per stain column, each class's median over the labelled source rows (classes without rows left out). */
 export function classMedians(rows: readonly ArrayLike<number>[], labels: readonly string[], columns: readonly number[]): Map<string, Map<number, number>> {
