@@ -17,6 +17,7 @@ const { values: a } = parseArgs({
   options: {
     features: { type: 'string', default: '/tmp/lg-results-work/review-loop/features.json' },
     seeds: { type: 'string', default: '5' },
+    'first-seed': { type: 'string', default: '0' },
     budgets: { type: 'string', default: '10,25,50' },
     labs: { type: 'string', default: 'bccd,zheng-ds2' },
     share: { type: 'string', default: String(DEFAULT_REVIEW_SHARE) },
@@ -36,7 +37,7 @@ const file = JSON.parse(readFileSync(a.features!, 'utf8')) as FeatureFile;
 const byName = new Map(file.labs.map((l) => [l.name, l]));
 const source = byName.get('acevedo20')! as Lab;
 const budgets = a.budgets!.split(',').map(Number);
-const seeds = Array.from({ length: Number(a.seeds) }, (_, i) => i);
+const seeds = Array.from({ length: Number(a.seeds) }, (_, i) => Number(a['first-seed']) + i);
 const share = Number(a.share);
 const stainPrior = a['stain-prior'] === undefined ? REVIEWED_STAIN_PRIOR : Number(a['stain-prior']);
 const t0 = performance.now();
@@ -77,7 +78,7 @@ const counts = (l: Lab) => Object.entries(l.labels.reduce<Record<string, number>
 lines.push(
   '# Review loop: accuracy on the cells nobody reviewed, queue order against random',
   '',
-  `Command: \`npm run build && nice -n 10 node dist/bench/review-loop/extract.js && nice -n 10 node dist/bench/review-loop/run.js --seeds ${seeds.length}\` ` +
+  `Command: \`npm run build && nice -n 10 node dist/bench/review-loop/extract.js && nice -n 10 node dist/bench/review-loop/run.js --seeds ${seeds.length}${seeds[0] ? ` --first-seed ${seeds[0]}` : ''}\` ` +
     `(share of the training weight given to reviewed cells: ${share}; stain move of the reviewed lab: ${a['review-stain']}` +
     `${a['review-stain'] === 'labelled' ? `, ${stainPrior} pseudo-reviews for the classify job's move` : ''}; queue uncertainty power ${a.power}, distance cap ${a['distance-cap']}). Machine: ${cpus().length} x ${cpus()[0]?.model.trim()}, no GPU, ` +
     `shared with other work (load average ${load0.toFixed(1)} at the start); ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
