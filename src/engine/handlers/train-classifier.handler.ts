@@ -13,6 +13,7 @@ import { morphologyOfCells } from '../../pipeline/morphology.js';
 import { trainCellClassifier } from '../../pipeline/classifier-training.js';
 import { DEFAULT_REVIEW_SHARE } from '../../pipeline/defaults.js';
 import { reviewedRows } from '../reviewed-training.js';
+import { REVIEWED_STAIN_MOVE } from '../../pipeline/reviewed-cells.js';
 
 export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -39,7 +40,9 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
     }
   }
   // A lab's reviewed cells (issue 20), read as this classifier reads cells; they join the training split only.
-  const reviewed = await reviewedRows(ctx.repos, TrainingData.forJob(ctx), { datasetIds: p.reviewedDatasetIds ?? [], classMap: p.classMap, features, encoderId: p.encoderId });
+  const reviewed = await reviewedRows(ctx.repos, TrainingData.forJob(ctx), {
+    datasetIds: p.reviewedDatasetIds ?? [], classMap: p.classMap, features, encoderId: p.encoderId, ...(features === 'morphology' && REVIEWED_STAIN_MOVE === 'labelled' ? { source: { rows: x, labels } } : {}),
+  });
   const present = new Set([...labels, ...reviewed.labels]).size;
   const what = features === 'morphology' ? 'detected' : 'encoded';
   if (present < 2) return { status: 'failed', error: `need labelled, ${what} cells of at least 2 classes; found ${x.length} cells of ${present}` };
