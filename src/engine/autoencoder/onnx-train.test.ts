@@ -102,6 +102,7 @@ test('onnx training: two steps update the model (params, Adam state, step) as tr
     const da = a.map((v, i) => v - a0[i]!);
     const db = b.map((v, i) => v - a0[i]!);
     assert.ok(relDiff(da, db) < 1e-2, `update rel diff ${relDiff(da, db)}`);
+    trainer.flush(m); // the Adam state is written on flush (and close)
     const mv = m.adamV.map((v) => v.dataSync() as Float32Array);
     const rv = ref.adamV.map((v) => v.dataSync() as Float32Array);
     mv.forEach((v, i) => assert.ok(relDiff(v, rv[i]!) < 5e-3, `adam v ${m.params[i]!.name}: ${relDiff(v, rv[i]!)}`));
@@ -131,6 +132,9 @@ for (const c of [
   { kind: 'conv', n: 1, cin: 2, cout: 3, size: 7, k: 2, s: 3 },
   { kind: 'convT', n: 2, cin: 3, cout: 4, size: 5, k: 4, s: 2 },
   { kind: 'convT', n: 2, cin: 4, cout: 2, size: 3, k: 3, s: 1 },
+  { kind: 'convT', n: 2, cin: 3, cout: 2, size: 4, k: 3, s: 2 },
+  { kind: 'convT', n: 1, cin: 2, cout: 3, size: 3, k: 5, s: 2 },
+  { kind: 'convT', n: 1, cin: 2, cout: 2, size: 3, k: 2, s: 3 },
 ] as const) {
   test(`gradient rule ${c.kind} k${c.k} s${c.s} ${c.size}x${c.size}: output, input, weight and bias gradients as tfjs's`, async () => {
     const tf = rt.tf;

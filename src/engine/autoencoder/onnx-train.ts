@@ -4,9 +4,10 @@
  * differentiates it); Adam runs here over Float32Arrays, PyTorch's rule as model.ts adamUpdate.
  *
  * The trainer keeps its own copy of the parameters and Adam state in ONNX layout (conv [cout,cin,kh,kw],
- * convT [cin,cout,kh,kw]) and writes them back into the TensorFlow.js model after every step, so
- * checkpoints, encode and reconstruct see the trained model; it re-reads the model when its step changed
- * behind the trainer's back (a checkpoint restored, another trainer).
+ * convT [cin,cout,kh,kw]). It writes the parameters back into the TensorFlow.js model after every step
+ * (encode and reconstruct see the trained model) and the Adam state on flush() and close() (checkpoints:
+ * ~55 ms per 4M-value tensor set on the paper preset, so not every step); it re-reads the model when its
+ * step changed behind the trainer's back (a checkpoint restored, another trainer).
  */
 import os from 'node:os';
 import { createOnnxSessionFromBytes, disposeOnnxSession, runOnnx, type OnnxSession } from '../backends/onnx.js';
@@ -204,8 +205,10 @@ export function filterFromOnnx(src: Float32Array, k: number, a: number, bb: numb
 
 export interface OnnxTrainer {
   readonly backend: 'onnx';
-  /** Same contract and result as `trainStep` (model.ts). */
+  /** Same contract and result as `trainStep` (model.ts), except that the model's Adam state is written by flush(). */
   trainStep(model: AutoencoderModel, batch: TrainBatch, alignBatches?: Array<Float32Array | TrainBatch>, opts?: TrainStepOptions): Promise<TrainStepResult>;
+  /** Writes the Adam state into the model (before a checkpoint); parameters and step are always current. */
+  flush(model: AutoencoderModel): void;
   /** The step's loss terms and gradients (ONNX layout, model.params order) without updating anything (tests). */
   gradients(model: AutoencoderModel, batch: TrainBatch, alignBatches?: Array<Float32Array | TrainBatch>, opts?: TrainStepOptions): Promise<{ loss: number; ssim: number; mse: number; align: number; alignPerDomain: number[]; grads: Float32Array[] }>;
   close(): Promise<void>;
@@ -230,6 +233,7 @@ export async function createOnnxTrainer(model: AutoencoderModel, opts: OnnxTrain
   const V = model.params.map((q) => new Float32Array(q.v.size));
   let owner: AutoencoderModel | null = null;
   let ownerStep = -1;
+  let adamDirty = false;
   let closed = false;
 
   const toOnnx = (src: Float32Array, i: number, dst: Float32Array) => {
@@ -241,8 +245,20 @@ export async function createOnnxTrainer(model: AutoencoderModel, opts: OnnxTrain
     const f = filterDims(shapes[i]!);
     return f ? filterFromOnnx(src, f[0], f[1], f[2]) : src;
   };
+  const flush = (m: AutoencoderModel) => {
+    if (owner !== m || !adamDirty || m.disposed) return;
+    const tf = m.tf;
+    tf.tidy(() => {
+      m.params.forEach((q, i) => {
+        m.adamM[i]!.assign(tf.tensor(fromOnnx(M[i]!, i), q.v.shape, 'float32'));
+        m.adamV[i]!.assign(tf.tensor(fromOnnx(V[i]!, i), q.v.shape, 'float32'));
+      });
+    });
+    adamDirty = false;
+  };
   const load = (m: AutoencoderModel) => {
     if (owner === m && ownerStep === m.step) return;
+    if (owner && owner !== m) flush(owner);
     m.params.forEach((q, i) => {
       toOnnx(q.v.dataSync() as Float32Array, i, P[i]!);
       toOnnx(m.adamM[i]!.dataSync() as Float32Array, i, M[i]!);
@@ -254,13 +270,10 @@ export async function createOnnxTrainer(model: AutoencoderModel, opts: OnnxTrain
   const store = (m: AutoencoderModel) => {
     const tf = m.tf;
     tf.tidy(() => {
-      m.params.forEach((q, i) => {
-        q.v.assign(tf.tensor(fromOnnx(P[i]!, i), q.v.shape, 'float32'));
-        m.adamM[i]!.assign(tf.tensor(fromOnnx(M[i]!, i), q.v.shape, 'float32'));
-        m.adamV[i]!.assign(tf.tensor(fromOnnx(V[i]!, i), q.v.shape, 'float32'));
-      });
+      m.params.forEach((q, i) => q.v.assign(tf.tensor(fromOnnx(P[i]!, i), q.v.shape, 'float32')));
     });
     ownerStep = m.step;
+    adamDirty = true;
   };
   const session = (p: AutoencoderPreset, L: StepLayout) => {
     const key = JSON.stringify([p, L]);
@@ -326,9 +339,11 @@ export async function createOnnxTrainer(model: AutoencoderModel, opts: OnnxTrain
       const r = await run(model, batch, alignBatches, o);
       return { loss: r.loss, ssim: r.ssim, mse: r.mse, align: r.align, alignPerDomain: r.alignPerDomain, grads: r.grads };
     },
+    flush,
     async close() {
       if (closed) return;
       closed = true;
+      if (owner) flush(owner);
       const all = [...sessions.values()];
       sessions.clear();
       for (const s of all) await disposeOnnxSession(await s).catch(() => undefined);
