@@ -72,11 +72,12 @@ export function buildTrainGraph(p: AutoencoderPreset, L: StepLayout): TrainGraph
   const x = b.input('x', [nAll, p.inputSize, p.inputSize, p.inputChannels]);
   const img = b.input('img', [L.nRec, p.imageSize, p.imageSize, 3]);
   let pi = 0;
-  const apply = (l: PlannedLayer, h: Sym): Sym => {
+  // h is NCHW, except the raw NHWC input when the first layer is a 1x1 stride-1 conv (conv1x1Nhwc).
+  const apply = (l: PlannedLayer, h: Sym, nhwc = false): Sym => {
     if (l.pad !== 'valid') throw new Error(`onnx training: ${l.name} has padding ${l.pad}; only 'valid' layers are supported`);
     const w = params[pi++]!;
     const bias = params[pi++]!;
-    let y = l.kind === 'conv' ? b.conv(h, w, bias, l.stride) : b.convT(h, w, bias, l.stride);
+    let y = nhwc ? b.conv1x1Nhwc(h, w, bias) : l.kind === 'conv' ? b.conv(h, w, bias, l.stride) : b.convT(h, w, bias, l.stride);
     if (l.act === 'relu') y = b.relu(y);
     else if (l.act === 'tanh') y = b.tanh(y);
     else if (l.act === 'sigmoid') y = b.sigmoid(y);
@@ -89,12 +90,15 @@ export function buildTrainGraph(p: AutoencoderPreset, L: StepLayout): TrainGraph
   };
   const stage = (ls: PlannedLayer[], h: Sym) => ls.reduce((a, l) => apply(l, a), h);
 
-  const xn = b.transpose(x, [0, 3, 1, 2]);
-  const z4 = stage(plan.encoder, xn); // [nAll, D, 1, 1]
+  const first = plan.encoder[0]!;
+  const firstNhwc = first.kind === 'conv' && first.k === 1 && first.stride === 1;
+  const xn = firstNhwc ? null : b.transpose(x, [0, 3, 1, 2]);
+  const z4 = xn ? stage(plan.encoder, xn) : stage(plan.encoder.slice(1), apply(first, x, true)); // [nAll, D, 1, 1]
   const z = b.reshape(z4, [nAll, p.latentDim]);
   const feat = stage(plan.featureDecoder, b.slice(z4, 0, 0, L.nRec));
   const imgRec = stage(plan.imageDecoder, feat); // [nRec, 3, I, I]
-  const mse = b.mean(b.square(b.sub(feat, b.slice(xn, 0, 0, L.nRec))));
+  const target = xn ? b.slice(xn, 0, 0, L.nRec) : b.transpose(b.slice(x, 0, 0, L.nRec), [0, 3, 1, 2]);
+  const mse = b.mean(b.square(b.sub(feat, target)));
   const s = ssim(b, imgRec, b.transpose(img, [0, 3, 1, 2]), p);
   let loss = b.add(b.sub(1, s), mse);
   const aligns = L.alignWeight > 0 ? L.domains.map(([start, count]) => alignment(b, b.slice(z, 0, 0, L.n), b.slice(z, 0, start, start + count), L.alignScale)) : [];
