@@ -158,6 +158,7 @@ export async function trainAutoencoderEpochs(
         seconds,
       };
       out.push(summary);
+      onnx?.flush(model); // the Adam state, for the epoch's checkpoint
       await o.onEpoch?.(summary);
     }
     return { epochs: out, stopped: false };

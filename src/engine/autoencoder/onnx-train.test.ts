@@ -102,6 +102,7 @@ test('onnx training: two steps update the model (params, Adam state, step) as tr
     const da = a.map((v, i) => v - a0[i]!);
     const db = b.map((v, i) => v - a0[i]!);
     assert.ok(relDiff(da, db) < 1e-2, `update rel diff ${relDiff(da, db)}`);
+    trainer.flush(m); // the Adam state is written on flush (and close)
     const mv = m.adamV.map((v) => v.dataSync() as Float32Array);
     const rv = ref.adamV.map((v) => v.dataSync() as Float32Array);
     mv.forEach((v, i) => assert.ok(relDiff(v, rv[i]!) < 5e-3, `adam v ${m.params[i]!.name}: ${relDiff(v, rv[i]!)}`));
@@ -128,11 +129,15 @@ test('filter layout: tfjs [k,k,a,b] <-> ONNX [b,a,k,k] round trip and element pl
 for (const c of [
   { kind: 'conv', n: 2, cin: 3, cout: 4, size: 8, k: 3, s: 2 },
   { kind: 'conv', n: 2, cin: 5, cout: 3, size: 6, k: 1, s: 1 },
+  { kind: 'conv', n: 2, cin: 5, cout: 3, size: 4, k: 1, s: 1, nhwc: true },
   { kind: 'conv', n: 1, cin: 2, cout: 3, size: 7, k: 2, s: 3 },
   { kind: 'convT', n: 2, cin: 3, cout: 4, size: 5, k: 4, s: 2 },
   { kind: 'convT', n: 2, cin: 4, cout: 2, size: 3, k: 3, s: 1 },
+  { kind: 'convT', n: 2, cin: 3, cout: 2, size: 4, k: 3, s: 2 },
+  { kind: 'convT', n: 1, cin: 2, cout: 3, size: 3, k: 5, s: 2 },
+  { kind: 'convT', n: 1, cin: 2, cout: 2, size: 3, k: 2, s: 3 },
 ] as const) {
-  test(`gradient rule ${c.kind} k${c.k} s${c.s} ${c.size}x${c.size}: output, input, weight and bias gradients as tfjs's`, async () => {
+  test(`gradient rule ${c.kind}${'nhwc' in c ? ' (conv1x1Nhwc)' : ''} k${c.k} s${c.s} ${c.size}x${c.size}: output, input, weight and bias gradients as tfjs's`, async () => {
     const tf = rt.tf;
     const rng = new Rng(3);
     const out = c.kind === 'conv' ? Math.floor((c.size - c.k) / c.s) + 1 : (c.size - 1) * c.s + c.k;
@@ -162,7 +167,7 @@ for (const c of [
     const wi = b.input('w', [ws[3]!, ws[2]!, c.k, c.k], true);
     const bi = b.input('b', [c.cout], true);
     const xn = b.transpose(xi, [0, 3, 1, 2]);
-    const y = c.kind === 'conv' ? b.conv(xn, wi, bi, c.s) : b.convT(xn, wi, bi, c.s);
+    const y = 'nhwc' in c ? b.conv1x1Nhwc(xi, wi, bi) : c.kind === 'conv' ? b.conv(xn, wi, bi, c.s) : b.convT(xn, wi, bi, c.s);
     const rr = b.constant(r, [c.n, out, out, c.cout]);
     const yNhwc = b.transpose(y, [0, 2, 3, 1]);
     const loss = b.sum(b.mul(yNhwc, rr));

@@ -4,9 +4,10 @@
  * differentiates it); Adam runs here over Float32Arrays, PyTorch's rule as model.ts adamUpdate.
  *
  * The trainer keeps its own copy of the parameters and Adam state in ONNX layout (conv [cout,cin,kh,kw],
- * convT [cin,cout,kh,kw]) and writes them back into the TensorFlow.js model after every step, so
- * checkpoints, encode and reconstruct see the trained model; it re-reads the model when its step changed
- * behind the trainer's back (a checkpoint restored, another trainer).
+ * convT [cin,cout,kh,kw]). It writes the parameters back into the TensorFlow.js model after every step
+ * (encode and reconstruct see the trained model) and the Adam state on flush() and close() (checkpoints:
+ * ~55 ms per 4M-value tensor set on the paper preset, so not every step); it re-reads the model when its
+ * step changed behind the trainer's back (a checkpoint restored, another trainer).
  */
 import os from 'node:os';
 import { createOnnxSessionFromBytes, disposeOnnxSession, runOnnx, type OnnxSession } from '../backends/onnx.js';
@@ -71,11 +72,12 @@ export function buildTrainGraph(p: AutoencoderPreset, L: StepLayout): TrainGraph
   const x = b.input('x', [nAll, p.inputSize, p.inputSize, p.inputChannels]);
   const img = b.input('img', [L.nRec, p.imageSize, p.imageSize, 3]);
   let pi = 0;
-  const apply = (l: PlannedLayer, h: Sym): Sym => {
+  // h is NCHW, except the raw NHWC input when the first layer is a 1x1 stride-1 conv (conv1x1Nhwc).
+  const apply = (l: PlannedLayer, h: Sym, nhwc = false): Sym => {
     if (l.pad !== 'valid') throw new Error(`onnx training: ${l.name} has padding ${l.pad}; only 'valid' layers are supported`);
     const w = params[pi++]!;
     const bias = params[pi++]!;
-    let y = l.kind === 'conv' ? b.conv(h, w, bias, l.stride) : b.convT(h, w, bias, l.stride);
+    let y = nhwc ? b.conv1x1Nhwc(h, w, bias) : l.kind === 'conv' ? b.conv(h, w, bias, l.stride) : b.convT(h, w, bias, l.stride);
     if (l.act === 'relu') y = b.relu(y);
     else if (l.act === 'tanh') y = b.tanh(y);
     else if (l.act === 'sigmoid') y = b.sigmoid(y);
@@ -88,12 +90,15 @@ export function buildTrainGraph(p: AutoencoderPreset, L: StepLayout): TrainGraph
   };
   const stage = (ls: PlannedLayer[], h: Sym) => ls.reduce((a, l) => apply(l, a), h);
 
-  const xn = b.transpose(x, [0, 3, 1, 2]);
-  const z4 = stage(plan.encoder, xn); // [nAll, D, 1, 1]
+  const first = plan.encoder[0]!;
+  const firstNhwc = first.kind === 'conv' && first.k === 1 && first.stride === 1;
+  const xn = firstNhwc ? null : b.transpose(x, [0, 3, 1, 2]);
+  const z4 = xn ? stage(plan.encoder, xn) : stage(plan.encoder.slice(1), apply(first, x, true)); // [nAll, D, 1, 1]
   const z = b.reshape(z4, [nAll, p.latentDim]);
   const feat = stage(plan.featureDecoder, b.slice(z4, 0, 0, L.nRec));
   const imgRec = stage(plan.imageDecoder, feat); // [nRec, 3, I, I]
-  const mse = b.mean(b.square(b.sub(feat, b.slice(xn, 0, 0, L.nRec))));
+  const target = xn ? b.slice(xn, 0, 0, L.nRec) : b.transpose(b.slice(x, 0, 0, L.nRec), [0, 3, 1, 2]);
+  const mse = b.mean(b.square(b.sub(feat, target)));
   const s = ssim(b, imgRec, b.transpose(img, [0, 3, 1, 2]), p);
   let loss = b.add(b.sub(1, s), mse);
   const aligns = L.alignWeight > 0 ? L.domains.map(([start, count]) => alignment(b, b.slice(z, 0, 0, L.n), b.slice(z, 0, start, start + count), L.alignScale)) : [];
@@ -204,8 +209,10 @@ export function filterFromOnnx(src: Float32Array, k: number, a: number, bb: numb
 
 export interface OnnxTrainer {
   readonly backend: 'onnx';
-  /** Same contract and result as `trainStep` (model.ts). */
+  /** Same contract and result as `trainStep` (model.ts), except that the model's Adam state is written by flush(). */
   trainStep(model: AutoencoderModel, batch: TrainBatch, alignBatches?: Array<Float32Array | TrainBatch>, opts?: TrainStepOptions): Promise<TrainStepResult>;
+  /** Writes the Adam state into the model (before a checkpoint); parameters and step are always current. */
+  flush(model: AutoencoderModel): void;
   /** The step's loss terms and gradients (ONNX layout, model.params order) without updating anything (tests). */
   gradients(model: AutoencoderModel, batch: TrainBatch, alignBatches?: Array<Float32Array | TrainBatch>, opts?: TrainStepOptions): Promise<{ loss: number; ssim: number; mse: number; align: number; alignPerDomain: number[]; grads: Float32Array[] }>;
   close(): Promise<void>;
@@ -230,6 +237,7 @@ export async function createOnnxTrainer(model: AutoencoderModel, opts: OnnxTrain
   const V = model.params.map((q) => new Float32Array(q.v.size));
   let owner: AutoencoderModel | null = null;
   let ownerStep = -1;
+  let adamDirty = false;
   let closed = false;
 
   const toOnnx = (src: Float32Array, i: number, dst: Float32Array) => {
@@ -241,8 +249,20 @@ export async function createOnnxTrainer(model: AutoencoderModel, opts: OnnxTrain
     const f = filterDims(shapes[i]!);
     return f ? filterFromOnnx(src, f[0], f[1], f[2]) : src;
   };
+  const flush = (m: AutoencoderModel) => {
+    if (owner !== m || !adamDirty || m.disposed) return;
+    const tf = m.tf;
+    tf.tidy(() => {
+      m.params.forEach((q, i) => {
+        m.adamM[i]!.assign(tf.tensor(fromOnnx(M[i]!, i), q.v.shape, 'float32'));
+        m.adamV[i]!.assign(tf.tensor(fromOnnx(V[i]!, i), q.v.shape, 'float32'));
+      });
+    });
+    adamDirty = false;
+  };
   const load = (m: AutoencoderModel) => {
     if (owner === m && ownerStep === m.step) return;
+    if (owner && owner !== m) flush(owner);
     m.params.forEach((q, i) => {
       toOnnx(q.v.dataSync() as Float32Array, i, P[i]!);
       toOnnx(m.adamM[i]!.dataSync() as Float32Array, i, M[i]!);
@@ -254,13 +274,10 @@ export async function createOnnxTrainer(model: AutoencoderModel, opts: OnnxTrain
   const store = (m: AutoencoderModel) => {
     const tf = m.tf;
     tf.tidy(() => {
-      m.params.forEach((q, i) => {
-        q.v.assign(tf.tensor(fromOnnx(P[i]!, i), q.v.shape, 'float32'));
-        m.adamM[i]!.assign(tf.tensor(fromOnnx(M[i]!, i), q.v.shape, 'float32'));
-        m.adamV[i]!.assign(tf.tensor(fromOnnx(V[i]!, i), q.v.shape, 'float32'));
-      });
+      m.params.forEach((q, i) => q.v.assign(tf.tensor(fromOnnx(P[i]!, i), q.v.shape, 'float32')));
     });
     ownerStep = m.step;
+    adamDirty = true;
   };
   const session = (p: AutoencoderPreset, L: StepLayout) => {
     const key = JSON.stringify([p, L]);
@@ -326,9 +343,11 @@ export async function createOnnxTrainer(model: AutoencoderModel, opts: OnnxTrain
       const r = await run(model, batch, alignBatches, o);
       return { loss: r.loss, ssim: r.ssim, mse: r.mse, align: r.align, alignPerDomain: r.alignPerDomain, grads: r.grads };
     },
+    flush,
     async close() {
       if (closed) return;
       closed = true;
+      if (owner) flush(owner);
       const all = [...sessions.values()];
       sessions.clear();
       for (const s of all) await disposeOnnxSession(await s).catch(() => undefined);
