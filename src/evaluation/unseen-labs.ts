@@ -410,11 +410,11 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
     }).join(' | ')} |`);
   }
   lines.push('', '## What the self-check said (the default step)', '');
-  lines.push('| trained on -> lab | accuracy | macro F1 | verdict | checks that fired | view agreement | predicted mix |');
-  lines.push('| --- | ---: | ---: | --- | --- | ---: | --- |');
+  lines.push('| trained on -> lab | accuracy | macro F1 | verdict | checks that fired | view agreement | mean confidence | predicted mix |');
+  lines.push('| --- | ---: | ---: | --- | --- | ---: | ---: | --- |');
   for (const s of r.scores.filter((x) => x.step === ctx.defaultStep)) {
     const mix = Object.entries(s.predictedMix).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]).map(([c, v]) => `${c.slice(0, 4)} ${Math.round(100 * v)}`).join(', ');
-    lines.push(`| ${s.trainedOn} -> ${s.lab} | ${p1(s.accuracy)} % | ${s.macroF1 === null ? '—' : p1(s.macroF1) + ' %'} | ${s.check} | ${s.checkFired.join(', ') || '—'} | ${s.agreement === null ? '—' : p1(s.agreement) + ' %'} | ${mix} |`);
+    lines.push(`| ${s.trainedOn} -> ${s.lab} | ${p1(s.accuracy)} % | ${s.macroF1 === null ? '—' : p1(s.macroF1) + ' %'} | ${s.check} | ${s.checkFired.join(', ') || '—'} | ${s.agreement === null ? '—' : p1(s.agreement) + ' %'} | ${p1(s.meanConfidence)} % | ${mix} |`);
   }
   lines.push('', '## The labs', '');
   lines.push('| lab | trained on | role | cells | classes | what it is |', '| --- | --- | --- | ---: | --- | --- |');
