@@ -369,7 +369,7 @@ const p1 = (v: number) => (100 * v).toFixed(1);
 const ci = (c: readonly [number, number]) => `${p1(c[0])}-${p1(c[1])}`;
 
 /** The Markdown page (docs/unseen-labs.md). */
-export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; machine: string; preamble?: string; defaultStep: StainStep }): string {
+export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; machine: string; preamble?: string; defaultStep: StainStep; afterSummary?: string }): string {
   const steps = r.settings.steps;
   const lines: string[] = [];
   lines.push('# Labs nobody tuned for: worst-lab accuracy of the classify job\'s stain steps', '');
@@ -394,6 +394,18 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
     lines.push(`| ${s.step}${mark}${def} | ${p1(s.selectionWorst)} % | ${p1(s.scoringWorst.accuracy)} % (${ci(s.scoringWorst.ci95)}), ${s.scoringWorst.lab} | ${p1(s.mean)} % | ${s.inDomain === null ? '—' : p1(s.inDomain) + ' %'} | ${s.belowGoalSilent.length ? s.belowGoalSilent.join(', ') : 'none'} | ${s.falseAlarms.length} of ${r.scores.filter((x) => x.step === s.step && x.kind !== 'in-domain' && x.accuracy >= 0.75).length} |`);
   }
   lines.push('', 'Goals (issue 17): the default\'s worst lab >= 70 %, in-domain >= 98 %, and every lab either >= 75 % or the job\'s self-check fails.', '');
+  if (r.chosen !== ctx.defaultStep) {
+    const sum = (st: StainStep) => r.summary.find((x) => x.step === st)!;
+    const [c, d] = [sum(r.chosen), sum(ctx.defaultStep)];
+    const silent = (x: typeof c) => (x.belowGoalSilent.length ? `${x.belowGoalSilent.length} (${x.belowGoalSilent.join(', ')})` : 'none');
+    lines.push(
+      `**The rule chose ${r.chosen}; the default stays ${ctx.defaultStep}.** On the selection labs ${r.chosen} is better (worst ${p1(c.selectionWorst)} % against ${p1(d.selectionWorst)} %), ` +
+        `but it leaves ${silent(c)} labs under 75 % without a failed self-check, ${ctx.defaultStep} ${silent(d)}; worst scoring lab ${p1(c.scoringWorst.accuracy)} % against ${p1(d.scoringWorst.accuracy)} %. ` +
+        `That reason is read off scoring labs, so keeping ${ctx.defaultStep} departs from the rule (which knows no self-check); it is said here rather than hidden.`,
+      '',
+    );
+  }
+  if (ctx.afterSummary) lines.push(ctx.afterSummary, '');
   lines.push('## Every lab', '');
   lines.push(`Accuracy, % (95 % interval) · the self-check's verdict (✗ failed, ! warning, ✓ passed) · share of cells flagged.`, '');
   lines.push(`| trained on -> lab | role | n | ${steps.join(' | ')} |`);
