@@ -311,7 +311,7 @@ export class GraphBuilder {
   private tapGemms(left: Sym, x: Sym, k: number, s: number, ho: number, wo: number): Sym {
     const [a, b] = x.shape as [number, number, number, number];
     const m = left.shape[0]!;
-    const kk = b * ho * wo;
+    const kDim = b * ho * wo; // the GEMMs' K: every sample's every output pixel
     const windows: Sym[] = [];
     for (let kh = 0; kh < k; kh++) {
       for (let kw = 0; kw < k; kw++) {
@@ -322,11 +322,11 @@ export class GraphBuilder {
     if (a < 8 && windows.length > 1) {
       // A few channels (e.g. the 3 of an image layer): k*k GEMMs with N = a < 8 would waste most of MLAS's
       // kernel width and read `left` k*k times; concatenate the (small) windows into one N = a*k*k GEMM.
-      const cols = this.raw('Concat', windows.map((w) => this.reshapeRaw(w, [a, 1, kk])), [{ name: 'axis', i: 1 }], [a, k * k, kk]);
-      const g = this.raw('Gemm', [left, this.reshapeRaw(cols, [a * k * k, kk])], [{ name: 'transB', i: 1 }], [m, a * k * k]);
+      const cols = this.raw('Concat', windows.map((w) => this.reshapeRaw(w, [a, 1, kDim])), [{ name: 'axis', i: 1 }], [a, k * k, kDim]);
+      const g = this.raw('Gemm', [left, this.reshapeRaw(cols, [a * k * k, kDim])], [{ name: 'transB', i: 1 }], [m, a * k * k]);
       return this.reshapeRaw(g, [m, a, k, k]);
     }
-    const taps = windows.map((win) => this.reshapeRaw(this.raw('Gemm', [left, this.reshapeRaw(win, [a, kk])], [{ name: 'transB', i: 1 }], [m, a]), [m, a, 1]));
+    const taps = windows.map((win) => this.reshapeRaw(this.raw('Gemm', [left, this.reshapeRaw(win, [a, kDim])], [{ name: 'transB', i: 1 }], [m, a]), [m, a, 1]));
     const cat = taps.length === 1 ? taps[0]! : this.raw('Concat', taps, [{ name: 'axis', i: 2 }], [m, a, k * k]);
     return this.reshapeRaw(cat, [m, a, k, k]);
   }
