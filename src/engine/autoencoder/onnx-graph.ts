@@ -311,15 +311,22 @@ export class GraphBuilder {
   private tapGemms(left: Sym, x: Sym, k: number, s: number, ho: number, wo: number): Sym {
     const [a, b] = x.shape as [number, number, number, number];
     const m = left.shape[0]!;
-    const kk = b * ho * wo;
-    const taps: Sym[] = [];
+    const kDim = b * ho * wo; // the GEMMs' K: every sample's every output pixel
+    const windows: Sym[] = [];
     for (let kh = 0; kh < k; kh++) {
       for (let kw = 0; kw < k; kw++) {
         const win = k === 1 && s === 1 ? x : this.raw('Slice', [x, this.ints([kh, kw]), this.ints([kh + (ho - 1) * s + 1, kw + (wo - 1) * s + 1]), this.ints([2, 3]), this.ints([s, s])], [], [a, b, ho, wo]);
-        const g = this.raw('Gemm', [left, this.reshapeRaw(win, [a, kk])], [{ name: 'transB', i: 1 }], [m, a]);
-        taps.push(this.reshapeRaw(g, [m, a, 1]));
+        windows.push(win);
       }
     }
+    if (a < 8 && windows.length > 1) {
+      // A few channels (e.g. the 3 of an image layer): k*k GEMMs with N = a < 8 would waste most of MLAS's
+      // kernel width and read `left` k*k times; concatenate the (small) windows into one N = a*k*k GEMM.
+      const cols = this.raw('Concat', windows.map((w) => this.reshapeRaw(w, [a, 1, kDim])), [{ name: 'axis', i: 1 }], [a, k * k, kDim]);
+      const g = this.raw('Gemm', [left, this.reshapeRaw(cols, [a * k * k, kDim])], [{ name: 'transB', i: 1 }], [m, a * k * k]);
+      return this.reshapeRaw(g, [m, a, k, k]);
+    }
+    const taps = windows.map((win) => this.reshapeRaw(this.raw('Gemm', [left, this.reshapeRaw(win, [a, kDim])], [{ name: 'transB', i: 1 }], [m, a]), [m, a, 1]));
     const cat = taps.length === 1 ? taps[0]! : this.raw('Concat', taps, [{ name: 'axis', i: 2 }], [m, a, k * k]);
     return this.reshapeRaw(cat, [m, a, k, k]);
   }
@@ -341,7 +348,11 @@ export class GraphBuilder {
         const op = [h - ((ho - 1) * stride + k), wd - ((wo - 1) * stride + k)];
         gx = this.raw('ConvTranspose', [g, w], [{ name: 'strides', ints: [stride, stride] }, { name: 'kernel_shape', ints: [k, k] }, { name: 'output_padding', ints: op }], x.shape);
       }
-      const gw = this.tapGemms(this.reshapeRaw(this.nchwToCnhw(g), [cout, n * ho * wo]), this.nchwToCnhw(x), k, stride, ho, wo); // [cout, cin, k, k]
+      // A kernel that covers the whole input (one output pixel, e.g. the layer into the latent): one GEMM,
+      // g [n, cout]^T . x [n, cin*k*k], instead of k*k window GEMMs.
+      const gw = ho === 1 && wo === 1 && h === k && wd === k
+        ? this.reshapeRaw(this.raw('Gemm', [this.reshapeRaw(g, [n, cout]), this.reshapeRaw(x, [n, cin * k * k])], [{ name: 'transA', i: 1 }], [cout, cin * k * k]), w.shape)
+        : this.tapGemms(this.reshapeRaw(this.nchwToCnhw(g), [cout, n * ho * wo]), this.nchwToCnhw(x), k, stride, ho, wo); // [cout, cin, k, k]
       const gb = this.raw('ReduceSum', [g, this.ints([0, 2, 3])], [{ name: 'keepdims', i: 0 }], [cout]);
       return [gx, gw, gb];
     });
@@ -378,11 +389,20 @@ export class GraphBuilder {
     const wo = (wd - 1) * stride + k;
     const vjp = () => (g: Sym): Array<Sym | null> => {
       const gx = x.grad ? this.raw('Conv', [g, w], [{ name: 'strides', ints: [stride, stride] }, { name: 'kernel_shape', ints: [k, k] }], x.shape) : null;
-      const gw = this.tapGemms(this.reshapeRaw(this.nchwToCnhw(x), [cin, n * h * wd]), this.nchwToCnhw(g), k, stride, h, wd); // [cin, cout, k, k]
+      // A single input pixel (the latent into the first decoder layer): the output is an outer product, and
+      // the weight gradient one GEMM x [n, cin]^T . g [n, cout*k*k] instead of k*k window GEMMs.
+      const gw = h === 1 && wd === 1
+        ? this.reshapeRaw(this.raw('Gemm', [this.reshapeRaw(x, [n, cin]), this.reshapeRaw(g, [n, cout * k * k])], [{ name: 'transA', i: 1 }], [cin, cout * k * k]), w.shape)
+        : this.tapGemms(this.reshapeRaw(this.nchwToCnhw(x), [cin, n * h * wd]), this.nchwToCnhw(g), k, stride, h, wd); // [cin, cout, k, k]
       const gb = this.raw('ReduceSum', [g, this.ints([0, 2, 3])], [{ name: 'keepdims', i: 0 }], [cout]);
       return [gx, gw, gb];
     };
-    if (stride === 1 && k > 1) {
+    if (h === 1 && wd === 1) {
+      // One input pixel (the latent into the first decoder layer): an outer product, x [n, cin] . w [cin, cout*k*k].
+      const y = this.raw('MatMul', [this.reshapeRaw(x, [n, cin]), this.reshapeRaw(w, [cin, cout * k * k])], [], [n, cout * k * k]);
+      return this.op('Add', [this.reshapeRaw(y, [n, cout, k, k]).name, this.reshapeRaw(b, [1, cout, 1, 1]).name], [], [n, cout, ho, wo], vjp, [x, w, b]);
+    }
+    if (stride === 1 && k > 1 && h >= k && wd >= k) {
       // Stride 1: the same values as a Conv with k-1 zeros of padding and the kernel flipped and transposed,
       // which onnxruntime runs faster than its ConvTranspose (im2col GEMM vs GEMM + col2im: 543 -> ~360 ms
       // on the paper preset's 127 -> 128 layer, measured under load). The gradient rule stays ConvTranspose's.

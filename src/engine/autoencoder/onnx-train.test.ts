@@ -131,6 +131,8 @@ for (const c of [
   { kind: 'conv', n: 2, cin: 5, cout: 3, size: 6, k: 1, s: 1 },
   { kind: 'conv', n: 2, cin: 5, cout: 3, size: 4, k: 1, s: 1, nhwc: true },
   { kind: 'conv', n: 1, cin: 2, cout: 3, size: 7, k: 2, s: 3 },
+  { kind: 'conv', n: 3, cin: 4, cout: 5, size: 2, k: 2, s: 1 },
+  { kind: 'convT', n: 3, cin: 4, cout: 2, size: 1, k: 5, s: 1 },
   { kind: 'convT', n: 2, cin: 3, cout: 4, size: 5, k: 4, s: 2 },
   { kind: 'convT', n: 2, cin: 4, cout: 2, size: 3, k: 3, s: 1 },
   { kind: 'convT', n: 2, cin: 3, cout: 2, size: 4, k: 3, s: 2 },
