@@ -110,6 +110,8 @@ test('a reviewer reviews three cells with the keyboard, undoes one, and counts a
       });
     }
     await page.waitForFunction(() => Number(document.querySelector('[data-stat="reviewed"] b')?.textContent) === 3, null, { timeout: 15_000 });
+    // The counts and the trail are separate renders: under load the third row can land after the count.
+    await page.waitForFunction(() => document.querySelectorAll('#trail tbody tr').length >= 3, null, { timeout: 15_000 });
     const trail = await trailRows(page);
     assert.equal(trail.length, 3);
     assert.match(trail[0]!.text, /basophil/);
@@ -123,6 +125,7 @@ test('a reviewer reviews three cells with the keyboard, undoes one, and counts a
     await page.waitForFunction(() => Number(document.querySelector('[data-stat="undone"] b')?.textContent) === 1, null, { timeout: 15_000 });
     assert.equal(await stat(page, 'reviewed'), 2);
     assert.equal(await page.getAttribute('#current', 'data-cell'), reviewed[2]);
+    await page.waitForFunction(() => document.querySelectorAll('#trail tbody tr.undone').length === 1, null, { timeout: 15_000 });
     const after = await trailRows(page);
     assert.equal(after.length, 3);
     assert.ok(after[0]!.undone, 'the undone review stays in the trail, struck through');
