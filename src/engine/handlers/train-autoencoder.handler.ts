@@ -9,7 +9,7 @@ import type { JobContext } from '../job-context.js';
 import type { JobOutcome, TrainAutoencoderParams } from '../../jobs/job-kinds.js';
 import {
   createAutoencoder, loadAutoencoder, disposeAutoencoder, reconstruct, saveCheckpoint,
-  saveWeights, encodeWeightsFile, describeAutoencoder, type AutoencoderModel,
+  saveWeights, encodeWeightsFile, describeAutoencoder, chooseTrainingBackend, type AutoencoderModel,
 } from '../autoencoder/index.js';
 import { TrainingData, type TrainingCell } from '../training-data.js';
 import { encodePng } from '../../imaging/image-codec.js';
@@ -54,6 +54,10 @@ export async function runTrainAutoencoder(ctx: JobContext<TrainAutoencoderParams
   }
   const info = describeAutoencoder(model);
   ctx.models.reportRuntime({ name: 'tfjs', backend: info.backend, device: info.device });
+  // The steps themselves run where the epoch loop's default puts them (onnxruntime on a CPU, issue 23).
+  if (chooseTrainingBackend(model) === 'onnx') {
+    ctx.models.reportRuntime({ name: 'autoencoder-training', backend: 'onnxruntime', device: 'cpu', detail: 'train-step graph (engine/autoencoder/onnx-train.ts)' });
+  }
   const size = model.preset.imageSize;
   const stepsPerEpoch = Math.ceil(source.length / Math.min(p.batchSize, source.length));
   const totalSteps = stepsPerEpoch * p.epochs;
