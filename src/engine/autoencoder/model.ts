@@ -244,27 +244,22 @@ function alive(model: Autoencoder): void {
   if (model.disposed) throw new Error('autoencoder has been disposed');
 }
 
+/** One training step's inputs, checked, with each other domain's cells counted. */
+export interface CheckedStep {
+  n: number;
+  lr: number;
+  w: number;
+  /** Whether the alignment term is on (a weight above 0 and other domains given). */
+  doAlign: boolean;
+  /** alignBatches in order: features, images (null: features only, encode-only) and sample count. */
+  domains: Array<{ features: Float32Array; images: Float32Array | null; n: number }>;
+}
+
 /**
- * One Adam step. loss = (1 - SSIM(images)) + MSE(features) + w * sum_d alignment(z_batch, z_d):
- *
- *  - `batch`: the source domain's cells (features + target images);
- *  - `alignBatches[d]`: cells of another domain d (unlabelled, >= 2 each): either features only
- *    (Float32Array; they enter only the alignment term) or a TrainBatch with images, which also joins the
- *    reconstruction terms - the reference implementation's way, where every cell of the mixed batch is
- *    reconstructed and the source-domain latents are aligned to each other domain's.
- *
- * Gradients flow through the encoder on both sides of the alignment, as in the paper.
+ * trainStep's contract on its inputs, shared by every trainer (this module's, the worker pool's and the
+ * onnxruntime one) so that a bad batch gets the same error whichever runs it.
  */
-export async function trainStep(
-  model: AutoencoderModel,
-  batch: TrainBatch,
-  alignBatches: Array<Float32Array | TrainBatch> = [],
-  opts: TrainStepOptions = {},
-): Promise<TrainStepResult> {
-  alive(model);
-  const t0 = performance.now();
-  const tf = model.tf;
-  const p = model.preset;
+export function checkStepInputs(p: AutoencoderPreset, batch: TrainBatch, alignBatches: Array<Float32Array | TrainBatch>, opts: TrainStepOptions): CheckedStep {
   const fs = featureSize(p);
   const is = p.imageSize * p.imageSize * 3;
   const n = batch.n;
@@ -289,6 +284,33 @@ export async function trainStep(
       if (d.n < 2) throw new Error(`trainStep: alignBatches[${i}] has ${d.n} sample(s); at least 2 are needed`);
     });
   }
+  return { n, lr, w, doAlign, domains };
+}
+
+/**
+ * One Adam step. loss = (1 - SSIM(images)) + MSE(features) + w * sum_d alignment(z_batch, z_d):
+ *
+ *  - `batch`: the source domain's cells (features + target images);
+ *  - `alignBatches[d]`: cells of another domain d (unlabelled, >= 2 each): either features only
+ *    (Float32Array; they enter only the alignment term) or a TrainBatch with images, which also joins the
+ *    reconstruction terms - the reference implementation's way, where every cell of the mixed batch is
+ *    reconstructed and the source-domain latents are aligned to each other domain's.
+ *
+ * Gradients flow through the encoder on both sides of the alignment, as in the paper.
+ */
+export async function trainStep(
+  model: AutoencoderModel,
+  batch: TrainBatch,
+  alignBatches: Array<Float32Array | TrainBatch> = [],
+  opts: TrainStepOptions = {},
+): Promise<TrainStepResult> {
+  alive(model);
+  const t0 = performance.now();
+  const tf = model.tf;
+  const p = model.preset;
+  const fs = featureSize(p);
+  const is = p.imageSize * p.imageSize * 3;
+  const { n, lr, w, doAlign, domains } = checkStepInputs(p, batch, alignBatches, opts);
   const recDomains = domains.filter((d) => d.images);
   const encDomains = doAlign ? domains.filter((d) => !d.images) : [];
   const nRec = n + recDomains.reduce((s, d) => s + d.n, 0);

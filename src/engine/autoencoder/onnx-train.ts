@@ -13,7 +13,7 @@ import os from 'node:os';
 import { createOnnxSessionFromBytes, disposeOnnxSession, runOnnx, type OnnxSession } from '../backends/onnx.js';
 import { scaleFeaturesMinMax } from './data.js';
 import { blurMatrixT, type AlignScale } from './losses.js';
-import type { AutoencoderModel, TrainBatch, TrainStepOptions, TrainStepResult } from './model.js';
+import { checkStepInputs, type AutoencoderModel, type TrainBatch, type TrainStepOptions, type TrainStepResult } from './model.js';
 import { planNetwork, type AutoencoderPreset, type PlannedLayer } from './presets.js';
 import { GraphBuilder, type Sym } from './onnx-graph.js';
 
@@ -389,26 +389,12 @@ interface PreparedStep {
   lr: number;
 }
 
-/** trainStep's checks and batch assembly (model.ts): source first, then image-bearing domains, then encode-only ones. */
+/** trainStep's checks (model.ts checkStepInputs) and batch assembly: source first, then image-bearing domains, then encode-only ones. */
 function prepareStep(p: AutoencoderPreset, batch: TrainBatch, alignBatches: Array<Float32Array | TrainBatch>, o: TrainStepOptions): PreparedStep {
   const fs = p.inputSize * p.inputSize * p.inputChannels;
   const is = p.imageSize * p.imageSize * 3;
-  const n = batch.n;
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`trainStep: bad batch size ${n}`);
-  if (batch.features.length !== n * fs || batch.images.length !== n * is) throw new Error(`trainStep: batch of ${n} needs ${n * fs} feature and ${n * is} image values`);
-  const lr = o.learningRate ?? p.learningRate;
-  const w = o.alignWeight ?? p.alignWeight;
-  if (!(lr > 0) || !(w >= 0)) throw new Error('trainStep: learningRate must be > 0 and alignWeight >= 0');
-  const doAlign = w > 0 && alignBatches.length > 0;
-  const doms = alignBatches.map((a, i) => {
-    const f = a instanceof Float32Array ? a : a.features;
-    if (f.length % fs !== 0) throw new Error(`trainStep alignBatches[${i}]: ${f.length} values are not a whole number of ${fs}-value samples`);
-    const c = f.length / fs;
-    if (!(a instanceof Float32Array) && (a.n !== c || a.images.length !== c * is)) throw new Error(`trainStep alignBatches[${i}]: n, features and images disagree`);
-    if (doAlign && c < 2) throw new Error(`trainStep: alignBatches[${i}] has ${c} sample(s); at least 2 are needed`);
-    return { f, im: a instanceof Float32Array ? null : a.images, c };
-  });
-  if (doAlign && n < 2) throw new Error('trainStep: the alignment term needs at least 2 source samples');
+  const { n, lr, w, doAlign, domains: checked } = checkStepInputs(p, batch, alignBatches, o);
+  const doms = checked.map((d) => ({ f: d.features, im: d.images, c: d.n }));
   const rec = doms.filter((d) => d.im);
   const enc = doAlign ? doms.filter((d) => !d.im) : [];
   const nRec = n + rec.reduce((s, d) => s + d.c, 0);

@@ -30,7 +30,7 @@ import { Worker } from 'node:worker_threads';
 import type { Scalar, Tensor, Tensor2D, Tensor4D, Tf } from '../backends/tfjs.js';
 import { scaleFeaturesMinMax } from './data.js';
 import { alignment, ssim } from './losses.js';
-import { adamUpdate, encode, runStage, type AutoencoderModel, type TrainBatch, type TrainStepOptions, type TrainStepResult } from './model.js';
+import { adamUpdate, checkStepInputs, encode, runStage, type AutoencoderModel, type TrainBatch, type TrainStepOptions, type TrainStepResult } from './model.js';
 import type { AutoencoderPreset } from './presets.js';
 
 /** What one thread computes for its shard in phase 2 (see the module comment). */
@@ -305,27 +305,14 @@ export async function createTrainingPool(model: AutoencoderModel, opts: Training
     const fs = p.inputSize * p.inputSize * p.inputChannels;
     const is = p.imageSize * p.imageSize * 3;
     const d = p.latentDim;
-    const n = batch.n;
-    if (!(Number.isInteger(n) && n >= 1)) throw new Error(`trainStep: bad batch size ${n}`);
-    if (batch.features.length !== n * fs || batch.images.length !== n * is) throw new Error(`trainStep: batch of ${n} needs ${n * fs} feature and ${n * is} image values`);
-    const lr = o.learningRate ?? p.learningRate;
-    const w = o.alignWeight ?? p.alignWeight;
-    if (!(lr > 0) || !(w >= 0)) throw new Error('trainStep: learningRate must be > 0 and alignWeight >= 0');
-    const doAlign = w > 0 && alignBatches.length > 0;
+    const { n, lr, w, doAlign, domains } = checkStepInputs(p, batch, alignBatches, o);
     // The sets: source (reconstructed), then each other domain (reconstructed with images, else encode-only).
     interface CellSet { x: Float32Array; im: Float32Array | null; n: number; rec: boolean }
     const sets: CellSet[] = [{ x: scaleFeaturesMinMax(batch.features, n), im: batch.images, n, rec: true }];
-    alignBatches.forEach((a, i) => {
-      const f = a instanceof Float32Array ? a : a.features;
-      if (f.length % fs !== 0) throw new Error(`trainStep alignBatches[${i}]: ${f.length} values are not a whole number of ${fs}-value samples`);
-      const c = f.length / fs;
-      if (!(a instanceof Float32Array) && (a.n !== c || a.images.length !== c * is)) throw new Error(`trainStep alignBatches[${i}]: n, features and images disagree`);
-      if (doAlign && c < 2) throw new Error(`trainStep: alignBatches[${i}] has ${c} sample(s); at least 2 are needed`);
-      if (a instanceof Float32Array) {
-        if (doAlign) sets.push({ x: scaleFeaturesMinMax(f, c), im: null, n: c, rec: false });
-      } else sets.push({ x: scaleFeaturesMinMax(f, c), im: a.images, n: c, rec: true });
-    });
-    if (doAlign && n < 2) throw new Error('trainStep: the alignment term needs at least 2 source samples');
+    for (const dom of domains) {
+      if (dom.images) sets.push({ x: scaleFeaturesMinMax(dom.features, dom.n), im: dom.images, n: dom.n, rec: true });
+      else if (doAlign) sets.push({ x: scaleFeaturesMinMax(dom.features, dom.n), im: null, n: dom.n, rec: false });
+    }
     const parts = sets.map((s) => splitRows(s.n, K));
     const totalRec = sets.filter((s) => s.rec).reduce((a, s) => a + s.n, 0);
     // Shard k: its rows of every reconstructed set (in set order), then of every encode-only set.
