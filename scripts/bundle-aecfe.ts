@@ -83,7 +83,7 @@ const h = heldout.result.heldOut;
 const fp = clf.model.params;
 const clfMeta = {
   name: 'aecfe-cpu-forest-common5',
-  version: `acevedo20-sample-${sha(clf.bytes).slice(0, 12)}`,
+  version: `acevedo20-all-${sha(clf.bytes).slice(0, 12)}`,
   file: clfFile,
   bytes: statSync(join(modelsDir, clfFile)).size,
   uncompressedBytes: clf.bytes.length,
@@ -93,7 +93,7 @@ const clfMeta = {
   params: { classMap: fp.classMap, features: 'latent', trees: fp.trees, maxDepth: fp.maxDepth, seed: fp.seed, minConfidence: fp.minConfidence },
   metrics: {
     features: 'latent', classes: final.result.classes, trainCells: final.result.trainCells,
-    heldOut: h, heldOutNote: `a forest with the same settings on a stratified, seeded 80 % of the cells (${heldout.result.trainCells}), scored on the other 20 % (${heldout.result.heldOutCells}); the shipped forest is trained on every cell; the autoencoder saw every cell, without labels`,
+    heldOut: h, heldOutNote: `a forest with the same settings on a stratified, seeded 80 % of the cells (${heldout.result.trainCells}), scored on the other 20 % (${heldout.result.heldOutCells}); the shipped forest is trained on every cell; the autoencoder reconstructed a seeded sample of these images' cells (${ae.result.sourceCells}), without labels`,
     otherLabs: labs, encodeTrainClassifySeconds: times.encodeTrainClassifyS ?? null,
   },
   jobs: { heldOut: heldout.jobId, final: final.jobId },
