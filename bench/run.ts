@@ -46,7 +46,7 @@ interface Options {
 }
 
 const MODES = {
-  quick: { setupPerClass: 6, aeEpochs: 1, e2eBatch: 12, e2eRepeats: 3, firstCellRepeats: 5, sizes: [50, 200], serverMaxCells: 1000, storedSizes: [1000, 10000], storedCells: 30, storedRepeats: 1, rfRuns: 1, aeSteps: 'cpu=3,paper=1', aeBackends: 'wasm', refAeSteps: { cpu: 2, paper: 1 } },
+  quick: { setupPerClass: 6, aeEpochs: 1, e2eBatch: 12, e2eRepeats: 3, firstCellRepeats: 5, sizes: [50, 200], serverMaxCells: 1000, storedSizes: [1000, 10000], storedCells: 30, storedRepeats: 1, rfRuns: 1, aeSteps: 'cpu=3,paper=1', aeBackends: 'wasm,onnx', refAeSteps: { cpu: 2, paper: 1 } },
   full: { setupPerClass: 40, aeEpochs: 2, e2eBatch: 96, e2eRepeats: 5, firstCellRepeats: 15, sizes: [1000], serverMaxCells: 1000, storedSizes: [1000, 10000, 100000], storedCells: 150, storedRepeats: 2, rfRuns: 3, aeSteps: 'cpu=8,paper=3', aeBackends: '', refAeSteps: { cpu: 8, paper: 3 } },
 };
 
@@ -399,6 +399,11 @@ async function aeSection(o: Options, mode: Mode, results: Results, ref: JsonLine
   for (const row of r.json.rows) {
     if (row.error) continue;
     // One thread (trainStep) or the data-parallel pool with N threads in all (ae-bench --workers).
+    // The onnx row (the training job's default on a CPU): onnxruntime's training graph on its own threads.
+    if (row.backend === 'onnx') {
+      (rates[row.preset] ??= {})['onnxruntime-cpu'] = row.sourceSamplesPerSec;
+      continue;
+    }
     const threads = row.workers && row.workers !== 'single' ? Number(row.workers) + 1 : 1;
     (rates[row.preset] ??= {})[`tfjs-${row.backend}${threads > 1 ? `-${threads}-threads` : ''}`] = row.sourceSamplesPerSec;
   }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, waitFor, REPO, type Stack } from './helpers/stack.js';
+import { MORPHOLOGY_AUGMENT_COPIES } from '../src/pipeline/defaults.js';
 
 const MODEL = join(REPO, 'models/detector.json');
 let s: Stack;
@@ -56,8 +57,9 @@ test('reviewed cells of a lab retrain the classifier; classifying the lab again 
   const r = adapted.result.reviewed;
   assert.equal(r.cells, cells.length, JSON.stringify(r));
   assert.equal(r.share, 0.5);
-  // 15 source cells, 4+ reviewed at half the weight: each repeated round(15 / n) times.
-  assert.equal(r.copies, Math.max(1, Math.round(15 / cells.length)));
+  // 15 source cells with MORPHOLOGY_AUGMENT_COPIES augmented copies each, 4+ reviewed at half the weight of those
+  // training rows: each repeated round(15 x (1 + copies) / n) times.
+  assert.equal(r.copies, Math.max(1, Math.round((15 * (1 + MORPHOLOGY_AUGMENT_COPIES)) / cells.length)));
   assert.match(r.datasets[ids['zheng-ds2']].stainFrom, new RegExp(`classify job ${first.id}`));
   assert.match(adapted.message, /reviewed/);
   assert.equal(adapted.result.trainCells, 15, 'trainCells counts the source cells');

@@ -5,7 +5,11 @@
  *
  * Options (all optional):
  *   --presets cpu,paper     presets to run (default both)
- *   --backends wasm,cpu     TensorFlow.js backends (default: the auto choice, plus cpu for a short comparison)
+ *   --backends wasm,cpu     TensorFlow.js backends (default: the auto choice, plus cpu for a short comparison,
+ *                           plus onnx),
+ *                           and `onnx`: the onnxruntime training step (src/engine/autoencoder/onnx-train.ts,
+ *                           native MLAS on the intra-op threads, default one per core) on a model of the auto
+ *                           tfjs backend - what the training job runs on a CPU (chooseTrainingBackend)
  *   --batch cpu=64,paper=8  source batch size per preset
  *   --align 1               other domains in each step (each a batch of the same size; 0 = no alignment term)
  *   --steps cpu=8,paper=3   timed steps per preset (after one warm-up step)
@@ -30,6 +34,7 @@ import {
 } from '../../src/engine/autoencoder/index.js';
 import { syntheticCells } from '../../src/engine/autoencoder/fixtures.js';
 import { chooseTrainingWorkers, createTrainingPool, type TrainingPool } from '../../src/engine/autoencoder/parallel.js';
+import { createOnnxTrainer, type OnnxTrainer } from '../../src/engine/autoencoder/onnx-train.js';
 import { benchArgs } from '../lib/args.js';
 
 const arg = benchArgs('node dist/bench/autoencoder/ae-bench.js', {
@@ -88,14 +93,16 @@ async function runOne(rt: TfjsRuntime, preset: PresetName, b: number, nSteps: nu
   const p = PRESETS[preset];
   const m = await createAutoencoder(preset, 1, { runtime: rt });
   let pool: TrainingPool | null = null;
+  let onnx: OnnxTrainer | null = null;
   try {
-    if (mode !== 'single') pool = await createTrainingPool(m, { workers: mode === 'auto' ? chooseTrainingWorkers(m, b) : Number(mode) });
-    const trainStep = pool ? pool.trainStep : trainStep1;
+    if (mode === 'onnx') onnx = await createOnnxTrainer(m);
+    else if (mode !== 'single') pool = await createTrainingPool(m, { workers: mode === 'auto' ? chooseTrainingWorkers(m, b) : Number(mode) });
+    const trainStep = onnx ? onnx.trainStep : pool ? pool.trainStep : trainStep1;
     const encode = pool ? pool.encode : encode1;
     const info = describeAutoencoder(m);
     const src = syntheticCells(b, p.imageSize, 1);
     const others = Array.from({ length: domains }, (_, d) => syntheticCells(b, p.imageSize, 100 + d, { domainShift: 0.3 }).features);
-    await trainStep(m, src, others); // warm-up (operator creation, memory growth)
+    await trainStep(m, src, others); // warm-up (operator creation, memory growth; onnx: graph build + session)
     const ms: number[] = [];
     const losses: number[] = [];
     for (let i = 0; i < nSteps; i++) {
@@ -116,10 +123,10 @@ async function runOne(rt: TfjsRuntime, preset: PresetName, b: number, nSteps: nu
     const stepFlops = 3 * (info.forwardFlopsPerSample * b + encFlops * b * domains);
     return {
       preset,
-      backend: rt.backend,
-      device: rt.device,
+      backend: onnx ? 'onnx' : rt.backend,
+      device: onnx ? `onnxruntime cpu, ${os.availableParallelism()} threads (encode: tfjs ${rt.backend})` : rt.device,
       batch: b,
-      workers: pool ? String(pool.workers) : 'single',
+      workers: onnx ? 'onnx' : pool ? String(pool.workers) : 'single',
       alignDomains: domains,
       steps: nSteps,
       msPerStep: +step.toFixed(1),
@@ -134,20 +141,21 @@ async function runOne(rt: TfjsRuntime, preset: PresetName, b: number, nSteps: nu
     };
   } finally {
     await pool?.close();
+    await onnx?.close();
     disposeAutoencoder(m);
   }
 }
 
 async function main(): Promise<void> {
   const auto = await initTfjs();
-  const backends: TfjsBackendName[] = arg('backends')
-    ? (arg('backends')!.split(',') as TfjsBackendName[])
-    : [auto.backend, ...(auto.backend !== 'cpu' ? (['cpu'] as const) : [])];
+  const backends: Array<TfjsBackendName | 'onnx'> = arg('backends')
+    ? (arg('backends')!.split(',') as Array<TfjsBackendName | 'onnx'>)
+    : [auto.backend, ...(auto.backend !== 'cpu' ? (['cpu'] as const) : []), 'onnx'];
   const rows: Row[] = [];
   for (const be of backends) {
     let rt: TfjsRuntime;
     try {
-      rt = await initTfjs({ prefer: be, strict: true });
+      rt = be === 'onnx' ? await initTfjs({ prefer: auto.backend, strict: true }) : await initTfjs({ prefer: be, strict: true });
     } catch (err) {
       rows.push({ preset: '-', backend: be, error: (err as Error).message } as Row);
       continue;
@@ -159,7 +167,7 @@ async function main(): Promise<void> {
       const b = slow ? Math.min(batch[preset], 8) : batch[preset];
       const n = slow ? cpuSteps : steps[preset];
       // The pure-JS backend runs single only (a comparison point); webgpu gets no workers (auto = 0).
-      for (const mode of slow ? ['single'] : workerModes) {
+      for (const mode of be === 'onnx' ? ['onnx'] : slow ? ['single'] : workerModes) {
         if (mode === 'auto' && workerModes.includes('single') && chooseTrainingWorkers({ backend: be }, b) === 0) continue;
         try {
           const row = await runOne(rt, preset, b, n, alignDomains, mode);

@@ -14,6 +14,7 @@ Speaks one JSON line per request on stdin, one JSON line per answer on stdout:
   {"cmd":"init","ckpt":PATH,"plan":PATH,"preset":"cpu","threads":2}
   {"cmd":"run","files":[...],"minCells":N}
   {"cmd":"ae_train","preset":"cpu","batch":64,"steps":5,"align":1}
+  {"cmd":"ae_init","plan":PATH,"threads":2}   the autoencoder only (no detector): for ae_train alone
   {"cmd":"flops","file":PATH}        detector conv/linear FLOPs for one image, and torch's sgemm GFLOP/s
 """
 import json
@@ -199,6 +200,12 @@ def cmd_run(m):
     return {"images": images, "cells": cells, "wallS": time.perf_counter() - t0, "cpuS": time.process_time() - c0}
 
 
+def cmd_ae_init(m):
+    torch.set_num_threads(int(m.get("threads", 2)))
+    STATE["plans"] = json.load(open(m["plan"]))
+    return {"torch": torch.__version__, "threads": torch.get_num_threads()}
+
+
 def cmd_ae_train(m):
     p = STATE["plans"][m["preset"]]
     pr = p["preset"]
@@ -287,7 +294,7 @@ def cmd_flops(m):
             "sgemmGflops": sgemm, "threads": torch.get_num_threads(), "inputShape": list(x.shape)}
 
 
-CMDS = {"init": cmd_init, "run": cmd_run, "ae_train": cmd_ae_train, "flops": cmd_flops}
+CMDS = {"init": cmd_init, "ae_init": cmd_ae_init, "run": cmd_run, "ae_train": cmd_ae_train, "flops": cmd_flops}
 
 
 def main():

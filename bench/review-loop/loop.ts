@@ -12,6 +12,8 @@ import { trainCellClassifier } from '../../src/pipeline/classifier-training.js';
 import { classifyCells } from '../../src/pipeline/classify.js';
 import { DEFAULT_REVIEW_SHARE } from '../../src/pipeline/defaults.js';
 import { COMMON5 } from '../../src/pipeline/class-maps.js';
+import { classMedians, reviewedStainOffsets, REVIEWED_STAIN_MOVE, REVIEWED_STAIN_PRIOR } from '../../src/pipeline/reviewed-cells.js';
+import { MORPHOLOGY_COLOUR_COLUMNS } from '../../src/imaging/cell-morphology.js';
 import { orderReviewQueue } from '../../src/services/review-order.js';
 import { createRng, mixSeed, shuffleInPlace } from '../../src/engine/classifier/rng.js';
 
@@ -72,13 +74,27 @@ export interface LoopOptions {
   embedding?: 'probabilities' | 'morphology';
   uncertaintyPower?: number;
   distanceCap?: number;
-  reviewMove?: 'job' | 'adaptive';
+  /**
+   * 'job': the classify job's move; 'adaptive': the adaptive step's (an experiment); 'select' (an experiment, not
+   * the product's path): after each round of reviews, whichever move of none / centred / adaptive / prior_mix /
+   * the reviewed cells' own (reviewedStainOffsets, no pooling) lets the source-only classifier give the reviewed
+   * cells their classes most often (ties: that order, the job's move first).
+   */
+  reviewMove?: 'job' | 'adaptive' | 'select';
   /**
    * How a retrained classifier treats the lab's stain: 'lab' moves it by the offsets the lab's first classify
    * job measured (those its reviewed cells were moved by: what a classify job does, src/engine/reviewed-stain.ts),
    * 'measure' measures it again with the retrained classifier (what it did before; unstable). Default 'lab'.
    */
   stain?: 'lab' | 'measure';
+  /**
+   * Where the lab's move comes from once it has reviews: 'labelled' (the reviewed cells' distance from the
+   * source's class medians pooled with the classify job's move, src/pipeline/reviewed-cells.ts) or 'job' (the
+   * classify job's move alone). Default: the product's, REVIEWED_STAIN_MOVE.
+   */
+  reviewStain?: 'labelled' | 'job';
+  /** Pseudo-reviews the classify job's move weighs against the reviewed cells'. Default REVIEWED_STAIN_PRIOR. */
+  stainPrior?: number;
 }
 
 export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order: Order, seed: number, opts: LoopOptions = {}): LoopPoint[] {
@@ -88,6 +104,7 @@ export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order
   const rng = createRng(mixSeed(seed, 7919));
   const randomOrder = shuffleInPlace(lab.x.map((_, i) => i), rng);
   const points: LoopPoint[] = [];
+  const sourceMedians = classMedians(source.x, source.labels, MORPHOLOGY_COLOUR_COLUMNS);
   // The offsets the base classifier's classify job measured: what moves reviewed cells onto the source's stain.
   let clf = fitMorphologyClassifier(source, { x: [], labels: [] }, seed, share);
   let run = classifyLab(clf, lab.x);
@@ -96,6 +113,10 @@ export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order
   const labOffsets = opts.reviewMove === 'adaptive'
     ? new Map<number, number>(classifyCells(clf, matrixFromRows(lab.x), { stainAdaptation: 'adaptive' }).stain?.offsets ?? [])
     : run.offsets;
+  const base = clf;
+  const stepMoves = opts.reviewMove === 'select'
+    ? (['off', 'centred', 'adaptive', 'prior_mix'] as const).map((step) => new Map<number, number>(classifyCells(base, matrixFromRows(lab.x), { stainAdaptation: step }).stain?.offsets ?? []))
+    : [];
   const score = (reviews: number) => {
     let n = 0;
     let correct = 0;
@@ -127,16 +148,40 @@ export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order
         isReviewed[i] = 1;
       }
     }
+    const labels = reviewedIdx.map((i) => lab.labels[i]!);
+    // The move the train-classifier job gives this lab's reviewed cells and keeps for its classify jobs.
+    const offsets = opts.reviewMove === 'select'
+      ? selectMove(base, reviewedIdx.map((i) => lab.x[i]!), labels, [labOffsets, ...stepMoves, reviewedStainOffsets({ rows: reviewedIdx.map((i) => lab.x[i]!), labels }, sourceMedians, MORPHOLOGY_COLOUR_COLUMNS, labOffsets, 0).offsets])
+      : (opts.reviewStain ?? REVIEWED_STAIN_MOVE) === 'labelled'
+      ? reviewedStainOffsets({ rows: reviewedIdx.map((i) => lab.x[i]!), labels }, sourceMedians, MORPHOLOGY_COLOUR_COLUMNS, labOffsets, opts.stainPrior ?? REVIEWED_STAIN_PRIOR).offsets
+      : labOffsets;
     const moved = reviewedIdx.map((i) => {
       const v = Float64Array.from(lab.x[i]!);
-      applyOffsets(v, labOffsets);
+      applyOffsets(v, offsets);
       return Array.from(v);
     });
-    clf = fitMorphologyClassifier(source, { x: moved, labels: reviewedIdx.map((i) => lab.labels[i]!) }, seed, share);
-    run = classifyLab(clf, lab.x, (opts.stain ?? 'lab') === 'lab' ? labOffsets : undefined);
+    clf = fitMorphologyClassifier(source, { x: moved, labels }, seed, share);
+    run = classifyLab(clf, lab.x, (opts.stain ?? 'lab') === 'lab' ? offsets : undefined);
     score(budget);
   }
   return points;
+}
+
+/** Of the candidate moves, the one under which the classifier gives the reviewed cells their classes most often (first on ties). */
+function selectMove(clf: CellClassifier, rows: number[][], labels: string[], candidates: Map<number, number>[]): Map<number, number> {
+  let best = candidates[0]!;
+  let bestRight = -1;
+  for (const c of candidates) {
+    const moved = rows.map((r) => {
+      const v = Float64Array.from(r);
+      applyOffsets(v, c);
+      return Array.from(v);
+    });
+    const pred = argmaxRows(predictProba(clf.forest, matrixFromRows(moved)), clf.classNames.length);
+    const right = labels.reduce((a, l, i) => a + (clf.classNames[pred[i]!] === l ? 1 : 0), 0);
+    if (right > bestRight) [best, bestRight] = [c, right];
+  }
+  return best;
 }
 
 /** The ceiling: k-fold cross-validation of a forest on the lab's own labelled cells, same values, same settings. */

@@ -26,10 +26,11 @@ import type { CellClassifier, CellVerdict } from '../engine/classifier/classifie
 import { classesOf, type ClassMapName } from '../pipeline/class-maps.js';
 import { stratifiedSplit } from '../pipeline/split.js';
 import { classificationReport } from '../pipeline/metrics.js';
-import { AUTOENCODER_DEFAULTS, EVALUATION_DEFAULTS, FOREST_DEFAULTS } from '../pipeline/defaults.js';
+import { AUTOENCODER_DEFAULTS, EVALUATION_DEFAULTS, FOREST_DEFAULTS, MORPHOLOGY_AUGMENT_COPIES } from '../pipeline/defaults.js';
+import { augmentCrop } from '../pipeline/augment.js';
 import { imageTargets, squareCrop } from '../pipeline/crop.js';
 import { encodeCells, packFeatures } from '../pipeline/encode.js';
-import { morphologyOfCrop } from '../pipeline/morphology.js';
+import { cellSeed, morphologyOfCrop } from '../pipeline/morphology.js';
 import { trainAutoencoderEpochs } from '../pipeline/autoencoder-training.js';
 import { trainCellClassifier } from '../pipeline/classifier-training.js';
 import { classifyCells, stainStep } from '../pipeline/classify.js';
@@ -37,7 +38,7 @@ import type { EpochSummary as PipelineEpochSummary, StainOutcome } from '../pipe
 import { flagScores, type FlagScores } from './flag-scores.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
 import { percentile } from '../imaging/plane-filters.js';
-import { MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH, type BoxInCrop } from '../imaging/cell-morphology.js';
+import { DEFAULT_BOX_IN_CROP, MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 
 /** One cell: the detector's instance features and the crop of the cell (the autoencoder's image target). */
 export interface EvaluationCell {
@@ -126,6 +127,11 @@ export interface EvaluationOptions {
   trees?: number;
   maxDepth?: number;
   /** Source fraction held out. Default 0.2 (docs/aecfe-method.md §6). */
+  /**
+   * Morphology classifiers: augmented copies of each source training cell's crop (src/pipeline/augment.ts), as the
+   * train-classifier job makes them (seeded by the run's seed and the cell's id). Default MORPHOLOGY_AUGMENT_COPIES.
+   */
+  augmentCopies?: number;
   testFraction?: number;
   /** Macro F1 leaves out classes with fewer cells in a domain. Default 5 (issue 5). */
   minSupport?: number;
@@ -291,6 +297,8 @@ interface PreparedDomain {
   /** Index into `cells` of labelled cells, and their labels. */
   labelled: number[];
   labels: string[];
+  /** Source only: morphology rows of the labelled cells' augmented copies, and the index into `labelled` of each one's cell. */
+  augmented?: { rows: Float64Array[]; of: number[] };
 }
 
 const now = (): number => performance.now();
@@ -332,6 +340,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   const trees = options.trees ?? FOREST_DEFAULTS.trees;
   const maxDepth = options.maxDepth ?? FOREST_DEFAULTS.maxDepth;
   const testFraction = options.testFraction ?? FOREST_DEFAULTS.testFraction;
+  const augmentCopies = options.augmentCopies ?? MORPHOLOGY_AUGMENT_COPIES;
   const minSupport = options.minSupport ?? EVALUATION_DEFAULTS.minSupport;
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`evaluation: epochs must be an integer >= 1, got ${epochs}`);
   if (!(alignWeight >= 0)) throw new Error(`evaluation: alignWeight must be >= 0, got ${alignWeight}`);
@@ -380,7 +389,22 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       if (i % 256 === 255) checkAbort(signal);
     }
     const labCentre = morphAll ? columnMedians(morphology.filter(Boolean), MORPHOLOGY_COLOUR_COLUMNS) : undefined;
-    prepared.set(name, { name, cells: d.cells, crops, morphology, labCentre, labelled, labels });
+    // The source's training-time augmentation, as the train-classifier job makes it (cell ids seed the copies).
+    let augmented: PreparedDomain['augmented'];
+    if (name === source && morph && augmentCopies > 0) {
+      augmented = { rows: [], of: [] };
+      for (const [k, i] of labelled.entries()) {
+        const c = d.cells[i]!;
+        const raw = typeof c.crop === 'function' ? await c.crop() : c.crop;
+        const crop = squareCrop(raw, MORPHOLOGY_SIZE, `evaluation: ${name} cell ${i}`);
+        for (const a of await augmentCrop({ crop, size: MORPHOLOGY_SIZE, box: c.box ?? DEFAULT_BOX_IN_CROP }, augmentCopies, seed, cellSeed(c.id ?? `${name}/${i}`))) {
+          augmented.rows.push(morphologyOfCrop(a.crop, a.box));
+          augmented.of.push(k);
+        }
+        if (k % 64 === 63) checkAbort(signal);
+      }
+    }
+    prepared.set(name, { name, cells: d.cells, crops, morphology, labCentre, labelled, labels, augmented });
   }
   const src = prepared.get(source)!;
   const srcClasses = [...new Set(src.labels)];
@@ -398,7 +422,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   const classifierOf = (method: MethodName, rows: readonly ArrayLike<number>[], features: 'latent' | 'morphology', stainRows?: readonly ArrayLike<number>[]): CellClassifier =>
     trainCellClassifier({
       rows, labels: src.labels, classNames: forestClasses, features, classMap: 'evaluation', stainRows, stain: stainRows !== undefined,
-      trees, maxDepth, seed, testFraction,
+      trees, maxDepth, seed, testFraction, augmented: features === 'morphology' ? src.augmented : undefined,
       onTree: (done, total) => {
         if (done % 10 === 0 || done === total) progress({ kind: 'forest', method, done, total });
       },

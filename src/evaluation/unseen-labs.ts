@@ -11,6 +11,9 @@ import { STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js
 import type { CheckStatus } from '../engine/classifier/self-check.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
 import { morphologyFeatures, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
+import { augmentCrop } from '../pipeline/augment.js';
+import { cellSeed } from '../pipeline/morphology.js';
+import { MORPHOLOGY_AUGMENT_COPIES } from '../pipeline/defaults.js';
 import { scoreDomain } from './pipeline.js';
 import { applyLab, drawLabCells, stainStats, syntheticLabs, type LabCrop, type SyntheticLab } from './synthetic-labs.js';
 
@@ -55,6 +58,8 @@ export interface LabScore {
   agreements: Record<string, number>;
   /** Share of cells the novelty scorer calls unlike every training class. */
   novelShare: number;
+  /** Mean over the cells of the reported view's top class probability. */
+  meanConfidence: number;
   /** Predicted class mix (all cells, argmax). */
   predictedMix: Record<string, number>;
   note: string;
@@ -72,6 +77,13 @@ export interface UnseenLabsOptions {
   steps?: readonly StainStep[];
   /** Fraction of the source lab's labelled cells held out (in-domain test and synthetic labs). Default 0.5. */
   holdOut?: number;
+  /**
+   * Augmented copies of each training cell (augment.ts, as train-classifier makes them). Default
+   * MORPHOLOGY_AUGMENT_COPIES. prepareUnseenLabs measures this many; scoreUnseenLabs uses the first this many of them.
+   */
+  augmentCopies?: number;
+  /** Also train on each pair of labs and score the real labs in neither. Default true. */
+  pairs?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -79,7 +91,7 @@ export interface UnseenLabsReport {
   format: 'leukograph-unseen-labs/1';
   created: string;
   source: string;
-  settings: { seed: number; trees: number; maxDepth: number; syntheticSize: number; holdOut: number; steps: StainStep[] };
+  settings: { seed: number; trees: number; maxDepth: number; syntheticSize: number; holdOut: number; steps: StainStep[]; augmentCopies: number; trainCells: Record<string, number> };
   labs: Array<{ name: string; kind: ScoredLab['kind']; trainedOn: string; description: string; n: number; classes: Record<string, number>; role: LabScore['role'] }>;
   scores: LabScore[];
   /** Per step: worst and mean accuracy over the selection labs, the scoring labs and all; in-domain. */
@@ -143,8 +155,10 @@ export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, c
   const pred = Array.from(r.views.reported, (k) => clf.classNames[k]!);
   const s = scoreDomain(lab.labels, pred, classes);
   let flagged = 0;
+  let confidence = 0;
   for (let i = 0; i < pred.length; i++) {
     const top = r.proba[i * K + r.views.reported[i]!]!;
+    confidence += top;
     if (r.selfCheck.status === 'failed' || r.novel[i] || top < clf.minConfidence) flagged++;
   }
   const agreement = r.selfCheck.verdicts.find((v) => v.check === 'view_agreement')?.value ?? null;
@@ -156,7 +170,7 @@ export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, c
     lab: lab.name, kind: lab.kind, trainedOn: lab.trainedOn, role, step, n: s.n, accuracy: s.accuracy, ci95: s.accuracy_ci95, macroF1: s.macro_f1,
     flagged: pred.length ? flagged / pred.length : 0, check: r.selfCheck.status,
     checkFired: r.selfCheck.verdicts.filter((v) => v.status !== 'passed').map((v) => `${v.check}${v.status === 'failed' ? '' : ' (warning)'}`),
-    agreement, agreements, novelShare, predictedMix: mixOf(pred, classes), note: r.stain.note,
+    agreement, agreements, novelShare, meanConfidence: pred.length ? confidence / pred.length : 0, predictedMix: mixOf(pred, classes), note: r.stain.note,
   };
 }
 
@@ -216,9 +230,30 @@ export async function prepareUnseenLabs(labs: readonly LabeledLab[], opts: Unsee
   }
   timings.synthetic = (performance.now() - tt) / 1000;
 
+  // Augmented copies of each training cell, as train-classifier makes them (the cell's seed from its lab and index).
+  tt = performance.now();
+  const copies = opts.augmentCopies ?? MORPHOLOGY_AUGMENT_COPIES;
+  const augment = async (l: LabeledLab, idx: readonly number[]): Promise<Pick<PreparedRun['jobs'][number], 'augRows' | 'augOf' | 'augCopy'>> => {
+    const crops: LabCrop[] = [];
+    const augOf: number[] = [];
+    const augCopy: number[] = [];
+    if (copies > 0) say(`${l.name}: ${copies} augmented copies of ${idx.length} training cells`);
+    for (const [k, i] of idx.entries()) {
+      if (copies <= 0) break;
+      const c = l.crops[i]!;
+      const made = await augmentCrop({ crop: c, size: Math.round(Math.sqrt(c.length / 3)), box: l.boxes[i]! }, copies, opts.seed, cellSeed(`${l.name}/${i}`));
+      made.forEach((m, j) => {
+        crops.push(m);
+        augOf.push(k);
+        augCopy.push(j);
+      });
+    }
+    return { augRows: morphologyRows(crops), augOf, augCopy };
+  };
+
   // Classifiers: the source's training split; each other real lab whole (leave-one-lab-out).
   const jobs: PreparedRun['jobs'] = [];
-  jobs.push({ trainedOn: source.name, rows: srcTrain.map((i) => srcRows[i]!), labels: srcTrain.map((i) => source.labels[i]!), allRows: srcRows, labs: scoredFromSource });
+  jobs.push({ trainedOn: source.name, rows: srcTrain.map((i) => srcRows[i]!), labels: srcTrain.map((i) => source.labels[i]!), allRows: srcRows, labs: scoredFromSource, ...(await augment(source, srcTrain)) });
   for (const l of labs.slice(1)) {
     const idx = keepIdx(l);
     const rows = rowsOf.get(l.name)!;
@@ -229,8 +264,9 @@ export async function prepareUnseenLabs(labs: readonly LabeledLab[], opts: Unsee
         return { name: o.name, kind: 'real', trainedOn: l.name, description: `every labelled ${o.name} cell`, rows: oi.map((i) => rowsOf.get(o.name)![i]!), labels: oi.map((i) => o.labels[i]!) };
       }),
     ];
-    jobs.push({ trainedOn: l.name, rows: idx.map((i) => rows[i]!), labels: idx.map((i) => l.labels[i]!), allRows: rows, labs: others });
+    jobs.push({ trainedOn: l.name, rows: idx.map((i) => rows[i]!), labels: idx.map((i) => l.labels[i]!), allRows: rows, labs: others, ...(await augment(l, idx)) });
   }
+  timings.augment = (performance.now() - tt) / 1000;
   timings.total = (performance.now() - t0) / 1000;
   return { source: source.name, classes, jobs, timings };
 }
@@ -239,8 +275,11 @@ export async function prepareUnseenLabs(labs: readonly LabeledLab[], opts: Unsee
 export interface PreparedRun {
   source: string;
   classes: string[];
-  /** Per classifier: its training rows and labels (allRows: every cell of its lab) and the labs it scores. */
-  jobs: Array<{ trainedOn: string; rows: Float64Array[]; labels: string[]; allRows: Float64Array[]; labs: ScoredLab[] }>;
+  /**
+   * Per classifier: its training rows and labels (allRows: every cell of its lab) and the labs it scores; the
+   * augmented copies' rows, the training row each was made from (augOf) and which copy of it (augCopy).
+   */
+  jobs: Array<{ trainedOn: string; rows: Float64Array[]; labels: string[]; allRows: Float64Array[]; labs: ScoredLab[]; augRows?: Float64Array[]; augOf?: number[]; augCopy?: number[] }>;
   timings: Record<string, number>;
 }
 
@@ -256,10 +295,32 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   const syntheticSize = opts.syntheticSize ?? 120;
   const holdOut = opts.holdOut ?? 0.5;
   const timings: Record<string, number> = { ...run.timings };
+  const copies = opts.augmentCopies ?? MORPHOLOGY_AUGMENT_COPIES;
+  const measured = Math.max(0, ...run.jobs.flatMap((j) => (j.augCopy ?? []).map((c) => c + 1)));
+  if (copies > measured) throw new Error(`unseen labs: ${copies} augmented copies asked for, the prepared rows have ${measured}`);
+  const trainCells: Record<string, number> = {};
   let tt = performance.now();
-  const jobs: Array<{ clf: CellClassifier; labs: ScoredLab[] }> = run.jobs.map((j) => {
-    say(`fitting the ${j.trainedOn} classifier on ${j.rows.length} cells`);
-    const clf = trainCellClassifier({ rows: j.rows, labels: j.labels, classNames: classes, features: 'morphology', classMap: 'common5', stainRows: j.allRows, trees, maxDepth, seed: opts.seed, testFraction: 0 }).classifier;
+  // Two labs together ("train on one or two"): each pair of training labs, scored on the real labs in neither.
+  const pairs: PreparedRun['jobs'] = [];
+  if (opts.pairs ?? true) {
+    for (let a = 0; a < run.jobs.length; a++) for (let b = a + 1; b < run.jobs.length; b++) {
+      const [ja, jb] = [run.jobs[a]!, run.jobs[b]!];
+      const name = `${ja.trainedOn}+${jb.trainedOn}`;
+      const labs = ja.labs.filter((l) => l.kind === 'real' && l.name !== jb.trainedOn).map((l) => ({ ...l, trainedOn: name }));
+      if (!labs.length) continue;
+      const n = ja.rows.length;
+      pairs.push({
+        trainedOn: name, rows: [...ja.rows, ...jb.rows], labels: [...ja.labels, ...jb.labels], allRows: [...ja.allRows, ...jb.allRows], labs,
+        augRows: [...(ja.augRows ?? []), ...(jb.augRows ?? [])], augOf: [...(ja.augOf ?? []), ...(jb.augOf ?? []).map((i) => i + n)], augCopy: [...(ja.augCopy ?? []), ...(jb.augCopy ?? [])],
+      });
+    }
+  }
+  const jobs: Array<{ clf: CellClassifier; labs: ScoredLab[] }> = [...run.jobs, ...pairs].map((j) => {
+    const keep = (j.augCopy ?? []).flatMap((c, k) => (c < copies ? [k] : []));
+    const augmented = keep.length ? { rows: keep.map((k) => j.augRows![k]!), of: keep.map((k) => j.augOf![k]!) } : undefined;
+    say(`fitting the ${j.trainedOn} classifier on ${j.rows.length} cells${augmented ? ` and ${augmented.rows.length} augmented copies` : ''}`);
+    const clf = trainCellClassifier({ rows: j.rows, labels: j.labels, classNames: classes, features: 'morphology', classMap: 'common5', stainRows: j.allRows, trees, maxDepth, seed: opts.seed, testFraction: 0, augmented }).classifier;
+    trainCells[j.trainedOn] = j.rows.length;
     return { clf, labs: j.labs };
   });
   timings.fit = (performance.now() - tt) / 1000;
@@ -300,7 +361,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   timings.total = (performance.now() - t0) / 1000 + (run.timings.total ?? 0);
   return {
     format: 'leukograph-unseen-labs/1', created: new Date().toISOString(), source: source.name,
-    settings: { seed: opts.seed, trees, maxDepth, syntheticSize, holdOut, steps }, labs: labList, scores, summary, chosen, timings,
+    settings: { seed: opts.seed, trees, maxDepth, syntheticSize, holdOut, steps, augmentCopies: copies, trainCells }, labs: labList, scores, summary, chosen, timings,
   };
 }
 
@@ -308,7 +369,7 @@ const p1 = (v: number) => (100 * v).toFixed(1);
 const ci = (c: readonly [number, number]) => `${p1(c[0])}-${p1(c[1])}`;
 
 /** The Markdown page (docs/unseen-labs.md). */
-export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; machine: string; preamble?: string; defaultStep: StainStep }): string {
+export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; machine: string; preamble?: string; defaultStep: StainStep; afterSummary?: string }): string {
   const steps = r.settings.steps;
   const lines: string[] = [];
   lines.push('# Labs nobody tuned for: worst-lab accuracy of the classify job\'s stain steps', '');
@@ -316,7 +377,9 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
   if (ctx.preamble) lines.push(ctx.preamble, '');
   lines.push(
     `Every figure is the classify job's own path (\`src/pipeline/lab-classification.ts\`: stain step, forest, self-check) on a morphology ` +
-      `classifier built as \`train-classifier --features morphology\` builds one (${r.settings.trees} trees, depth ${r.settings.maxDepth}, seed ${r.settings.seed}). ` +
+      `classifier built as \`train-classifier --features morphology\` builds one (${r.settings.trees} trees, depth ${r.settings.maxDepth}, seed ${r.settings.seed}; ` +
+      `training cells: ${Object.entries(r.settings.trainCells ?? {}).map(([l, n]) => `${l} ${n}`).join(', ')}; ` +
+      `${r.settings.augmentCopies ? `each with ${r.settings.augmentCopies} augmented copies of its crop, src/pipeline/augment.ts` : 'no augmented copies'}). ` +
       `Accuracy is over every labelled cell of a lab, flagged or not; the interval is the 95 % Wilson interval. The stain step was chosen by its worst ` +
       `accuracy on the **selection** labs only (the rule: the best worst selection lab, ties within 0.5 point by the mean); the **scoring** labs then say how ` +
       `it holds on labs it was not chosen on.`,
@@ -331,6 +394,18 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
     lines.push(`| ${s.step}${mark}${def} | ${p1(s.selectionWorst)} % | ${p1(s.scoringWorst.accuracy)} % (${ci(s.scoringWorst.ci95)}), ${s.scoringWorst.lab} | ${p1(s.mean)} % | ${s.inDomain === null ? '—' : p1(s.inDomain) + ' %'} | ${s.belowGoalSilent.length ? s.belowGoalSilent.join(', ') : 'none'} | ${s.falseAlarms.length} of ${r.scores.filter((x) => x.step === s.step && x.kind !== 'in-domain' && x.accuracy >= 0.75).length} |`);
   }
   lines.push('', 'Goals (issue 17): the default\'s worst lab >= 70 %, in-domain >= 98 %, and every lab either >= 75 % or the job\'s self-check fails.', '');
+  if (r.chosen !== ctx.defaultStep) {
+    const sum = (st: StainStep) => r.summary.find((x) => x.step === st)!;
+    const [c, d] = [sum(r.chosen), sum(ctx.defaultStep)];
+    const silent = (x: typeof c) => (x.belowGoalSilent.length ? `${x.belowGoalSilent.length} (${x.belowGoalSilent.join(', ')})` : 'none');
+    lines.push(
+      `**The rule chose ${r.chosen}; the default stays ${ctx.defaultStep}.** On the selection labs ${r.chosen} is better (worst ${p1(c.selectionWorst)} % against ${p1(d.selectionWorst)} %), ` +
+        `but it leaves ${silent(c)} labs under 75 % without a failed self-check, ${ctx.defaultStep} ${silent(d)}; worst scoring lab ${p1(c.scoringWorst.accuracy)} % against ${p1(d.scoringWorst.accuracy)} %. ` +
+        `That reason is read off scoring labs, so keeping ${ctx.defaultStep} departs from the rule (which knows no self-check); it is said here rather than hidden.`,
+      '',
+    );
+  }
+  if (ctx.afterSummary) lines.push(ctx.afterSummary, '');
   lines.push('## Every lab', '');
   lines.push(`Accuracy, % (95 % interval) · the self-check's verdict (✗ failed, ! warning, ✓ passed) · share of cells flagged.`, '');
   lines.push(`| trained on -> lab | role | n | ${steps.join(' | ')} |`);
@@ -347,11 +422,11 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
     }).join(' | ')} |`);
   }
   lines.push('', '## What the self-check said (the default step)', '');
-  lines.push('| trained on -> lab | accuracy | macro F1 | verdict | checks that fired | view agreement | predicted mix |');
-  lines.push('| --- | ---: | ---: | --- | --- | ---: | --- |');
+  lines.push('| trained on -> lab | accuracy | macro F1 | verdict | checks that fired | view agreement | mean confidence | predicted mix |');
+  lines.push('| --- | ---: | ---: | --- | --- | ---: | ---: | --- |');
   for (const s of r.scores.filter((x) => x.step === ctx.defaultStep)) {
     const mix = Object.entries(s.predictedMix).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]).map(([c, v]) => `${c.slice(0, 4)} ${Math.round(100 * v)}`).join(', ');
-    lines.push(`| ${s.trainedOn} -> ${s.lab} | ${p1(s.accuracy)} % | ${s.macroF1 === null ? '—' : p1(s.macroF1) + ' %'} | ${s.check} | ${s.checkFired.join(', ') || '—'} | ${s.agreement === null ? '—' : p1(s.agreement) + ' %'} | ${mix} |`);
+    lines.push(`| ${s.trainedOn} -> ${s.lab} | ${p1(s.accuracy)} % | ${s.macroF1 === null ? '—' : p1(s.macroF1) + ' %'} | ${s.check} | ${s.checkFired.join(', ') || '—'} | ${s.agreement === null ? '—' : p1(s.agreement) + ' %'} | ${p1(s.meanConfidence)} % | ${mix} |`);
   }
   lines.push('', '## The labs', '');
   lines.push('| lab | trained on | role | cells | classes | what it is |', '| --- | --- | --- | ---: | --- | --- |');

@@ -73,6 +73,8 @@ export interface TrainClassifierParams {
   reviewedDatasetIds?: string[];
   /** Share of the training weight the reviewed cells carry together (DEFAULT_REVIEW_SHARE unless given). */
   reviewShare?: number;
+  /** Morphology: augmented copies of each training cell's crop (src/pipeline/augment.ts); MORPHOLOGY_AUGMENT_COPIES unless given, 0 none. */
+  augmentCopies?: number;
 }
 
 /** The defaults of TrainClassifierParams.minConfidence and reviewShare (src/pipeline/defaults.ts). */

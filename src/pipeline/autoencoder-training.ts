@@ -2,7 +2,7 @@
 // each step a batch of source cells (the model's seeded shuffle per epoch) and, per alignment lab, as many
 // of its unlabelled cells (AlignmentSampler), through trainStep (the loss of docs/aecfe-method.md §4). Callers supply the cells (AutoencoderTrainingSet, AlignmentSet) and keep their own bookkeeping in
 // onStep / onEpoch (the job: progress, reconstructions, checkpoints).
-import { chooseTrainingWorkers, createTrainingPool, shuffledIndices, trainStep, type AlignScale, type AutoencoderModel, type TrainingPool, type TrainStepResult } from '../engine/autoencoder/index.js';
+import { chooseTrainingBackend, chooseTrainingWorkers, createOnnxTrainer, createTrainingPool, shuffledIndices, trainStep, type AlignScale, type AutoencoderModel, type OnnxTrainer, type TrainingBackend, type TrainingPool, type TrainStepResult } from '../engine/autoencoder/index.js';
 import { createRng, mixSeed, shuffleInPlace, type Rng } from '../engine/classifier/rng.js';
 import { AUTOENCODER_DEFAULTS } from './defaults.js';
 import type { AlignmentSet, AutoencoderTrainingSet, EpochSummary } from './types.js';
@@ -25,6 +25,11 @@ export interface AutoencoderTrainingOptions {
    *  choice (chooseTrainingWorkers: one per extra core on the wasm/cpu backends, none on webgpu). The result
    *  does not depend on it beyond float rounding. */
   workers?: number;
+  /** Where the steps run: 'onnx' = the onnxruntime training graph (engine/autoencoder/onnx-train.ts, native
+   *  kernels on every core; no worker pool), 'tfjs' = trainStep / the worker pool. Default the engine's choice
+   *  (chooseTrainingBackend: onnx on the CPU backends, LEUKOGRAPH_AE_TRAIN_BACKEND overrides). Same loss and
+   *  gradients up to float rounding. */
+  trainBackend?: TrainingBackend;
 }
 
 /**
@@ -91,7 +96,15 @@ export async function trainAutoencoderEpochs(
   for (let e = 0; e < start; e++) for (const [, count] of steps) sampler.draw(count);
   const size = model.preset.imageSize;
   const out: EpochSummary[] = [];
-  const workers = o.workers ?? chooseTrainingWorkers(model, batch);
+  let onnx: OnnxTrainer | null = null;
+  if ((o.trainBackend ?? chooseTrainingBackend(model)) === 'onnx' && start < o.epochs) {
+    try {
+      onnx = await createOnnxTrainer(model);
+    } catch {
+      onnx = null; // onnxruntime unavailable here: the tfjs path below
+    }
+  }
+  const workers = onnx ? 0 : (o.workers ?? chooseTrainingWorkers(model, batch));
   let pool: TrainingPool | null = null;
   if (workers > 0 && start < o.epochs) {
     try {
@@ -104,6 +117,7 @@ export async function trainAutoencoderEpochs(
     return await epochLoop();
   } finally {
     await pool?.close();
+    await onnx?.close();
   }
 
   async function epochLoop(): Promise<{ epochs: EpochSummary[]; stopped: boolean }> {
@@ -121,7 +135,9 @@ export async function trainAutoencoderEpochs(
         const alignBatches: Float32Array[] = [];
         for (let d = 0; d < pools.length; d++) alignBatches.push(await pools[d]!.features(drawn[d]!));
         const stepOpts = { learningRate: o.learningRate, alignWeight: o.alignWeight, alignScale: o.alignScale ?? AUTOENCODER_DEFAULTS.alignScale };
-        const r = pool
+        const r = onnx
+          ? await onnx.trainStep(model, { features, images, n: count }, alignBatches, stepOpts)
+          : pool
           ? await pool.trainStep(model, { features, images, n: count }, alignBatches, stepOpts)
           : await trainStep(model, { features, images, n: count }, alignBatches, stepOpts);
         sums.loss += r.loss * count;
@@ -142,6 +158,7 @@ export async function trainAutoencoderEpochs(
         seconds,
       };
       out.push(summary);
+      onnx?.flush(model); // the Adam state, for the epoch's checkpoint
       await o.onEpoch?.(summary);
     }
     return { epochs: out, stopped: false };

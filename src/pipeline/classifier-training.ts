@@ -33,6 +33,13 @@ export interface ClassifierTrainingInput {
    * (reviewed-cells.ts); the stain reference stays the source's alone.
    */
   reviewed?: { rows: readonly ArrayLike<number>[]; labels: readonly string[]; share?: number };
+  /**
+   * Training-time augmentation (augment.ts): rows of transformed copies of the cells' crops, `of` naming the row
+   * each was made from. Copies of training-split cells join the forest's (and the novelty and shape forest's)
+   * training rows with their cell's class; copies of held-out cells are left out. The stain reference stays the
+   * source cells' own.
+   */
+  augmented?: { rows: readonly ArrayLike<number>[]; of: readonly number[] };
   /** Fit the stain reference and the shape forest. Default: features === 'morphology'. */
   stain?: boolean;
   trees?: number;
@@ -76,8 +83,13 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
     return { data, rows: idx.length, cols: dim };
   };
   const sourceTrain = split.train.map((i) => input.rows[i]!);
-  const copies = reviewCopies(sourceTrain.length, reviewed.rows.length, reviewed.share ?? DEFAULT_REVIEW_SHARE);
-  const fitted = withReviewedRows(sourceTrain, split.train.map((i) => used.indexOf(input.labels[i]!)), reviewed.rows, reviewed.labels.map((l) => used.indexOf(l)), copies);
+  const inTrain = new Set(split.train);
+  const augIdx = (input.augmented?.of ?? []).flatMap((r, j) => (inTrain.has(r) ? [j] : []));
+  const trainRows = [...sourceTrain, ...augIdx.map((j) => input.augmented!.rows[j]!)];
+  const trainLabels = [...split.train, ...augIdx.map((j) => input.augmented!.of[j]!)].map((i) => used.indexOf(input.labels[i]!));
+  // Reviewed cells carry their share of all training rows (augmented copies included).
+  const copies = reviewCopies(trainRows.length, reviewed.rows.length, reviewed.share ?? DEFAULT_REVIEW_SHARE);
+  const fitted = withReviewedRows(trainRows, trainLabels, reviewed.rows, reviewed.labels.map((l) => used.indexOf(l)), copies);
   const train = matrixFromRows(fitted.x);
   const trainY = fitted.y;
   const forestOptions = { nEstimators: trees, maxDepth, seed: forestSeed(seed), classWeight: balanced ? ('balanced' as const) : null, numClasses: used.length, classNames: used };

@@ -25,3 +25,10 @@ export const EVALUATION_DEFAULTS = { classes: 'common5', minSupport: 5 } as cons
 
 /** The share of the training weight a lab's reviewed cells carry together when they join a classifier's training. */
 export const DEFAULT_REVIEW_SHARE = 0.5;
+
+/**
+ * A morphology classifier's training-time augmentation (domain randomisation, augment.ts): per labelled cell,
+ * this many seeded, randomly transformed copies of its crop join the forest's training rows (training split only).
+ * 0 turns it off. Chosen on docs/unseen-labs.md's selection labs.
+ */
+export const MORPHOLOGY_AUGMENT_COPIES = 2;

@@ -130,12 +130,15 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
   const primary = moves.get(members[0]!) ?? null;
   const mixMove = members.map((m) => moves.get(m)).find((m) => m?.mix) ?? null;
   const checkViews = (opts.checkViews ?? CHECK_VIEWS).filter((v) => views[v]);
+  let confidence = 0;
+  for (let i = 0; i < best.length; i++) confidence += reported[i * K + best[i]!]!;
   const check = selfCheck(
     {
       classes: clf.classNames,
       predicted,
       estimatedMix: mixMove?.rawMix ?? null,
       novelShare: rows.length ? novelCount / rows.length : null,
+      meanConfidence: rows.length ? confidence / rows.length : null,
       // The reported view by its most probable class of every cell (flagged ones too), as the others.
       views: [{ name: 'reported', predicted: best }, ...checkViews.map((v) => ({ name: v, predicted: views[v]! }))],
     },

@@ -5,6 +5,7 @@ import type { FeatureMatrix } from '../engine/classifier/feature-matrix.js';
 import { boxInCrop, morphologyFeatures, MORPHOLOGY_LENGTH, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 import { squareCrop } from './crop.js';
 import type { CellGeometry, CropSource } from './types.js';
+import { augmentCrop } from './augment.js';
 
 export interface CellMorphology {
   /** One row per cell computed, in the order of `rows`. */
@@ -13,6 +14,15 @@ export interface CellMorphology {
   rows: number[];
   /** Cells left out: their index into the given cells, id and why. */
   failed: Array<{ index: number; id: string; reason: string }>;
+  /** With `augment`: the augmented copies' rows, and for each the row of x it was made from. */
+  augmented?: { x: FeatureMatrix; of: number[] };
+}
+
+/** A cell id's seed for its augmented copies (stable across runs and datasets). */
+export function cellSeed(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
 
 /** One crop's morphology values (MORPHOLOGY_LENGTH), the crop at any square size (taken to MORPHOLOGY_SIZE). */
@@ -20,19 +30,33 @@ export function morphologyOfCrop(crop: Uint8Array, box: BoxInCrop | undefined, o
   return morphologyFeatures(squareCrop(crop, MORPHOLOGY_SIZE), MORPHOLOGY_SIZE, box, out, offset) as Float64Array;
 }
 
-export async function morphologyOfCells(crops: CropSource, cells: readonly CellGeometry[]): Promise<CellMorphology> {
+/**
+ * Each cell's morphology values. `augment` (training only, augment.ts): also `copies` seeded random transforms of
+ * each cell's crop, measured the same way.
+ */
+export async function morphologyOfCells(crops: CropSource, cells: readonly CellGeometry[], opts: { augment?: { copies: number; seed: number } } = {}): Promise<CellMorphology> {
   const values = new Float64Array(cells.length * MORPHOLOGY_LENGTH);
   const rows: number[] = [];
   const failed: CellMorphology['failed'] = [];
+  const copies = Math.max(0, Math.floor(opts.augment?.copies ?? 0));
+  const aug = new Float64Array(cells.length * copies * MORPHOLOGY_LENGTH);
+  const of: number[] = [];
   for (let i = 0; i < cells.length; i++) {
     const c = cells[i]!;
     try {
       const crop = await crops.crop(c, MORPHOLOGY_SIZE);
-      morphologyOfCrop(crop, boxInCrop(c.box, c.width, c.height), values, rows.length * MORPHOLOGY_LENGTH);
+      const box = boxInCrop(c.box, c.width, c.height);
+      const copied = copies > 0 ? await augmentCrop({ crop, size: MORPHOLOGY_SIZE, box }, copies, opts.augment!.seed, cellSeed(c.id)) : [];
+      morphologyOfCrop(crop, box, values, rows.length * MORPHOLOGY_LENGTH);
+      for (const a of copied) {
+        morphologyOfCrop(a.crop, a.box, aug, of.length * MORPHOLOGY_LENGTH);
+        of.push(rows.length);
+      }
       rows.push(i);
     } catch (err) {
       failed.push({ index: i, id: c.id, reason: (err as Error).message });
     }
   }
-  return { x: { data: values.subarray(0, rows.length * MORPHOLOGY_LENGTH), rows: rows.length, cols: MORPHOLOGY_LENGTH }, rows, failed };
+  const augmented = copies > 0 ? { augmented: { x: { data: aug.subarray(0, of.length * MORPHOLOGY_LENGTH), rows: of.length, cols: MORPHOLOGY_LENGTH }, of } } : {};
+  return { x: { data: values.subarray(0, rows.length * MORPHOLOGY_LENGTH), rows: rows.length, cols: MORPHOLOGY_LENGTH }, rows, failed, ...augmented };
 }

@@ -52,6 +52,20 @@ test("a collapsed class-mix estimate, cells outside training, and disagreeing vi
   assert.match(selfCheckReason(views), /^self-check failed for this batch \(view agreement\)/);
 });
 
+test('a classifier unsure of a lab on average fails the confidence check; a sure one passes it', () => {
+  const predicted = cellsOf(300, BLOOD);
+  const at = (meanConfidence: number) => selfCheck({ classes: CLASSES, predicted, meanConfidence });
+  assert.equal(at(0.9).status, 'passed');
+  assert.equal(at(0.72).status, 'warning');
+  const unsure = at(0.5);
+  assert.equal(unsure.status, 'failed');
+  assert.equal(unsure.verdicts.find((v) => v.check === 'confidence')!.value, 0.5);
+  assert.match(unsure.warning!, /on average only 50 % sure of its verdicts/);
+  assert.match(selfCheckReason(unsure), /\(confidence\)/);
+  // Too few cells say nothing of a batch.
+  assert.equal(selfCheck({ classes: CLASSES, predicted: cellsOf(20, BLOOD), meanConfidence: 0.3 }).status, 'passed');
+});
+
 test('the blood-count prior, its distance and the capped, shrunk class-mix estimate', () => {
   const prior = bloodPrior(CLASSES);
   assert.ok(Math.abs(prior.reduce((a, b) => a + b, 0) - 1) < 1e-12);

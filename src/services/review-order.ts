@@ -21,7 +21,7 @@ export interface QueueOptions {
    * asked for again after some reviews goes on where the last one left off.
    */
   reviewed?: readonly ArrayLike<number>[];
-  /** Weight of uncertainty against spread: score = uncertainty^power x distance. Default 2. */
+  /** Weight of uncertainty against spread: score = uncertainty^power x distance. Default 3 (QUEUE_DEFAULTS). */
   uncertaintyPower?: number;
   /** Added to a flagged cell's uncertainty (at most 1 in all). Default 0.25. */
   flaggedBonus?: number;
@@ -43,7 +43,9 @@ export interface QueueEntry {
   reason: string;
 }
 
-export const QUEUE_DEFAULTS = { uncertaintyPower: 2, flaggedBonus: 0.25, distanceCap: 4 } as const;
+// uncertaintyPower 3 (2 before): chosen on Zheng DS2 in the review-loop benchmark, BCCD only scored
+// (bench/review-loop/RESULTS.md, "Settings chosen on Zheng DS2").
+export const QUEUE_DEFAULTS = { uncertaintyPower: 3, flaggedBonus: 0.25, distanceCap: 4 } as const;
 
 /** 1 - margin between the two largest probabilities. */
 export function marginUncertainty(p: ArrayLike<number>): number {

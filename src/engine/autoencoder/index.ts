@@ -39,3 +39,4 @@ export { PRESETS, resolvePreset, planNetwork, type AutoencoderPreset, type Prese
 export { scaleFeaturesMinMax, resizeCrop, cropBoxWithMargin, AECFE_CROP_MARGINS, type CropImage } from './data.js';
 export { ALIGN_SCALES, type AlignScale } from './losses.js';
 export { chooseTrainingWorkers, createTrainingPool, type TrainingPool, type TrainingPoolOptions, type StepGradients } from './parallel.js';
+export { chooseTrainingBackend, createOnnxTrainer, type OnnxTrainer, type OnnxTrainerOptions, type TrainingBackend } from './onnx-train.js';

@@ -128,6 +128,31 @@ export async function loadOnnxSession(modelPath: string, opts: OnnxSessionOption
   return handle;
 }
 
+/**
+ * A cpu session of an in-memory model (a graph built at run time, e.g. the autoencoder's training step):
+ * not memoised, one handle, released by disposeOnnxSession. Same thread and spinning options as loadOnnxSession.
+ */
+export async function createOnnxSessionFromBytes(
+  model: Uint8Array,
+  label: string,
+  opts: Pick<OnnxSessionOptions, 'intraOpNumThreads' | 'spinning'> = {},
+): Promise<OnnxSession> {
+  const ort = await loadOrt();
+  const version = ort.env.versions?.node ?? ort.env.versions?.common ?? '?';
+  const threads = opts.intraOpNumThreads ?? defaultThreads();
+  const cpuOptions: Ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'],
+    extra: { session: { intra_op: { allow_spinning: opts.spinning ? '1' : '0' } } },
+  };
+  const session = await ort.InferenceSession.create(model, cpuOptions);
+  const info: OnnxBackendInfo = { backend: 'onnxruntime', device: 'cpu', version, detail: `${threads} thread${threads === 1 ? '' : 's'} (${process.arch})`, notes: [] };
+  const state = wrap(ort, session, label, `bytes:${label}:${Math.random()}`, info, cpuOptions);
+  state.createCpu = () => ort.InferenceSession.create(model, cpuOptions);
+  state.refs = 1;
+  const handle: SessionHandle = { state, disposed: false, modelPath: label, info, inputNames: [...session.inputNames], outputNames: [...session.outputNames] };
+  return handle;
+}
+
 /** Runs a session; outputs are plain typed arrays with their dims (onnxruntime's tensors are disposed, the arrays kept). */
 export async function runOnnx(
   session: OnnxSession,

@@ -11,8 +11,9 @@ import { classifierToJson } from '../classifier/classifier-artifact.js';
 import { TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../../pipeline/morphology.js';
 import { trainCellClassifier } from '../../pipeline/classifier-training.js';
-import { DEFAULT_REVIEW_SHARE } from '../../pipeline/defaults.js';
+import { DEFAULT_REVIEW_SHARE, MORPHOLOGY_AUGMENT_COPIES } from '../../pipeline/defaults.js';
 import { reviewedRows } from '../reviewed-training.js';
+import { REVIEWED_STAIN_MOVE } from '../../pipeline/reviewed-cells.js';
 
 export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -21,11 +22,18 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   const x: ArrayLike<number>[] = [];
   const labels: string[] = [];
   let unreadable: Array<{ id: string; reason: string }> = [];
+  let augmented: { rows: ArrayLike<number>[]; of: number[] } | undefined;
+  const augmentCopies = features === 'morphology' ? (p.augmentCopies ?? MORPHOLOGY_AUGMENT_COPIES) : 0;
   if (features === 'morphology') {
     const labelled = (await ctx.repos.cells.trainingCells(p.datasetIds)).filter((c) => classOf(c.cellType, p.classMap) !== null);
-    await ctx.progress(0, p.trees, `measuring the morphology of ${labelled.length} labelled cells`);
-    const m = await morphologyOfCells(TrainingData.forJob(ctx), labelled);
+    const aug = augmentCopies > 0 ? ` (and ${augmentCopies} augmented copies of each)` : '';
+    await ctx.progress(0, p.trees, `measuring the morphology of ${labelled.length} labelled cells${aug}`);
+    const m = await morphologyOfCells(TrainingData.forJob(ctx), labelled, augmentCopies > 0 ? { augment: { copies: augmentCopies, seed: p.seed } } : {});
     unreadable = m.failed;
+    if (m.augmented) {
+      const a = m.augmented;
+      augmented = { rows: a.of.map((_, j) => a.x.data.subarray(j * a.x.cols, (j + 1) * a.x.cols)), of: a.of };
+    }
     m.rows.forEach((r, i) => {
       x.push(m.x.data.subarray(i * m.x.cols, (i + 1) * m.x.cols));
       labels.push(classOf(labelled[r]!.cellType, p.classMap)!);
@@ -39,7 +47,9 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
     }
   }
   // A lab's reviewed cells (issue 20), read as this classifier reads cells; they join the training split only.
-  const reviewed = await reviewedRows(ctx.repos, TrainingData.forJob(ctx), { datasetIds: p.reviewedDatasetIds ?? [], classMap: p.classMap, features, encoderId: p.encoderId });
+  const reviewed = await reviewedRows(ctx.repos, TrainingData.forJob(ctx), {
+    datasetIds: p.reviewedDatasetIds ?? [], classMap: p.classMap, features, encoderId: p.encoderId, ...(features === 'morphology' && REVIEWED_STAIN_MOVE === 'labelled' ? { source: { rows: x, labels } } : {}),
+  });
   const present = new Set([...labels, ...reviewed.labels]).size;
   const what = features === 'morphology' ? 'detected' : 'encoded';
   if (present < 2) return { status: 'failed', error: `need labelled, ${what} cells of at least 2 classes; found ${x.length} cells of ${present}` };
@@ -47,7 +57,7 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   let last = 0;
   const share = p.reviewShare ?? DEFAULT_REVIEW_SHARE;
   const { classifier, split, heldOut, reviewCopies: copies } = trainCellClassifier({
-    rows: x, labels, classNames, features, classMap: p.classMap, encoderId: p.encoderId, reviewed: { rows: reviewed.x, labels: reviewed.labels, share },
+    rows: x, labels, classNames, features, classMap: p.classMap, encoderId: p.encoderId, reviewed: { rows: reviewed.x, labels: reviewed.labels, share }, augmented,
     trees: p.trees, maxDepth: p.maxDepth, seed: p.seed, balanced: p.balanced, testFraction: p.testFraction, minConfidence: p.minConfidence,
     onTree: (done) => {
       if (done - last >= 10) {
@@ -62,7 +72,7 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   const review = reviewed.x.length || p.reviewedDatasetIds?.length
     ? { reviewed: { cells: reviewed.x.length, copies, share, datasets: reviewed.datasets, ...(reviewed.skipped.length ? { skipped: reviewed.skipped.slice(0, 50) } : {}) } }
     : {};
-  const metrics = { features, trainCells: split.train.length, heldOutCells: split.test.length, classes: used, heldOut, ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
+  const metrics = { features, trainCells: split.train.length, ...(augmentCopies > 0 ? { augmentCopies } : {}), heldOutCells: split.test.length, classes: used, heldOut, ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
   const modelId = await ctx.repos.models.registerActive({
     kind: 'classifier', name: `random-forest-${p.classMap}${features === 'morphology' ? '-morphology' : ''}`, version: `job-${ctx.jobId.slice(0, 8)}`, preset: null,
     metrics, params: p, artifactPath: artifact, checksum: createHash('sha256').update(json).digest('hex'), datasetIds: p.datasetIds, jobId: ctx.jobId,

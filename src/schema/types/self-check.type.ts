@@ -13,7 +13,7 @@ registerEnumType(SelfCheckStatusEnum, {
 
 @ObjectType('SelfCheckVerdict')
 export class SelfCheckVerdictType {
-  @Field(() => String, { description: 'class_mix | estimated_mix | coverage | view_agreement' }) check: string;
+  @Field(() => String, { description: 'class_mix | estimated_mix | coverage | view_agreement | confidence' }) check: string;
   @Field(() => SelfCheckStatusEnum) status: SelfCheckStatusEnum;
   @Field(() => Float, { description: 'What was measured (the note says what it is)' }) value: number;
   @Field(() => Float) warnAt: number;
