@@ -6,7 +6,7 @@
 // forest) is registered beside them, not active, and classifies a lab's cells when picked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +101,14 @@ test('a fresh install classifies every cell of two labs with no training step', 
       assert.equal(encoder.active, false);
       assert.equal(forest.params.encoderId, encoder.id, "the forest reads this database's registration of its encoder");
       assert.equal(forest.parent?.id, encoder.id);
+      // The user's switch: `leukograph models --use common5 --features latent`, and back with `--use common5`.
+      const activeClassifier = async () => ((await gql(`{ models(type: CLASSIFIER) { id active } }`)).models as Array<{ id: string; active: boolean }>).find((m) => m.active)?.id;
+      const cli = (...args: string[]) => spawnSync(process.execPath, [join(REPO, 'bin/leukograph.js'), 'models', ...args, '--url', url], { encoding: 'utf8' });
+      const morphologyId = await activeClassifier();
+      assert.equal(cli('--use', 'common5', '--features', 'latent').status, 0);
+      assert.equal(await activeClassifier(), forest.id);
+      assert.equal(cli('--use', 'common5').status, 0);
+      assert.equal(await activeClassifier(), morphologyId);
       const ds = (await gql(`{ datasets { id name } }`)).datasets.find((d: { name: string }) => d.name === 'zheng').id as string;
       const run = async (mutation: string, input: Record<string, unknown>) => {
         const id = (await gql(`mutation($i: ${mutation[0]!.toUpperCase()}${mutation.slice(1)}Input!) { ${mutation}(input: $i) { id } }`, { i: input }))[mutation].id as string;
