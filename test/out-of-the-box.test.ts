@@ -2,10 +2,11 @@
 // PostgreSQL), images of two labs uploaded, analyzeImages, and every cell comes back with a class, or a flag
 // with the classifier's best guess: the bundled detector and classifier are registered and active on the
 // first start, with no training step. Also: serve names the dashboard, and a machine without a GPU hears
-// about it once in the engine status, not in Vulkan warnings.
+// about it once in the engine status, not in Vulkan warnings. The bundled AE-CFE chain (encoder and latent
+// forest) is registered beside them, not active, and classifies a lab's cells when picked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { REPO, FIXTURES } from './helpers/stack.js';
 import { gpuDeviceNodes } from '../src/engine/backends/gpu-devices.js';
 
 const BUNDLED = existsSync(join(REPO, 'models/classifier-common5.meta.json')) && existsSync(join(REPO, 'models/detector.json'));
+const AECFE = existsSync(join(REPO, 'models/aecfe-cpu.meta.json')) && existsSync(join(REPO, 'models/aecfe-cpu-forest-common5.meta.json'));
 
 /** Two images of each lab: Acevedo-20 (CellaVision, Barcelona) and Zheng DS2 (other CellaVision labs). */
 const LABS = {
@@ -87,6 +89,53 @@ test('a fresh install classifies every cell of two labs with no training step', 
       }
       const { job: done } = await gql(`query($id: ID!) { job(id: $id) { typedResult { ... on AnalyzeJobResult { stages differential { cells counted flagged } } } } }`, { id: job });
       assert.deepEqual(done.typedResult.stages, ['detect', 'classify']);
+    }
+    // The paper's chain, bundled too (not active): the AE-CFE encoder and its latent forest. Chosen by the user, it
+    // classifies a lab's cells with no training step: encode with the forest's encoder, then classify.
+    if (AECFE) {
+      const all = (await gql(`{ models { id name active type params parent { id } } }`)).models as Array<{ id: string; active: boolean; type: string; params: Record<string, unknown>; parent: { id: string } | null }>;
+      const forest = all.find((m) => m.type === 'CLASSIFIER' && m.params.features === 'latent');
+      const encoder = all.find((m) => m.type === 'AUTOENCODER');
+      assert.ok(forest && encoder, `the bundled AE-CFE chain is registered: ${JSON.stringify(all)}`);
+      assert.equal(forest.active, false, 'the morphology classifier stays the default');
+      assert.equal(encoder.active, false);
+      assert.equal(forest.params.encoderId, encoder.id, "the forest reads this database's registration of its encoder");
+      assert.equal(forest.parent?.id, encoder.id);
+      // The user's switch: `leukograph models --use common5 --features latent`, and back with `--use common5`.
+      const activeClassifier = async () => ((await gql(`{ models(type: CLASSIFIER) { id active } }`)).models as Array<{ id: string; active: boolean }>).find((m) => m.active)?.id;
+      const cli = (...args: string[]) => spawnSync(process.execPath, [join(REPO, 'bin/leukograph.js'), 'models', ...args, '--url', url], { encoding: 'utf8' });
+      const morphologyId = await activeClassifier();
+      assert.equal(cli('--use', 'common5', '--features', 'latent').status, 0);
+      assert.equal(await activeClassifier(), forest.id);
+      assert.equal(cli('--use', 'common5').status, 0);
+      assert.equal(await activeClassifier(), morphologyId);
+      const ds = (await gql(`{ datasets { id name } }`)).datasets.find((d: { name: string }) => d.name === 'zheng').id as string;
+      const run = async (mutation: string, input: Record<string, unknown>) => {
+        const id = (await gql(`mutation($i: ${mutation[0]!.toUpperCase()}${mutation.slice(1)}Input!) { ${mutation}(input: $i) { id } }`, { i: input }))[mutation].id as string;
+        let job = { status: '', error: null as string | null };
+        for (let i = 0; i < 300 && !['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.status); i++) {
+          await new Promise((r) => setTimeout(r, 1000));
+          job = (await gql(`query($id: ID!) { job(id: $id) { status error } }`, { id })).job;
+        }
+        assert.equal(job.status, 'SUCCEEDED', `${mutation}: ${job.error}`);
+        return id;
+      };
+      await run('encodeCells', { datasetId: ds, autoencoderId: encoder.id });
+      const job = await run('classifyCells', { datasetId: ds, classifierId: forest.id });
+      const { cells } = await gql(
+        `query($d: ID!) { cells(datasetId: $d, limit: 100) { items { id latent prediction { label flagged flagReason modelId bestGuess { label probability } probabilities { label probability } } } } }`,
+        { d: ds },
+      );
+      assert.ok(cells.items.length >= LABS.zheng.length);
+      for (const c of cells.items) {
+        const p = c.prediction;
+        assert.equal(c.latent?.length, 50, `cell ${c.id} is encoded`);
+        assert.equal(p?.modelId, forest.id, `cell ${c.id}: the latent forest's verdict`);
+        assert.ok(p.label || (p.flagged && p.flagReason && p.bestGuess.label), `cell ${c.id}: ${JSON.stringify(p)}`);
+        assert.equal(p.probabilities.length, 5);
+      }
+      const { job: done } = await gql(`query($id: ID!) { job(id: $id) { typedResult { ... on ClassifyJobResult { differential { cells } } } } }`, { id: job });
+      assert.equal(done.typedResult.differential.cells, cells.items.length);
     }
     if (gpuDeviceNodes()?.length === 0) {
       const { engineStatus } = await gql(`{ engineStatus { alive gpu gpuDetail } }`);

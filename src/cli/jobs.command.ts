@@ -42,6 +42,14 @@ export const JOB_SPECS = {
       epochs: { type: 'string', value: 'N' }, 'batch-size': { type: 'string', value: 'N' }, 'align-weight': { type: 'string', value: 'W' }, seed: { type: 'string', value: 'S' },
     },
   },
+  encode: {
+    args: '', positionals: 0,
+    summary: "encodes a dataset's detected cells into AE-CFE latents (the encodeCells job); classify does it for a latent classifier",
+    flags: {
+      dataset: DATASET,
+      autoencoder: { type: 'string', value: 'ID', help: 'this autoencoder instead of the active one (leukograph models lists them)' },
+    },
+  },
   'train-classifier': {
     args: '', positionals: 0,
     summary: 'trains a random forest on labelled, detected cells; it becomes the active classifier (the trainClassifier job)',
@@ -72,9 +80,10 @@ export const JOB_SPECS = {
   export: { args: '', positionals: 0, summary: "writes a dataset's cells as CSV, Parquet or COCO instances JSON", flags: EXPORT_FLAGS },
   models: {
     args: '', positionals: 0,
-    summary: 'lists the models; --use picks the classifier by class map, --activate one by id',
+    summary: 'lists the models; --use picks the classifier by class map (--features latent: the AE-CFE chain), --activate one by id',
     flags: {
       use: { type: 'string', value: 'MAP', help: 'make the newest classifier of this class map active (common5, common5_ig, paper13)' },
+      features: { type: 'string', value: 'morphology|latent', help: "with --use: the classifier reads morphology (default) or AE-CFE latents (latent: the bundled AE-CFE chain, or one you trained)" },
       activate: { type: 'string', value: 'ID', help: 'make this model the active one of its kind' },
     },
   },
@@ -239,6 +248,18 @@ export async function jobCommand(command: JobCommandName, argv: readonly string[
           ...(int('seed', 0) !== undefined ? { seed: int('seed', 0) } : {}),
         }, 'train', json);
       }
+      case 'encode': {
+        const ds = await findDataset(r, command, need('dataset'));
+        if (ds.stats.cells === 0) throw new UsageError(`${cmd}: no detected cells in "${ds.name}": run leukograph detect-dataset --dataset ${ds.name} first`);
+        const chosen = str('autoencoder');
+        const encoders = await listModels(r, 'autoencoder');
+        if (chosen ? !encoders.some((m) => m.id === chosen) : !encoders.some((m) => m.active)) {
+          throw new UsageError(chosen
+            ? `${cmd}: no autoencoder with id ${chosen} (leukograph models lists them)`
+            : `${cmd}: no autoencoder is active: give one (--autoencoder ID; leukograph models lists them) or train one (leukograph train --source NAME)`);
+        }
+        return await startAndFollow(r, 'encodeCells', { datasetId: ds.id, ...(chosen ? { autoencoderId: chosen } : {}) }, 'encode', json);
+      }
       case 'train-classifier': {
         const names = Array.isArray(f.dataset) ? (f.dataset as string[]) : [];
         if (names.length === 0) throw new UsageError(`${cmd}: --dataset is required (repeat it for several)`);
@@ -247,8 +268,12 @@ export async function jobCommand(command: JobCommandName, argv: readonly string[
         const sets = await Promise.all(names.map((n) => findDataset(r, command, n)));
         const undetected = sets.filter((s) => s.stats.cells === 0);
         if (undetected.length) throw new UsageError(`${cmd}: no detected cells in ${undetected.map((s) => `"${s.name}"`).join(', ')}: run leukograph detect-dataset --dataset ${undetected[0]!.name} first`);
-        if (checked.features === 'latent' && !(await listModels(r, 'autoencoder')).some((m) => m.active)) {
-          throw new UsageError(`${cmd}: --features latent needs a trained autoencoder and there is none: train one (leukograph train --source NAME), or leave --features at morphology`);
+        const encoders = checked.features === 'latent' ? await listModels(r, 'autoencoder') : [];
+        if (checked.features === 'latent' && !encoders.some((m) => m.active)) {
+          const bundled = encoders.find((m) => m.params.bundled === true);
+          throw new UsageError(bundled
+            ? `${cmd}: --features latent reads the active autoencoder and none is active: make the bundled one active (leukograph models --activate ${bundled.id}) or train one (leukograph train --source NAME)`
+            : `${cmd}: --features latent needs a trained autoencoder and there is none: train one (leukograph train --source NAME), or leave --features at morphology`);
         }
         return await startAndFollow(r, 'trainClassifier', {
           datasetIds: sets.map((s) => s.id), classMap: checked.classes.toUpperCase(), features: checked.features.toUpperCase(),
@@ -275,8 +300,9 @@ export async function jobCommand(command: JobCommandName, argv: readonly string[
         if (classifierInfo(active).features === 'morphology') {
           return await startAndFollow(r, 'classifyCells', { datasetId: ds.id, ...byId, stainAdaptation: checked.stain.toUpperCase(), neighbourConsensus: checked.consensus === 'on' }, 'classify', json);
         }
-        // A latent classifier reads the AE-CFE latents of its own encoder: encode first.
-        const enc = await startAndFollow(r, 'encodeCells', { datasetId: ds.id }, 'encode', json);
+        // A latent classifier reads the AE-CFE latents of its own encoder (not necessarily the active one): encode first.
+        const encoderId = typeof active.params.encoderId === 'string' ? { autoencoderId: active.params.encoderId } : {};
+        const enc = await startAndFollow(r, 'encodeCells', { datasetId: ds.id, ...encoderId }, 'encode', json);
         return enc !== 0 ? enc : await startAndFollow(r, 'classifyCells', { datasetId: ds.id, ...byId }, 'classify', json);
       }
       case 'analyze': {
@@ -289,8 +315,8 @@ export async function jobCommand(command: JobCommandName, argv: readonly string[
         if (checked.use || str('activate')) {
           let id = str('activate');
           if (checked.use) {
-            const fits = models.filter((m) => m.type === 'CLASSIFIER' && classifierInfo(m).classMap === checked.use);
-            if (!fits.length) throw new UsageError(`${cmd}: no classifier of class map ${checked.use}: train one (leukograph train-classifier --dataset NAME --classes ${checked.use})`);
+            const fits = models.filter((m) => m.type === 'CLASSIFIER' && classifierInfo(m).classMap === checked.use && classifierInfo(m).features === checked.features);
+            if (!fits.length) throw new UsageError(`${cmd}: no ${checked.features} classifier of class map ${checked.use}: train one (leukograph train-classifier --dataset NAME --classes ${checked.use} --features ${checked.features})`);
             id = fits.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]!.id;
           }
           const d = await r.request<{ activateModel: ModelRow }>(`mutation($id: ID!) { activateModel(id: $id) { id type name } }`, { id });

@@ -15,11 +15,16 @@ const log = logger('models');
  * Bundled models: metadata file beside the artifact, and the kind it is. The metadata may carry `params` (a
  * classifier's class map and features, as a trained one has them) and `active: false` for a model that is
  * registered but not made active on a fresh install (the user picks it: `leukograph models --use common5_ig`).
+ * A latent classifier names its bundled encoder's metadata (`encoder`): the encoder is registered first (it
+ * comes earlier here), and the classifier's row points at that registration (params.encoderId, parentId),
+ * since the id its artifact was trained with belongs to the database it was trained in.
  */
 const BUNDLED = [
   { kind: 'detector', meta: 'detector.json' },
   { kind: 'classifier', meta: 'classifier-common5.meta.json' },
   { kind: 'classifier', meta: 'classifier-common5-ig.meta.json' },
+  { kind: 'autoencoder', meta: 'aecfe-cpu.meta.json' },
+  { kind: 'classifier', meta: 'aecfe-cpu-forest-common5.meta.json' },
 ] as const;
 
 interface BundledMeta {
@@ -29,6 +34,10 @@ interface BundledMeta {
   metrics?: Record<string, unknown>;
   params?: Record<string, unknown>;
   active?: boolean;
+  /** An autoencoder's preset (cpu, paper). */
+  preset?: string;
+  /** A latent classifier: the metadata file of the bundled autoencoder it reads the latents of. */
+  encoder?: string;
 }
 
 export function sha256File(path: string): string {
@@ -47,6 +56,12 @@ export async function registerBundledModels(ds: DataSource, modelsDir: string): 
     const artifact = join(modelsDir, meta.file);
     if (!existsSync(artifact)) continue;
     const checksum = sha256File(artifact);
+    const encoderId = meta.encoder ? await bundledEncoderId(ds, modelsDir, meta.encoder) : null;
+    if (meta.encoder && !encoderId) {
+      log.warn('bundled latent classifier left out: its encoder is not registered', { meta: b.meta, encoder: meta.encoder });
+      continue;
+    }
+    const link = encoderId ? { params: { encoderId }, parentId: encoderId } : { params: {}, parentId: null };
     await ds.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(771002)`);
       const known = await m.getRepository(ModelEntity).findOneBy({ kind: b.kind, checksum });
@@ -56,13 +71,23 @@ export async function registerBundledModels(ds: DataSource, modelsDir: string): 
       }
       const anyActive = await m.getRepository(ModelEntity).existsBy({ kind: b.kind, active: true });
       const row = await m.getRepository(ModelEntity).save({
-        kind: b.kind, name: meta.name ?? b.kind, version: String(meta.version ?? '1'), preset: null,
-        metrics: meta.metrics ?? {}, params: { ...(meta.params ?? {}), bundled: true, meta: b.meta }, artifactPath: artifact, checksum,
-        active: !anyActive && meta.active !== false, datasetIds: [], jobId: null, parentId: null,
+        kind: b.kind, name: meta.name ?? b.kind, version: String(meta.version ?? '1'), preset: meta.preset ?? null,
+        metrics: meta.metrics ?? {}, params: { ...(meta.params ?? {}), ...link.params, bundled: true, meta: b.meta }, artifactPath: artifact, checksum,
+        active: !anyActive && meta.active !== false, datasetIds: [], jobId: null, parentId: link.parentId,
       });
       log.info('bundled model registered', { kind: b.kind, id: row.id, active: row.active });
     });
   }
+}
+
+/** The id this database gave the bundled autoencoder described by `metaFile` (registered before: BUNDLED's order). */
+async function bundledEncoderId(ds: DataSource, modelsDir: string, metaFile: string): Promise<string | null> {
+  const metaPath = join(modelsDir, metaFile);
+  if (!existsSync(metaPath)) return null;
+  const artifact = join(modelsDir, (JSON.parse(readFileSync(metaPath, 'utf8')) as BundledMeta).file);
+  if (!existsSync(artifact)) return null;
+  const row = await ds.getRepository(ModelEntity).findOneBy({ kind: 'autoencoder', checksum: sha256File(artifact) });
+  return row?.id ?? null;
 }
 
 export class ModelService {

@@ -1,0 +1,104 @@
+// Bundles the AE-CFE chain scripts/train-default-aecfe.sh trained into models/: the autoencoder's weights file and
+// its latent forest, each gzipped, with a metadata file each (what the server registers on its first start, neither
+// made active) holding the numbers the jobs measured: the forest's held-out score in Acevedo-20 and the classify
+// jobs' agreement with BCCD's and Zheng DS2's labels.
+//   node dist/scripts/bundle-aecfe.js <jobs-output-dir> <models-dir>   (LEUKOGRAPH_URL: the server; LEUKOGRAPH_DATA_DIR: its data directory)
+import { existsSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+
+const [outDir, modelsDir] = process.argv.slice(2);
+if (!outDir || !modelsDir) throw new Error('usage: bundle-aecfe.js <jobs-output-dir> <models-dir>');
+const url = process.env.LEUKOGRAPH_URL ?? 'http://127.0.0.1:4000/graphql';
+
+async function gql(query: string, variables: Record<string, unknown>): Promise<any> {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const b = (await r.json()) as { data?: any; errors?: { message: string }[] };
+  if (b.errors?.length) throw new Error(b.errors[0]!.message);
+  return b.data;
+}
+
+const read = (name: string) => JSON.parse(readFileSync(join(outDir, name), 'utf8'));
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A model's file: a store reference ("store:<key>") lies under the server's data directory (the default file store). */
+async function modelFile(id: string): Promise<{ model: any; bytes: Buffer }> {
+  const { model } = await gql(`query($id: ID!) { model(id: $id) { id name artifactPath params metrics } }`, { id });
+  const ref: string = model.artifactPath;
+  return { model, bytes: readFileSync(ref.startsWith('store:') ? join(process.env.LEUKOGRAPH_DATA_DIR ?? '.data', ref.slice('store:'.length)) : ref) };
+}
+
+const ae = read('autoencoder.json');
+const heldout = read('forest.heldout.json');
+const final = read('forest.final.json');
+for (const [what, j] of [['autoencoder', ae], ['held-out forest', heldout], ['forest', final]] as const) {
+  if (j.status !== 'succeeded') throw new Error(`${what}: the job did not succeed (${j.error})`);
+}
+const times = existsSync(join(outDir, 'times.json')) ? read('times.json') : {};
+
+// The autoencoder: its weights file (no optimizer state), gzipped.
+const enc = await modelFile(ae.result.modelId);
+const encGz = gzipSync(enc.bytes, { level: 9 });
+const encFile = 'aecfe-cpu.lkae.gz';
+writeFileSync(join(modelsDir, encFile), encGz);
+const p = enc.model.params;
+const last = ae.result.history.at(-1);
+const encMeta = {
+  name: 'aecfe-cpu',
+  version: `acevedo20-sample-${sha(enc.bytes).slice(0, 12)}`,
+  file: encFile,
+  bytes: statSync(join(modelsDir, encFile)).size,
+  uncompressedBytes: enc.bytes.length,
+  sha256: sha(encGz),
+  active: false,
+  preset: p.preset,
+  params: { preset: p.preset, epochs: p.epochs, batchSize: p.batchSize, learningRate: p.learningRate, alignWeight: p.alignWeight, seed: p.seed },
+  metrics: {
+    sourceCells: ae.result.sourceCells, alignCells: ae.result.alignCells, alignLabs: ['bccd', 'zheng-ds2'],
+    final: last, parameterCount: enc.model.metrics.parameterCount, trainSeconds: times.trainAutoencoderS ?? null,
+  },
+  jobs: { train: ae.jobId },
+};
+writeFileSync(join(modelsDir, 'aecfe-cpu.meta.json'), JSON.stringify(encMeta, null, 1) + '\n');
+
+// The latent forest, gzipped; its metadata names the encoder's, which the server registers first.
+const clf = await modelFile(final.result.modelId);
+const clfGz = gzipSync(clf.bytes, { level: 9 });
+const clfFile = 'aecfe-cpu-forest-common5.json.gz';
+writeFileSync(join(modelsDir, clfFile), clfGz);
+const labs: Record<string, unknown> = {};
+for (const lab of ['bccd', 'zheng-ds2']) {
+  const c = read(`forest.${lab}.json`);
+  if (c.status !== 'succeeded') throw new Error(`classify ${lab}: the job did not succeed (${c.error})`);
+  const a = c.againstLabels;
+  labs[lab] = {
+    job: c.jobId, cells: c.differential?.cells, flagged: c.differential?.flagged,
+    givenAClass: a && { n: a.scored, accuracyPct: pct(a.accuracy), balancedAccuracyPct: pct(a.balancedAccuracy), labelledFlagged: a.flagged },
+    everyCellByBestGuess: a?.bestGuess && { n: a.bestGuess.scored, accuracyPct: pct(a.bestGuess.accuracy), balancedAccuracyPct: pct(a.bestGuess.balancedAccuracy), confusion: a.bestGuess.confusion },
+  };
+}
+const h = heldout.result.heldOut;
+const fp = clf.model.params;
+const clfMeta = {
+  name: 'aecfe-cpu-forest-common5',
+  version: `acevedo20-all-${sha(clf.bytes).slice(0, 12)}`,
+  file: clfFile,
+  bytes: statSync(join(modelsDir, clfFile)).size,
+  uncompressedBytes: clf.bytes.length,
+  sha256: sha(clfGz),
+  active: false,
+  encoder: 'aecfe-cpu.meta.json',
+  params: { classMap: fp.classMap, features: 'latent', trees: fp.trees, maxDepth: fp.maxDepth, seed: fp.seed, minConfidence: fp.minConfidence },
+  metrics: {
+    features: 'latent', classes: final.result.classes, trainCells: final.result.trainCells,
+    heldOut: h, heldOutNote: `a forest with the same settings on a stratified, seeded 80 % of the cells (${heldout.result.trainCells}), scored on the other 20 % (${heldout.result.heldOutCells}); the shipped forest is trained on every cell; the autoencoder reconstructed a seeded sample of these images' cells (${ae.result.sourceCells}), without labels`,
+    otherLabs: labs, encodeTrainClassifySeconds: times.encodeTrainClassifyS ?? null,
+  },
+  jobs: { heldOut: heldout.jobId, final: final.jobId },
+};
+writeFileSync(join(modelsDir, 'aecfe-cpu-forest-common5.meta.json'), JSON.stringify(clfMeta, null, 1) + '\n');
+process.stdout.write(`${encFile}: ${encGz.length} bytes gzipped (${enc.bytes.length} raw); ${clfFile}: ${clfGz.length} bytes gzipped (${clf.bytes.length} raw); ` +
+  `held-out accuracy ${pct(h?.accuracy)} %; ` +
+  Object.entries(labs).map(([k, v]: [string, any]) => `${k} ${v.everyCellByBestGuess?.accuracyPct} % (every cell) / ${v.givenAClass?.accuracyPct} % (given a class)`).join(', ') + '\n');
