@@ -5,8 +5,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { detectorCacheKey, loadFolderDomain } from '../../src/evaluation/folder-dataset.js';
-import { MORPHOLOGY_SIZE } from '../../src/imaging/cell-morphology.js';
-import { morphologyOfCrop } from '../../src/pipeline/morphology.js';
+import { DEFAULT_BOX_IN_CROP, MORPHOLOGY_SIZE } from '../../src/imaging/cell-morphology.js';
+import { cellSeed, morphologyOfCrop } from '../../src/pipeline/morphology.js';
+import { augmentCrop } from '../../src/pipeline/augment.js';
 
 export interface LabCells {
   name: string;
@@ -16,6 +17,12 @@ export interface LabCells {
   /** MORPHOLOGY_LENGTH values per cell. */
   x: number[][];
   loading: Record<string, unknown>;
+  /**
+   * The source only: the training-time augmentation as the train-classifier job makes it (augmentCrop, the job's
+   * seed, cellSeed of the cell's id), one set per job seed (the bench's forest seed is the job's seed, which
+   * also seeds the copies): `copies` copies of each cell, `of` the index of the cell each row was made from.
+   */
+  augmented?: Array<{ seed: number; copies: number; of: number[]; x: number[][] }>;
 }
 
 export interface FeatureFile {
@@ -61,6 +68,10 @@ export async function extractFeatures(opts: {
   splits: string;
   sourceMaxPerClass: number;
   seed: number;
+  /** Augmented copies of each source cell (MORPHOLOGY_AUGMENT_COPIES in the product; 0: none). */
+  augmentCopies: number;
+  /** The job seeds to make them for (the run's seeds). */
+  augmentSeeds: readonly number[];
   log: (s: string) => void;
 }): Promise<FeatureFile> {
   const dirs = prepareViews(resolve(opts.data), resolve(opts.work), opts.splits);
@@ -79,6 +90,9 @@ export async function extractFeatures(opts: {
         },
       });
       const lab: LabCells = { name, ids: [], labels: [], x: [], loading: { ...stats, failures: stats.failures.slice(0, 3) } };
+      const augment = name === 'acevedo20' && opts.augmentCopies > 0;
+      if (augment) lab.augmented = opts.augmentSeeds.map((seed) => ({ seed, copies: opts.augmentCopies, of: [], x: [] }));
+      const round = (v: ArrayLike<number>) => Array.from(v, (x) => Math.round(x * 1e6) / 1e6);
       for (const c of domain.cells) {
         if (c.label === null) continue;
         const raw = typeof c.crop === 'function' ? await c.crop() : c.crop;
@@ -86,7 +100,16 @@ export async function extractFeatures(opts: {
         if (raw.length !== MORPHOLOGY_SIZE * MORPHOLOGY_SIZE * 3) throw new Error(`${name} ${c.id}: crop of ${raw.length} values`);
         lab.ids.push(c.id!);
         lab.labels.push(c.label);
-        lab.x.push(Array.from(morphologyOfCrop(raw, c.box), (v) => Math.round(v * 1e6) / 1e6));
+        lab.x.push(round(morphologyOfCrop(raw, c.box)));
+        // As the evaluation makes them for the source (src/evaluation/pipeline.ts), the job's way (morphologyOfCells):
+        // augmentCrop of the MORPHOLOGY_SIZE crop, seeded by the job's seed and cellSeed of the cell's id.
+        for (const set of augment ? lab.augmented! : []) {
+          for (const a of await augmentCrop({ crop: raw, size: MORPHOLOGY_SIZE, box: c.box ?? DEFAULT_BOX_IN_CROP }, set.copies, set.seed, cellSeed(c.id!))) {
+            set.x.push(round(morphologyOfCrop(a.crop, a.box)));
+            set.of.push(lab.x.length - 1);
+          }
+        }
+        if (augment && lab.x.length % 100 === 0) opts.log(`${name}: ${lab.x.length} cells measured with ${opts.augmentCopies} augmented copies for ${opts.augmentSeeds.length} seeds`);
       }
       opts.log(`${name}: ${lab.x.length} labelled cells (${stats.cached} detections from the cache) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       labs.push(lab);

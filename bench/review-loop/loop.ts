@@ -21,19 +21,30 @@ export interface Lab {
   name: string;
   labels: string[];
   x: number[][];
+  /** The source: its cells' augmented copies per job seed (features.ts), as the train-classifier job makes them. */
+  augmented?: Array<{ seed: number; copies: number; of: number[]; x: number[][] }>;
+}
+
+/** The source's augmented copies for a job seed; an error when the features file has none for it. */
+export function augmentedFor(source: Lab, seed: number): { rows: number[][]; of: number[] } {
+  const set = source.augmented?.find((a) => a.seed === seed);
+  if (!set) throw new Error(`the features file has no augmented copies of ${source.name} for seed ${seed} (extract.js --augment-seeds; or run without augmentation: --no-augment)`);
+  return { rows: set.x, of: set.of };
 }
 
 const CLASSES: string[] = [...COMMON5];
 
 /**
  * A morphology classifier as the train-classifier job fits one: the pipeline's trainCellClassifier with
- * testFraction 0 (every source cell trains it), the reviewed rows (already moved onto the source's stain by
- * their lab's offsets) joining the training rows with their copies, the stain reference the source's alone.
+ * testFraction 0 (every source cell trains it), with the source cells' augmented copies (`augmented`: the job's
+ * training-time augmentation, made with the job's seed; none when undefined), the reviewed rows (already moved
+ * onto the source's stain by their lab's offsets; not augmented, as in the job) joining the training rows,
+ * repeated to weigh `share` of all training rows (augmented copies included), the stain reference the source's alone.
  */
-export function fitMorphologyClassifier(source: Lab, reviewed: { x: number[][]; labels: string[] }, seed: number, share = DEFAULT_REVIEW_SHARE): CellClassifier {
+export function fitMorphologyClassifier(source: Lab, reviewed: { x: number[][]; labels: string[] }, seed: number, share = DEFAULT_REVIEW_SHARE, augmented?: { rows: number[][]; of: number[] }): CellClassifier {
   return trainCellClassifier({
     rows: source.x, labels: source.labels, classNames: CLASSES, features: 'morphology', classMap: 'common5',
-    reviewed: { rows: reviewed.x, labels: reviewed.labels, share }, seed, testFraction: 0,
+    reviewed: { rows: reviewed.x, labels: reviewed.labels, share }, seed, testFraction: 0, augmented,
   }).classifier;
 }
 
@@ -95,6 +106,11 @@ export interface LoopOptions {
   reviewStain?: 'labelled' | 'job';
   /** Pseudo-reviews the classify job's move weighs against the reviewed cells'. Default REVIEWED_STAIN_PRIOR. */
   stainPrior?: number;
+  /**
+   * Train with the source's augmented copies made with this run's seed (the product's path: MORPHOLOGY_AUGMENT_COPIES;
+   * the features file must hold them). Default true; false: without augmentation (the bench before it).
+   */
+  augment?: boolean;
 }
 
 export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order: Order, seed: number, opts: LoopOptions = {}): LoopPoint[] {
@@ -105,8 +121,9 @@ export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order
   const randomOrder = shuffleInPlace(lab.x.map((_, i) => i), rng);
   const points: LoopPoint[] = [];
   const sourceMedians = classMedians(source.x, source.labels, MORPHOLOGY_COLOUR_COLUMNS);
+  const augmented = (opts.augment ?? true) ? augmentedFor(source, seed) : undefined;
   // The offsets the base classifier's classify job measured: what moves reviewed cells onto the source's stain.
-  let clf = fitMorphologyClassifier(source, { x: [], labels: [] }, seed, share);
+  let clf = fitMorphologyClassifier(source, { x: [], labels: [] }, seed, share, augmented);
   let run = classifyLab(clf, lab.x);
   // 'job': the offsets the lab's classify job reports (what trainClassifier takes: the default step's primary move);
   // 'adaptive': the adaptive step's over the same cells (an experiment, --review-move adaptive).
@@ -160,7 +177,7 @@ export function runLoop(source: Lab, lab: Lab, budgets: readonly number[], order
       applyOffsets(v, offsets);
       return Array.from(v);
     });
-    clf = fitMorphologyClassifier(source, { x: moved, labels }, seed, share);
+    clf = fitMorphologyClassifier(source, { x: moved, labels }, seed, share, augmented);
     run = classifyLab(clf, lab.x, (opts.stain ?? 'lab') === 'lab' ? offsets : undefined);
     score(budget);
   }

@@ -29,6 +29,7 @@ const { values: a } = parseArgs({
     'review-stain': { type: 'string', default: REVIEWED_STAIN_MOVE },
     'stain-prior': { type: 'string' },
     out: { type: 'string', default: 'bench/review-loop/RESULTS.md' },
+    'no-augment': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -40,6 +41,8 @@ const budgets = a.budgets!.split(',').map(Number);
 const seeds = Array.from({ length: Number(a.seeds) }, (_, i) => Number(a['first-seed']) + i);
 const share = Number(a.share);
 const stainPrior = a['stain-prior'] === undefined ? REVIEWED_STAIN_PRIOR : Number(a['stain-prior']);
+const augment = !a['no-augment'];
+const copies = augment ? (source.augmented?.[0]?.copies ?? 0) : 0;
 const t0 = performance.now();
 const load0 = loadavg()[0]!;
 
@@ -66,7 +69,7 @@ for (const name of a.labs!.split(',')) {
   const runs: Record<Order, LoopPoint[][]> = { queue: [], random: [] };
   for (const seed of seeds) {
     for (const order of ['queue', 'random'] as const) {
-      runs[order].push(runLoop(source, lab, budgets, order, seed, { share, embedding: a.embedding as 'probabilities' | 'morphology', uncertaintyPower: Number(a.power), stain: a.stain as 'lab' | 'measure', distanceCap: Number(a['distance-cap']), reviewMove: a['review-move'] as 'job' | 'adaptive' | 'select', reviewStain: a['review-stain'] as 'labelled' | 'job', stainPrior }));
+      runs[order].push(runLoop(source, lab, budgets, order, seed, { share, embedding: a.embedding as 'probabilities' | 'morphology', uncertaintyPower: Number(a.power), stain: a.stain as 'lab' | 'measure', distanceCap: Number(a['distance-cap']), reviewMove: a['review-move'] as 'job' | 'adaptive' | 'select', reviewStain: a['review-stain'] as 'labelled' | 'job', stainPrior, augment }));
       const last = runs[order].at(-1)!;
       console.error(`${name} seed ${seed} ${order}: ${last.map((p) => `${p.reviews}:${pct(p.accuracy)}`).join(' ')}`);
     }
@@ -78,27 +81,28 @@ const counts = (l: Lab) => Object.entries(l.labels.reduce<Record<string, number>
 lines.push(
   '# Review loop: accuracy on the cells nobody reviewed, queue order against random',
   '',
-  `Command: \`npm run build && nice -n 10 node dist/bench/review-loop/extract.js && nice -n 10 node dist/bench/review-loop/run.js --seeds ${seeds.length}${seeds[0] ? ` --first-seed ${seeds[0]}` : ''}\` ` +
-    `(share of the training weight given to reviewed cells: ${share}; stain move of the reviewed lab: ${a['review-stain']}` +
+  `Command: \`npm run build && nice -n 10 node dist/bench/review-loop/extract.js && nice -n 10 node dist/bench/review-loop/run.js --seeds ${seeds.length}${seeds[0] ? ` --first-seed ${seeds[0]}` : ''}${augment ? '' : ' --no-augment'}\` ` +
+    `(training-time augmentation: ${augment ? `${copies} augmented copies of each source cell, made with each run's seed` : 'none'}; share of the training weight given to reviewed cells: ${share}; stain move of the reviewed lab: ${a['review-stain']}` +
     `${a['review-stain'] === 'labelled' ? `, ${stainPrior} pseudo-reviews for the classify job's move` : ''}; queue uncertainty power ${a.power}, distance cap ${a['distance-cap']}). Machine: ${cpus().length} x ${cpus()[0]?.model.trim()}, no GPU, ` +
     `shared with other work (load average ${load0.toFixed(1)} at the start); ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
   '',
   'What runs, per lab and seed (`bench/review-loop/loop.ts`): the morphology classifier trained on Acevedo-20 as `trainClassifier` trains it ' +
-    `(${source.x.length} cells: ${counts(source)}); the lab classified as \`classifyCells\` classifies it (stain step AUTO); then reviews in steps ` +
+    `(${source.x.length} cells: ${counts(source)}` +
+    `${augment ? `, each also as ${copies} seeded, randomly transformed copies of its crop (\`augmentCrop\`, \`src/pipeline/augment.ts\`, seeded by the run's seed and \`cellSeed\` of the cell's id), which join the forest's training rows with the cell's class` : '; no augmented copies'}); the lab classified as \`classifyCells\` classifies it (stain step AUTO); then reviews in steps ` +
     `(to ${budgets.join(', ')}): the next cells picked by the review queue (\`src/services/review-order.ts\`, on the current classifier's verdicts) or ` +
     'in a seeded random order; the lab\'s own label of each picked cell given as the review; the classifier retrained with the reviewed cells ' +
     (a['review-stain'] === 'labelled'
       ? '(moved onto the source\'s stain by the move they tell: each reviewed cell\'s distance from the source\'s median of its class, the median of those ' +
         'over the reviewed cells pooled with the move of the lab\'s first classify job as n reviews against the pseudo-reviews above, `reviewedStainOffsets` ' +
-        'in `src/pipeline/reviewed-cells.ts`; repeated so that they weigh the share above: `src/pipeline/reviewed-cells.ts`) '
-      : '(moved onto the source\'s stain by the move of the lab\'s first classify job, as `trainClassifier` moves them; repeated so that they weigh the share above: `src/pipeline/reviewed-cells.ts`) ') +
+        'in `src/pipeline/reviewed-cells.ts`; repeated so that they weigh the share above of all training rows, augmented copies included: `src/pipeline/reviewed-cells.ts`) '
+      : '(moved onto the source\'s stain by the move of the lab\'s first classify job, as `trainClassifier` moves them; not augmented, as in `trainClassifier`; repeated so that they weigh the share above of all training rows, augmented copies included: `src/pipeline/reviewed-cells.ts`) ') +
     'and the lab classified again, moved by the same move (as a classify job with that classifier moves it: `src/engine/reviewed-stain.ts`). Accuracy is over the cells not reviewed (the top class, flagged cells included). ' +
     'Seeds change the forests and the random order. Intervals: 95 % t-intervals of the mean over seeds; the ceiling\'s: Wilson.',
   '',
   'Read with care: the queue takes the hard cells out of the cells scored (that is its purpose), so part of its lead in the "queue" column is an easier ' +
     'remainder; the last column scores every cell of the lab, each reviewed cell counted with the class it was given, the same cells for both orders.',
   '',
-  'The ceiling: 5-fold stratified cross-validation of the same forest (100 trees, depth 16) on all of the lab\'s own labelled cells, the same morphology values (no source cells).',
+  'The ceiling: 5-fold stratified cross-validation of the same forest (100 trees, depth 16) on all of the lab\'s own labelled cells, the same morphology values (no source cells, no augmented copies).',
   '',
 );
 for (const [name, r] of Object.entries(results)) {
@@ -119,5 +123,5 @@ for (const [name, r] of Object.entries(results)) {
   lines.push('');
 }
 writeFileSync(a.out!, lines.join('\n') + '\n');
-writeFileSync(a.out!.replace(/\.md$/, '.json'), JSON.stringify({ share, stainPrior, reviewStain: a['review-stain'], power: Number(a.power), seeds, budgets, results }, null, 1));
+writeFileSync(a.out!.replace(/\.md$/, '.json'), JSON.stringify({ augmentCopies: copies, share, stainPrior, reviewStain: a['review-stain'], power: Number(a.power), seeds, budgets, results }, null, 1));
 console.error(`wrote ${a.out}`);
