@@ -3,32 +3,13 @@
 // made active) holding the numbers the jobs measured: the forest's held-out score in Acevedo-20 and the classify
 // jobs' agreement with BCCD's and Zheng DS2's labels.
 //   node dist/scripts/bundle-aecfe.js <jobs-output-dir> <models-dir>   (LEUKOGRAPH_URL: the server; LEUKOGRAPH_DATA_DIR: its data directory)
-import { existsSync, readFileSync, writeFileSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
+import { bundleArgs, labSummary, modelFile, pct, readJob, sha } from './bundle-lib.js';
 
-const [outDir, modelsDir] = process.argv.slice(2);
-if (!outDir || !modelsDir) throw new Error('usage: bundle-aecfe.js <jobs-output-dir> <models-dir>');
-const url = process.env.LEUKOGRAPH_URL ?? 'http://127.0.0.1:4000/graphql';
-
-async function gql(query: string, variables: Record<string, unknown>): Promise<any> {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const b = (await r.json()) as { data?: any; errors?: { message: string }[] };
-  if (b.errors?.length) throw new Error(b.errors[0]!.message);
-  return b.data;
-}
-
-const read = (name: string) => JSON.parse(readFileSync(join(outDir, name), 'utf8'));
-const pct = (v: number | null | undefined) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** A model's file: a store reference ("store:<key>") lies under the server's data directory (the default file store). */
-async function modelFile(id: string): Promise<{ model: any; bytes: Buffer }> {
-  const { model } = await gql(`query($id: ID!) { model(id: $id) { id name artifactPath params metrics } }`, { id });
-  const ref: string = model.artifactPath;
-  return { model, bytes: readFileSync(ref.startsWith('store:') ? join(process.env.LEUKOGRAPH_DATA_DIR ?? '.data', ref.slice('store:'.length)) : ref) };
-}
+const { outDir, modelsDir } = bundleArgs('bundle-aecfe.js');
+const read = (name: string) => readJob(outDir, name);
 
 const ae = read('autoencoder.json');
 const heldout = read('forest.heldout.json');
@@ -72,12 +53,7 @@ const labs: Record<string, unknown> = {};
 for (const lab of ['bccd', 'zheng-ds2']) {
   const c = read(`forest.${lab}.json`);
   if (c.status !== 'succeeded') throw new Error(`classify ${lab}: the job did not succeed (${c.error})`);
-  const a = c.againstLabels;
-  labs[lab] = {
-    job: c.jobId, cells: c.differential?.cells, flagged: c.differential?.flagged,
-    givenAClass: a && { n: a.scored, accuracyPct: pct(a.accuracy), balancedAccuracyPct: pct(a.balancedAccuracy), labelledFlagged: a.flagged },
-    everyCellByBestGuess: a?.bestGuess && { n: a.bestGuess.scored, accuracyPct: pct(a.bestGuess.accuracy), balancedAccuracyPct: pct(a.bestGuess.balancedAccuracy), confusion: a.bestGuess.confusion },
-  };
+  labs[lab] = labSummary(c);
 }
 const h = heldout.result.heldOut;
 const fp = clf.model.params;
