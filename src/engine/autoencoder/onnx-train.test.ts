@@ -52,7 +52,8 @@ for (const alignScale of ['raw', 'standardised'] as const) {
       const got = await trainer.gradients(m, src, align, { alignScale });
       assert.ok(Math.abs(got.loss - ref.loss) <= 1e-4 * Math.abs(ref.loss), `loss ${got.loss} vs ${ref.loss}`);
       // Float tolerance: tfjs-wasm's own kernels differ from the exact float32 tfjs cpu backend by up to 7e-5
-      // (relative) in these terms and 5e-5 in the gradients, the onnx graph by 7e-6 and 3e-5 (measured, this batch).
+      // (relative) in these terms and 5e-5 in the gradients, the onnx graph by 7e-6 and 3e-5 (measured, this batch);
+      // the gradients are held to 1e-4 relative against wasm (issue 23), the terms to 2e-4 absolute.
       assert.ok(Math.abs(got.ssim - ref.ssim) < 2e-4, `ssim ${got.ssim} vs ${ref.ssim}`);
       assert.ok(Math.abs(got.mse - ref.mse) < 2e-4, `mse ${got.mse} vs ${ref.mse}`);
       assert.equal(got.alignPerDomain.length, 2);
@@ -64,9 +65,9 @@ for (const alignScale of ['raw', 'standardised'] as const) {
         const a = g.subarray(off, off + q.v.size);
         const b = ref.grads.subarray(off, off + q.v.size);
         off += q.v.size;
-        assert.ok(relDiff(a, b) < 1e-3, `${q.name}: gradient rel diff ${relDiff(a, b)}`);
+        assert.ok(relDiff(a, b) < 1e-4, `${q.name}: gradient rel diff ${relDiff(a, b)}`);
       });
-      assert.ok(relDiff(g, ref.grads) < 1e-3, `total gradient rel diff ${relDiff(g, ref.grads)}`);
+      assert.ok(relDiff(g, ref.grads) < 1e-4, `total gradient rel diff ${relDiff(g, ref.grads)}`);
     } finally {
       await trainer.close();
       await pool.close();
