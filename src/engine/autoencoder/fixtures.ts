@@ -85,3 +85,14 @@ export function syntheticCells(n: number, imageSize: number, seed: number, opts:
   }
   return { n, features, images, imageSize };
 }
+
+/** Relative L2 difference ||got - ref|| / ||ref||: how the autoencoder's tests compare two runs of one computation. */
+export function relativeL2(got: Float32Array, ref: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    num += (got[i]! - ref[i]!) ** 2;
+    den += ref[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}

@@ -4,23 +4,13 @@ import { initTfjs, type Tensor4D } from '../backends/tfjs.js';
 import { createOnnxSessionFromBytes, disposeOnnxSession, runOnnx } from '../backends/onnx.js';
 import { createAutoencoder, disposeAutoencoder, trainStep, PRESETS } from './index.js';
 import { createTrainingPool, flatSize, readParams } from './parallel.js';
-import { syntheticCells } from './fixtures.js';
+import { relativeL2 as relDiff, syntheticCells } from './fixtures.js';
 import { GraphBuilder } from './onnx-graph.js';
 import { chooseTrainingBackend, createOnnxTrainer, filterFromOnnx, filterToOnnx } from './onnx-train.js';
 import { Rng } from './rng.js';
 
 const rt = await initTfjs({ prefer: 'wasm' });
 const opts = { runtime: rt };
-
-function relDiff(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 /** ONNX-layout gradients, flattened in the tfjs layout and model.params order (parallel.ts's flat form). */
 function flatTfjs(grads: Float32Array[], shapes: number[][]): Float32Array {
