@@ -3,10 +3,9 @@
 // made active) holding the numbers the jobs measured: the forest's held-out score in Acevedo-20 and the classify
 // jobs' agreement with BCCD's and Zheng DS2's labels.
 //   node dist/scripts/bundle-aecfe.js <jobs-output-dir> <models-dir>   (LEUKOGRAPH_URL: the server; LEUKOGRAPH_DATA_DIR: its data directory)
-import { existsSync, writeFileSync, statSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleArgs, labSummary, modelFile, pct, readJob, sha } from './bundle-lib.js';
+import { bundleArgs, labSummary, modelFile, pct, readJob, writeGzipped } from './bundle-lib.js';
 
 const { outDir, modelsDir } = bundleArgs('bundle-aecfe.js');
 const read = (name: string) => readJob(outDir, name);
@@ -21,18 +20,12 @@ const times = existsSync(join(outDir, 'times.json')) ? read('times.json') : {};
 
 // The autoencoder: its weights file (no optimizer state), gzipped.
 const enc = await modelFile(ae.result.modelId);
-const encGz = gzipSync(enc.bytes, { level: 9 });
-const encFile = 'aecfe-cpu.lkae.gz';
-writeFileSync(join(modelsDir, encFile), encGz);
+const encOut = writeGzipped(modelsDir, 'aecfe-cpu.lkae.gz', enc.bytes, 'acevedo20-sample');
 const p = enc.model.params;
 const last = ae.result.history.at(-1);
 const encMeta = {
   name: 'aecfe-cpu',
-  version: `acevedo20-sample-${sha(enc.bytes).slice(0, 12)}`,
-  file: encFile,
-  bytes: statSync(join(modelsDir, encFile)).size,
-  uncompressedBytes: enc.bytes.length,
-  sha256: sha(encGz),
+  ...encOut,
   active: false,
   preset: p.preset,
   params: { preset: p.preset, epochs: p.epochs, batchSize: p.batchSize, learningRate: p.learningRate, alignWeight: p.alignWeight, seed: p.seed },
@@ -46,9 +39,7 @@ writeFileSync(join(modelsDir, 'aecfe-cpu.meta.json'), JSON.stringify(encMeta, nu
 
 // The latent forest, gzipped; its metadata names the encoder's, which the server registers first.
 const clf = await modelFile(final.result.modelId);
-const clfGz = gzipSync(clf.bytes, { level: 9 });
-const clfFile = 'aecfe-cpu-forest-common5.json.gz';
-writeFileSync(join(modelsDir, clfFile), clfGz);
+const clfOut = writeGzipped(modelsDir, 'aecfe-cpu-forest-common5.json.gz', clf.bytes, 'acevedo20-all');
 const labs: Record<string, unknown> = {};
 for (const lab of ['bccd', 'zheng-ds2']) {
   const c = read(`forest.${lab}.json`);
@@ -59,11 +50,7 @@ const h = heldout.result.heldOut;
 const fp = clf.model.params;
 const clfMeta = {
   name: 'aecfe-cpu-forest-common5',
-  version: `acevedo20-all-${sha(clf.bytes).slice(0, 12)}`,
-  file: clfFile,
-  bytes: statSync(join(modelsDir, clfFile)).size,
-  uncompressedBytes: clf.bytes.length,
-  sha256: sha(clfGz),
+  ...clfOut,
   active: false,
   encoder: 'aecfe-cpu.meta.json',
   params: { classMap: fp.classMap, features: 'latent', trees: fp.trees, maxDepth: fp.maxDepth, seed: fp.seed, minConfidence: fp.minConfidence },
@@ -75,6 +62,6 @@ const clfMeta = {
   jobs: { heldOut: heldout.jobId, final: final.jobId },
 };
 writeFileSync(join(modelsDir, 'aecfe-cpu-forest-common5.meta.json'), JSON.stringify(clfMeta, null, 1) + '\n');
-process.stdout.write(`${encFile}: ${encGz.length} bytes gzipped (${enc.bytes.length} raw); ${clfFile}: ${clfGz.length} bytes gzipped (${clf.bytes.length} raw); ` +
+process.stdout.write(`${encOut.file}: ${encOut.bytes} bytes gzipped (${enc.bytes.length} raw); ${clfOut.file}: ${clfOut.bytes} bytes gzipped (${clf.bytes.length} raw); ` +
   `held-out accuracy ${pct(h?.accuracy)} %; ` +
   Object.entries(labs).map(([k, v]: [string, any]) => `${k} ${v.everyCellByBestGuess?.accuracyPct} % (every cell) / ${v.givenAClass?.accuracyPct} % (given a class)`).join(', ') + '\n');

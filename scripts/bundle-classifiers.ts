@@ -2,10 +2,9 @@
 // a metadata file (what the server registers on its first start) holding the numbers the jobs measured:
 // the held-out score in Acevedo-20 and the classify jobs' agreement with BCCD's and Zheng DS2's labels.
 //   node dist/scripts/bundle-classifiers.js <jobs-output-dir> <models-dir>   (LEUKOGRAPH_URL: the server; LEUKOGRAPH_DATA_DIR: its data directory)
-import { writeFileSync, statSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleArgs, labSummary, modelFile, pct, readJob, sha } from './bundle-lib.js';
+import { bundleArgs, labSummary, modelFile, pct, readJob, writeGzipped } from './bundle-lib.js';
 
 const { outDir, modelsDir } = bundleArgs('bundle-classifiers.js');
 const read = (name: string) => readJob(outDir, name);
@@ -15,9 +14,8 @@ for (const map of ['common5', 'common5_ig']) {
   const final = read(`${map}.final.json`);
   if (heldout.status !== 'succeeded' || final.status !== 'succeeded') throw new Error(`${map}: a training job did not succeed`);
   const { model, bytes: json } = await modelFile(final.result.modelId);
-  const gz = gzipSync(json, { level: 9 });
   const base = `classifier-${map.replace('_', '-')}`;
-  writeFileSync(join(modelsDir, `${base}.json.gz`), gz);
+  const out = writeGzipped(modelsDir, `${base}.json.gz`, json, 'acevedo20-all');
   const h = heldout.result.heldOut;
   const labs: Record<string, unknown> = {};
   for (const lab of ['bccd', 'zheng-ds2']) {
@@ -25,11 +23,7 @@ for (const map of ['common5', 'common5_ig']) {
   }
   const meta = {
     name: `morphology-forest-${map}`,
-    version: `acevedo20-all-${sha(json).slice(0, 12)}`,
-    file: `${base}.json.gz`,
-    bytes: statSync(join(modelsDir, `${base}.json.gz`)).size,
-    uncompressedBytes: json.length,
-    sha256: sha(gz),
+    ...out,
     active: map === 'common5',
     params: { classMap: map, features: 'morphology', trees: model.params.trees, maxDepth: model.params.maxDepth, seed: model.params.seed, minConfidence: model.params.minConfidence },
     metrics: {
@@ -40,6 +34,6 @@ for (const map of ['common5', 'common5_ig']) {
     jobs: { heldOut: heldout.jobId, final: final.jobId },
   };
   writeFileSync(join(modelsDir, `${base}.meta.json`), JSON.stringify(meta, null, 1) + '\n');
-  process.stdout.write(`${base}: ${gz.length} bytes gzipped (${json.length} raw); held-out accuracy ${pct(h?.accuracy)} %; ` +
+  process.stdout.write(`${base}: ${out.bytes} bytes gzipped (${json.length} raw); held-out accuracy ${pct(h?.accuracy)} %; ` +
     Object.entries(labs).map(([k, v]: [string, any]) => `${k} ${v.everyCellByBestGuess?.accuracyPct} % (every cell) / ${v.givenAClass?.accuracyPct} % (given a class)`).join(', ') + '\n');
 }

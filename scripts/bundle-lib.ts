@@ -1,6 +1,7 @@
 // What the bundling scripts (bundle-classifiers.ts, bundle-aecfe.ts) share: their arguments, the server's GraphQL,
 // the jobs' JSON lines the training scripts kept, a model's file and the summary of a classify job on a labelled lab.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -42,4 +43,14 @@ export function labSummary(c: any): Record<string, unknown> {
     givenAClass: a && { n: a.scored, accuracyPct: pct(a.accuracy), balancedAccuracyPct: pct(a.balancedAccuracy), labelledFlagged: a.flagged },
     everyCellByBestGuess: a?.bestGuess && { n: a.bestGuess.scored, accuracyPct: pct(a.bestGuess.accuracy), balancedAccuracyPct: pct(a.bestGuess.balancedAccuracy), confusion: a.bestGuess.confusion },
   };
+}
+
+/**
+ * Writes a model's file gzipped into <models-dir> and returns what its metadata says of the file, in the
+ * metadata's order: the version (the prefix and the raw file's hash), the name, both sizes and the gzip's hash.
+ */
+export function writeGzipped(modelsDir: string, file: string, raw: Buffer, versionPrefix: string): { version: string; file: string; bytes: number; uncompressedBytes: number; sha256: string } {
+  const gz = gzipSync(raw, { level: 9 });
+  writeFileSync(join(modelsDir, file), gz);
+  return { version: `${versionPrefix}-${sha(raw).slice(0, 12)}`, file, bytes: statSync(join(modelsDir, file)).size, uncompressedBytes: raw.length, sha256: sha(gz) };
 }
