@@ -39,8 +39,12 @@ test('two-lab rows train on each pair of labs and score the real lab in neither;
   for (const s of r.scores) assert.ok(s.meanConfidence > 0 && s.meanConfidence <= 1, `${s.lab}: ${s.meanConfidence}`);
   // Separable classes: every row reads its lab well.
   assert.ok(r.scores.every((s) => s.accuracy > 0.9), r.scores.map((s) => `${s.trainedOn}->${s.lab} ${s.accuracy}`).join(', '));
-  // Each classifier (trained without held-out cells) carries a cross-fitted calibration: every lab gets estimates.
-  for (const s of r.scores) assert.ok(s.estimates && Object.values(s.estimates).every((v) => v >= 0 && v <= 1), `${s.lab}: ${JSON.stringify(s.estimates)}`);
+  // Each classifier (trained without held-out cells) carries a cross-fitted calibration: its labs get estimates,
+  // except the one trained on lab c's 40 cells (under MIN_CALIBRATION_CELLS: the fixed limits hold there).
+  for (const s of r.scores) {
+    if (s.trainedOn === 'c') assert.equal(s.estimates, null);
+    else assert.ok(s.estimates && Object.values(s.estimates).every((v) => v >= 0 && v <= 1), `${s.trainedOn} -> ${s.lab}: ${JSON.stringify(s.estimates)}`);
+  }
   const ens = r.estimators.filter((e) => e.step === 'ensemble');
   assert.deepEqual(ens.map((e) => e.estimator), ['fixed', 'doc', 'doc', 'atc_max', 'atc_max', 'atc_entropy', 'atc_entropy']);
   assert.ok(ens[3]!.mae.all! < 0.15, JSON.stringify(ens[3]));

@@ -9,7 +9,7 @@ import { trainCellClassifier } from '../pipeline/classifier-training.js';
 import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
 import { STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
 import { SELF_CHECK_LIMITS, type CheckStatus } from '../engine/classifier/self-check.js';
-import { ACCURACY_ESTIMATORS, type AccuracyEstimates } from '../engine/classifier/accuracy-estimate.js';
+import { ACCURACY_ESTIMATORS, DEFAULT_ACCURACY_ESTIMATOR, type AccuracyEstimates } from '../engine/classifier/accuracy-estimate.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
 import { morphologyFeatures, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 import { augmentCrop } from '../pipeline/augment.js';
@@ -87,7 +87,7 @@ export interface EstimatorSummary {
   belowGoalFailed: [number, number];
   /** Labs under 75 % that this confidence check fails by itself. */
   belowGoalCaughtAlone: number;
-  /** Labs at 75 % or more whose self-check fails, of all such labs; and those of them on selection labs. */
+  /** Labs at 75 % or more whose self-check fails, of all such labs; and which (selection labs marked). */
   falseAlarms: [number, number];
   falseAlarmLabs: string[];
 }
@@ -495,7 +495,8 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
   const ests = (r.estimators ?? []).filter((e) => e.step === ctx.defaultStep);
   if (ests.length) {
     lines.push('', `## The confidence check held each way (the default step, out-of-domain labs)`, '');
-    lines.push('`fixed`: the mean confidence against the fixed limits (a classifier file without a calibration); the others: the estimated accuracy, failing under 75 % or under 75 % plus the estimator\'s mean abs error on the selection labs. The other checks as they ran.', '');
+    lines.push('`fixed`: the mean confidence against the fixed limits (a classifier file without a calibration); the others: the estimated accuracy, failing under 75 % or under 75 % plus the estimator\'s mean abs error on the selection labs. The other checks as they ran. ' +
+      `The job holds ${DEFAULT_ACCURACY_ESTIMATOR} against ${p1(SELF_CHECK_LIMITS.accuracyFail)} % (docs/self-check.md).`, '');
     lines.push('| confidence check | fails under | mean abs error: selection / scoring / all labs | labs under 75 % that fail | of them, failed by this check alone | labs at 75 % or more that fail (false alarms) |');
     lines.push('| --- | ---: | --- | ---: | ---: | --- |');
     const m = (v: number | null) => (v === null ? '—' : p1(v));

@@ -118,7 +118,6 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
     const proba = predictProba(forest, toMatrix(split.test));
     const truth = split.test.map((i) => used.indexOf(input.labels[i]!));
     heldOut = classificationReport(split.test.map((i) => input.labels[i]!), Array.from(argmaxRows(proba, used.length), (k) => used[k]!), { labels: used });
-    // Held-out classes unseen in training (index -1) are errors of this forest as on any lab: they count.
     if (folds > 0) calibration = calibrateConfidence(proba, used.length, truth, 'held-out');
   } else if (folds > 1 && sourceTrain.length >= folds * 2) {
     // No held-out cells (the shipped file's testFraction 0): each training cell scored by a forest fitted without it and its copies.

@@ -73,7 +73,7 @@ export interface LabClassification {
   views: Record<string, Int32Array>;
   /** Cells the novelty scorer calls unlike every training class. */
   novel: Uint8Array;
-  /** Every estimator's accuracy estimate from the reported probabilities; null without a calibration in the file. */
+  /** Every estimator's accuracy estimate from the reported probabilities; null without a usable calibration in the file. */
   accuracyEstimates: AccuracyEstimates | null;
   selfCheck: SelfCheck;
 }
