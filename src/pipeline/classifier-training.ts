@@ -2,7 +2,7 @@
 // feature row per labelled cell, fitted on a stratified seeded part of them, with the novelty model that
 // flags cells unlike the training data, and, for morphology, the stain reference and the stain-free
 // shape forest that the stain step needs. The train-classifier job and the evaluation both call it.
-import { fitRandomForest, predict } from '../engine/classifier/random-forest.js';
+import { argmaxRows, fitRandomForest, predictProba } from '../engine/classifier/random-forest.js';
 import { fitNovelty } from '../engine/classifier/novelty.js';
 import { fitShapeForest } from '../engine/classifier/stain-mix-forest.js';
 import { stainReference } from '../engine/classifier/stain-shift.js';
@@ -14,6 +14,8 @@ import { stratifiedSplit, type TrainTestSplit } from './split.js';
 import { classificationReport, type ClassificationReport } from './metrics.js';
 import { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE, FOREST_DEFAULTS } from './defaults.js';
 import { reviewCopies, withReviewedRows } from './reviewed-cells.js';
+import { CALIBRATION_FOLDS, crossFittedCalibration } from './confidence-calibration.js';
+import { calibrateConfidence, type ConfidenceCalibration } from '../engine/classifier/accuracy-estimate.js';
 
 export interface ClassifierTrainingInput {
   /** One feature row per labelled cell. */
@@ -48,6 +50,12 @@ export interface ClassifierTrainingInput {
   balanced?: boolean;
   testFraction?: number;
   minConfidence?: number;
+  /**
+   * The confidence calibration (accuracy-estimate.ts) the self-check reads a lab's accuracy estimate through: from
+   * the held-out split when there is one, else cross-fitted with this many folds (confidence-calibration.ts; 0:
+   * none). Default: CALIBRATION_FOLDS for morphology (whose classify jobs run the confidence check), 0 otherwise.
+   */
+  calibrationFolds?: number;
   onTree?: (done: number, total: number) => void;
 }
 
@@ -104,15 +112,29 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   if (stain?.mix && balanced) stain.mix.prior = used.map(() => 1 / used.length);
   const shapeForest = stain ? fitShapeForest(fitted.x, trainY, stain, dim, forestOptions) : null;
   let heldOut: ClassificationReport | null = null;
+  const folds = input.calibrationFolds ?? (input.features === 'morphology' ? CALIBRATION_FOLDS : 0);
+  let calibration: ConfidenceCalibration | null = null;
   if (split.test.length) {
-    const pred = predict(forest, toMatrix(split.test));
-    heldOut = classificationReport(split.test.map((i) => input.labels[i]!), Array.from(pred, (k) => used[k]!), { labels: used });
+    const proba = predictProba(forest, toMatrix(split.test));
+    const truth = split.test.map((i) => used.indexOf(input.labels[i]!));
+    heldOut = classificationReport(split.test.map((i) => input.labels[i]!), Array.from(argmaxRows(proba, used.length), (k) => used[k]!), { labels: used });
+    if (folds > 0) calibration = calibrateConfidence(proba, used.length, truth, 'held-out');
+  } else if (folds > 1 && sourceTrain.length >= folds * 2) {
+    // No held-out cells (the shipped file's testFraction 0): each training cell scored by a forest fitted without it and its copies.
+    const pos = new Map(split.train.map((r, i) => [r, i]));
+    const reviewedRows = fitted.x.slice(trainRows.length);
+    calibration = crossFittedCalibration({
+      rows: sourceTrain, y: trainLabels.slice(0, sourceTrain.length),
+      augmented: { rows: augIdx.map((j) => input.augmented!.rows[j]!), of: augIdx.map((j) => pos.get(input.augmented!.of[j]!)!) },
+      always: { rows: reviewedRows, y: trainY.slice(trainRows.length) },
+      folds, seed, forest: forestOptions,
+    });
   }
   return {
     classifier: {
       forest, novelty, classNames: used, classMap: input.classMap, features: input.features,
       encoderId: input.features === 'latent' ? (input.encoderId ?? null) : null,
-      minConfidence: input.minConfidence ?? DEFAULT_MIN_CONFIDENCE, stain, shapeForest,
+      minConfidence: input.minConfidence ?? DEFAULT_MIN_CONFIDENCE, stain, shapeForest, calibration,
     },
     split,
     heldOut,

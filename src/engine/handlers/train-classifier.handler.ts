@@ -72,7 +72,7 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   const review = reviewed.x.length || p.reviewedDatasetIds?.length
     ? { reviewed: { cells: reviewed.x.length, copies, share, datasets: reviewed.datasets, ...(reviewed.skipped.length ? { skipped: reviewed.skipped.slice(0, 50) } : {}) } }
     : {};
-  const metrics = { features, trainCells: split.train.length, ...(augmentCopies > 0 ? { augmentCopies } : {}), heldOutCells: split.test.length, classes: used, heldOut, ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
+  const metrics = { features, trainCells: split.train.length, ...(augmentCopies > 0 ? { augmentCopies } : {}), heldOutCells: split.test.length, classes: used, heldOut, ...(classifier.calibration ? { calibration: classifier.calibration } : {}), ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
   const modelId = await ctx.repos.models.registerActive({
     kind: 'classifier', name: `random-forest-${p.classMap}${features === 'morphology' ? '-morphology' : ''}`, version: `job-${ctx.jobId.slice(0, 8)}`, preset: null,
     metrics, params: p, artifactPath: artifact, checksum: createHash('sha256').update(json).digest('hex'), datasetIds: p.datasetIds, jobId: ctx.jobId,
