@@ -29,6 +29,8 @@ for (const map of ['common5', 'common5_ig']) {
     metrics: {
       features: 'morphology', classes: final.result.classes, trainCells: final.result.trainCells,
       heldOut: h, heldOutNote: `a forest with the same settings on a stratified, seeded 80 % of the cells (${heldout.result.trainCells}), scored on the other 20 % (${heldout.result.heldOutCells}); the shipped forest is trained on every cell`,
+      // The self-check's confidence calibration the file carries (cross-fitted over every cell: docs/self-check.md).
+      calibration: final.result.calibration ?? null,
       otherLabs: labs,
     },
     jobs: { heldOut: heldout.jobId, final: final.jobId },

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scoreUnseenLabs, type PreparedRun, type ScoredLab } from './unseen-labs.js';
+import { scoreUnseenLabs, summariseEstimators, type LabScore, type PreparedRun, type ScoredLab } from './unseen-labs.js';
 import { createRng } from '../engine/classifier/rng.js';
 import { standardNormal } from '../engine/classifier/synthetic-data.js';
 import { MORPHOLOGY_LENGTH } from '../imaging/cell-morphology.js';
@@ -39,7 +39,39 @@ test('two-lab rows train on each pair of labs and score the real lab in neither;
   for (const s of r.scores) assert.ok(s.meanConfidence > 0 && s.meanConfidence <= 1, `${s.lab}: ${s.meanConfidence}`);
   // Separable classes: every row reads its lab well.
   assert.ok(r.scores.every((s) => s.accuracy > 0.9), r.scores.map((s) => `${s.trainedOn}->${s.lab} ${s.accuracy}`).join(', '));
+  // Each classifier (trained without held-out cells) carries a cross-fitted calibration: its labs get estimates,
+  // except the one trained on lab c's 40 cells (under MIN_CALIBRATION_CELLS: the fixed limits hold there).
+  for (const s of r.scores) {
+    if (s.trainedOn === 'c') assert.equal(s.estimates, null);
+    else assert.ok(s.estimates && Object.values(s.estimates).every((v) => v >= 0 && v <= 1), `${s.trainedOn} -> ${s.lab}: ${JSON.stringify(s.estimates)}`);
+  }
+  const ens = r.estimators.filter((e) => e.step === 'ensemble');
+  assert.deepEqual(ens.map((e) => e.estimator), ['fixed', 'doc', 'doc', 'atc_max', 'atc_max', 'atc_entropy', 'atc_entropy']);
+  assert.ok(ens[3]!.mae.all! < 0.15, JSON.stringify(ens[3]));
   const without = scoreUnseenLabs(prepared(), { seed: 1, trees: 5, maxDepth: 6, augmentCopies: 0, pairs: false, steps: ['none'] });
   assert.equal(without.scores.filter((s) => s.trainedOn.includes('+')).length, 0);
   assert.throws(() => scoreUnseenLabs(prepared(), { seed: 1, trees: 5, augmentCopies: 2 }), /2 augmented copies asked for, the prepared rows have 1/);
+});
+
+test('the confidence check held each way: labs under 75 % caught, false alarms and the estimate\'s error', () => {
+  const lab = (name: string, accuracy: number, meanConfidence: number, atc: number, otherChecksFailed = false, role: LabScore['role'] = 'scoring') =>
+    ({ lab: name, trainedOn: 'src', role, accuracy, meanConfidence, otherChecksFailed, estimates: { doc: meanConfidence + 0.07, atc_max: atc, atc_entropy: atc } }) as unknown as LabScore;
+  const labs = [
+    lab('bad-but-sure', 0.6, 0.7, 0.62), // the shipped forest's Zheng DS2 case: the fixed limit only warns
+    lab('bad-and-collapsed', 0.4, 0.9, 0.9, true), // caught by another check whatever the estimate
+    lab('fine-but-unsure', 0.86, 0.6, 0.84, false, 'selection'), // a false alarm of the fixed limit only
+    lab('fine', 0.95, 0.8, 0.93),
+  ];
+  const [fixed, doc, , atc, atcMargin] = summariseEstimators(labs, 'ensemble');
+  assert.deepEqual([fixed!.belowGoalFailed, fixed!.belowGoalCaughtAlone, fixed!.falseAlarms], [[1, 2], 0, [1, 2]]);
+  assert.deepEqual(fixed!.falseAlarmLabs, ['src -> fine-but-unsure (selection)']);
+  assert.equal(fixed!.mae.all, null);
+  assert.deepEqual([atc!.belowGoalFailed, atc!.belowGoalCaughtAlone, atc!.falseAlarms], [[2, 2], 1, [0, 2]]);
+  // |0.62-0.6| + |0.9-0.4| + |0.84-0.86| + |0.93-0.95|, over 4 labs; the one selection lab's error alone.
+  assert.ok(Math.abs(atc!.mae.all! - 0.56 / 4) < 1e-12);
+  assert.ok(Math.abs(atc!.mae.selection! - 0.02) < 1e-12);
+  assert.equal(doc!.estimator, 'doc');
+  // With the margin (75 % + the selection labs' error, 2 points here) the fine-but-unsure lab (84 %) still passes.
+  assert.ok(Math.abs(atcMargin!.failAt! - 0.77) < 1e-12);
+  assert.deepEqual(atcMargin!.falseAlarms, [0, 2]);
 });

@@ -8,7 +8,8 @@ import { classifyLab } from '../pipeline/lab-classification.js';
 import { trainCellClassifier } from '../pipeline/classifier-training.js';
 import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
 import { STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
-import type { CheckStatus } from '../engine/classifier/self-check.js';
+import { SELF_CHECK_LIMITS, type CheckStatus } from '../engine/classifier/self-check.js';
+import { ACCURACY_ESTIMATORS, DEFAULT_ACCURACY_ESTIMATOR, type AccuracyEstimates } from '../engine/classifier/accuracy-estimate.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
 import { morphologyFeatures, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 import { augmentCrop } from '../pipeline/augment.js';
@@ -65,7 +66,33 @@ export interface LabScore {
   meanConfidence: number;
   /** Predicted class mix (all cells, argmax). */
   predictedMix: Record<string, number>;
+  /** Each estimator's accuracy estimate through the classifier's calibration (null: none in the classifier). */
+  estimates: AccuracyEstimates | null;
+  /** Whether a check other than confidence failed (what an estimator's own verdict is added to). */
+  otherChecksFailed: boolean;
   note: string;
+}
+
+/**
+ * One way of holding the confidence check, over the out-of-domain labs of one step: 'fixed' is the mean confidence
+ * against the fixed limits (files without a calibration), the others an estimator against a fail limit: 75 %, or
+ * 75 % plus that estimator's mean abs error on the selection labs (a lab fails unless its estimate clears 75 % by
+ * the estimator's typical error).
+ */
+export interface EstimatorSummary {
+  step: StainStep;
+  estimator: 'fixed' | (typeof ACCURACY_ESTIMATORS)[number];
+  /** The fail limit on the estimate (null for 'fixed'). */
+  failAt: number | null;
+  /** Mean absolute error of the estimate against the lab's accuracy (null for 'fixed', which estimates nothing). */
+  mae: { selection: number | null; scoring: number | null; all: number | null };
+  /** Labs under 75 % whose self-check fails with the confidence check held this way, of all labs under 75 %. */
+  belowGoalFailed: [number, number];
+  /** Labs under 75 % that this confidence check fails by itself. */
+  belowGoalCaughtAlone: number;
+  /** Labs at 75 % or more whose self-check fails, of all such labs; and which (selection labs marked). */
+  falseAlarms: [number, number];
+  falseAlarmLabs: string[];
 }
 
 export interface UnseenLabsOptions {
@@ -118,6 +145,8 @@ export interface UnseenLabsReport {
     falseAlarms: string[];
   }>;
   chosen: StainStep;
+  /** The confidence check held each way (every step), for docs/self-check.md. */
+  estimators: EstimatorSummary[];
   timings: Record<string, number>;
 }
 
@@ -185,7 +214,8 @@ export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, c
     lab: lab.name, kind: lab.kind, trainedOn: lab.trainedOn, role, step, n: s.n, accuracy: s.accuracy, ci95: s.accuracy_ci95, macroF1: s.macro_f1,
     flagged: pred.length ? flagged / pred.length : 0, check: r.selfCheck.status,
     checkFired: r.selfCheck.verdicts.filter((v) => v.status !== 'passed').map((v) => `${v.check}${v.status === 'failed' ? '' : ' (warning)'}`),
-    agreement, agreements, novelShare, meanConfidence: pred.length ? confidence / pred.length : 0, predictedMix: mixOf(pred, classes), note: r.stain.note,
+    agreement, agreements, novelShare, meanConfidence: pred.length ? confidence / pred.length : 0, predictedMix: mixOf(pred, classes),
+    estimates: r.accuracyEstimates, otherChecksFailed: r.selfCheck.verdicts.some((v) => v.check !== 'confidence' && v.status === 'failed'), note: r.stain.note,
   };
 }
 
@@ -379,6 +409,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
       falseAlarms: out.filter((s) => s.accuracy >= 0.75 && s.check === 'failed').map((s) => `${s.trainedOn} -> ${s.lab}`),
     };
   });
+  const estimators = steps.flatMap((step) => summariseEstimators(scores.filter((s) => s.step === step && s.kind !== 'in-domain'), step));
   // The rule, fixed before the run: the best worst selection lab; ties (within 0.5 point) by the mean.
   const chosen = [...summary].sort((a, b) => (Math.abs(a.selectionWorst - b.selectionWorst) > 0.005 ? b.selectionWorst - a.selectionWorst : b.mean - a.mean))[0]!.step;
   const labList = jobs.flatMap(({ labs: ls }) => ls.map((l) => ({
@@ -390,8 +421,39 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   return {
     format: 'leukograph-unseen-labs/1', created: new Date().toISOString(), source: source.name,
     settings: { seed: opts.seed, trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare, syntheticSize, holdOut, steps, augmentCopies: copies, trainCells, sourceModelBytes },
-    labs: labList, scores, summary, chosen, timings,
+    labs: labList, scores, summary, chosen, estimators, timings,
   };
+}
+
+/** Each way of holding the confidence check on one step's out-of-domain labs (the other checks as they ran). */
+export function summariseEstimators(labs: readonly LabScore[], step: StainStep): EstimatorSummary[] {
+  const L = SELF_CHECK_LIMITS;
+  const below = labs.filter((s) => s.accuracy < 0.75);
+  const fine = labs.filter((s) => s.accuracy >= 0.75);
+  const mae = (ls: readonly LabScore[], e: (typeof ACCURACY_ESTIMATORS)[number]) => {
+    const known = ls.filter((s) => s.estimates);
+    return known.length ? known.reduce((a, s) => a + Math.abs(s.estimates![e] - s.accuracy), 0) / known.length : null;
+  };
+  const ways: Array<{ estimator: EstimatorSummary['estimator']; failAt: number | null; fails: (s: LabScore) => boolean | null }> = [
+    { estimator: 'fixed', failAt: null, fails: (s) => s.meanConfidence <= L.confidenceFail },
+    ...ACCURACY_ESTIMATORS.flatMap((e) => [0.75, 0.75 + (mae(labs.filter((s) => s.role === 'selection'), e) ?? 0)].map((at) => ({
+      estimator: e, failAt: at, fails: (s: LabScore) => (s.estimates ? s.estimates[e] < at : null),
+    }))),
+  ];
+  return ways.map(({ estimator, failAt, fails }) => {
+    const failed = (s: LabScore) => s.otherChecksFailed || fails(s) === true;
+    const alarms = fine.filter(failed);
+    return {
+      step, estimator, failAt,
+      mae: estimator === 'fixed'
+        ? { selection: null, scoring: null, all: null }
+        : { selection: mae(labs.filter((s) => s.role === 'selection'), estimator), scoring: mae(labs.filter((s) => s.role === 'scoring'), estimator), all: mae(labs, estimator) },
+      belowGoalFailed: [below.filter(failed).length, below.length],
+      belowGoalCaughtAlone: below.filter((s) => fails(s) === true).length,
+      falseAlarms: [alarms.length, fine.length],
+      falseAlarmLabs: alarms.map((s) => `${s.trainedOn} -> ${s.lab}${s.role === 'selection' ? ' (selection)' : ''}`),
+    };
+  });
 }
 
 const p1 = (v: number) => (100 * v).toFixed(1);
@@ -458,11 +520,25 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
     }).join(' | ')} |`);
   }
   lines.push('', '## What the self-check said (the default step)', '');
-  lines.push('| trained on -> lab | accuracy | macro F1 | verdict | checks that fired | view agreement | mean confidence | predicted mix |');
-  lines.push('| --- | ---: | ---: | --- | --- | ---: | ---: | --- |');
+  lines.push(`Estimated accuracy: through each classifier's own calibration (src/engine/classifier/accuracy-estimate.ts; DoC, ATC on the top probability, ATC on the entropy).`, '');
+  lines.push('| trained on -> lab | accuracy | macro F1 | verdict | checks that fired | view agreement | mean confidence | estimated: DoC / ATC / ATC-NE | predicted mix |');
+  lines.push('| --- | ---: | ---: | --- | --- | ---: | ---: | --- | --- |');
   for (const s of r.scores.filter((x) => x.step === ctx.defaultStep)) {
     const mix = Object.entries(s.predictedMix).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]).map(([c, v]) => `${c.slice(0, 4)} ${Math.round(100 * v)}`).join(', ');
-    lines.push(`| ${s.trainedOn} -> ${s.lab} | ${p1(s.accuracy)} % | ${s.macroF1 === null ? '—' : p1(s.macroF1) + ' %'} | ${s.check} | ${s.checkFired.join(', ') || '—'} | ${s.agreement === null ? '—' : p1(s.agreement) + ' %'} | ${p1(s.meanConfidence)} % | ${mix} |`);
+    const est = s.estimates ? `${p1(s.estimates.doc)} / ${p1(s.estimates.atc_max)} / ${p1(s.estimates.atc_entropy)}` : '—';
+    lines.push(`| ${s.trainedOn} -> ${s.lab} | ${p1(s.accuracy)} % | ${s.macroF1 === null ? '—' : p1(s.macroF1) + ' %'} | ${s.check} | ${s.checkFired.join(', ') || '—'} | ${s.agreement === null ? '—' : p1(s.agreement) + ' %'} | ${p1(s.meanConfidence)} % | ${est} | ${mix} |`);
+  }
+  const ests = (r.estimators ?? []).filter((e) => e.step === ctx.defaultStep);
+  if (ests.length) {
+    lines.push('', `## The confidence check held each way (the default step, out-of-domain labs)`, '');
+    lines.push('`fixed`: the mean confidence against the fixed limits (a classifier file without a calibration); the others: the estimated accuracy, failing under 75 % or under 75 % plus the estimator\'s mean abs error on the selection labs. The other checks as they ran. ' +
+      `The job holds ${DEFAULT_ACCURACY_ESTIMATOR} against ${p1(SELF_CHECK_LIMITS.accuracyFail)} % (docs/self-check.md).`, '');
+    lines.push('| confidence check | fails under | mean abs error: selection / scoring / all labs | labs under 75 % that fail | of them, failed by this check alone | labs at 75 % or more that fail (false alarms) |');
+    lines.push('| --- | ---: | --- | ---: | ---: | --- |');
+    const m = (v: number | null) => (v === null ? '—' : p1(v));
+    for (const e of ests) {
+      lines.push(`| ${e.estimator} | ${e.failAt === null ? 'mean confidence ' + SELF_CHECK_LIMITS.confidenceFail : p1(e.failAt) + ' %'} | ${m(e.mae.selection)} / ${m(e.mae.scoring)} / ${m(e.mae.all)} points | ${e.belowGoalFailed[0]} of ${e.belowGoalFailed[1]} | ${e.belowGoalCaughtAlone} | ${e.falseAlarms[0]} of ${e.falseAlarms[1]}${e.falseAlarmLabs.length ? ` (${e.falseAlarmLabs.join(', ')})` : ''} |`);
+    }
   }
   lines.push('', '## The labs', '');
   lines.push('| lab | trained on | role | cells | classes | what it is |', '| --- | --- | --- | ---: | --- | --- |');

@@ -2,7 +2,7 @@
 // feature row per labelled cell, fitted on a stratified seeded part of them, with the novelty model that
 // flags cells unlike the training data, and, for morphology, the stain reference and the stain-free
 // shape forest that the stain step needs. The train-classifier job and the evaluation both call it.
-import { fitRandomForest, predict, type MaxFeatures } from '../engine/classifier/random-forest.js';
+import { argmaxRows, fitRandomForest, predictProba, type MaxFeatures } from '../engine/classifier/random-forest.js';
 import { fitNovelty } from '../engine/classifier/novelty.js';
 import { fitShapeForest } from '../engine/classifier/stain-mix-forest.js';
 import { stainReference } from '../engine/classifier/stain-shift.js';
@@ -14,6 +14,9 @@ import { stratifiedSplit, type TrainTestSplit } from './split.js';
 import { classificationReport, type ClassificationReport } from './metrics.js';
 import { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE, FOREST_DEFAULTS } from './defaults.js';
 import { reviewCopies, withReviewedRows } from './reviewed-cells.js';
+import { copyOptions, type CopyRecipe } from './copy-weights.js';
+import { CALIBRATION_FOLDS, crossFittedCalibration } from './confidence-calibration.js';
+import { calibrateConfidence, type ConfidenceCalibration } from '../engine/classifier/accuracy-estimate.js';
 
 export interface ClassifierTrainingInput {
   /** One feature row per labelled cell. */
@@ -56,6 +59,12 @@ export interface ClassifierTrainingInput {
   balanced?: boolean;
   testFraction?: number;
   minConfidence?: number;
+  /**
+   * The confidence calibration (accuracy-estimate.ts) the self-check reads a lab's accuracy estimate through: from
+   * the held-out split when there is one, else cross-fitted with this many folds (confidence-calibration.ts; 0:
+   * none). Default: CALIBRATION_FOLDS for morphology (whose classify jobs run the confidence check), 0 otherwise.
+   */
+  calibrationFolds?: number;
   onTree?: (done: number, total: number) => void;
 }
 
@@ -102,16 +111,14 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   const fitted = withReviewedRows(trainRows, trainLabels, reviewed.rows, reviewed.labels.map((l) => used.indexOf(l)), copies);
   const train = matrixFromRows(fitted.x);
   const trainY = fitted.y;
-  // Rows in fitted order: the cells, their copies, then the reviewed rows (weight 1 each).
-  const sampleWeight = augmentWeight !== 1 && augIdx.length ? Float64Array.from(fitted.x, (_, i) => (i >= sourceTrain.length && i < trainRows.length ? augmentWeight : 1)) : null;
   const plainShare = input.plainTreeShare ?? FOREST_DEFAULTS.plainTreeShare;
   if (!(plainShare >= 0 && plainShare <= 1)) throw new Error(`classifier training: plainTreeShare must be in [0, 1], got ${plainShare}`);
-  const plainTrees = augIdx.length ? Math.round(plainShare * trees) : 0;
-  const plainRows = plainTrees ? Int32Array.from(fitted.x.keys()).filter((i) => i < sourceTrain.length || i >= trainRows.length) : null;
+  const recipe: CopyRecipe = { augmentWeight, plainTrees: Math.round(plainShare * trees) };
   const forestOptions = {
     nEstimators: trees, maxDepth, seed: forestSeed(seed), classWeight: balanced ? ('balanced' as const) : null, numClasses: used.length, classNames: used,
-    minSamplesLeaf: input.minSamplesLeaf ?? FOREST_DEFAULTS.minSamplesLeaf, maxFeatures: input.maxFeatures ?? FOREST_DEFAULTS.maxFeatures, sampleWeight,
-    treeRows: plainRows ? (t: number) => (t < plainTrees ? plainRows : null) : null,
+    minSamplesLeaf: input.minSamplesLeaf ?? FOREST_DEFAULTS.minSamplesLeaf, maxFeatures: input.maxFeatures ?? FOREST_DEFAULTS.maxFeatures,
+    // Rows in fitted order: the cells, their copies, then the reviewed rows.
+    ...copyOptions(sourceTrain.length, augIdx.length, fitted.x.length - trainRows.length, recipe),
   };
   const forest = fitRandomForest(train, trainY, { ...forestOptions, onTree: input.onTree });
   const novelty = fitNovelty(train, trainY, { numClasses: used.length, seed });
@@ -124,15 +131,29 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   if (stain?.mix && balanced) stain.mix.prior = used.map(() => 1 / used.length);
   const shapeForest = stain ? fitShapeForest(fitted.x, trainY, stain, dim, forestOptions) : null;
   let heldOut: ClassificationReport | null = null;
+  const folds = input.calibrationFolds ?? (input.features === 'morphology' ? CALIBRATION_FOLDS : 0);
+  let calibration: ConfidenceCalibration | null = null;
   if (split.test.length) {
-    const pred = predict(forest, toMatrix(split.test));
-    heldOut = classificationReport(split.test.map((i) => input.labels[i]!), Array.from(pred, (k) => used[k]!), { labels: used });
+    const proba = predictProba(forest, toMatrix(split.test));
+    const truth = split.test.map((i) => used.indexOf(input.labels[i]!));
+    heldOut = classificationReport(split.test.map((i) => input.labels[i]!), Array.from(argmaxRows(proba, used.length), (k) => used[k]!), { labels: used });
+    if (folds > 0) calibration = calibrateConfidence(proba, used.length, truth, 'held-out');
+  } else if (folds > 1 && sourceTrain.length >= folds * 2) {
+    // No held-out cells (the shipped file's testFraction 0): each training cell scored by a forest fitted without it and its copies.
+    const pos = new Map(split.train.map((r, i) => [r, i]));
+    const reviewedRows = fitted.x.slice(trainRows.length);
+    calibration = crossFittedCalibration({
+      rows: sourceTrain, y: trainLabels.slice(0, sourceTrain.length),
+      augmented: { rows: augIdx.map((j) => input.augmented!.rows[j]!), of: augIdx.map((j) => pos.get(input.augmented!.of[j]!)!) },
+      always: { rows: reviewedRows, y: trainY.slice(trainRows.length) },
+      folds, seed, forest: forestOptions, copies: recipe,
+    });
   }
   return {
     classifier: {
       forest, novelty, classNames: used, classMap: input.classMap, features: input.features,
       encoderId: input.features === 'latent' ? (input.encoderId ?? null) : null,
-      minConfidence: input.minConfidence ?? DEFAULT_MIN_CONFIDENCE, stain, shapeForest,
+      minConfidence: input.minConfidence ?? DEFAULT_MIN_CONFIDENCE, stain, shapeForest, calibration,
     },
     split,
     heldOut,

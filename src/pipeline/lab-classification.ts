@@ -11,6 +11,7 @@ import { decideConsensus, type ConsensusOutcome } from './consensus-step.js';
 import { DEFAULT_STAIN_STEP, ENSEMBLE_MEMBERS, movedRows, stainMove, type StainMove, type StainStep } from '../engine/classifier/stain-steps.js';
 import { selfCheck, SELF_CHECK_LIMITS, type SelfCheck, type SelfCheckLimits } from '../engine/classifier/self-check.js';
 import { STAIN_SHIFT_LIMIT } from '../engine/classifier/stain-shift.js';
+import { DEFAULT_ACCURACY_ESTIMATOR, ESTIMATOR_NAMES, estimateAccuracy, MIN_CALIBRATION_CELLS, type AccuracyEstimates, type AccuracyEstimator } from '../engine/classifier/accuracy-estimate.js';
 
 /** Fewer cells than this give no trustworthy stain medians: the stain is then left as it is. */
 export const MIN_STAIN_CELLS = 30;
@@ -34,6 +35,8 @@ export interface LabClassifyOptions {
   limits?: SelfCheckLimits;
   /** Views the self-check compares with. Default CHECK_VIEWS. */
   checkViews?: readonly string[];
+  /** The accuracy estimator the confidence check holds (calibrated classifiers). Default DEFAULT_ACCURACY_ESTIMATOR. */
+  estimator?: AccuracyEstimator;
 }
 
 /** The job result's `stain` for a morphology classifier. */
@@ -70,6 +73,8 @@ export interface LabClassification {
   views: Record<string, Int32Array>;
   /** Cells the novelty scorer calls unlike every training class. */
   novel: Uint8Array;
+  /** Every estimator's accuracy estimate from the reported probabilities; null without a usable calibration in the file. */
+  accuracyEstimates: AccuracyEstimates | null;
   selfCheck: SelfCheck;
 }
 
@@ -132,6 +137,10 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
   const checkViews = (opts.checkViews ?? CHECK_VIEWS).filter((v) => views[v]);
   let confidence = 0;
   for (let i = 0; i < best.length; i++) confidence += reported[i * K + best[i]!]!;
+  // The calibration was measured on the source's own cells, without a stain step: they need none.
+  const cal = clf.calibration && clf.calibration.cells >= MIN_CALIBRATION_CELLS ? clf.calibration : null;
+  const estimates = cal && rows.length ? estimateAccuracy(cal, reported, K) : null;
+  const estimator = opts.estimator ?? DEFAULT_ACCURACY_ESTIMATOR;
   const check = selfCheck(
     {
       classes: clf.classNames,
@@ -139,13 +148,14 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
       estimatedMix: mixMove?.rawMix ?? null,
       novelShare: rows.length ? novelCount / rows.length : null,
       meanConfidence: rows.length ? confidence / rows.length : null,
+      accuracyEstimate: estimates && cal ? { value: estimates[estimator], estimator: ESTIMATOR_NAMES[estimator], calibrationCells: cal.cells, source: cal.source } : null,
       // The reported view by its most probable class of every cell (flagged ones too), as the others.
       views: [{ name: 'reported', predicted: best }, ...checkViews.map((v) => ({ name: v, predicted: views[v]! }))],
     },
     opts.limits ?? { ...SELF_CHECK_LIMITS },
   );
   const stain = stainOutcome(opts.mode ?? 'auto', step, members, moves, primary, mixMove, clf.classNames, rows.length, limit, ref !== null, enough);
-  return { x, proba: reported, stain, consensus, views, novel, selfCheck: check };
+  return { x, proba: reported, stain, consensus, views, novel, accuracyEstimates: estimates, selfCheck: check };
 }
 
 function stainOutcome(

@@ -34,7 +34,18 @@ export function morphologyOfCrop(crop: Uint8Array, box: BoxInCrop | undefined, o
  * Each cell's morphology values. `augment` (training only, augment.ts): also `copies` seeded random transforms of
  * each cell's crop, measured the same way.
  */
-export async function morphologyOfCells(crops: CropSource, cells: readonly CellGeometry[], opts: { augment?: { copies: number; seed: number } } = {}): Promise<CellMorphology> {
+export interface MorphologyOptions {
+  augment?: { copies: number; seed: number };
+  /**
+   * Called after every `every` cells (default 100) and at the end with how many are measured: a training job's
+   * measuring phase runs for minutes (5,986 cells x 3 crops: 8 min and more), and its progress call is also where a
+   * cancel request is read. Returning true stops the measuring (the rows so far are returned; the caller knows why).
+   */
+  onProgress?: (done: number, total: number) => boolean | void | Promise<boolean | void>;
+  every?: number;
+}
+
+export async function morphologyOfCells(crops: CropSource, cells: readonly CellGeometry[], opts: MorphologyOptions = {}): Promise<CellMorphology> {
   const values = new Float64Array(cells.length * MORPHOLOGY_LENGTH);
   const rows: number[] = [];
   const failed: CellMorphology['failed'] = [];
@@ -56,6 +67,8 @@ export async function morphologyOfCells(crops: CropSource, cells: readonly CellG
     } catch (err) {
       failed.push({ index: i, id: c.id, reason: (err as Error).message });
     }
+    const done = i + 1;
+    if (opts.onProgress && (done % (opts.every ?? 100) === 0 || done === cells.length) && (await opts.onProgress(done, cells.length)) === true) break;
   }
   const augmented = copies > 0 ? { augmented: { x: { data: aug.subarray(0, of.length * MORPHOLOGY_LENGTH), rows: of.length, cols: MORPHOLOGY_LENGTH }, of } } : {};
   return { x: { data: values.subarray(0, rows.length * MORPHOLOGY_LENGTH), rows: rows.length, cols: MORPHOLOGY_LENGTH }, rows, failed, ...augmented };

@@ -66,6 +66,29 @@ test('a classifier unsure of a lab on average fails the confidence check; a sure
   assert.equal(selfCheck({ classes: CLASSES, predicted: cellsOf(20, BLOOD), meanConfidence: 0.3 }).status, 'passed');
 });
 
+test('a calibrated classifier: the confidence check holds the estimated accuracy against its limits, and says so', () => {
+  const predicted = cellsOf(300, BLOOD);
+  const at = (value: number, meanConfidence = 0.95) =>
+    selfCheck({ classes: CLASSES, predicted, meanConfidence, accuracyEstimate: { value, estimator: 'ATC', calibrationCells: 1197, source: 'held-out' } });
+  // A high mean confidence does not save a lab whose calibrated estimate is low (the shipped forest's 0.69 at 61 %).
+  const low = at(0.58);
+  assert.equal(low.status, 'failed');
+  const v = low.verdicts.find((x) => x.check === 'confidence')!;
+  assert.equal(v.value, 0.58);
+  assert.equal(v.failAt, 0.84);
+  assert.match(low.warning!, /estimated accuracy 58 % \(ATC, calibrated on 1,197 held-out cells; under 93 % warns, under 84 % fails\)/);
+  assert.equal(at(0.9).status, 'warning');
+  // And a low mean confidence does not fail a lab whose calibrated estimate is fine (the fixed limit would have).
+  const fine = at(0.95, 0.6);
+  assert.equal(fine.status, 'passed');
+  assert.match(fine.verdicts.find((x) => x.check === 'confidence')!.note, /^estimated accuracy 95 % \(ATC, calibrated on 1,197 held-out cells\)$/);
+  // Just under the limit fails; the limit itself does not.
+  assert.equal(at(0.8399).status, 'failed');
+  assert.notEqual(at(0.84).status, 'failed');
+  // Without a calibration (an old file) the fixed limits on the mean confidence still apply.
+  assert.equal(selfCheck({ classes: CLASSES, predicted, meanConfidence: 0.6, accuracyEstimate: null }).status, 'failed');
+});
+
 test('the blood-count prior, its distance and the capped, shrunk class-mix estimate', () => {
   const prior = bloodPrior(CLASSES);
   assert.ok(Math.abs(prior.reduce((a, b) => a + b, 0) - 1) < 1e-12);
@@ -128,4 +151,26 @@ test('a constructed collapse: the old adaptive step calls one class, and the sel
   assert.ok(withheld.length > 0, `${withheld.length} withheld`);
   assert.equal(flagReasonOf(withheld[0]!), 'SELF_CHECK');
   assert.ok(Math.abs(Object.values(withheld[0]!.probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-9);
+});
+
+test('classifyLab holds a classifier\'s own calibration; a file without one, or with one on too few cells, falls back to the fixed limits', () => {
+  const rng = createRng(23);
+  const centres = CLASSES.map(() => Array.from({ length: MORPHOLOGY_LENGTH }, () => 2 * standardNormal(rng)));
+  const row = (k: number) => Float64Array.from({ length: MORPHOLOGY_LENGTH }, (_, c) => centres[k]![c]! + 0.8 * standardNormal(rng));
+  const trainY = cellsOf(300, [0.2, 0.2, 0.2, 0.2, 0.2]);
+  const clf = trainCellClassifier({
+    rows: trainY.map(row), labels: trainY.map((k) => CLASSES[k]!), classNames: CLASSES, features: 'morphology', classMap: 'common5', trees: 20, maxDepth: 8, seed: 4, testFraction: 0,
+  }).classifier;
+  assert.equal(clf.calibration?.source, 'cross-fitted');
+  const lab = cellsOf(200, BLOOD).map(row);
+  const confidence = (c: typeof clf) => classifyLab(c, lab).selfCheck.verdicts.find((v) => v.check === 'confidence')!;
+  const own = confidence(clf);
+  assert.match(own.note, /^estimated accuracy \d+ % \(ATC, calibrated on 300 cross-fitted cells/);
+  assert.equal(own.failAt, 0.84);
+  assert.ok(own.value > 0.84, `separable classes read well: ${own.value}`);
+  for (const calibration of [null, { ...clf.calibration!, cells: 9 }]) {
+    const old = confidence({ ...clf, calibration });
+    assert.match(old.note, /no usable calibration in its file: fixed limits/);
+    assert.equal(old.failAt, 0.68);
+  }
 });

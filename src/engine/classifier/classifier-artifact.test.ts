@@ -56,3 +56,15 @@ test('a morphology classifier file keeps its class distributions and shape fores
   w.stain.mix.classes = ['b', 'a'];
   assert.throws(() => classifierFromJson(JSON.stringify(w)), /classes are not the classifier's/);
 });
+
+test('a classifier file keeps its confidence calibration; an older file without one reads as none', () => {
+  const calibration = { source: 'cross-fitted' as const, cells: 5986, accuracy: 0.975, meanConfidence: 0.91, thresholdMax: 0.615, thresholdEntropy: -0.92 };
+  const base = { forest, novelty, classNames: ['a', 'b'], classMap: 'common5', features: 'morphology' as const, encoderId: null, minConfidence: 0.4 };
+  assert.deepEqual(classifierFromJson(classifierToJson({ ...base, calibration })).calibration, calibration);
+  const old = JSON.parse(classifierToJson(base));
+  assert.equal('calibration' in old, false);
+  assert.equal(classifierFromJson(JSON.stringify(old)).calibration, null);
+  const bad = JSON.parse(classifierToJson({ ...base, calibration }));
+  bad.calibration.cells = -1;
+  assert.throws(() => classifierFromJson(JSON.stringify(bad)), /malformed confidence calibration/);
+});

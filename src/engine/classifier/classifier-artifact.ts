@@ -6,6 +6,7 @@ import { noveltyFromJson, noveltyToJson, scoreNovelty, type NoveltyModel, type N
 import { predictProba, type RandomForest } from './random-forest.js';
 import type { FeatureMatrix } from './feature-matrix.js';
 import { MIX_QUANTILES, type StainMix, type StainReference } from './stain-shift.js';
+import { calibrationFromJson, type ConfidenceCalibration } from './accuracy-estimate.js';
 
 export const CLASSIFIER_FORMAT = 'leukograph.classifier';
 
@@ -39,6 +40,12 @@ export interface CellClassifier {
    * onto the plain training medians).
    */
   shapeForest?: RandomForest | null;
+  /**
+   * How this forest's confidence maps to accuracy, measured on cells it did not train on (accuracy-estimate.ts):
+   * the self-check holds a lab's estimated accuracy against its limits through it. Absent in files written before
+   * it existed: the check then holds the mean confidence against fixed limits (self-check.ts).
+   */
+  calibration?: ConfidenceCalibration | null;
 }
 
 export interface CellVerdict {
@@ -53,6 +60,7 @@ export function classifierToJson(c: CellClassifier): string {
     format: CLASSIFIER_FORMAT, version: 1, classNames: c.classNames, classMap: c.classMap, features: c.features, encoderId: c.encoderId, minConfidence: c.minConfidence,
     ...(c.stain ? { stain: c.stain } : {}),
     ...(c.shapeForest ? { shapeForest: JSON.parse(forestToJson(c.shapeForest)) } : {}),
+    ...(c.calibration ? { calibration: c.calibration } : {}),
     forest: JSON.parse(forestToJson(c.forest)), novelty: JSON.parse(noveltyToJson(c.novelty)),
   });
 }
@@ -69,6 +77,7 @@ export function classifierFromJson(text: string): CellClassifier {
     encoderId: v.encoderId === null || v.encoderId === undefined ? null : String(v.encoderId), minConfidence: Number(v.minConfidence),
     stain,
     shapeForest: v.shapeForest === undefined || v.shapeForest === null ? null : forestFromJson(JSON.stringify(v.shapeForest)),
+    calibration: calibrationFromJson(v.calibration),
   };
 }
 

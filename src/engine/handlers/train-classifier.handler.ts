@@ -27,8 +27,15 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   if (features === 'morphology') {
     const labelled = (await ctx.repos.cells.trainingCells(p.datasetIds)).filter((c) => classOf(c.cellType, p.classMap) !== null);
     const aug = augmentCopies > 0 ? ` (and ${augmentCopies} augmented copies of each)` : '';
-    await ctx.progress(0, p.trees, `measuring the morphology of ${labelled.length} labelled cells${aug}`);
-    const m = await morphologyOfCells(TrainingData.forJob(ctx), labelled, augmentCopies > 0 ? { augment: { copies: augmentCopies, seed: p.seed } } : {});
+    await ctx.progress(0, labelled.length, `measuring the morphology of ${labelled.length} labelled cells${aug}`);
+    const measuring = `measuring the morphology of ${labelled.length} labelled cells${aug}`;
+    // Progress in cells while measuring (the forest's trees come after); the progress call reads a cancel request.
+    const onProgress = async (done: number, total: number) => {
+      await ctx.progress(done, total, `${measuring}: ${done}/${total}`);
+      return ctx.cancelled();
+    };
+    const m = await morphologyOfCells(TrainingData.forJob(ctx), labelled, { ...(augmentCopies > 0 ? { augment: { copies: augmentCopies, seed: p.seed } } : {}), onProgress });
+    if (ctx.cancelled()) return { status: 'cancelled', result: { measured: m.rows.length, of: labelled.length } };
     unreadable = m.failed;
     if (m.augmented) {
       const a = m.augmented;
@@ -72,7 +79,7 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   const review = reviewed.x.length || p.reviewedDatasetIds?.length
     ? { reviewed: { cells: reviewed.x.length, copies, share, datasets: reviewed.datasets, ...(reviewed.skipped.length ? { skipped: reviewed.skipped.slice(0, 50) } : {}) } }
     : {};
-  const metrics = { features, trainCells: split.train.length, ...(augmentCopies > 0 ? { augmentCopies } : {}), heldOutCells: split.test.length, classes: used, heldOut, ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
+  const metrics = { features, trainCells: split.train.length, ...(augmentCopies > 0 ? { augmentCopies } : {}), heldOutCells: split.test.length, classes: used, heldOut, ...(classifier.calibration ? { calibration: classifier.calibration } : {}), ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
   const modelId = await ctx.repos.models.registerActive({
     kind: 'classifier', name: `random-forest-${p.classMap}${features === 'morphology' ? '-morphology' : ''}`, version: `job-${ctx.jobId.slice(0, 8)}`, preset: null,
     metrics, params: p, artifactPath: artifact, checksum: createHash('sha256').update(json).digest('hex'), datasetIds: p.datasetIds, jobId: ctx.jobId,
