@@ -9,7 +9,12 @@
  * class, 600), SEED (0), TREES (100), SYNTH_SIZE (120), OUT_DIR (docs), PREPARED (a file: the measured rows are kept
  * there and read back on the next run with it, which then only fits and scores: for trying steps and limits),
  * AUGMENT (augmented copies per training cell, MORPHOLOGY_AUGMENT_COPIES), AUGMENT_MEASURE (copies measured into
- * PREPARED, default AUGMENT: measure more once, then score AUGMENT=0..that from the same file).
+ * PREPARED, default AUGMENT: measure more once, then score AUGMENT=0..that from the same file). The forest, FOREST_DEFAULTS
+ * unless given: TREES, MAX_DEPTH, MIN_LEAF (minSamplesLeaf), MAX_FEATURES ('sqrt', 'log2', 'all', a count or a fraction),
+ * AUGMENT_WEIGHT (each augmented copy's weight against its cell), PLAIN_TREES (the share of the trees fitted without the
+ * augmented copies), FOREST_SEED (the classifiers' seed, default SEED: with
+ * PREPARED, a second forest seed on the same cells and split). TRAIN_PER_CLASS (with PREPARED: the source classifier
+ * trained on a seeded subset of this many of its training cells per class, for a learning curve; held-out cells unchanged).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -19,8 +24,10 @@ import { detectorCacheKey, loadFolderDomain } from '../src/evaluation/folder-dat
 import { machineInfo } from '../src/evaluation/report.js';
 import { prepareUnseenLabs, renderUnseenLabs, scoreUnseenLabs, type LabeledLab, type PreparedRun } from '../src/evaluation/unseen-labs.js';
 import { DEFAULT_STAIN_STEP } from '../src/engine/classifier/stain-steps.js';
-import { MORPHOLOGY_AUGMENT_COPIES } from '../src/pipeline/defaults.js';
+import { FOREST_DEFAULTS, MORPHOLOGY_AUGMENT_COPIES } from '../src/pipeline/defaults.js';
+import type { MaxFeatures } from '../src/engine/classifier/random-forest.js';
 import { classesOf } from '../src/pipeline/class-maps.js';
+import { createRng, mixSeed, shuffleInPlace } from '../src/engine/classifier/rng.js';
 import { DEFAULT_BOX_IN_CROP, MORPHOLOGY_SIZE } from '../src/imaging/cell-morphology.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));
@@ -31,7 +38,14 @@ const CACHE = resolve(env('CACHE_DIR', '/tmp/leukograph-detections'));
 const MODEL = resolve(env('MODEL', join(REPO, 'models/detector.onnx')));
 const MAX = Number(env('MAX_PER_CLASS', '600'));
 const SEED = Number(env('SEED', '0'));
-const TREES = Number(env('TREES', '100'));
+const TREES = Number(env('TREES', String(FOREST_DEFAULTS.trees)));
+const MAX_DEPTH = Number(env('MAX_DEPTH', String(FOREST_DEFAULTS.maxDepth)));
+const MIN_LEAF = Number(env('MIN_LEAF', String(FOREST_DEFAULTS.minSamplesLeaf)));
+const MAX_FEATURES_RAW = env('MAX_FEATURES', String(FOREST_DEFAULTS.maxFeatures));
+const MAX_FEATURES = (['sqrt', 'log2', 'all'].includes(MAX_FEATURES_RAW) ? MAX_FEATURES_RAW : Number(MAX_FEATURES_RAW)) as MaxFeatures;
+const AUGMENT_WEIGHT = Number(env('AUGMENT_WEIGHT', String(FOREST_DEFAULTS.augmentWeight)));
+const PLAIN_TREES = Number(env('PLAIN_TREES', String(FOREST_DEFAULTS.plainTreeShare)));
+const FOREST_SEED = Number(env('FOREST_SEED', String(SEED)));
 const SYNTH = Number(env('SYNTH_SIZE', '120'));
 const OUT = resolve(env('OUT_DIR', join(REPO, 'docs')));
 const AUGMENT = Number(env('AUGMENT', String(MORPHOLOGY_AUGMENT_COPIES)));
@@ -101,6 +115,21 @@ async function loadLabs(views: ReturnType<typeof prepareViews>): Promise<Labeled
 }
 
 const PREPARED = process.env.PREPARED ? resolve(process.env.PREPARED) : null;
+const TRAIN_PER_CLASS = process.env.TRAIN_PER_CLASS ? Number(process.env.TRAIN_PER_CLASS) : null;
+
+/** The source classifier's training cells cut to `perClass` per class (seeded), their augmented copies with them. */
+function fewerSourceCells(run: PreparedRun, perClass: number, seed: number): void {
+  const j = run.jobs[0]!;
+  const byClass = new Map<string, number[]>();
+  j.labels.forEach((l, i) => (byClass.get(l) ?? byClass.set(l, []).get(l)!).push(i));
+  const keep = [...byClass.values()].flatMap((idx) => shuffleInPlace(idx, createRng(mixSeed(seed, 0x7c))).slice(0, perClass)).sort((a, b) => a - b);
+  const at = new Map(keep.map((i, k) => [i, k]));
+  const aug = (j.augOf ?? []).flatMap((o, k) => (at.has(o) ? [k] : []));
+  Object.assign(j, {
+    rows: keep.map((i) => j.rows[i]!), labels: keep.map((i) => j.labels[i]!),
+    augRows: aug.map((k) => j.augRows![k]!), augOf: aug.map((k) => at.get(j.augOf![k]!)!), augCopy: aug.map((k) => j.augCopy![k]!),
+  });
+}
 
 function savePrepared(run: PreparedRun, path: string): void {
   writeFileSync(path, JSON.stringify(run, (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v)));
@@ -126,11 +155,15 @@ async function main(): Promise<void> {
   if (PREPARED && existsSync(PREPARED)) {
     say(`reading the measured rows from ${PREPARED}`);
     prepared = loadPrepared(PREPARED);
+    if (TRAIN_PER_CLASS !== null) fewerSourceCells(prepared, TRAIN_PER_CLASS, SEED);
   } else {
     prepared = await prepareUnseenLabs(await loadLabs(views), { classes, seed: SEED, syntheticSize: SYNTH, augmentCopies: Number(env('AUGMENT_MEASURE', String(AUGMENT))), onProgress: say });
     if (PREPARED) savePrepared(prepared, PREPARED);
   }
-  const report = scoreUnseenLabs(prepared, { seed: SEED, trees: TREES, syntheticSize: SYNTH, augmentCopies: AUGMENT, onProgress: say });
+  const report = scoreUnseenLabs(prepared, {
+    seed: FOREST_SEED, trees: TREES, maxDepth: MAX_DEPTH, minSamplesLeaf: MIN_LEAF, maxFeatures: MAX_FEATURES, augmentWeight: AUGMENT_WEIGHT, plainTreeShare: PLAIN_TREES,
+    syntheticSize: SYNTH, augmentCopies: AUGMENT, onProgress: say,
+  });
   const m = machineInfo();
   const machine = `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}`;
   const preamble = [
@@ -147,12 +180,20 @@ async function main(): Promise<void> {
       `Zheng DS2, and Acevedo-20 for the classifiers trained elsewhere) are the honest one.**`,
     `Citations: Acevedo et al. 2020, Data in Brief 30:105474 (CC BY 4.0); BCCD: Shenggan/BCCD_Dataset (MIT); Zheng et al. 2018, Micron 107:55-71.`,
   ].join('\n\n');
-  const command = `${MAX !== 600 ? `MAX_PER_CLASS=${MAX} ` : ''}${SEED ? `SEED=${SEED} ` : ''}${AUGMENT !== MORPHOLOGY_AUGMENT_COPIES ? `AUGMENT=${AUGMENT} ` : ''}scripts/unseen.sh`;
+  const F = FOREST_DEFAULTS;
+  const given: Array<[string, unknown, unknown]> = [
+    ['MAX_PER_CLASS', MAX, 600], ['SEED', SEED, 0], ['AUGMENT', AUGMENT, MORPHOLOGY_AUGMENT_COPIES], ['TREES', TREES, F.trees], ['MAX_DEPTH', MAX_DEPTH, F.maxDepth],
+    ['MIN_LEAF', MIN_LEAF, F.minSamplesLeaf], ['MAX_FEATURES', MAX_FEATURES, F.maxFeatures], ['AUGMENT_WEIGHT', AUGMENT_WEIGHT, F.augmentWeight], ['PLAIN_TREES', PLAIN_TREES, F.plainTreeShare], ['FOREST_SEED', FOREST_SEED, SEED], ['TRAIN_PER_CLASS', TRAIN_PER_CLASS, null],
+  ];
+  const command = `${given.filter(([, v, d]) => v !== d).map(([k, v]) => `${k}=${v} `).join('')}scripts/unseen.sh`;
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'unseen-labs.json'), JSON.stringify(report, null, 1) + '\n');
   writeFileSync(join(OUT, 'unseen-labs.md'), renderUnseenLabs(report, { command, machine, preamble, defaultStep: DEFAULT_STAIN_STEP }));
   say(`chosen by the selection labs: ${report.chosen}; the default is ${DEFAULT_STAIN_STEP}`);
   for (const s of report.summary) say(`${s.step}: worst selection ${(100 * s.selectionWorst).toFixed(1)}, worst scoring ${(100 * s.scoringWorst.accuracy).toFixed(1)} (${s.scoringWorst.lab}), mean ${(100 * s.mean).toFixed(1)}, in-domain ${s.inDomain === null ? '-' : (100 * s.inDomain).toFixed(1)}`);
+  const inDomain = report.scores.find((x) => x.kind === 'in-domain' && x.step === DEFAULT_STAIN_STEP);
+  if (inDomain) say(`in-domain (${DEFAULT_STAIN_STEP}) ${(100 * inDomain.accuracy).toFixed(1)} % (${inDomain.ci95.map((v) => (100 * v).toFixed(1)).join('-')}), n ${inDomain.n}`);
+  say(`the ${report.source} classifier: fitted in ${report.timings.fitSource?.toFixed(1)} s, ${report.settings.sourceModelBytes} bytes gzipped`);
   say(`wrote ${join(OUT, 'unseen-labs.md')} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 

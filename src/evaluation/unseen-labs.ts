@@ -14,7 +14,10 @@ import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js'
 import { morphologyFeatures, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 import { augmentCrop } from '../pipeline/augment.js';
 import { cellSeed } from '../pipeline/morphology.js';
-import { MORPHOLOGY_AUGMENT_COPIES } from '../pipeline/defaults.js';
+import { FOREST_DEFAULTS, MORPHOLOGY_AUGMENT_COPIES } from '../pipeline/defaults.js';
+import { classifierToJson } from '../engine/classifier/classifier-artifact.js';
+import type { MaxFeatures } from '../engine/classifier/random-forest.js';
+import { gzipSync } from 'node:zlib';
 import { scoreDomain } from './pipeline.js';
 import { applyLab, drawLabCells, stainStats, syntheticLabs, type LabCrop, type SyntheticLab } from './synthetic-labs.js';
 
@@ -95,8 +98,15 @@ export interface EstimatorSummary {
 export interface UnseenLabsOptions {
   classes: readonly string[];
   seed: number;
+  /** The forest: FOREST_DEFAULTS unless given (so the evaluation fits what train-classifier fits). */
   trees?: number;
   maxDepth?: number;
+  minSamplesLeaf?: number;
+  maxFeatures?: MaxFeatures;
+  /** Each augmented copy's weight against its cell. */
+  augmentWeight?: number;
+  /** The share of the trees fitted without the augmented copies. */
+  plainTreeShare?: number;
   /** Cells per synthetic lab. Default 120. */
   syntheticSize?: number;
   /** Seeded random synthetic labs besides the fixed recipes. Default 3. */
@@ -118,7 +128,12 @@ export interface UnseenLabsReport {
   format: 'leukograph-unseen-labs/1';
   created: string;
   source: string;
-  settings: { seed: number; trees: number; maxDepth: number; syntheticSize: number; holdOut: number; steps: StainStep[]; augmentCopies: number; trainCells: Record<string, number> };
+  settings: {
+    seed: number; trees: number; maxDepth: number; minSamplesLeaf?: number; maxFeatures?: MaxFeatures; augmentWeight?: number; plainTreeShare?: number;
+    syntheticSize: number; holdOut: number; steps: StainStep[]; augmentCopies: number; trainCells: Record<string, number>;
+    /** The source lab's classifier as train-classifier saves it: gzipped JSON bytes (what a model file weighs). */
+    sourceModelBytes?: number;
+  };
   labs: Array<{ name: string; kind: ScoredLab['kind']; trainedOn: string; description: string; n: number; classes: Record<string, number>; role: LabScore['role'] }>;
   scores: LabScore[];
   /** Per step: worst and mean accuracy over the selection labs, the scoring labs and all; in-domain. */
@@ -320,8 +335,12 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   const { classes } = run;
   const source = { name: run.source };
   const steps = [...(opts.steps ?? STAIN_STEPS)];
-  const trees = opts.trees ?? 100;
-  const maxDepth = opts.maxDepth ?? 16;
+  const trees = opts.trees ?? FOREST_DEFAULTS.trees;
+  const maxDepth = opts.maxDepth ?? FOREST_DEFAULTS.maxDepth;
+  const minSamplesLeaf = opts.minSamplesLeaf ?? FOREST_DEFAULTS.minSamplesLeaf;
+  const maxFeatures = opts.maxFeatures ?? FOREST_DEFAULTS.maxFeatures;
+  const augmentWeight = opts.augmentWeight ?? FOREST_DEFAULTS.augmentWeight;
+  const plainTreeShare = opts.plainTreeShare ?? FOREST_DEFAULTS.plainTreeShare;
   const syntheticSize = opts.syntheticSize ?? 120;
   const holdOut = opts.holdOut ?? 0.5;
   const timings: Record<string, number> = { ...run.timings };
@@ -329,6 +348,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   const measured = Math.max(0, ...run.jobs.flatMap((j) => (j.augCopy ?? []).map((c) => c + 1)));
   if (copies > measured) throw new Error(`unseen labs: ${copies} augmented copies asked for, the prepared rows have ${measured}`);
   const trainCells: Record<string, number> = {};
+  let sourceModelBytes: number | undefined;
   let tt = performance.now();
   // Two labs together ("train on one or two"): each pair of training labs, scored on the real labs in neither.
   const pairs: PreparedRun['jobs'] = [];
@@ -349,7 +369,15 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
     const keep = (j.augCopy ?? []).flatMap((c, k) => (c < copies ? [k] : []));
     const augmented = keep.length ? { rows: keep.map((k) => j.augRows![k]!), of: keep.map((k) => j.augOf![k]!) } : undefined;
     say(`fitting the ${j.trainedOn} classifier on ${j.rows.length} cells${augmented ? ` and ${augmented.rows.length} augmented copies` : ''}`);
-    const clf = trainCellClassifier({ rows: j.rows, labels: j.labels, classNames: classes, features: 'morphology', classMap: 'common5', stainRows: j.allRows, trees, maxDepth, seed: opts.seed, testFraction: 0, augmented }).classifier;
+    const tf = performance.now();
+    const clf = trainCellClassifier({
+      rows: j.rows, labels: j.labels, classNames: classes, features: 'morphology', classMap: 'common5', stainRows: j.allRows,
+      trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare, seed: opts.seed, testFraction: 0, augmented,
+    }).classifier;
+    if (j.trainedOn === source.name) {
+      timings.fitSource = (performance.now() - tf) / 1000;
+      sourceModelBytes = gzipSync(classifierToJson(clf)).length;
+    }
     trainCells[j.trainedOn] = j.rows.length;
     return { clf, labs: j.labs };
   });
@@ -392,7 +420,8 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   timings.total = (performance.now() - t0) / 1000 + (run.timings.total ?? 0);
   return {
     format: 'leukograph-unseen-labs/1', created: new Date().toISOString(), source: source.name,
-    settings: { seed: opts.seed, trees, maxDepth, syntheticSize, holdOut, steps, augmentCopies: copies, trainCells }, labs: labList, scores, summary, chosen, estimators, timings,
+    settings: { seed: opts.seed, trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare, syntheticSize, holdOut, steps, augmentCopies: copies, trainCells, sourceModelBytes },
+    labs: labList, scores, summary, chosen, estimators, timings,
   };
 }
 
@@ -430,6 +459,13 @@ export function summariseEstimators(labs: readonly LabScore[], step: StainStep):
 const p1 = (v: number) => (100 * v).toFixed(1);
 const ci = (c: readonly [number, number]) => `${p1(c[0])}-${p1(c[1])}`;
 
+/** The forest's settings beyond trees and depth, where they are not the forest's own defaults. */
+function forestExtras(s: UnseenLabsReport['settings']): string {
+  const leaf = s.minSamplesLeaf ?? 1;
+  const feats = s.maxFeatures ?? 'sqrt';
+  return `${leaf !== 1 ? `, leaves of at least ${leaf} cells` : ''}${feats !== 'sqrt' ? `, ${feats} features tried per split` : ''}`;
+}
+
 /** The Markdown page (docs/unseen-labs.md). */
 export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; machine: string; preamble?: string; defaultStep: StainStep; afterSummary?: string }): string {
   const steps = r.settings.steps;
@@ -439,9 +475,9 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
   if (ctx.preamble) lines.push(ctx.preamble, '');
   lines.push(
     `Every figure is the classify job's own path (\`src/pipeline/lab-classification.ts\`: stain step, forest, self-check) on a morphology ` +
-      `classifier built as \`train-classifier --features morphology\` builds one (${r.settings.trees} trees, depth ${r.settings.maxDepth}, seed ${r.settings.seed}; ` +
+      `classifier built as \`train-classifier --features morphology\` builds one (${r.settings.trees} trees, depth ${r.settings.maxDepth}${forestExtras(r.settings)}, seed ${r.settings.seed}; ` +
       `training cells: ${Object.entries(r.settings.trainCells ?? {}).map(([l, n]) => `${l} ${n}`).join(', ')}; ` +
-      `${r.settings.augmentCopies ? `each with ${r.settings.augmentCopies} augmented copies of its crop, src/pipeline/augment.ts` : 'no augmented copies'}). ` +
+      `${r.settings.augmentCopies ? `each with ${r.settings.augmentCopies} augmented copies of its crop, src/pipeline/augment.ts${(r.settings.augmentWeight ?? 1) !== 1 ? `, each copy weighing ${r.settings.augmentWeight} of its cell` : ''}${r.settings.plainTreeShare ? `; ${Math.round(100 * r.settings.plainTreeShare)} % of the trees fitted without the copies` : ''}` : 'no augmented copies'}). ` +
       `Accuracy is over every labelled cell of a lab, flagged or not; the interval is the 95 % Wilson interval. The stain step was chosen by its worst ` +
       `accuracy on the **selection** labs only (the rule: the best worst selection lab, ties within 0.5 point by the mean); the **scoring** labs then say how ` +
       `it holds on labs it was not chosen on.`,

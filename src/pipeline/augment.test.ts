@@ -4,7 +4,8 @@ import { augmentCrop, drawAugmentation } from './augment.js';
 import { applyLab } from './crop-transforms.js';
 import { createRng } from '../engine/classifier/rng.js';
 import { trainCellClassifier } from './classifier-training.js';
-import { predict } from '../engine/classifier/random-forest.js';
+import { predict, predictProba } from '../engine/classifier/random-forest.js';
+import { forestToJson } from '../engine/classifier/forest-json.js';
 import { matrixFromRows } from '../engine/classifier/feature-matrix.js';
 
 /** A 32 px crop: a dark disc on a light background. */
@@ -82,4 +83,44 @@ test('the morphology stage measures augmented copies of each readable cell, nami
   assert.equal(m.augmented!.x.data.length, 4 * MORPHOLOGY_LENGTH);
   assert.ok(m.augmented!.x.data.every(Number.isFinite));
   assert.equal((await morphologyOfCells(source, [cell('a')])).augmented, undefined);
+});
+
+test('augmentWeight: each copy weighs as told against its cell (1: as a cell; the default)', () => {
+  // Every row alike, so each tree is one leaf whose class mix is the weight per class: 20 cells of each class,
+  // two copies of each 'a' cell. P(a) = (20 + 40w) / (40 + 40w): 0.75 at w = 1, 0.6 at w = 0.25 (up to bootstrap noise).
+  const rows = Array.from({ length: 40 }, () => Float64Array.from([1, 2]));
+  const labels = rows.map((_, i) => (i < 20 ? 'a' : 'b'));
+  const of = Array.from({ length: 40 }, (_, j) => j >> 1);
+  const base = { rows, labels, classNames: ['a', 'b'], features: 'latent' as const, classMap: 'test', trees: 60, seed: 3, testFraction: 0, augmented: { rows: of.map((i) => rows[i]!), of } };
+  const pA = (w?: number) => predictProba(trainCellClassifier({ ...base, augmentWeight: w }).classifier.forest, matrixFromRows([rows[0]!]))[0]!;
+  assert.equal(pA(1), pA());
+  assert.equal(forestToJson(trainCellClassifier({ ...base, augmentWeight: 1 }).classifier.forest), forestToJson(trainCellClassifier(base).classifier.forest));
+  assert.ok(Math.abs(pA(1) - 0.75) < 0.04, `w = 1: P(a) ${pA(1)}`);
+  assert.ok(Math.abs(pA(0.25) - 0.6) < 0.04, `w = 0.25: P(a) ${pA(0.25)}`);
+  // Reviewed cells carry their share of the weighted total (40 cells + 40 copies at w): at share 0.2 one reviewed
+  // row is repeated 0.25 x 50 = 12.5 -> 13 times at w = 0.25, 0.25 x 80 = 20 times at w = 1.
+  const reviewed = { rows: [Float64Array.from([1, 2])], labels: ['b'], share: 0.2 };
+  assert.equal(trainCellClassifier({ ...base, augmentWeight: 0.25, reviewed }).reviewCopies, 13);
+  assert.equal(trainCellClassifier({ ...base, reviewed }).reviewCopies, 20);
+  assert.throws(() => trainCellClassifier({ ...base, augmentWeight: 0 }), /augmentWeight must be finite and > 0/);
+});
+
+test('plainTreeShare: that share of the trees is fitted on the cells without their copies', () => {
+  // Column 0 alone tells the classes apart on the cells (0 vs 1; column 1 is constant); the copies carry a lab shift
+  // of +10, so only trees that saw copies know where a shifted cell belongs. A shifted 'a' (10): every augmented tree
+  // says 'a', every plain tree 'b' (the larger column 0), so P(a) is the share of trees that saw the copies.
+  const rng = createRng(6);
+  const rows = Array.from({ length: 60 }, (_, i) => Float64Array.from([(i % 2) + 0.2 * (rng.next() - 0.5), 0.5]));
+  const labels = rows.map((_, i) => (i % 2 ? 'b' : 'a'));
+  const shifted = rows.map((r) => Float64Array.from([r[0]! + 10, r[1]!]));
+  const base = { rows, labels, classNames: ['a', 'b'], features: 'latent' as const, classMap: 'test', trees: 40, maxDepth: 6, seed: 2, testFraction: 0 };
+  const withCopies = { ...base, augmented: { rows: shifted, of: rows.map((_, i) => i) } };
+  const probe = matrixFromRows([Float64Array.from([10, 0.5]), Float64Array.from([0, 0.5])]);
+  const proba = (share?: number) => Array.from(predictProba(trainCellClassifier({ ...withCopies, plainTreeShare: share }).classifier.forest, probe));
+  assert.deepEqual(proba(), [1, 0, 1, 0]);
+  assert.deepEqual(proba(0.5), [0.5, 0.5, 1, 0]);
+  assert.deepEqual(proba(0.25), [0.75, 0.25, 1, 0]);
+  assert.deepEqual(proba(1), [0, 1, 1, 0]);
+  assert.deepEqual(proba(1), Array.from(predictProba(trainCellClassifier(base).classifier.forest, probe)));
+  assert.throws(() => trainCellClassifier({ ...withCopies, plainTreeShare: 1.5 }), /plainTreeShare must be in \[0, 1\]/);
 });

@@ -2,7 +2,7 @@
 // feature row per labelled cell, fitted on a stratified seeded part of them, with the novelty model that
 // flags cells unlike the training data, and, for morphology, the stain reference and the stain-free
 // shape forest that the stain step needs. The train-classifier job and the evaluation both call it.
-import { argmaxRows, fitRandomForest, predictProba } from '../engine/classifier/random-forest.js';
+import { argmaxRows, fitRandomForest, predictProba, type MaxFeatures } from '../engine/classifier/random-forest.js';
 import { fitNovelty } from '../engine/classifier/novelty.js';
 import { fitShapeForest } from '../engine/classifier/stain-mix-forest.js';
 import { stainReference } from '../engine/classifier/stain-shift.js';
@@ -14,6 +14,7 @@ import { stratifiedSplit, type TrainTestSplit } from './split.js';
 import { classificationReport, type ClassificationReport } from './metrics.js';
 import { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE, FOREST_DEFAULTS } from './defaults.js';
 import { reviewCopies, withReviewedRows } from './reviewed-cells.js';
+import { copyOptions, type CopyRecipe } from './copy-weights.js';
 import { CALIBRATION_FOLDS, crossFittedCalibration } from './confidence-calibration.js';
 import { calibrateConfidence, type ConfidenceCalibration } from '../engine/classifier/accuracy-estimate.js';
 
@@ -46,6 +47,14 @@ export interface ClassifierTrainingInput {
   stain?: boolean;
   trees?: number;
   maxDepth?: number;
+  /** The forest's (and the shape forest's) smallest leaf, in distinct rows. */
+  minSamplesLeaf?: number;
+  /** Features tried per split. */
+  maxFeatures?: MaxFeatures;
+  /** The weight of each augmented copy against its cell's own row (1: a copy counts as a cell). */
+  augmentWeight?: number;
+  /** The share of the trees fitted without the augmented copies (an augmented and a plain forest in one). */
+  plainTreeShare?: number;
   seed?: number;
   balanced?: boolean;
   testFraction?: number;
@@ -78,6 +87,8 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   const maxDepth = input.maxDepth ?? FOREST_DEFAULTS.maxDepth;
   const testFraction = input.testFraction ?? FOREST_DEFAULTS.testFraction;
   const balanced = input.balanced ?? FOREST_DEFAULTS.balanced;
+  const augmentWeight = input.augmentWeight ?? FOREST_DEFAULTS.augmentWeight;
+  if (!(augmentWeight > 0 && Number.isFinite(augmentWeight))) throw new Error(`classifier training: augmentWeight must be finite and > 0, got ${augmentWeight}`);
   if (input.rows.length !== input.labels.length) throw new Error(`classifier training: ${input.rows.length} rows, ${input.labels.length} labels`);
   // Only classes seen in training are predicted; the others keep no column.
   const reviewed = input.reviewed ?? { rows: [], labels: [] };
@@ -95,12 +106,20 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   const augIdx = (input.augmented?.of ?? []).flatMap((r, j) => (inTrain.has(r) ? [j] : []));
   const trainRows = [...sourceTrain, ...augIdx.map((j) => input.augmented!.rows[j]!)];
   const trainLabels = [...split.train, ...augIdx.map((j) => input.augmented!.of[j]!)].map((i) => used.indexOf(input.labels[i]!));
-  // Reviewed cells carry their share of all training rows (augmented copies included).
-  const copies = reviewCopies(trainRows.length, reviewed.rows.length, reviewed.share ?? DEFAULT_REVIEW_SHARE);
+  // Reviewed cells carry their share of the training weight (augmented copies included, at their weight).
+  const copies = reviewCopies(sourceTrain.length + augmentWeight * augIdx.length, reviewed.rows.length, reviewed.share ?? DEFAULT_REVIEW_SHARE);
   const fitted = withReviewedRows(trainRows, trainLabels, reviewed.rows, reviewed.labels.map((l) => used.indexOf(l)), copies);
   const train = matrixFromRows(fitted.x);
   const trainY = fitted.y;
-  const forestOptions = { nEstimators: trees, maxDepth, seed: forestSeed(seed), classWeight: balanced ? ('balanced' as const) : null, numClasses: used.length, classNames: used };
+  const plainShare = input.plainTreeShare ?? FOREST_DEFAULTS.plainTreeShare;
+  if (!(plainShare >= 0 && plainShare <= 1)) throw new Error(`classifier training: plainTreeShare must be in [0, 1], got ${plainShare}`);
+  const recipe: CopyRecipe = { augmentWeight, plainTrees: Math.round(plainShare * trees) };
+  const forestOptions = {
+    nEstimators: trees, maxDepth, seed: forestSeed(seed), classWeight: balanced ? ('balanced' as const) : null, numClasses: used.length, classNames: used,
+    minSamplesLeaf: input.minSamplesLeaf ?? FOREST_DEFAULTS.minSamplesLeaf, maxFeatures: input.maxFeatures ?? FOREST_DEFAULTS.maxFeatures,
+    // Rows in fitted order: the cells, their copies, then the reviewed rows.
+    ...copyOptions(sourceTrain.length, augIdx.length, fitted.x.length - trainRows.length, recipe),
+  };
   const forest = fitRandomForest(train, trainY, { ...forestOptions, onTree: input.onTree });
   const novelty = fitNovelty(train, trainY, { numClasses: used.length, seed });
   // A morphology classifier keeps its training cells' stain reference (medians over every measured cell,
@@ -127,7 +146,7 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
       rows: sourceTrain, y: trainLabels.slice(0, sourceTrain.length),
       augmented: { rows: augIdx.map((j) => input.augmented!.rows[j]!), of: augIdx.map((j) => pos.get(input.augmented!.of[j]!)!) },
       always: { rows: reviewedRows, y: trainY.slice(trainRows.length) },
-      folds, seed, forest: forestOptions,
+      folds, seed, forest: forestOptions, copies: recipe,
     });
   }
   return {

@@ -8,6 +8,7 @@ import { calibrateConfidence, type ConfidenceCalibration } from '../engine/class
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
 import { fitRandomForest, predictProba, type RandomForestOptions } from '../engine/classifier/random-forest.js';
 import { matrixFromRows } from '../engine/classifier/feature-matrix.js';
+import { copyOptions, type CopyRecipe } from './copy-weights.js';
 
 /** Folds of the cross-fitted calibration: each fold forest trains on 80 % of the cells, as a 0.2 held-out split would. */
 export const CALIBRATION_FOLDS = 5;
@@ -22,7 +23,10 @@ export interface CrossFitInput {
   always?: { rows: readonly ArrayLike<number>[]; y: readonly number[] };
   folds?: number;
   seed: number;
+  /** The classifier's forest settings; sampleWeight and treeRows, which follow its rows, come from `copies`. */
   forest: RandomForestOptions & { numClasses: number };
+  /** How the copies enter each fold forest, as they enter the classifier's (copy-weights.ts). Default: as cells. */
+  copies?: CopyRecipe;
 }
 
 /** Each cell's fold: per class, seeded shuffled, dealt round-robin (so that each fold keeps the class mix). */
@@ -55,7 +59,8 @@ export function crossFittedProba(input: CrossFitInput): Float64Array {
     const augIdx = aug.of.flatMap((c, j) => (keep(c) ? [j] : []));
     const x = matrixFromRows([...trainIdx.map((i) => input.rows[i]!), ...augIdx.map((j) => aug.rows[j]!), ...always.rows]);
     const y = [...trainIdx.map((i) => input.y[i]!), ...augIdx.map((j) => input.y[aug.of[j]!]!), ...always.y];
-    const forest = fitRandomForest(x, y, { ...input.forest, seed: mixSeed(input.forest.seed ?? 0, 0xf01d + f), onTree: undefined });
+    const layout = copyOptions(trainIdx.length, augIdx.length, always.rows.length, input.copies ?? { augmentWeight: 1, plainTrees: 0 });
+    const forest = fitRandomForest(x, y, { ...input.forest, ...layout, seed: mixSeed(input.forest.seed ?? 0, 0xf01d + f), onTree: undefined });
     const testIdx = [...Array(n).keys()].filter((i) => !keep(i));
     const p = predictProba(forest, matrixFromRows(testIdx.map((i) => input.rows[i]!)));
     testIdx.forEach((i, r) => out.set(p.subarray(r * k, (r + 1) * k), i * k));

@@ -1,6 +1,6 @@
 // How a lab's reviewed cells join a classifier's training cells: each one repeated so that a few dozen of
-// them weigh as much as a share of the source's hundreds (the forest has no per-row weights; a repeated row is
-// drawn into nearly every tree's bootstrap). Pure: the train-classifier job and the review-loop benchmark
+// them weigh as much as a share of the source's hundreds (repeated rather than weighted: a repeated row is
+// drawn into nearly every tree's bootstrap, which a row weight alone would not make it). Pure: the train-classifier job and the review-loop benchmark
 // (bench/review-loop) use it alike.
 
 import { DEFAULT_REVIEW_SHARE } from './defaults.js';

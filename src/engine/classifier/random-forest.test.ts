@@ -96,6 +96,61 @@ test('class weights shift predictions toward the weighted class', () => {
   assert.ok(ones(manual) > ones(plain));
 });
 
+test('sample weights: a row counts by its weight in the leaves, like a class weight when they go by class', () => {
+  // One distinct value: every tree is one leaf, whose class mix is the rows' weight per class.
+  const x = matrixFromRows([[1], [1], [1], [1]]);
+  const y = [0, 0, 1, 1];
+  const one = { nEstimators: 1, bootstrap: false } as const;
+  assert.deepEqual(Array.from(predictProba(fitRandomForest(x, y, one), x).subarray(0, 2)), [0.5, 0.5]);
+  assert.deepEqual(Array.from(predictProba(fitRandomForest(x, y, { ...one, sampleWeight: [1, 1, 3, 3] }), x).subarray(0, 2)), [0.25, 0.75]);
+  assert.deepEqual(Array.from(predictProba(fitRandomForest(x, y, { ...one, sampleWeight: [1, 3, 2, 2] }), x).subarray(0, 2)), [0.5, 0.5]);
+
+  // With bootstraps and splits: weights that go by class give the class-weighted forest exactly, weights of one
+  // (or of any one power of two, which scales every sum exactly) the unweighted one.
+  const data = gaussianClusters({ rows: 600, cols: 6, classes: 2, separation: 0.6, seed: 8 });
+  const opts = { nEstimators: 8, seed: 5 } as const;
+  const plain = forestToJson(fitRandomForest(data.x, data.y, opts));
+  assert.equal(forestToJson(fitRandomForest(data.x, data.y, { ...opts, sampleWeight: new Float64Array(600).fill(1) })), plain);
+  assert.deepEqual(
+    predictProba(fitRandomForest(data.x, data.y, { ...opts, sampleWeight: new Float64Array(600).fill(4) }), data.x),
+    predictProba(fitRandomForest(data.x, data.y, opts), data.x),
+  );
+  const byClass = fitRandomForest(data.x, data.y, { ...opts, sampleWeight: Float64Array.from(data.y, (c) => (c === 1 ? 3 : 1)) });
+  const classWeighted = fitRandomForest(data.x, data.y, { ...opts, classWeight: [1, 3] });
+  assert.deepEqual(predictProba(byClass, data.x), predictProba(classWeighted, data.x));
+  assert.notDeepEqual(predictProba(byClass, data.x), predictProba(fitRandomForest(data.x, data.y, opts), data.x));
+});
+
+test('sample weights: wrong length or a weight that is not finite and positive throws', () => {
+  const { x, y } = gaussianClusters({ rows: 20, cols: 2, classes: 2, seed: 1 });
+  assert.throws(() => fitRandomForest(x, y, { sampleWeight: new Float64Array(19).fill(1) }), /19 sample weights for 20 rows/);
+  const w = new Float64Array(20).fill(1);
+  w[3] = 0;
+  assert.throws(() => fitRandomForest(x, y, { sampleWeight: w }), /finite and > 0, got 0 at row 3/);
+  w[3] = NaN;
+  assert.throws(() => fitRandomForest(x, y, { sampleWeight: w }), /got NaN at row 3/);
+});
+
+test('treeRows: a tree fits only the rows it is given; every row given is the plain forest', () => {
+  const x = matrixFromRows([[1], [1], [1], [1]]);
+  const y = [0, 0, 1, 1];
+  // Tree 0 sees rows 0 and 1 (class 0 only), tree 1 all four: the mean of [1, 0] and [0.5, 0.5].
+  const split = fitRandomForest(x, y, { nEstimators: 2, bootstrap: false, treeRows: (t) => (t === 0 ? [0, 1] : null) });
+  assert.deepEqual(Array.from(predictProba(split, x).subarray(0, 2)), [0.75, 0.25]);
+
+  const data = gaussianClusters({ rows: 300, cols: 5, classes: 3, separation: 0.7, seed: 9 });
+  const opts = { nEstimators: 6, seed: 4 } as const;
+  const all = Int32Array.from({ length: 300 }, (_, i) => i);
+  assert.equal(forestToJson(fitRandomForest(data.x, data.y, { ...opts, treeRows: () => all })), forestToJson(fitRandomForest(data.x, data.y, opts)));
+  // Trees on the first half only never draw a row of the second: leaves hold class mixes of those rows alone.
+  const firstHalf = all.subarray(0, 150);
+  const onlyClass0 = Int32Array.from(firstHalf.filter((i) => data.y[i] === 0));
+  const pure = fitRandomForest(data.x, data.y, { ...opts, numClasses: 3, treeRows: () => onlyClass0 });
+  assert.ok(Array.from(predict(pure, data.x)).every((c) => c === 0));
+  assert.throws(() => fitRandomForest(data.x, data.y, { ...opts, treeRows: () => [3, 2] }), /tree 0's rows must be ascending indices below 300, got 2 at 1/);
+  assert.throws(() => fitRandomForest(data.x, data.y, { ...opts, treeRows: () => [] }), /tree 0 was given no rows/);
+});
+
 test('hyper-parameters: maxDepth bounds the tree, maxFeatures resolves like scikit-learn', () => {
   const { x, y } = gaussianClusters({ rows: 400, cols: 16, classes: 2, separation: 0.5, seed: 4 });
   const stump = fitRandomForest(x, y, { nEstimators: 3, maxDepth: 1 });

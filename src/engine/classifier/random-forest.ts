@@ -25,6 +25,12 @@ export interface RandomForestOptions {
   /** Draw a bootstrap sample per tree. Default true. */
   readonly bootstrap?: boolean;
   readonly classWeight?: ClassWeight | null;
+  /**
+   * A weight per row (finite, > 0), multiplied into its bootstrap count and class weight as scikit-learn's
+   * sample_weight is: how much a row counts, apart from its class (e.g. a cell's augmented copies against the
+   * cell). Not kept with the model: prediction does not need it.
+   */
+  readonly sampleWeight?: ArrayLike<number> | null;
   /** Bins per feature, at most 256. Default 255. */
   readonly maxBins?: number;
   readonly seed?: number;
@@ -32,6 +38,11 @@ export interface RandomForestOptions {
   readonly numClasses?: number;
   /** Names of the class indices, kept with the model. */
   readonly classNames?: readonly string[];
+  /**
+   * The rows tree t is fitted on (ascending indices; its bootstrap draws that many from them), or null for every row:
+   * an ensemble of forests on nested row sets in one forest, on one set of bins.
+   */
+  readonly treeRows?: ((tree: number) => ArrayLike<number> | null) | null;
   /** Called after each tree, for job progress. */
   readonly onTree?: (done: number, total: number) => void;
 }
@@ -144,8 +155,16 @@ export function fitRandomForest(x: FeatureMatrix, y: ArrayLike<number>, options:
     y: Int32Array.from(y),
     numClasses: k,
   };
-  const rowClassWeight = new Float64Array(x.rows).fill(1);
-  if (params.classWeights) for (let i = 0; i < x.rows; i++) rowClassWeight[i] = params.classWeights[set.y[i]];
+  const rowWeight = new Float64Array(x.rows).fill(1);
+  if (params.classWeights) for (let i = 0; i < x.rows; i++) rowWeight[i] = params.classWeights[set.y[i]];
+  if (options.sampleWeight) {
+    const sw = options.sampleWeight;
+    if (sw.length !== x.rows) throw new Error(`random forest fit: ${sw.length} sample weights for ${x.rows} rows`);
+    for (let i = 0; i < x.rows; i++) {
+      if (!Number.isFinite(sw[i]) || sw[i] <= 0) throw new Error(`random forest: sample weights must be finite and > 0, got ${sw[i]} at row ${i}`);
+      rowWeight[i] *= sw[i];
+    }
+  }
 
   const growth = {
     maxDepth: params.maxDepth ?? Number.MAX_SAFE_INTEGER,
@@ -164,19 +183,32 @@ export function fitRandomForest(x: FeatureMatrix, y: ArrayLike<number>, options:
     // Each tree has its own stream, so tree t does not depend on how many draws tree t-1 made.
     const rng = createRng(mixSeed(params.seed, t + 1));
     let n = 0;
-    if (params.bootstrap) {
+    const own = options.treeRows?.(t) ?? null;
+    if (own) assertTreeRows(own, x.rows, t);
+    if (params.bootstrap && own) {
+      counts.fill(0);
+      for (let i = 0; i < own.length; i++) counts[own[rng.nextInt(own.length)]]++;
+      for (let k = 0; k < own.length; k++) {
+        const i = own[k];
+        if (counts[i] > 0) {
+          samples[n++] = i;
+          weight[i] = counts[i] * rowWeight[i];
+        }
+      }
+    } else if (params.bootstrap) {
       counts.fill(0);
       for (let i = 0; i < x.rows; i++) counts[rng.nextInt(x.rows)]++;
       for (let i = 0; i < x.rows; i++) {
         if (counts[i] > 0) {
           samples[n++] = i;
-          weight[i] = counts[i] * rowClassWeight[i];
+          weight[i] = counts[i] * rowWeight[i];
         }
       }
     } else {
-      for (let i = 0; i < x.rows; i++) {
+      for (let k = 0; k < (own ? own.length : x.rows); k++) {
+        const i = own ? own[k] : k;
         samples[n++] = i;
-        weight[i] = rowClassWeight[i];
+        weight[i] = rowWeight[i];
       }
     }
     treeImportance.fill(0);
@@ -200,6 +232,16 @@ export function fitRandomForest(x: FeatureMatrix, y: ArrayLike<number>, options:
     trees,
     featureImportances: importances,
   };
+}
+
+function assertTreeRows(rows: ArrayLike<number>, n: number, tree: number): void {
+  if (rows.length === 0) throw new Error(`random forest: tree ${tree} was given no rows`);
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k];
+    if (!Number.isInteger(i) || i < 0 || i >= n || (k > 0 && i <= rows[k - 1])) {
+      throw new Error(`random forest: tree ${tree}'s rows must be ascending indices below ${n}, got ${i} at ${k}`);
+    }
+  }
 }
 
 /**
