@@ -70,6 +70,11 @@ export interface LabScore {
   estimates: AccuracyEstimates | null;
   /** Whether a check other than confidence failed (what an estimator's own verdict is added to). */
   otherChecksFailed: boolean;
+  /** Which of the classifier's forests classified the lab (null: the classifier has one forest), and the shifts it was routed by. */
+  forest: 'plain' | 'augmented' | null;
+  /** The lab's morphology shift (every column) and stain shift (colour columns), within-class SDs; null: not measured. */
+  morphologyShift: number | null;
+  stainShift: number | null;
   note: string;
 }
 
@@ -215,7 +220,8 @@ export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, c
     flagged: pred.length ? flagged / pred.length : 0, check: r.selfCheck.status,
     checkFired: r.selfCheck.verdicts.filter((v) => v.status !== 'passed').map((v) => `${v.check}${v.status === 'failed' ? '' : ' (warning)'}`),
     agreement, agreements, novelShare, meanConfidence: pred.length ? confidence / pred.length : 0, predictedMix: mixOf(pred, classes),
-    estimates: r.accuracyEstimates, otherChecksFailed: r.selfCheck.verdicts.some((v) => v.check !== 'confidence' && v.status === 'failed'), note: r.stain.note,
+    estimates: r.accuracyEstimates, otherChecksFailed: r.selfCheck.verdicts.some((v) => v.check !== 'confidence' && v.status === 'failed'),
+    forest: r.stain.routing?.forest ?? null, morphologyShift: r.stain.routing?.statistic ?? null, stainShift: r.stain.statistic, note: r.stain.note,
   };
 }
 
@@ -492,6 +498,10 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
     lines.push(`| ${s.step}${mark}${def} | ${p1(s.selectionWorst)} % | ${p1(s.scoringWorst.accuracy)} % (${ci(s.scoringWorst.ci95)}), ${s.scoringWorst.lab} | ${p1(s.mean)} % | ${s.inDomain === null ? '—' : p1(s.inDomain) + ' %'} | ${s.belowGoalSilent.length ? s.belowGoalSilent.join(', ') : 'none'} | ${s.falseAlarms.length} of ${r.scores.filter((x) => x.step === s.step && x.kind !== 'in-domain' && x.accuracy >= 0.75).length} |`);
   }
   lines.push('', 'Goals (issue 17): the default\'s worst lab >= 70 %, in-domain >= 98 %, and every lab either >= 75 % or the job\'s self-check fails.', '');
+  const routed = r.scores.filter((s) => s.step === ctx.defaultStep && s.forest === 'plain').map((s) => `${s.trainedOn} -> ${s.lab}`);
+  if (r.scores.some((s) => s.forest !== null && s.forest !== undefined)) {
+    lines.push(`Forest routing (lab-classification.ts, PLAIN_FOREST_ROUTING): the plain forest classified ${routed.length ? routed.join(', ') : 'no lab'}; every other lab the augmented forest (the morphology shift per lab: the self-check table below).`, '');
+  }
   if (r.chosen !== ctx.defaultStep) {
     const sum = (st: StainStep) => r.summary.find((x) => x.step === st)!;
     const [c, d] = [sum(r.chosen), sum(ctx.defaultStep)];
@@ -521,12 +531,12 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
   }
   lines.push('', '## What the self-check said (the default step)', '');
   lines.push(`Estimated accuracy: through each classifier's own calibration (src/engine/classifier/accuracy-estimate.ts; DoC, ATC on the top probability, ATC on the entropy).`, '');
-  lines.push('| trained on -> lab | accuracy | macro F1 | verdict | checks that fired | view agreement | mean confidence | estimated: DoC / ATC / ATC-NE | predicted mix |');
-  lines.push('| --- | ---: | ---: | --- | --- | ---: | ---: | --- | --- |');
+  lines.push('| trained on -> lab | accuracy | macro F1 | verdict | checks that fired | view agreement | mean confidence | estimated: DoC / ATC / ATC-NE | predicted mix | forest (morphology shift / stain shift) |');
+  lines.push('| --- | ---: | ---: | --- | --- | ---: | ---: | --- | --- | --- |');
   for (const s of r.scores.filter((x) => x.step === ctx.defaultStep)) {
     const mix = Object.entries(s.predictedMix).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]).map(([c, v]) => `${c.slice(0, 4)} ${Math.round(100 * v)}`).join(', ');
     const est = s.estimates ? `${p1(s.estimates.doc)} / ${p1(s.estimates.atc_max)} / ${p1(s.estimates.atc_entropy)}` : '—';
-    lines.push(`| ${s.trainedOn} -> ${s.lab} | ${p1(s.accuracy)} % | ${s.macroF1 === null ? '—' : p1(s.macroF1) + ' %'} | ${s.check} | ${s.checkFired.join(', ') || '—'} | ${s.agreement === null ? '—' : p1(s.agreement) + ' %'} | ${p1(s.meanConfidence)} % | ${est} | ${mix} |`);
+    lines.push(`| ${s.trainedOn} -> ${s.lab} | ${p1(s.accuracy)} % | ${s.macroF1 === null ? '—' : p1(s.macroF1) + ' %'} | ${s.check} | ${s.checkFired.join(', ') || '—'} | ${s.agreement === null ? '—' : p1(s.agreement) + ' %'} | ${p1(s.meanConfidence)} % | ${est} | ${mix} | ${s.forest ?? '—'}${s.morphologyShift === null || s.morphologyShift === undefined ? '' : ` (${s.morphologyShift.toFixed(2)} / ${s.stainShift === null ? '—' : s.stainShift.toFixed(2)})`} |`);
   }
   const ests = (r.estimators ?? []).filter((e) => e.step === ctx.defaultStep);
   if (ests.length) {

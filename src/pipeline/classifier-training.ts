@@ -10,6 +10,7 @@ import { mixSeed } from '../engine/classifier/rng.js';
 import type { CellClassifier, ClassifierFeatures } from '../engine/classifier/classifier-artifact.js';
 import { matrixFromRows, type FeatureMatrix } from '../engine/classifier/feature-matrix.js';
 import { MORPHOLOGY_COLOUR_COLUMNS } from '../imaging/cell-morphology.js';
+import type { RandomForest } from '../engine/classifier/random-forest.js';
 import { stratifiedSplit, type TrainTestSplit } from './split.js';
 import { classificationReport, type ClassificationReport } from './metrics.js';
 import { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE, FOREST_DEFAULTS } from './defaults.js';
@@ -65,6 +66,12 @@ export interface ClassifierTrainingInput {
    * none). Default: CALIBRATION_FOLDS for morphology (whose classify jobs run the confidence check), 0 otherwise.
    */
   calibrationFolds?: number;
+  /**
+   * With augmented copies: also fit a plain forest on the training cells alone (and the reviewed cells), with its
+   * own calibration and the per-column profile routing measures a lab against (lab-classification.ts). Default: true
+   * for a morphology classifier given augmented copies.
+   */
+  plainForest?: boolean;
   onTree?: (done: number, total: number) => void;
 }
 
@@ -149,11 +156,34 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
       folds, seed, forest: forestOptions, copies: recipe,
     });
   }
+  // The plain forest: the same settings and seed on the rows without the copies (the reviewed cells, if any, repeated
+  // to carry their share of this smaller training weight), calibrated the way the forest is.
+  let plain: { plainForest: RandomForest; plainCalibration: ConfidenceCalibration | null; profile: NonNullable<CellClassifier['profile']> } | null = null;
+  if ((input.plainForest ?? (withStain && augIdx.length > 0)) && augIdx.length > 0) {
+    const plainCopies = reviewCopies(sourceTrain.length, reviewed.rows.length, reviewed.share ?? DEFAULT_REVIEW_SHARE);
+    const sourceY = trainLabels.slice(0, sourceTrain.length);
+    const plainFitted = withReviewedRows(sourceTrain, sourceY, reviewed.rows, reviewed.labels.map((l) => used.indexOf(l)), plainCopies);
+    const plainOptions = { ...forestOptions, ...copyOptions(plainFitted.x.length, 0, 0, recipe) };
+    const plainForest = fitRandomForest(matrixFromRows(plainFitted.x), plainFitted.y, plainOptions);
+    let plainCalibration: ConfidenceCalibration | null = null;
+    if (split.test.length) {
+      if (folds > 0) plainCalibration = calibrateConfidence(predictProba(plainForest, toMatrix(split.test)), used.length, split.test.map((i) => used.indexOf(input.labels[i]!)), 'held-out');
+    } else if (folds > 1 && sourceTrain.length >= folds * 2) {
+      plainCalibration = crossFittedCalibration({
+        rows: sourceTrain, y: sourceY, always: { rows: plainFitted.x.slice(sourceTrain.length), y: plainFitted.y.slice(sourceTrain.length) },
+        folds, seed, forest: plainOptions,
+      });
+    }
+    const columns = Array.from({ length: dim }, (_, c) => c);
+    const profile = stainReference(input.stainRows ?? input.rows, sourceTrain, split.train.map((i) => input.labels[i]!), columns);
+    plain = { plainForest, plainCalibration, profile };
+  }
   return {
     classifier: {
       forest, novelty, classNames: used, classMap: input.classMap, features: input.features,
       encoderId: input.features === 'latent' ? (input.encoderId ?? null) : null,
       minConfidence: input.minConfidence ?? DEFAULT_MIN_CONFIDENCE, stain, shapeForest, calibration,
+      ...(plain ?? {}),
     },
     split,
     heldOut,

@@ -72,6 +72,8 @@ export function classifyCells(clf: CellClassifier, x: FeatureMatrix, opts: Class
       for (let r = 0; r < x.rows; r++) applyOffsets(data, offsets, r * x.cols);
       moved = { data, rows: x.rows, cols: x.cols };
     }
+    // Offsets measured before (analyze, image by image; a lab's reviewed stain): always the augmented forest. The plain
+    // forest is chosen per lab by measuring the lab (lab-classification.ts), which an image's few cells cannot do.
     proba = moved.rows ? predictProba(clf.forest, moved) : new Float64Array(0);
     // Latent classifiers say so only when consensus was asked for (their results are otherwise as before).
     if (morphology || opts.consensus) ({ consensus, proba } = decideConsensus(moved, proba, K, opts.consensus ?? false, clf.features));

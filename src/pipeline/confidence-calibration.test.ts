@@ -51,3 +51,25 @@ test('training keeps a calibration: held-out when it holds cells out, cross-fitt
   // Latent classifiers run no confidence check: none by default.
   assert.equal(trainCellClassifier({ ...base, features: 'latent', testFraction: 0 }).classifier.calibration, null);
 });
+
+test('with augmented copies, training also keeps a plain forest calibrated without them, and the routing profile', () => {
+  const labels = y.map((k) => (k ? 'b' : 'a'));
+  const base = { rows, labels, classNames: ['a', 'b'], features: 'morphology' as const, classMap: 'test', trees: 15, maxDepth: 8, seed: 2, stain: false, testFraction: 0 };
+  // Copies identical to their cells: the plain forest must not see them (its cross-fitted accuracy stays an unseen-cell one).
+  const augmented = { rows: [...rows, ...rows], of: [...y.keys(), ...y.keys()] };
+  const t = trainCellClassifier({ ...base, augmented, plainForest: true }).classifier;
+  assert.ok(t.plainForest && t.plainForest !== t.forest);
+  assert.equal(t.plainCalibration?.source, 'cross-fitted');
+  assert.equal(t.plainCalibration?.cells, 300);
+  assert.ok(t.plainCalibration!.accuracy > 0.7 && t.plainCalibration!.accuracy < 0.95, String(t.plainCalibration!.accuracy));
+  // The plain calibration is the one a forest fitted on the cells alone gets.
+  assert.deepEqual(t.plainCalibration, trainCellClassifier(base).classifier.calibration);
+  assert.deepEqual(t.profile?.columns, [0, 1, 2, 3]);
+  // Held-out split: the plain forest's own held-out calibration.
+  const held = trainCellClassifier({ ...base, testFraction: 0.2, augmented, plainForest: true }).classifier;
+  assert.equal(held.plainCalibration?.source, 'held-out');
+  assert.equal(held.plainCalibration?.cells, 60);
+  // No copies, no second forest; nor by default without the stain step (here stain: false).
+  assert.equal(trainCellClassifier(base).classifier.plainForest, undefined);
+  assert.equal(trainCellClassifier({ ...base, augmented, stain: false }).classifier.plainForest, undefined);
+});

@@ -41,3 +41,13 @@ export const DEFAULT_REVIEW_SHARE = 0.5;
  * 0 turns it off. Chosen on docs/unseen-labs.md's selection labs.
  */
 export const MORPHOLOGY_AUGMENT_COPIES = 2;
+
+/**
+ * Routing between a morphology classifier's two forests (lab-classification.ts; docs/forest-recipe.md, "Routing,
+ * built"): a lab of at least MIN_STAIN_CELLS cells whose morphology shift (the median over every morphology column of
+ * |lab median - training median| / the training cells' within-class SD) is at or under `limit` is classified by the
+ * plain forest (no augmented copies: better on the training lab's own cells), every other lab by the augmented one.
+ * The limit lies halfway between the held-out training-lab cells (0.01) and the nearest other selection lab (syn-random-1,
+ * 0.54), rounded down; chosen on the selection labs alone (docs/unseen-labs.md's roles).
+ */
+export const PLAIN_FOREST_ROUTING = { enabled: true, limit: 0.27 } as const;

@@ -10,7 +10,10 @@ import { mixClassifiers, stainFreeColumns } from '../engine/classifier/stain-mix
 import { decideConsensus, type ConsensusOutcome } from './consensus-step.js';
 import { DEFAULT_STAIN_STEP, ENSEMBLE_MEMBERS, movedRows, stainMove, type StainMove, type StainStep } from '../engine/classifier/stain-steps.js';
 import { selfCheck, SELF_CHECK_LIMITS, type SelfCheck, type SelfCheckLimits } from '../engine/classifier/self-check.js';
-import { STAIN_SHIFT_LIMIT } from '../engine/classifier/stain-shift.js';
+import { STAIN_SHIFT_LIMIT, stainShift } from '../engine/classifier/stain-shift.js';
+import type { RandomForest } from '../engine/classifier/random-forest.js';
+import type { ConfidenceCalibration } from '../engine/classifier/accuracy-estimate.js';
+import { PLAIN_FOREST_ROUTING } from './defaults.js';
 import { DEFAULT_ACCURACY_ESTIMATOR, ESTIMATOR_NAMES, estimateAccuracy, MIN_CALIBRATION_CELLS, type AccuracyEstimates, type AccuracyEstimator } from '../engine/classifier/accuracy-estimate.js';
 
 /** Fewer cells than this give no trustworthy stain medians: the stain is then left as it is. */
@@ -37,6 +40,18 @@ export interface LabClassifyOptions {
   checkViews?: readonly string[];
   /** The accuracy estimator the confidence check holds (calibrated classifiers). Default DEFAULT_ACCURACY_ESTIMATOR. */
   estimator?: AccuracyEstimator;
+  /** Route a lab measuring like the training cells to the plain forest at or under this morphology shift; null: never. Default PLAIN_FOREST_ROUTING. */
+  routeLimit?: number | null;
+}
+
+/** Which of a classifier's forests classified a lab, and why (classifiers with a plain forest only). */
+export interface ForestRouting {
+  forest: 'plain' | 'augmented';
+  /** The lab's morphology shift (within-class SDs, median over every column); null when not measured (too few cells). */
+  statistic: number | null;
+  /** The plain forest at or under this shift; null: routing off. */
+  limit: number | null;
+  note: string;
 }
 
 /** The job result's `stain` for a morphology classifier. */
@@ -59,6 +74,8 @@ export interface LabStainOutcome {
    */
   offsets?: Array<[number, number]>;
   members?: StainStep[];
+  /** Which forest classified the lab (absent for classifiers without a plain forest). */
+  routing?: ForestRouting;
   note: string;
 }
 
@@ -78,6 +95,27 @@ export interface LabClassification {
   selfCheck: SelfCheck;
 }
 
+/**
+ * The forest (and its calibration) for a lab: the plain one where the lab's morphology measures like the training
+ * cells' (the plain forest is the more accurate there and fails on other optics, docs/forest-recipe.md), else the
+ * augmented one. Every column counts, not only the stain's: a lab with the training stain but tighter crops or blur
+ * must not get the plain forest.
+ */
+export function routeForest(clf: CellClassifier, rows: readonly ArrayLike<number>[], limit: number | null): { forest: RandomForest; calibration: ConfidenceCalibration | null; routing: ForestRouting | null } {
+  const augmented = { forest: clf.forest, calibration: clf.calibration ?? null };
+  if (!clf.plainForest || !clf.profile) return { ...augmented, routing: null };
+  if (rows.length < MIN_STAIN_CELLS) {
+    return { ...augmented, routing: { forest: 'augmented', statistic: null, limit, note: `augmented forest: ${rows.length} cells are too few to measure the lab (at least ${MIN_STAIN_CELLS})` } };
+  }
+  const statistic = stainShift(rows, clf.profile, Infinity).statistic;
+  const s = statistic.toFixed(2);
+  if (limit === null) return { ...augmented, routing: { forest: 'augmented', statistic, limit, note: `augmented forest: routing off (morphology shift ${s})` } };
+  if (statistic <= limit) {
+    return { forest: clf.plainForest, calibration: clf.plainCalibration ?? null, routing: { forest: 'plain', statistic, limit, note: `plain forest: the lab measures like the training cells (morphology shift ${s} <= ${limit})` } };
+  }
+  return { ...augmented, routing: { forest: 'augmented', statistic, limit, note: `augmented forest: morphology shift ${s} > ${limit}` } };
+}
+
 const pct = (v: number) => `${Math.round(100 * v)} %`;
 
 function mixRecord(classes: readonly string[], m: readonly number[] | null): Record<string, number> | null {
@@ -92,7 +130,9 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
   const ref = clf.stain ?? null;
   // A limit below zero (stainAdaptation ALWAYS) is the user's explicit choice: it applies even to a few cells.
   const enough = rows.length >= MIN_STAIN_CELLS || (limit < 0 && rows.length > 0);
-  const classifiers = ref && clf.shapeForest && ref.mix ? mixClassifiers(clf.shapeForest, clf.forest, ref) : null;
+  const routed = routeForest(clf, rows, opts.routeLimit !== undefined ? opts.routeLimit : PLAIN_FOREST_ROUTING.enabled ? PLAIN_FOREST_ROUTING.limit : null);
+  const forest = routed.forest;
+  const classifiers = ref && clf.shapeForest && ref.mix ? mixClassifiers(clf.shapeForest, forest, ref) : null;
   const moves = new Map<string, StainMove>();
   const probaOf = new Map<string, Float64Array>();
   const xOf = new Map<string, FeatureMatrix>();
@@ -100,9 +140,9 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
     if (probaOf.has(s)) return;
     const mv = ref && enough ? stainMove(s, rows, ref, classifiers, limit) : null;
     if (mv) moves.set(s, mv);
-    const x = rows.length ? matrixFromRows(mv && mv.offsets.size ? movedRows(rows, mv.offsets) : rows) : { data: new Float64Array(0), rows: 0, cols: clf.forest.numFeatures };
+    const x = rows.length ? matrixFromRows(mv && mv.offsets.size ? movedRows(rows, mv.offsets) : rows) : { data: new Float64Array(0), rows: 0, cols: forest.numFeatures };
     xOf.set(s, x);
-    probaOf.set(s, rows.length ? predictProba(clf.forest, x) : new Float64Array(0));
+    probaOf.set(s, rows.length ? predictProba(forest, x) : new Float64Array(0));
   };
   const members: Exclude<StainStep, 'ensemble'>[] = step === 'ensemble' ? [...ENSEMBLE_MEMBERS] : [step];
   for (const m of members) run(m);
@@ -137,8 +177,9 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
   const checkViews = (opts.checkViews ?? CHECK_VIEWS).filter((v) => views[v]);
   let confidence = 0;
   for (let i = 0; i < best.length; i++) confidence += reported[i * K + best[i]!]!;
-  // The calibration was measured on the source's own cells, without a stain step: they need none.
-  const cal = clf.calibration && clf.calibration.cells >= MIN_CALIBRATION_CELLS ? clf.calibration : null;
+  // The calibration was measured on the source's own cells, without a stain step: they need none. It is the
+  // calibration of the forest that reported (each forest's confidence has its own scale).
+  const cal = routed.calibration && routed.calibration.cells >= MIN_CALIBRATION_CELLS ? routed.calibration : null;
   const estimates = cal && rows.length ? estimateAccuracy(cal, reported, K) : null;
   const estimator = opts.estimator ?? DEFAULT_ACCURACY_ESTIMATOR;
   const check = selfCheck(
@@ -154,7 +195,8 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
     },
     opts.limits ?? { ...SELF_CHECK_LIMITS },
   );
-  const stain = stainOutcome(opts.mode ?? 'auto', step, members, moves, primary, mixMove, clf.classNames, rows.length, limit, ref !== null, enough);
+  const outcome = stainOutcome(opts.mode ?? 'auto', step, members, moves, primary, mixMove, clf.classNames, rows.length, limit, ref !== null, enough);
+  const stain = routed.routing ? { ...outcome, routing: routed.routing, note: `${outcome.note}; ${routed.routing.note}` } : outcome;
   return { x, proba: reported, stain, consensus, views, novel, accuracyEstimates: estimates, selfCheck: check };
 }
 

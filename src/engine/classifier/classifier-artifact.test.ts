@@ -68,3 +68,22 @@ test('a classifier file keeps its confidence calibration; an older file without 
   bad.calibration.cells = -1;
   assert.throws(() => classifierFromJson(JSON.stringify(bad)), /malformed confidence calibration/);
 });
+
+test('a classifier file keeps its plain forest, its calibration and the routing profile; an older file reads without them', () => {
+  const base = { forest, novelty, classNames: ['a', 'b'], classMap: 'common5', features: 'morphology' as const, encoderId: null, minConfidence: 0.4 };
+  const plainForest = fitRandomForest(x, [0, 0, 1, 1, 1, 1], { nEstimators: 3, maxDepth: 2, seed: 7, numClasses: 2, classNames: ['a', 'b'] });
+  const plainCalibration = { source: 'cross-fitted' as const, cells: 300, accuracy: 0.98, meanConfidence: 0.95, thresholdMax: 0.5, thresholdEntropy: -0.3 };
+  const profile = { columns: [0, 1], medians: [2.5, 2.6], spread: [0.1, 0.2] };
+  const back = classifierFromJson(classifierToJson({ ...base, plainForest, plainCalibration, profile }));
+  // The plain forest reads back as itself: the same probabilities, which differ from the forest's.
+  assert.deepEqual(Array.from(predictProba(back.plainForest!, x)), Array.from(predictProba(plainForest, x)));
+  assert.notDeepEqual(Array.from(predictProba(back.plainForest!, x)), Array.from(predictProba(back.forest, x)));
+  assert.deepEqual(back.plainCalibration, plainCalibration);
+  assert.deepEqual(back.profile, profile);
+  const old = JSON.parse(classifierToJson(base));
+  assert.equal('plainForest' in old || 'plainCalibration' in old || 'profile' in old, false);
+  const read = classifierFromJson(JSON.stringify(old));
+  assert.equal(read.plainForest, null);
+  assert.equal(read.plainCalibration, null);
+  assert.equal(read.profile, null);
+});

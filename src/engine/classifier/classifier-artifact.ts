@@ -46,6 +46,20 @@ export interface CellClassifier {
    * it existed: the check then holds the mean confidence against fixed limits (self-check.ts).
    */
   calibration?: ConfidenceCalibration | null;
+  /**
+   * Morphology classifiers trained with augmented copies: a second forest on the training cells alone (no copies),
+   * more accurate on cells like the training lab's and weaker elsewhere (docs/forest-recipe.md, "Routing, built"). A
+   * lab whose morphology measures like the training cells' (`profile`) is classified by it (lab-classification.ts).
+   * Absent in older files, which never route.
+   */
+  plainForest?: RandomForest | null;
+  /** The plain forest's own confidence calibration (its confidence is on another scale than the forest's). */
+  plainCalibration?: ConfidenceCalibration | null;
+  /**
+   * What routing measures a lab against: per morphology column (all of them, not only the stain's), the median over
+   * the training lab's cells and the within-class standard deviation over its training split.
+   */
+  profile?: StainReference | null;
 }
 
 export interface CellVerdict {
@@ -61,6 +75,9 @@ export function classifierToJson(c: CellClassifier): string {
     ...(c.stain ? { stain: c.stain } : {}),
     ...(c.shapeForest ? { shapeForest: JSON.parse(forestToJson(c.shapeForest)) } : {}),
     ...(c.calibration ? { calibration: c.calibration } : {}),
+    ...(c.plainForest ? { plainForest: JSON.parse(forestToJson(c.plainForest)) } : {}),
+    ...(c.plainCalibration ? { plainCalibration: c.plainCalibration } : {}),
+    ...(c.profile ? { profile: c.profile } : {}),
     forest: JSON.parse(forestToJson(c.forest)), novelty: JSON.parse(noveltyToJson(c.novelty)),
   });
 }
@@ -78,6 +95,9 @@ export function classifierFromJson(text: string): CellClassifier {
     stain,
     shapeForest: v.shapeForest === undefined || v.shapeForest === null ? null : forestFromJson(JSON.stringify(v.shapeForest)),
     calibration: calibrationFromJson(v.calibration),
+    plainForest: v.plainForest === undefined || v.plainForest === null ? null : forestFromJson(JSON.stringify(v.plainForest)),
+    plainCalibration: calibrationFromJson(v.plainCalibration),
+    profile: stainFromJson(v.profile),
   };
 }
 

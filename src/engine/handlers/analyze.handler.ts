@@ -65,6 +65,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     let verdicts: Array<CellVerdict | null> | null = null;
     if (clf && crops && stored.length) {
       const m = await morphologyOfCells(crops, stored.map((c) => ({ id: c.id, box: c.box, storagePath: img.storage_path, width: img.width, height: img.height })));
+      // Image by image: the augmented forest, never the plain one (too few cells to measure the lab; classify.ts).
       const v = m.x.rows ? classifyCells(clf, m.x, { offsets: stains.get(img.dataset_id)?.offsets ?? new Map() }).verdicts : [];
       verdicts = stored.map(() => null);
       m.rows.forEach((r, i) => (verdicts![r] = v[i]!));
