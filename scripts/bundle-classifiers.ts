@@ -9,7 +9,9 @@ import { bundleArgs, labSummary, modelFile, pct, readJob, writeGzipped } from '.
 const { outDir, modelsDir } = bundleArgs('bundle-classifiers.js');
 const read = (name: string) => readJob(outDir, name);
 
-for (const map of ['common5', 'common5_ig']) {
+// MAPS (space- or comma-separated; default both): the class maps trained this time; the others' files stay.
+const maps = (process.env.MAPS ?? 'common5 common5_ig').split(/[\s,]+/).filter(Boolean);
+for (const map of maps) {
   const heldout = read(`${map}.heldout.json`);
   const final = read(`${map}.final.json`);
   if (heldout.status !== 'succeeded' || final.status !== 'succeeded') throw new Error(`${map}: a training job did not succeed`);

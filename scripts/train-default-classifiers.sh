@@ -8,6 +8,7 @@
 # Data (DATA, default ../shared/data): every image of Acevedo-20 (6,586; the `ig` folder is used only by the
 # common5_ig classifier), BCCD's 341 fields with one labelled white cell, Zheng DS2's 100 images.
 # SKIP_IMPORT=1 skips import and detection (the datasets already detected on the server).
+# MAPS (default "common5 common5_ig"): the class maps to train and bundle (the others' files in models/ are left as they are).
 # MAX_PER_CLASS=N trains on a seeded, stratified sample of N Acevedo-20 images per class (dataset acevedo20-sample)
 # instead of all of them: what the bundled files were trained on (models/classifier-*.md says why).
 # OUT (default /tmp/lg-default-classifiers) keeps each job's JSON lines; models/ receives the bundles.
@@ -41,17 +42,19 @@ fi
 # forest, on every cell; then the other labs classified by each shipped forest as a user would classify them (stain
 # step auto, the default). The first job caches every cell's crop; the other three then run side by side (one
 # engine each). Started together on uncached crops, four jobs crop the same cells four times over.
-$LG train-classifier --dataset $SOURCE --classes common5 --test-fraction 0.2 --json | tail -1 > "$OUT/common5.heldout.json"
-$LG train-classifier --dataset $SOURCE --classes common5 --test-fraction 0 --json | tail -1 > "$OUT/common5.final.json" &
-for MAP in common5_ig; do
+MAPS=${MAPS:-common5 common5_ig}
+FIRST=${MAPS%% *}
+$LG train-classifier --dataset $SOURCE --classes $FIRST --test-fraction 0.2 --json | tail -1 > "$OUT/$FIRST.heldout.json"
+$LG train-classifier --dataset $SOURCE --classes $FIRST --test-fraction 0 --json | tail -1 > "$OUT/$FIRST.final.json" &
+for MAP in ${MAPS#"$FIRST"}; do
   $LG train-classifier --dataset $SOURCE --classes $MAP --test-fraction 0.2 --json | tail -1 > "$OUT/$MAP.heldout.json" &
   $LG train-classifier --dataset $SOURCE --classes $MAP --test-fraction 0 --json | tail -1 > "$OUT/$MAP.final.json" &
 done
 wait
 # One class map at a time: a job's typed result reads the verdicts its classifier left on the cells.
-for MAP in common5 common5_ig; do
+for MAP in $MAPS; do
   ID=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).result.modelId)' "$OUT/$MAP.final.json")
   for d in bccd zheng-ds2; do $LG classify --dataset $d --classifier "$ID" --json | tail -1 > "$OUT/$MAP.$d.json" & done
   wait
 done
-node dist/scripts/bundle-classifiers.js "$OUT" models
+MAPS="$MAPS" node dist/scripts/bundle-classifiers.js "$OUT" models
