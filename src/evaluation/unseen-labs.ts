@@ -7,7 +7,7 @@
 import { classifyLab } from '../pipeline/lab-classification.js';
 import { trainCellClassifier } from '../pipeline/classifier-training.js';
 import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
-import { STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
+import { DEFAULT_STEP_NOTE, STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
 import { SELF_CHECK_LIMITS, type CheckStatus } from '../engine/classifier/self-check.js';
 import { ACCURACY_ESTIMATORS, DEFAULT_ACCURACY_ESTIMATOR, type AccuracyEstimates } from '../engine/classifier/accuracy-estimate.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
@@ -507,9 +507,9 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
     const [c, d] = [sum(r.chosen), sum(ctx.defaultStep)];
     const silent = (x: typeof c) => (x.belowGoalSilent.length ? `${x.belowGoalSilent.length} (${x.belowGoalSilent.join(', ')})` : 'none');
     lines.push(
-      `**The rule chose ${r.chosen}; the default stays ${ctx.defaultStep}.** On the selection labs ${r.chosen} is better (worst ${p1(c.selectionWorst)} % against ${p1(d.selectionWorst)} %), ` +
-        `but it leaves ${silent(c)} labs under 75 % without a failed self-check, ${ctx.defaultStep} ${silent(d)}; worst scoring lab ${p1(c.scoringWorst.accuracy)} % against ${p1(d.scoringWorst.accuracy)} %. ` +
-        `That reason is read off scoring labs, so keeping ${ctx.defaultStep} departs from the rule (which knows no self-check); it is said here rather than hidden.`,
+      `**The rule chose ${r.chosen} at this forest seed; the default stays ${ctx.defaultStep}.** On these selection labs ${r.chosen} is better (worst ${p1(c.selectionWorst)} % against ${p1(d.selectionWorst)} %); ` +
+        `labs under 75 % without a failed self-check: ${r.chosen} ${silent(c)}, ${ctx.defaultStep} ${silent(d)}; worst scoring lab ${p1(c.scoringWorst.accuracy)} % against ${p1(d.scoringWorst.accuracy)} %. ` +
+        `Why the default stays: ${DEFAULT_STEP_NOTE}`,
       '',
     );
   }
