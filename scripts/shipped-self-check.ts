@@ -24,24 +24,13 @@ import { classifyLab } from '../src/pipeline/lab-classification.js';
 import { trainCellClassifier } from '../src/pipeline/classifier-training.js';
 import { MORPHOLOGY_AUGMENT_COPIES } from '../src/pipeline/defaults.js';
 import type { PreparedRun } from '../src/evaluation/unseen-labs.js';
+import { loadPrepared } from './prepared-run.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const PREPARED = resolve(process.env.PREPARED || '/tmp/unseen-prepared.json');
 const CLASSIFIER = resolve(process.env.CLASSIFIER || join(REPO, 'models/classifier-common5.json.gz'));
 const AUGMENT = Number(process.env.AUGMENT ?? MORPHOLOGY_AUGMENT_COPIES);
 
-/** The prepared rows as scripts/unseen-labs.ts writes them (plain arrays for Float64Arrays). */
-function loadPrepared(path: string): PreparedRun {
-  const run = JSON.parse(readFileSync(path, 'utf8')) as PreparedRun;
-  const f = (rows: unknown[]) => rows.map((r) => Float64Array.from(r as number[]));
-  for (const j of run.jobs) {
-    j.rows = f(j.rows);
-    j.allRows = f(j.allRows);
-    for (const l of j.labs) l.rows = f(l.rows);
-    if (j.augRows) j.augRows = f(j.augRows);
-  }
-  return run;
-}
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
 

@@ -29,6 +29,7 @@ import type { MaxFeatures } from '../src/engine/classifier/random-forest.js';
 import { classesOf } from '../src/pipeline/class-maps.js';
 import { createRng, mixSeed, shuffleInPlace } from '../src/engine/classifier/rng.js';
 import { DEFAULT_BOX_IN_CROP, MORPHOLOGY_SIZE } from '../src/imaging/cell-morphology.js';
+import { loadPrepared, savePrepared } from './prepared-run.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const env = (k: string, d: string) => process.env[k] || d;
@@ -131,21 +132,7 @@ function fewerSourceCells(run: PreparedRun, perClass: number, seed: number): voi
   });
 }
 
-function savePrepared(run: PreparedRun, path: string): void {
-  writeFileSync(path, JSON.stringify(run, (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v)));
-}
 
-function loadPrepared(path: string): PreparedRun {
-  const run = JSON.parse(readFileSync(path, 'utf8')) as PreparedRun;
-  const f = (rows: unknown[]) => rows.map((r) => Float64Array.from(r as number[]));
-  for (const j of run.jobs) {
-    j.rows = f(j.rows);
-    j.allRows = f(j.allRows);
-    for (const l of j.labs) l.rows = f(l.rows);
-    if (j.augRows) j.augRows = f(j.augRows);
-  }
-  return run;
-}
 
 async function main(): Promise<void> {
   const t0 = performance.now();
