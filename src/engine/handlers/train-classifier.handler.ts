@@ -7,10 +7,9 @@ import { modelObjectKey } from '../../storage/blobs.js';
 import type { JobContext } from '../job-context.js';
 import type { JobOutcome, TrainClassifierParams } from '../../jobs/job-kinds.js';
 import { classOf, classesOf } from '../../pipeline/class-maps.js';
-import { classifierToJson } from '../classifier/classifier-artifact.js';
 import { TrainingData } from '../training-data.js';
 import { morphologyOfCells } from '../../pipeline/morphology.js';
-import { trainCellClassifier } from '../../pipeline/classifier-training.js';
+import { fitCellClassifierInWorker } from '../classifier-fitting.js';
 import { DEFAULT_REVIEW_SHARE, MORPHOLOGY_AUGMENT_COPIES } from '../../pipeline/defaults.js';
 import { reviewedRows } from '../reviewed-training.js';
 import { REVIEWED_STAIN_MOVE } from '../../pipeline/reviewed-cells.js';
@@ -63,7 +62,8 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   await ctx.progress(0, p.trees, `fitting ${p.trees} trees on ${x.length} cells, ${present} classes`);
   let last = 0;
   const share = p.reviewShare ?? DEFAULT_REVIEW_SHARE;
-  const { classifier, split, heldOut, reviewCopies: copies } = trainCellClassifier({
+  // In a worker thread: fitting ~6,000 cells and their copies blocks for longer than other engines wait for a heartbeat.
+  const fit = await fitCellClassifierInWorker({
     rows: x, labels, classNames, features, classMap: p.classMap, encoderId: p.encoderId, reviewed: { rows: reviewed.x, labels: reviewed.labels, share }, augmented,
     trees: p.trees, maxDepth: p.maxDepth, seed: p.seed, balanced: p.balanced, testFraction: p.testFraction, minConfidence: p.minConfidence,
     onTree: (done) => {
@@ -72,14 +72,15 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
         void ctx.progress(done, p.trees, `${done}/${p.trees} trees`);
       }
     },
-  });
-  const used = classifier.classNames;
-  const json = classifierToJson(classifier);
+  }, { cancelled: () => ctx.cancelled() });
+  if (fit.status === 'cancelled') return { status: 'cancelled', result: { trees: fit.treesDone, of: p.trees } };
+  const { json, split, heldOut, reviewCopies: copies, calibration } = fit;
+  const used = fit.classNames;
   const artifact = await ctx.blobs.put(modelObjectKey(`classifier-${ctx.jobId}.json`), json);
   const review = reviewed.x.length || p.reviewedDatasetIds?.length
     ? { reviewed: { cells: reviewed.x.length, copies, share, datasets: reviewed.datasets, ...(reviewed.skipped.length ? { skipped: reviewed.skipped.slice(0, 50) } : {}) } }
     : {};
-  const metrics = { features, trainCells: split.train.length, ...(augmentCopies > 0 ? { augmentCopies } : {}), heldOutCells: split.test.length, classes: used, heldOut, ...(classifier.calibration ? { calibration: classifier.calibration } : {}), ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
+  const metrics = { features, trainCells: split.train.length, ...(augmentCopies > 0 ? { augmentCopies } : {}), heldOutCells: split.test.length, classes: used, heldOut, ...(calibration ? { calibration } : {}), ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
   const modelId = await ctx.repos.models.registerActive({
     kind: 'classifier', name: `random-forest-${p.classMap}${features === 'morphology' ? '-morphology' : ''}`, version: `job-${ctx.jobId.slice(0, 8)}`, preset: null,
     metrics, params: p, artifactPath: artifact, checksum: createHash('sha256').update(json).digest('hex'), datasetIds: p.datasetIds, jobId: ctx.jobId,
