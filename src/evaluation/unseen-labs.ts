@@ -5,7 +5,7 @@
 // selection labs and reported by its worst over the other labs, beside the mean, with Wilson intervals; and for
 // every lab, whether the job's self-check would have warned. No database, no files: scripts/unseen-labs.ts feeds it.
 import { classifyLab } from '../pipeline/lab-classification.js';
-import { trainCellClassifier } from '../pipeline/classifier-training.js';
+import { forestSettings, trainCellClassifier } from '../pipeline/classifier-training.js';
 import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
 import { DEFAULT_STEP_NOTE, STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
 import { SELF_CHECK_LIMITS, type CheckStatus } from '../engine/classifier/self-check.js';
@@ -14,7 +14,7 @@ import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js'
 import { morphologyFeatures, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 import { augmentCrop } from '../pipeline/augment.js';
 import { cellSeed } from '../pipeline/morphology.js';
-import { FOREST_DEFAULTS, MORPHOLOGY_AUGMENT_COPIES } from '../pipeline/defaults.js';
+import { MORPHOLOGY_AUGMENT_COPIES } from '../pipeline/defaults.js';
 import { classifierToJson } from '../engine/classifier/classifier-artifact.js';
 import type { MaxFeatures } from '../engine/classifier/random-forest.js';
 import { gzipSync } from 'node:zlib';
@@ -341,12 +341,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   const { classes } = run;
   const source = { name: run.source };
   const steps = [...(opts.steps ?? STAIN_STEPS)];
-  const trees = opts.trees ?? FOREST_DEFAULTS.trees;
-  const maxDepth = opts.maxDepth ?? FOREST_DEFAULTS.maxDepth;
-  const minSamplesLeaf = opts.minSamplesLeaf ?? FOREST_DEFAULTS.minSamplesLeaf;
-  const maxFeatures = opts.maxFeatures ?? FOREST_DEFAULTS.maxFeatures;
-  const augmentWeight = opts.augmentWeight ?? FOREST_DEFAULTS.augmentWeight;
-  const plainTreeShare = opts.plainTreeShare ?? FOREST_DEFAULTS.plainTreeShare;
+  const { trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare } = forestSettings(opts);
   const syntheticSize = opts.syntheticSize ?? 120;
   const holdOut = opts.holdOut ?? 0.5;
   const timings: Record<string, number> = { ...run.timings };

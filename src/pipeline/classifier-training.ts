@@ -88,13 +88,23 @@ export interface TrainedClassifier {
 /** The forest's seed from the run's seed (the split and the novelty model take the run's seed itself). */
 export const forestSeed = (seed: number): number => mixSeed(seed, 0xf0e5);
 
+/** The forest settings a training input asks for, each missing one FOREST_DEFAULTS' (the evaluation reports these). */
+export function forestSettings(input: Pick<ClassifierTrainingInput, 'trees' | 'maxDepth' | 'minSamplesLeaf' | 'maxFeatures' | 'augmentWeight' | 'plainTreeShare'>) {
+  return {
+    trees: input.trees ?? FOREST_DEFAULTS.trees,
+    maxDepth: input.maxDepth ?? FOREST_DEFAULTS.maxDepth,
+    minSamplesLeaf: input.minSamplesLeaf ?? FOREST_DEFAULTS.minSamplesLeaf,
+    maxFeatures: input.maxFeatures ?? FOREST_DEFAULTS.maxFeatures,
+    augmentWeight: input.augmentWeight ?? FOREST_DEFAULTS.augmentWeight,
+    plainTreeShare: input.plainTreeShare ?? FOREST_DEFAULTS.plainTreeShare,
+  };
+}
+
 export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClassifier {
   const seed = input.seed ?? FOREST_DEFAULTS.seed;
-  const trees = input.trees ?? FOREST_DEFAULTS.trees;
-  const maxDepth = input.maxDepth ?? FOREST_DEFAULTS.maxDepth;
+  const { trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare: plainShare } = forestSettings(input);
   const testFraction = input.testFraction ?? FOREST_DEFAULTS.testFraction;
   const balanced = input.balanced ?? FOREST_DEFAULTS.balanced;
-  const augmentWeight = input.augmentWeight ?? FOREST_DEFAULTS.augmentWeight;
   if (!(augmentWeight > 0 && Number.isFinite(augmentWeight))) throw new Error(`classifier training: augmentWeight must be finite and > 0, got ${augmentWeight}`);
   if (input.rows.length !== input.labels.length) throw new Error(`classifier training: ${input.rows.length} rows, ${input.labels.length} labels`);
   // Only classes seen in training are predicted; the others keep no column.
@@ -118,12 +128,11 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   const fitted = withReviewedRows(trainRows, trainLabels, reviewed.rows, reviewed.labels.map((l) => used.indexOf(l)), copies);
   const train = matrixFromRows(fitted.x);
   const trainY = fitted.y;
-  const plainShare = input.plainTreeShare ?? FOREST_DEFAULTS.plainTreeShare;
   if (!(plainShare >= 0 && plainShare <= 1)) throw new Error(`classifier training: plainTreeShare must be in [0, 1], got ${plainShare}`);
   const recipe: CopyRecipe = { augmentWeight, plainTrees: Math.round(plainShare * trees) };
   const forestOptions = {
     nEstimators: trees, maxDepth, seed: forestSeed(seed), classWeight: balanced ? ('balanced' as const) : null, numClasses: used.length, classNames: used,
-    minSamplesLeaf: input.minSamplesLeaf ?? FOREST_DEFAULTS.minSamplesLeaf, maxFeatures: input.maxFeatures ?? FOREST_DEFAULTS.maxFeatures,
+    minSamplesLeaf, maxFeatures,
     // Rows in fitted order: the cells, their copies, then the reviewed rows.
     ...copyOptions(sourceTrain.length, augIdx.length, fitted.x.length - trainRows.length, recipe),
   };
