@@ -77,7 +77,7 @@ registerEnumType(StainAdaptationEnum, {
     "training cells' median; ADAPTIVE (AUTO before issue 17): past a shift of one within-class standard deviation, onto the training medians " +
     "re-weighted to the cells' class mix as the forests estimate it (can collapse onto one class on a lab nobody tuned for); ALWAYS: ADAPTIVE at any " +
     'shift; PRIOR_MIX: ADAPTIVE with the estimate shrunk towards a normal blood count and capped at generous bounds; ENSEMBLE: the probabilities ' +
-    "of CENTRED, PRIOR_MIX and OFF averaged. The job's result says what was measured and done (stain) and what its self-check found (selfCheck).",
+    "of PRIOR_MIX and CENTRED averaged. The job's result says what was measured and done (stain) and what its self-check found (selfCheck).",
 });
 
 @InputType('ClassifyCellsInput')
