@@ -23,7 +23,7 @@ import type { CellClassifier } from '../src/engine/classifier/classifier-artifac
 import { classifyLab } from '../src/pipeline/lab-classification.js';
 import { trainCellClassifier } from '../src/pipeline/classifier-training.js';
 import { MORPHOLOGY_AUGMENT_COPIES } from '../src/pipeline/defaults.js';
-import type { PreparedRun } from '../src/evaluation/unseen-labs.js';
+import { preparedCopies, type PreparedRun } from '../src/evaluation/unseen-labs.js';
 import { loadPrepared } from './prepared-run.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));
@@ -58,14 +58,14 @@ function main(): void {
   console.log(`${CLASSIFIER}: ${shipped.forest.trees.length} trees, classes ${shipped.classNames.join(', ')}; calibration: ${shipped.calibration ? JSON.stringify(shipped.calibration) : 'none'}`);
   report(shipped.calibration ? 'As shipped (its own calibration):' : 'As shipped (no calibration: the fixed mean-confidence limits):', shipped, labs);
   if (shipped.calibration) return;
-  const keep = (source.augCopy ?? []).flatMap((c, k) => (c < AUGMENT ? [k] : []));
+  const augmented = preparedCopies(source, AUGMENT);
   const t0 = performance.now();
   const standIn = trainCellClassifier({
     rows: source.rows, labels: source.labels, classNames: run.classes, features: 'morphology', classMap: 'common5', stainRows: source.allRows,
     trees: shipped.forest.params.nEstimators, maxDepth: shipped.forest.params.maxDepth ?? undefined, seed: 0, testFraction: 0,
-    augmented: keep.length ? { rows: keep.map((k) => source.augRows![k]!), of: keep.map((k) => source.augOf![k]!) } : undefined,
+    augmented,
   }).classifier.calibration!;
-  console.log(`\nStand-in calibration (the shipped recipe cross-fitted over ${source.rows.length} prepared ${run.source} cells + ${keep.length} copies, ${((performance.now() - t0) / 1000).toFixed(0)} s): ${JSON.stringify(standIn)}`);
+  console.log(`\nStand-in calibration (the shipped recipe cross-fitted over ${source.rows.length} prepared ${run.source} cells + ${augmented?.rows.length ?? 0} copies, ${((performance.now() - t0) / 1000).toFixed(0)} s): ${JSON.stringify(standIn)}`);
   report('The shipped forest with the stand-in calibration:', { ...shipped, calibration: standIn }, labs);
 }
 

@@ -367,8 +367,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
     }
   }
   const jobs: Array<{ clf: CellClassifier; labs: ScoredLab[] }> = [...run.jobs, ...pairs].map((j) => {
-    const keep = (j.augCopy ?? []).flatMap((c, k) => (c < copies ? [k] : []));
-    const augmented = keep.length ? { rows: keep.map((k) => j.augRows![k]!), of: keep.map((k) => j.augOf![k]!) } : undefined;
+    const augmented = preparedCopies(j, copies);
     say(`fitting the ${j.trainedOn} classifier on ${j.rows.length} cells${augmented ? ` and ${augmented.rows.length} augmented copies` : ''}`);
     const tf = performance.now();
     const clf = trainCellClassifier({
@@ -426,9 +425,16 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   };
 }
 
+/** A prepared job's first `copies` augmented copies of each training cell, as trainCellClassifier takes them (none: undefined). */
+export function preparedCopies(j: PreparedRun['jobs'][number], copies: number): { rows: Float64Array[]; of: number[] } | undefined {
+  const keep = (j.augCopy ?? []).flatMap((c, k) => (c < copies ? [k] : []));
+  return keep.length ? { rows: keep.map((k) => j.augRows![k]!), of: keep.map((k) => j.augOf![k]!) } : undefined;
+}
+
 /** Each way of holding the confidence check on one step's out-of-domain labs (the other checks as they ran). */
 export function summariseEstimators(labs: readonly LabScore[], step: StainStep): EstimatorSummary[] {
   const L = SELF_CHECK_LIMITS;
+  const selection = labs.filter((s) => s.role === 'selection');
   const below = labs.filter((s) => s.accuracy < 0.75);
   const fine = labs.filter((s) => s.accuracy >= 0.75);
   const mae = (ls: readonly LabScore[], e: (typeof ACCURACY_ESTIMATORS)[number]) => {
@@ -437,7 +443,7 @@ export function summariseEstimators(labs: readonly LabScore[], step: StainStep):
   };
   const ways: Array<{ estimator: EstimatorSummary['estimator']; failAt: number | null; fails: (s: LabScore) => boolean | null }> = [
     { estimator: 'fixed', failAt: null, fails: (s) => s.meanConfidence <= L.confidenceFail },
-    ...ACCURACY_ESTIMATORS.flatMap((e) => [0.75, 0.75 + (mae(labs.filter((s) => s.role === 'selection'), e) ?? 0)].map((at) => ({
+    ...ACCURACY_ESTIMATORS.flatMap((e) => [0.75, 0.75 + (mae(selection, e) ?? 0)].map((at) => ({
       estimator: e, failAt: at, fails: (s: LabScore) => (s.estimates ? s.estimates[e] < at : null),
     }))),
   ];
@@ -448,7 +454,7 @@ export function summariseEstimators(labs: readonly LabScore[], step: StainStep):
       step, estimator, failAt,
       mae: estimator === 'fixed'
         ? { selection: null, scoring: null, all: null }
-        : { selection: mae(labs.filter((s) => s.role === 'selection'), estimator), scoring: mae(labs.filter((s) => s.role === 'scoring'), estimator), all: mae(labs, estimator) },
+        : { selection: mae(selection, estimator), scoring: mae(labs.filter((s) => s.role === 'scoring'), estimator), all: mae(labs, estimator) },
       belowGoalFailed: [below.filter(failed).length, below.length],
       belowGoalCaughtAlone: below.filter((s) => fails(s) === true).length,
       falseAlarms: [alarms.length, fine.length],

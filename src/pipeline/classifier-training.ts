@@ -16,7 +16,7 @@ import { classificationReport, type ClassificationReport } from './metrics.js';
 import { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE, FOREST_DEFAULTS } from './defaults.js';
 import { reviewCopies, withReviewedRows } from './reviewed-cells.js';
 import { copyOptions, type CopyRecipe } from './copy-weights.js';
-import { CALIBRATION_FOLDS, crossFittedCalibration } from './confidence-calibration.js';
+import { CALIBRATION_FOLDS, crossFittedCalibration, type CrossFitInput } from './confidence-calibration.js';
 import { calibrateConfidence, type ConfidenceCalibration } from '../engine/classifier/accuracy-estimate.js';
 
 export interface ClassifierTrainingInput {
@@ -146,43 +146,37 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   // A forest fitted with balanced class weights learnt equal class priors: the mix estimate starts from those.
   if (stain?.mix && balanced) stain.mix.prior = used.map(() => 1 / used.length);
   const shapeForest = stain ? fitShapeForest(fitted.x, trainY, stain, dim, forestOptions) : null;
-  let heldOut: ClassificationReport | null = null;
   const folds = input.calibrationFolds ?? (input.features === 'morphology' ? CALIBRATION_FOLDS : 0);
-  let calibration: ConfidenceCalibration | null = null;
-  if (split.test.length) {
-    const proba = predictProba(forest, toMatrix(split.test));
-    const truth = split.test.map((i) => used.indexOf(input.labels[i]!));
-    heldOut = classificationReport(split.test.map((i) => input.labels[i]!), Array.from(argmaxRows(proba, used.length), (k) => used[k]!), { labels: used });
-    if (folds > 0) calibration = calibrateConfidence(proba, used.length, truth, 'held-out');
-  } else if (folds > 1 && sourceTrain.length >= folds * 2) {
-    // No held-out cells (the shipped file's testFraction 0): each training cell scored by a forest fitted without it and its copies.
-    const pos = new Map(split.train.map((r, i) => [r, i]));
-    const reviewedRows = fitted.x.slice(trainRows.length);
-    calibration = crossFittedCalibration({
-      rows: sourceTrain, y: trainLabels.slice(0, sourceTrain.length),
-      augmented: { rows: augIdx.map((j) => input.augmented!.rows[j]!), of: augIdx.map((j) => pos.get(input.augmented!.of[j]!)!) },
-      always: { rows: reviewedRows, y: trainY.slice(trainRows.length) },
-      folds, seed, forest: forestOptions, copies: recipe,
-    });
-  }
+  const testX = split.test.length ? toMatrix(split.test) : null;
+  const testTruth = split.test.map((i) => used.indexOf(input.labels[i]!));
+  const sourceY = trainLabels.slice(0, sourceTrain.length);
+  /**
+   * A forest's calibration: on the held-out cells when there are any (their probabilities), else cross-fitted over the
+   * training cells (the shipped file's testFraction 0: each cell scored by a forest fitted without it and its copies).
+   */
+  const calibrate = (testProba: Float64Array | null, fit: Pick<CrossFitInput, 'forest' | 'augmented' | 'always' | 'copies'>): ConfidenceCalibration | null => {
+    if (testProba) return folds > 0 ? calibrateConfidence(testProba, used.length, testTruth, 'held-out') : null;
+    return folds > 1 && sourceTrain.length >= folds * 2 ? crossFittedCalibration({ rows: sourceTrain, y: sourceY, folds, seed, ...fit }) : null;
+  };
+  const testProba = testX ? predictProba(forest, testX) : null;
+  const heldOut = testProba ? classificationReport(split.test.map((i) => input.labels[i]!), Array.from(argmaxRows(testProba, used.length), (k) => used[k]!), { labels: used }) : null;
+  const pos = new Map(split.train.map((r, i) => [r, i]));
+  const calibration = calibrate(testProba, {
+    forest: forestOptions, copies: recipe,
+    augmented: { rows: augIdx.map((j) => input.augmented!.rows[j]!), of: augIdx.map((j) => pos.get(input.augmented!.of[j]!)!) },
+    always: { rows: fitted.x.slice(trainRows.length), y: trainY.slice(trainRows.length) },
+  });
   // The plain forest: the same settings and seed on the rows without the copies (the reviewed cells, if any, repeated
   // to carry their share of this smaller training weight), calibrated the way the forest is.
   let plain: { plainForest: RandomForest; plainCalibration: ConfidenceCalibration | null; profile: NonNullable<CellClassifier['profile']> } | null = null;
-  if ((input.plainForest ?? (withStain && augIdx.length > 0)) && augIdx.length > 0) {
+  if (augIdx.length > 0 && (input.plainForest ?? withStain)) {
     const plainCopies = reviewCopies(sourceTrain.length, reviewed.rows.length, reviewed.share ?? DEFAULT_REVIEW_SHARE);
-    const sourceY = trainLabels.slice(0, sourceTrain.length);
     const plainFitted = withReviewedRows(sourceTrain, sourceY, reviewed.rows, reviewed.labels.map((l) => used.indexOf(l)), plainCopies);
     const plainOptions = { ...forestOptions, ...copyOptions(plainFitted.x.length, 0, 0, recipe) };
     const plainForest = fitRandomForest(matrixFromRows(plainFitted.x), plainFitted.y, plainOptions);
-    let plainCalibration: ConfidenceCalibration | null = null;
-    if (split.test.length) {
-      if (folds > 0) plainCalibration = calibrateConfidence(predictProba(plainForest, toMatrix(split.test)), used.length, split.test.map((i) => used.indexOf(input.labels[i]!)), 'held-out');
-    } else if (folds > 1 && sourceTrain.length >= folds * 2) {
-      plainCalibration = crossFittedCalibration({
-        rows: sourceTrain, y: sourceY, always: { rows: plainFitted.x.slice(sourceTrain.length), y: plainFitted.y.slice(sourceTrain.length) },
-        folds, seed, forest: plainOptions,
-      });
-    }
+    const plainCalibration = calibrate(testX ? predictProba(plainForest, testX) : null, {
+      forest: plainOptions, always: { rows: plainFitted.x.slice(sourceTrain.length), y: plainFitted.y.slice(sourceTrain.length) },
+    });
     const columns = Array.from({ length: dim }, (_, c) => c);
     const profile = stainReference(input.stainRows ?? input.rows, sourceTrain, split.train.map((i) => input.labels[i]!), columns);
     plain = { plainForest, plainCalibration, profile };

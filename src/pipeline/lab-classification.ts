@@ -12,9 +12,8 @@ import { DEFAULT_STAIN_STEP, ENSEMBLE_MEMBERS, movedRows, stainMove, type StainM
 import { selfCheck, SELF_CHECK_LIMITS, type SelfCheck, type SelfCheckLimits } from '../engine/classifier/self-check.js';
 import { STAIN_SHIFT_LIMIT, stainShift } from '../engine/classifier/stain-shift.js';
 import type { RandomForest } from '../engine/classifier/random-forest.js';
-import type { ConfidenceCalibration } from '../engine/classifier/accuracy-estimate.js';
 import { PLAIN_FOREST_ROUTING } from './defaults.js';
-import { DEFAULT_ACCURACY_ESTIMATOR, ESTIMATOR_NAMES, estimateAccuracy, MIN_CALIBRATION_CELLS, type AccuracyEstimates, type AccuracyEstimator } from '../engine/classifier/accuracy-estimate.js';
+import { DEFAULT_ACCURACY_ESTIMATOR, ESTIMATOR_NAMES, estimateAccuracy, MIN_CALIBRATION_CELLS, type AccuracyEstimates, type AccuracyEstimator, type ConfidenceCalibration } from '../engine/classifier/accuracy-estimate.js';
 
 /** Fewer cells than this give no trustworthy stain medians: the stain is then left as it is. */
 export const MIN_STAIN_CELLS = 30;

@@ -49,6 +49,8 @@ export function sha256File(path: string): string {
  * it active when no model of its kind is. Safe to call from several processes at once.
  */
 export async function registerBundledModels(ds: DataSource, modelsDir: string): Promise<void> {
+  // Each bundled model's row id by its metadata file, as this database holds it: a latent classifier links to its encoder's.
+  const registered = new Map<string, string>();
   for (const b of BUNDLED) {
     const metaPath = join(modelsDir, b.meta);
     if (!existsSync(metaPath)) continue;
@@ -56,7 +58,7 @@ export async function registerBundledModels(ds: DataSource, modelsDir: string): 
     const artifact = join(modelsDir, meta.file);
     if (!existsSync(artifact)) continue;
     const checksum = sha256File(artifact);
-    const encoderId = meta.encoder ? await bundledEncoderId(ds, modelsDir, meta.encoder) : null;
+    const encoderId = meta.encoder ? (registered.get(meta.encoder) ?? null) : null;
     if (meta.encoder && !encoderId) {
       log.warn('bundled latent classifier left out: its encoder is not registered', { meta: b.meta, encoder: meta.encoder });
       continue;
@@ -67,6 +69,7 @@ export async function registerBundledModels(ds: DataSource, modelsDir: string): 
       const known = await m.getRepository(ModelEntity).findOneBy({ kind: b.kind, checksum });
       if (known) {
         if (known.artifactPath !== artifact) await m.getRepository(ModelEntity).update(known.id, { artifactPath: artifact });
+        registered.set(b.meta, known.id);
         return;
       }
       const anyActive = await m.getRepository(ModelEntity).existsBy({ kind: b.kind, active: true });
@@ -75,19 +78,10 @@ export async function registerBundledModels(ds: DataSource, modelsDir: string): 
         metrics: meta.metrics ?? {}, params: { ...(meta.params ?? {}), ...link.params, bundled: true, meta: b.meta }, artifactPath: artifact, checksum,
         active: !anyActive && meta.active !== false, datasetIds: [], jobId: null, parentId: link.parentId,
       });
+      registered.set(b.meta, row.id);
       log.info('bundled model registered', { kind: b.kind, id: row.id, active: row.active });
     });
   }
-}
-
-/** The id this database gave the bundled autoencoder described by `metaFile` (registered before: BUNDLED's order). */
-async function bundledEncoderId(ds: DataSource, modelsDir: string, metaFile: string): Promise<string | null> {
-  const metaPath = join(modelsDir, metaFile);
-  if (!existsSync(metaPath)) return null;
-  const artifact = join(modelsDir, (JSON.parse(readFileSync(metaPath, 'utf8')) as BundledMeta).file);
-  if (!existsSync(artifact)) return null;
-  const row = await ds.getRepository(ModelEntity).findOneBy({ kind: 'autoencoder', checksum: sha256File(artifact) });
-  return row?.id ?? null;
 }
 
 export class ModelService {

@@ -93,13 +93,16 @@ export function classifierFromJson(text: string): CellClassifier {
     classMap: String(v.classMap), features: v.features === 'morphology' ? 'morphology' : 'latent',
     encoderId: v.encoderId === null || v.encoderId === undefined ? null : String(v.encoderId), minConfidence: Number(v.minConfidence),
     stain,
-    shapeForest: v.shapeForest === undefined || v.shapeForest === null ? null : forestFromJson(JSON.stringify(v.shapeForest)),
+    shapeForest: optionalForest(v.shapeForest),
     calibration: calibrationFromJson(v.calibration),
-    plainForest: v.plainForest === undefined || v.plainForest === null ? null : forestFromJson(JSON.stringify(v.plainForest)),
+    plainForest: optionalForest(v.plainForest),
     plainCalibration: calibrationFromJson(v.plainCalibration),
     profile: stainFromJson(v.profile),
   };
 }
+
+/** A forest a file may leave out (older files): null when absent. */
+const optionalForest = (v: unknown): RandomForest | null => (v === undefined || v === null ? null : forestFromJson(JSON.stringify(v)));
 
 const finiteNumbers = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
 

@@ -26,8 +26,8 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   if (features === 'morphology') {
     const labelled = (await ctx.repos.cells.trainingCells(p.datasetIds)).filter((c) => classOf(c.cellType, p.classMap) !== null);
     const aug = augmentCopies > 0 ? ` (and ${augmentCopies} augmented copies of each)` : '';
-    await ctx.progress(0, labelled.length, `measuring the morphology of ${labelled.length} labelled cells${aug}`);
     const measuring = `measuring the morphology of ${labelled.length} labelled cells${aug}`;
+    await ctx.progress(0, labelled.length, measuring);
     // Progress in cells while measuring (the forest's trees come after); the progress call reads a cancel request.
     const onProgress = async (done: number, total: number) => {
       await ctx.progress(done, total, `${measuring}: ${done}/${total}`);
