@@ -14,7 +14,11 @@
 # OUT (default /tmp/lg-default-classifiers) keeps each job's JSON lines; models/ receives the bundles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=$(cd "${DATA:-../shared/data}" 2>/dev/null && pwd || cd /work/shared/data && pwd)
+if [ -z "${DATA:-}" ]; then
+  # A worktree keeps the data beside the main checkout's parent.
+  for d in ../shared/data ../../shared/data; do [ -d "$d" ] && DATA=$d && break; done
+fi
+DATA=$(cd "$DATA" && pwd)
 VIEWS=${VIEWS:-/tmp/lg-views}
 OUT=${OUT:-/tmp/lg-default-classifiers}
 LG="node bin/leukograph.js"

@@ -37,9 +37,7 @@ export function connect(url: string, token?: string): Remote {
         const cause = (err as { cause?: { message?: string } }).cause?.message;
         throw new RemoteError(`cannot reach ${url}: ${(err as Error).message}${cause ? ` (${cause})` : ''} (is \`leukograph serve\` running?)`, 'UNREACHABLE');
       }
-      const body = (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
-      if (body.errors?.length) throw new RemoteError(body.errors[0].message, body.errors[0].extensions?.code ?? 'ERROR');
-      return body.data;
+      return graphqlData(url, res.status, await res.text());
     },
     follow(jobId, onEvent) {
       return new Promise<void>((resolve, reject) => {
@@ -58,4 +56,23 @@ export function connect(url: string, token?: string): Remote {
     },
     close: () => ws.dispose() as Promise<void>,
   };
+}
+
+/**
+ * The data of a GraphQL response, or a RemoteError that says what came back instead: a URL that is not the
+ * GraphQL endpoint (the server's root answers 404 with its own JSON) must not surface as "cannot read
+ * properties of undefined".
+ */
+export function graphqlData(url: string, status: number, text: string): any {
+  type Body = { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+  let body: Body | null;
+  try {
+    body = JSON.parse(text) as Body | null;
+  } catch {
+    body = null;
+  }
+  if (body?.errors?.length) throw new RemoteError(body.errors[0]!.message, body.errors[0]!.extensions?.code ?? 'ERROR');
+  if (body && typeof body === 'object' && body.data !== undefined && body.data !== null) return body.data;
+  const hint = /\/graphql\/?$/.test(new URL(url).pathname) ? '' : ' (the GraphQL endpoint is the server\'s /graphql path: --url http://HOST:PORT/graphql)';
+  throw new RemoteError(`${url} answered HTTP ${status} without GraphQL data${hint}: ${text.slice(0, 200)}`, status === 404 ? 'NOT_FOUND' : 'BAD_RESPONSE');
 }
