@@ -53,9 +53,11 @@ test('a fresh install classifies every cell of two labs with no training step', 
       if (b.errors?.length) throw new Error(b.errors.map((e) => e.message).join('; '));
       return b.data;
     };
-    // The engine registers the bundled models as it starts.
+    // The engine registers the bundled models as it starts, one after the other: wait for the last classifier too
+    // (waiting for the active one alone raced the registration of the one with immature granulocytes).
     let models: { name: string; active: boolean; type: string; params: Record<string, unknown> }[] = [];
-    for (let i = 0; i < 120 && !models.some((m) => m.type === 'CLASSIFIER' && m.active); i++) {
+    const registered = () => models.some((m) => m.type === 'CLASSIFIER' && m.active) && models.some((m) => m.type === 'CLASSIFIER' && m.params.classMap === 'common5_ig');
+    for (let i = 0; i < 120 && !registered(); i++) {
       await new Promise((r) => setTimeout(r, 1000));
       models = (await gql(`{ models { name active type params } }`)).models;
     }
