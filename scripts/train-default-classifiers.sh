@@ -5,6 +5,9 @@
 #   npx leukograph serve --data-root ../shared/data --data-root /tmp/lg-views &   # a server whose data roots hold the data
 #   scripts/train-default-classifiers.sh                                         # --url from LEUKOGRAPH_URL
 #
+# LEUKOGRAPH_URL is the server's GraphQL endpoint (http://HOST:PORT/graphql); LEUKOGRAPH_DATA_DIR its data directory
+# (the bundling step reads the trained model files from it; default .data, a server started here without --data-dir).
+#
 # Data (DATA, default ../shared/data): every image of Acevedo-20 (6,586; the `ig` folder is used only by the
 # common5_ig classifier), BCCD's 341 fields with one labelled white cell, Zheng DS2's 100 images.
 # SKIP_IMPORT=1 skips import and detection (the datasets already detected on the server).
