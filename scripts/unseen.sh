@@ -7,7 +7,8 @@
 #                            # ~23 min with an empty detection cache (3,441 images through the detector)
 #
 # Settings (environment): DATA (../shared/data), MODEL (models/detector.onnx), MAX_PER_CLASS (Acevedo-20 images per
-# class, 600), SEED (0), TREES (100), SYNTH_SIZE (cells per synthetic lab, 120), OUT_DIR (docs), AUGMENT (augmented copies per
+# class, 600), SEED (0), TREES (100), SYNTH_SIZE (cells per synthetic lab, 120), OUT_DIR (docs), RULE_SEEDS (forest seeds the
+# stain step's rule is read over, 4), AUGMENT (augmented copies per
 # training cell, MORPHOLOGY_AUGMENT_COPIES), PREPARED (a file keeping the measured rows, to score again without measuring),
 # WORK_DIR (/tmp/lg-results-work), CACHE_DIR (/tmp/leukograph-detections).
 set -euo pipefail

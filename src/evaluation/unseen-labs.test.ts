@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scoreUnseenLabs, summariseEstimators, type LabScore, type PreparedRun, type ScoredLab } from './unseen-labs.js';
+import { ruleOverSeeds, scoreUnseenLabs, summariseEstimators, type LabScore, type PreparedRun, type ScoredLab, type UnseenLabsReport } from './unseen-labs.js';
 import { createRng } from '../engine/classifier/rng.js';
 import { standardNormal } from '../engine/classifier/synthetic-data.js';
 import { MORPHOLOGY_LENGTH } from '../imaging/cell-morphology.js';
@@ -74,4 +74,24 @@ test('the confidence check held each way: labs under 75 % caught, false alarms a
   // With the margin (75 % + the selection labs' error, 2 points here) the fine-but-unsure lab (84 %) still passes.
   assert.ok(Math.abs(atcMargin!.failAt! - 0.77) < 1e-12);
   assert.deepEqual(atcMargin!.falseAlarms, [0, 2]);
+});
+
+test('the rule over forest seeds takes the best worst selection lab over every seed, not one seed\'s', () => {
+  const report = (seed: number, worst: Record<string, number>, mean = 0.8) =>
+    ({ settings: { seed }, summary: Object.entries(worst).map(([step, w]) => ({ step, selectionWorst: w, mean, inDomain: 0.98 })) }) as unknown as UnseenLabsReport;
+  // prior_mix wins at seeds 0 and 1 and collapses at 2 (the session-4 case): ensemble is the steadier step.
+  const rule = ruleOverSeeds([
+    report(0, { prior_mix: 0.767, ensemble: 0.754 }),
+    report(1, { prior_mix: 0.767, ensemble: 0.754 }),
+    report(2, { prior_mix: 0.633, ensemble: 0.742 }),
+  ]);
+  assert.deepEqual(rule.seeds, [0, 1, 2]);
+  assert.equal(rule.chosen, 'ensemble');
+  assert.deepEqual(rule.steps.map((s) => [s.step, s.worst]), [['prior_mix', 0.633], ['ensemble', 0.742]]);
+  assert.deepEqual(rule.steps[1]!.inDomainBySeed, [0.98, 0.98, 0.98]);
+  // Within half a point the mean over the other labs decides.
+  const tie = ruleOverSeeds([report(0, { none: 0.7, centred: 0.703 }, 0.8), { ...report(1, { none: 0.71, centred: 0.72 }), summary: [{ step: 'none', selectionWorst: 0.71, mean: 0.9 }, { step: 'centred', selectionWorst: 0.72, mean: 0.7 }] } as unknown as UnseenLabsReport]);
+  assert.equal(tie.chosen, 'none');
+  assert.throws(() => ruleOverSeeds([report(0, { none: 0.7 }), report(1, { centred: 0.7 })]), /other steps/);
+  assert.throws(() => ruleOverSeeds([]), /no report/);
 });

@@ -17,17 +17,10 @@ export const STAIN_STEPS = ['none', 'centred', 'adaptive', 'prior_mix', 'ensembl
 export type StainStep = (typeof STAIN_STEPS)[number];
 
 /**
- * What a classify job does about a lab's stain when not told otherwise (docs/unseen-labs.md; DEFAULT_STEP_NOTE says
- * why it is not what one run of the page's rule picks).
+ * What a classify job does about a lab's stain when not told otherwise: what docs/unseen-labs.md's rule picks, read
+ * over forest seeds (its section "The rule over forest seeds"; the page says so loudly when the two differ).
  */
 export const DEFAULT_STAIN_STEP: StainStep = 'ensemble';
-
-/** Why DEFAULT_STAIN_STEP is what it is where one run of docs/unseen-labs.md's rule picks another (the page prints it). */
-export const DEFAULT_STEP_NOTE =
-  'the rule is read over forest seeds, not one (`FOREST_SEED=0..3 PREPARED=... scripts/unseen.sh`, 2026-12-06): one seed\'s rule picks prior_mix ' +
-  'at seeds 0 and 1 (worst selection lab 76.7 % both, ensemble 75.4 % both) and ensemble at seeds 2 and 3 (prior_mix 63.3 % both: a stain shift ' +
-  'under one within-class SD, syn-stain-bccd, is left unmoved by prior_mix; ensemble 74.2 and 73.9 %). The worst over the seeds is ensemble\'s ' +
-  '73.9 % against prior_mix\'s 63.3 %, so ensemble is the default.';
 
 /**
  * The members whose probabilities the ensemble averages; the first one's moved values are the job's (novelty, analyze).
