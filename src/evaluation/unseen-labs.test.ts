@@ -95,3 +95,14 @@ test('the rule over forest seeds takes the best worst selection lab over every s
   assert.throws(() => ruleOverSeeds([report(0, { none: 0.7 }), report(1, { centred: 0.7 })]), /other steps/);
   assert.throws(() => ruleOverSeeds([]), /no report/);
 });
+
+test('the committed docs/unseen-labs.json chose the step that is the default, over forest seeds', async () => {
+  // The page is what the README quotes: a default changed without regenerating it (or a page regenerated whose rule
+  // picks another step) is caught here rather than read by users as a contradiction.
+  const { readFileSync } = await import('node:fs');
+  const { DEFAULT_STAIN_STEP } = await import('../engine/classifier/stain-steps.js');
+  const page = JSON.parse(readFileSync(new URL('../../../docs/unseen-labs.json', import.meta.url), 'utf8')) as UnseenLabsReport;
+  assert.ok(page.rule, 'the page reads its rule over forest seeds (scripts/unseen.sh, RULE_SEEDS >= 2)');
+  assert.ok(page.rule.seeds.length >= 2);
+  assert.equal(page.rule.chosen, DEFAULT_STAIN_STEP);
+});
