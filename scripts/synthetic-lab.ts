@@ -1,8 +1,8 @@
-// A made-up lab of morphology rows for timing the classify stage at sizes no prepared lab has (20,000 cells):
-// classes drawn at a normal blood count's shares; the stain columns drawn from the classifier's own per-class
-// quantiles (stain.mix), the others around its training profile's medians and spreads; one level per cell
-// shared by all its columns, so that the columns correlate as measured ones do. For timings only: no accuracy
-// is read from it.
+// A made-up lab of rows for timing the classify stage at sizes no prepared lab has (20,000 cells): each cell drawn
+// from a Gaussian around its class's centroid with the within-class covariance of the classifier's own training
+// cells (its novelty model keeps both: the centroids whitened, the covariance as its Cholesky factor, shrunk a
+// tenth towards its diagonal), the classes at a normal blood count's shares. The columns correlate as the training
+// cells' do, which decides how fast neighbours are found. For timings only: no accuracy is read from it.
 import type { CellClassifier } from '../src/engine/classifier/classifier-artifact.js';
 import type { FeatureMatrix } from '../src/engine/classifier/feature-matrix.js';
 import { createRng } from '../src/engine/classifier/rng.js';
@@ -10,38 +10,26 @@ import { standardNormal } from '../src/engine/classifier/synthetic-data.js';
 
 const BLOOD = [0.6, 0.3, 0.06, 0.03, 0.01];
 
-/** The standard normal CDF (Abramowitz and Stegun 7.1.26; ample for drawing quantile levels). */
-function phi(z: number): number {
-  const t = 1 / (1 + 0.3275911 * (Math.abs(z) / Math.SQRT2));
-  const erf = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-(z * z) / 2);
-  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
-}
-
 export function syntheticLab(clf: CellClassifier, n: number, seed = 1): FeatureMatrix {
-  const profile = clf.profile;
-  const mix = clf.stain?.mix;
-  if (!profile || !mix || !clf.stain) throw new Error('synthetic lab: the classifier has no training profile or class mix (a morphology classifier is needed)');
-  const cols = clf.forest.numFeatures;
-  const stainAt = new Map(clf.stain.columns.map((c, j) => [c, j]));
+  const { numFeatures: d, numClasses: K, cholesky: L, whitenedCentroids: w } = clf.novelty;
+  // Centroid k = L times its whitened centroid.
+  const centroid = new Float64Array(K * d);
+  for (let k = 0; k < K; k++) for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) centroid[k * d + a]! += L[a * d + b]! * w[k * d + b]!;
+  const shares = Array.from({ length: K }, (_, k) => BLOOD[k] ?? 0.01);
+  const total = shares.reduce((s, v) => s + v, 0);
   const rng = createRng(seed);
-  const data = new Float64Array(n * cols);
+  const data = new Float64Array(n * d);
+  const g = new Float64Array(d);
   for (let i = 0; i < n; i++) {
-    let u = rng.next();
+    let u = rng.next() * total;
     let k = 0;
-    while (k < BLOOD.length - 1 && u >= BLOOD[k]!) u -= BLOOD[k++]!;
-    const shared = standardNormal(rng);
-    for (let c = 0; c < profile.columns.length; c++) {
-      const z = 0.7 * shared + 0.71 * standardNormal(rng);
-      const j = stainAt.get(profile.columns[c]!);
-      const q = j === undefined ? undefined : mix.quantiles[k]?.[j];
-      let v: number;
-      if (q?.length) {
-        const at = phi(z) * (q.length - 1);
-        const lo = Math.floor(at);
-        v = q[lo]! + (at - lo) * ((q[Math.min(lo + 1, q.length - 1)] ?? q[lo]!) - q[lo]!);
-      } else v = profile.medians[c]! + profile.spread[c]! * z;
-      data[i * cols + profile.columns[c]!] = v;
+    while (k < K - 1 && u >= shares[k]!) u -= shares[k++]!;
+    for (let a = 0; a < d; a++) g[a] = standardNormal(rng);
+    for (let a = 0; a < d; a++) {
+      let v = centroid[k * d + a]!;
+      for (let b = 0; b <= a; b++) v += L[a * d + b]! * g[b]!;
+      data[i * d + a] = v;
     }
   }
-  return { data, rows: n, cols };
+  return { data, rows: n, cols: d };
 }
