@@ -21,14 +21,18 @@ const domains = [
   discDomain('source', classes, perClass, 1, 0, { readLikeTheJob: true }),
   discDomain('target', classes, Math.round(perClass / 2), 2, 25, { readLikeTheJob: true }),
 ];
-const probe = startGapProbe();
+let stage = 'start';
+const probe = startGapProbe(() => stage);
 const t0 = performance.now();
 const report = await runEvaluation(domains, {
   source: 'source', classes, methods, seed: 0, runners: mode === 'thread' ? IN_THREAD : workerRunners(() => false),
+  onProgress: (p) => {
+    if (p.kind === 'stage') stage = p.message;
+  },
 });
 const wallMs = performance.now() - t0;
 const longest = probe.stop();
 console.log(JSON.stringify({
-  runners: mode, sourceCells: domains[0]!.cells.length, targetCells: domains[1]!.cells.length, methods, wallMs: Math.round(wallMs), longestGapMs: Math.round(longest),
+  runners: mode, sourceCells: domains[0]!.cells.length, targetCells: domains[1]!.cells.length, methods, wallMs: Math.round(wallMs), longestGapMs: Math.round(longest), after: probe.at,
   accuracy: Object.fromEntries(Object.entries(report.baselines).map(([m, b]) => [m, b.domains.target?.accuracy])),
 }));

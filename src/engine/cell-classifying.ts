@@ -11,9 +11,12 @@ import type { Classified, ClassifyOptions } from '../pipeline/classify.js';
  * What the worker is started with. The classifier crosses as it is (structured clone: its forests and novelty
  * model are typed arrays, copied as such), not as its file's text: no JSON to write on the main thread nor to
  * parse in the worker, and a classifier read from a file and adjusted since (withRowEncoder) crosses as adjusted.
- * Measured with the shipped classifier (classifier-common5, 100 + plain trees) and 20,000 cells x 59 values:
- * starting the worker (the clone of classifier and rows included) holds the main thread about 40 ms, the result's
- * clone back about 60 ms (scripts/classify-lease-gap.ts).
+ * Measured with the shipped classifier (classifier-common5: three forests of 100 trees, 16.9 MB as JSON) and 20,000
+ * cells x 59 values: starting the worker (serialising classifier and rows) holds the main thread 22 ms, where the
+ * file's text would take 219 ms to write here (and 228 ms to parse there); a structured clone of the result, both
+ * halves, 38 ms. The longest event-loop gap of a whole 20,000-cell classify: 33 ms, 69 ms with consensus
+ * (scripts/classify-lease-gap.ts; on the event loop it is the whole call: 2.8-4.3 s, and 15 s with consensus, 63 s
+ * with the consensus before nearest-neighbours.ts).
  */
 export interface ClassifyWorkerInput {
   clf: CellClassifier;

@@ -53,7 +53,8 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   await ctx.progress(0, cells.length, `classifying ${cells.length} cells`);
   // A classifier trained with this lab's reviewed cells moves the lab as those cells were moved (reviewed-stain.ts).
   const lab = reviewedLabStain(clf, row.metrics, p.datasetId, x.rows, p.stainAdaptation ?? 'auto');
-  // In a worker thread: 20,000 cells hold a thread for seconds (a minute with consensus), past the job's lease.
+  // In a worker thread: on the event loop, 20,000 cells held it 3-4 s, 12-15 s with consensus (cell-classifying.ts),
+  // near or past the job's lease (max(5 s, 2 heartbeats)).
   const classified = await classifyCellsInWorker(
     clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, ...(lab ? { offsets: lab.offsets } : {}) },
     { cancelled: () => ctx.cancelled() },
