@@ -1,6 +1,7 @@
 // The classify stage off the engine's main thread: classifyCells (src/pipeline/classify.ts) in a worker thread
 // (classify-cells-worker.ts), so that heartbeats, progress and cancellation keep running while a large batch is
-// classified (20,000 morphology cells held the event loop 5.3 s, 48 s with neighbour consensus: past the lease).
+// classified (20,000 morphology cells held the event loop for seconds, a minute with neighbour consensus as it was
+// before nearest-neighbours.ts: past the job's lease).
 // The result is the in-thread call's: the same classifier, rows and options give the same verdicts (test).
 import { Worker } from 'node:worker_threads';
 import type { CellClassifier } from './classifier/classifier-artifact.js';

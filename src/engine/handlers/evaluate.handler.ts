@@ -76,8 +76,9 @@ export async function runEvaluate(ctx: JobContext<EvaluateParams>): Promise<JobO
 
 /**
  * The evaluation's forest fitting and classify stage in worker threads (classifier-fitting.ts, cell-classifying.ts):
- * on the event loop, a 6,000-cell source's forests held it for seconds, past the job's lease. A cancelled job's
- * worker is terminated; the evaluation then ends with the error below, which runEvaluate reads as the cancel.
+ * on the event loop, fitting held it 4.0 s at 1,200 source cells (9.4 s for a 5,986-cell classifier), near or past
+ * the job's lease (docs/architecture.md, "Long computations off the event loop"). A cancelled job's worker is
+ * terminated; the evaluation then ends with the error below, which runEvaluate reads as the cancel.
  */
 export function workerRunners(cancelled: () => boolean): EvaluationRunners {
   const stopped = () => new Error('evaluation: cancelled');
