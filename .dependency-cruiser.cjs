@@ -77,8 +77,8 @@ module.exports = {
     {
       name: 'evaluation-only-from-cli-and-evaluate-job',
       severity: 'error',
-      comment: 'the evaluation is an adapter around the pipeline for the CLI and the evaluate job; nothing else builds on it',
-      from: { path: '^src/', pathNot: '^src/(evaluation|cli)/|^src/engine/handlers/evaluate\\.handler\\.ts$' },
+      comment: 'the evaluation is an adapter around the pipeline for the CLI and the evaluate job (and its test); nothing else builds on it',
+      from: { path: '^src/', pathNot: '^src/(evaluation|cli)/|^src/engine/handlers/evaluate\\.handler(\\.test)?\\.ts$' },
       to: { path: '^src/evaluation/' },
     },
     {

@@ -32,8 +32,8 @@ import { imageTargets, squareCrop } from '../pipeline/crop.js';
 import { encodeCells, packFeatures } from '../pipeline/encode.js';
 import { cellSeed, morphologyOfCrop } from '../pipeline/morphology.js';
 import { trainAutoencoderEpochs } from '../pipeline/autoencoder-training.js';
-import { trainCellClassifier } from '../pipeline/classifier-training.js';
-import { classifyCells, stainStep } from '../pipeline/classify.js';
+import { trainCellClassifier, type ClassifierTrainingInput } from '../pipeline/classifier-training.js';
+import { classifyCells, stainStep, type Classified, type ClassifyOptions } from '../pipeline/classify.js';
 import type { EpochSummary as PipelineEpochSummary, StainOutcome } from '../pipeline/types.js';
 import { flagScores, type FlagScores } from './flag-scores.js';
 import { colourShapeFeatures, COLOUR_SHAPE_LENGTH, pooledFeatures, POOLED_LENGTH } from './baselines.js';
@@ -145,7 +145,24 @@ export interface EvaluationOptions {
   /** Each trained autoencoder before it is disposed (tests compare it with the trainAutoencoder job's). */
   onAutoencoder?: (method: 'ae_cfe' | 'ae_no_align', model: AutoencoderModel) => Promise<void>;
   signal?: AbortSignal;
+  /** Where the classifiers are fitted and the classify stage runs. Default IN_THREAD. */
+  runners?: EvaluationRunners;
 }
+
+/**
+ * The evaluation's two long computations: fitting a classifier (trainCellClassifier) and the classify stage
+ * (classifyCells). The CLI runs them here (IN_THREAD); the evaluate job passes runners that run the same two calls
+ * on the same input in worker threads, so that its heartbeats keep running while the forests fit and score.
+ */
+export interface EvaluationRunners {
+  fitClassifier(input: ClassifierTrainingInput): Promise<CellClassifier>;
+  classify(clf: CellClassifier, x: FeatureMatrix, opts: ClassifyOptions): Promise<Classified>;
+}
+
+export const IN_THREAD: EvaluationRunners = {
+  fitClassifier: async (input) => trainCellClassifier(input).classifier,
+  classify: async (clf, x, opts) => classifyCells(clf, x, opts),
+};
 
 export type EvaluationStage = 'prepare' | 'train' | 'encode' | 'features' | 'forest' | 'score';
 
@@ -304,6 +321,12 @@ interface PreparedDomain {
 const now = (): number => performance.now();
 const secs = (t0: number): number => Math.round((now() - t0) / 10) / 100;
 
+/**
+ * One turn of the event loop, taken every few hundred cells by the feature loops: the evaluate job's heartbeats run
+ * meanwhile (9,000 cells' colour and shape features took 1.2 s at once).
+ */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 function checkAbort(signal?: AbortSignal): void {
   signal?.throwIfAborted();
 }
@@ -313,6 +336,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   const tAll = now();
   const signal = options.signal;
   const progress = options.onProgress ?? (() => undefined);
+  const runners = options.runners ?? IN_THREAD;
   checkAbort(signal);
   const classes = [...(typeof options.classes === 'string' ? classesOf(options.classes) : options.classes)];
   if (classes.length < 2) throw new Error('evaluation: the class list needs at least 2 classes');
@@ -419,14 +443,14 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   const missing = classes.filter((c) => !srcClasses.includes(c));
   if (missing.length) notes.push(`classes without source cells (never predicted): ${missing.join(', ')}`);
   // The classifiers' settings: trained as the train-classifier job trains them (src/pipeline/classifier-training.ts).
-  const classifierOf = (method: MethodName, rows: readonly ArrayLike<number>[], features: 'latent' | 'morphology', stainRows?: readonly ArrayLike<number>[]): CellClassifier =>
-    trainCellClassifier({
+  const classifierOf = (method: MethodName, rows: readonly ArrayLike<number>[], features: 'latent' | 'morphology', stainRows?: readonly ArrayLike<number>[]): Promise<CellClassifier> =>
+    runners.fitClassifier({
       rows, labels: src.labels, classNames: forestClasses, features, classMap: 'evaluation', stainRows, stain: stainRows !== undefined,
       trees, maxDepth, seed, testFraction, augmented: features === 'morphology' ? src.augmented : undefined,
       onTree: (done, total) => {
         if (done % 10 === 0 || done === total) progress({ kind: 'forest', method, done, total });
       },
-    }).classifier;
+    });
   // The morphology classifier is trained once (with the stain reference when a method moves stain) and
   // scores morphology, morphology_adaptive and morphology_consensus.
   let morphologyClassifier: CellClassifier | null = null;
@@ -437,7 +461,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
   if (movesStain || methods.includes('morphology')) {
     const tm = now();
     progress({ kind: 'stage', stage: 'forest', method: 'morphology', message: `fitting the morphology classifier on ${trainRows.length} source cells` });
-    morphologyClassifier = classifierOf('morphology', src.labelled.map((r) => src.morphology[r]!), 'morphology', movesStain ? src.morphology.filter(Boolean) : undefined);
+    morphologyClassifier = await classifierOf('morphology', src.labelled.map((r) => src.morphology[r]!), 'morphology', movesStain ? src.morphology.filter(Boolean) : undefined);
     if (movesStain) {
       const ref = morphologyClassifier.stain!;
       const trainMorphology = trainRows.map((r) => src.morphology[r]!);
@@ -567,7 +591,10 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         featuresOf = async (domain, rows) => {
           const p = prepared.get(domain)!;
           const data = new Float64Array(rows.length * POOLED_LENGTH);
-          rows.forEach((r, i) => pooledFeatures(p.cells[r]!.features, data, i * POOLED_LENGTH));
+          for (let i = 0; i < rows.length; i++) {
+            pooledFeatures(p.cells[rows[i]!]!.features, data, i * POOLED_LENGTH);
+            if (i % 256 === 255) await nextTurn();
+          }
           return { data, rows: rows.length, cols: POOLED_LENGTH };
         };
       } else if (method.startsWith('morphology')) {
@@ -582,7 +609,10 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         featuresOf = async (domain, rows) => {
           const p = prepared.get(domain)!;
           const data = new Float64Array(rows.length * COLOUR_SHAPE_LENGTH);
-          rows.forEach((r, i) => colourShapeFeatures(p.crops[r]!, imageSize, data, i * COLOUR_SHAPE_LENGTH));
+          for (let i = 0; i < rows.length; i++) {
+            colourShapeFeatures(p.crops[rows[i]!]!, imageSize, data, i * COLOUR_SHAPE_LENGTH);
+            if (i % 256 === 255) await nextTurn();
+          }
           return { data, rows: rows.length, cols: COLOUR_SHAPE_LENGTH };
         };
       }
@@ -624,16 +654,17 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       const tfit = now();
       const shared = method === 'morphology' || STAIN_MOVING.has(method) ? morphologyClassifier : null;
       progress({ kind: 'stage', stage: 'forest', method, message: `${shared ? 'the morphology classifier fitted for the stain step' : `fitting ${trees} trees`} on ${trainRows.length} source cells x ${xTrain.cols} features (${method})` });
-      const clf = shared ?? classifierOf(method, rowsOf(xLabelled), method === 'morphology_lab_centred' ? 'morphology' : 'latent');
+      const clf = shared ?? (await classifierOf(method, rowsOf(xLabelled), method === 'morphology_lab_centred' ? 'morphology' : 'latent'));
       timings[`${method}.forest`] = secs(tfit);
 
       const tsc = now();
       const out: Record<string, DomainReport> = {};
-      scored.forEach((d, i) => {
+      for (let i = 0; i < scored.length; i++) {
+        const d = scored[i]!;
         // The classify stage, as the classify job runs it: the stain step's offsets (stain-moving methods,
         // other labs only), the forest, the consensus (morphology_consensus), the verdicts and their flags.
         const offsets = (STAIN_MOVING.has(method) && stainSteps.get(d.name)?.offsets) || new Map<number, number>();
-        const c = classifyCells(clf, xScored[i]!, { offsets, consensus: method === 'morphology_consensus' });
+        const c = await runners.classify(clf, xScored[i]!, { offsets, consensus: method === 'morphology_consensus' });
         const K = clf.classNames.length;
         // Scored: the domain's labelled rows among those classified (row k of c is classifyRows(d)[k]).
         const all = classifyRows(d);
@@ -645,7 +676,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         const flags = flagScores(d.labels, pred, top, Uint8Array.from(picked, (k) => c.novel[k]!), clf.minConfidence);
         out[d.name] = { role: d.role, ...scoreDomain(d.labels, pred, classes, minSupport), flags };
         options.onVerdicts?.(method, d.name, picked.map((k, j) => ({ id: prepared.get(d.name)!.cells[d.rows[j]!]!.id ?? d.rows[j]!, label: d.labels[j]!, verdict: c.verdicts[k]! })));
-      });
+      }
       timings[`${method}.score`] = secs(tsc);
       const summary = scored.map((d) => `${d.name} ${(out[d.name]!.accuracy * 100).toFixed(1)} %`).join(', ');
       progress({ kind: 'stage', stage: 'score', method, message: `${method}: accuracy ${summary}` });

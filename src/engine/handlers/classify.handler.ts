@@ -2,14 +2,15 @@
 // the resident classifier, or flags it, and streams each cell. An adapter: it reads the cells (a latent
 // classifier's encoded by its encoder; a morphology classifier's measured from their crops), hands all of
 // them at once to the pipeline's classify stage (src/pipeline/classify.ts: stain step, forest, neighbour
-// consensus, verdicts, the batch's self-check) and writes the verdicts. A failed self-check has flagged every
-// cell it would have counted (reason: self-check failed); the result and message say why.
+// consensus, verdicts, the batch's self-check), run in a worker thread (cell-classifying.ts), and writes the
+// verdicts. A failed self-check has flagged every cell it would have counted (reason: self-check failed); the
+// result and message say why.
 import type { JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { TrainingData } from '../training-data.js';
 import { residentClassifier } from './resident.js';
 import { morphologyOfCells } from '../../pipeline/morphology.js';
-import { classifyCells } from '../../pipeline/classify.js';
+import { classifyCellsInWorker } from '../cell-classifying.js';
 import type { FeatureMatrix } from '../../pipeline/types.js';
 import { VerdictChanges } from '../verdict-changes.js';
 import { reviewedLabStain } from '../reviewed-stain.js';
@@ -52,7 +53,13 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   await ctx.progress(0, cells.length, `classifying ${cells.length} cells`);
   // A classifier trained with this lab's reviewed cells moves the lab as those cells were moved (reviewed-stain.ts).
   const lab = reviewedLabStain(clf, row.metrics, p.datasetId, x.rows, p.stainAdaptation ?? 'auto');
-  const classified = classifyCells(clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, ...(lab ? { offsets: lab.offsets } : {}) });
+  // In a worker thread: on the event loop, 20,000 cells held it 3-4 s, 12-15 s with consensus (cell-classifying.ts),
+  // near or past the job's lease (max(5 s, 2 heartbeats)).
+  const classified = await classifyCellsInWorker(
+    clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, ...(lab ? { offsets: lab.offsets } : {}) },
+    { cancelled: () => ctx.cancelled() },
+  );
+  if (classified.status === 'cancelled') return { status: 'cancelled', result: { classified: 0, flagged: 0, counts: {} } };
   const { verdicts, consensus, selfCheck: check } = classified;
   const stain = lab?.stain ?? classified.stain;
   const verdictOf = new Map(order.map((k, r) => [k, verdicts[r]!]));

@@ -1,12 +1,16 @@
 // The evaluate job: AE-CFE's cross-domain evaluation over datasets in the database. It detects the
 // images that have no cell yet (top cell per image), builds the domains from the stored cells (their
 // features, and their crops from the same crop cache the other jobs use), runs the evaluation (composed of
-// the pipeline's stages: src/evaluation/pipeline.ts) and stores the report as an evaluation.
+// the pipeline's stages: src/evaluation/pipeline.ts; its forests fitted and its cells classified in worker threads)
+// and stores the report as an evaluation.
 import type { JobContext } from '../job-context.js';
 import type { EvaluateParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { storeDetections } from './detect.handler.js';
 import { TrainingData, type TrainingCell } from '../training-data.js';
-import { runEvaluation, type EvaluationCell, type EvaluationDomain } from '../../evaluation/pipeline.js';
+import { runEvaluation, type EvaluationCell, type EvaluationDomain, type EvaluationRunners } from '../../evaluation/pipeline.js';
+import { fitCellClassifierInWorker } from '../classifier-fitting.js';
+import { classifyCellsInWorker } from '../cell-classifying.js';
+import { classifierFromJson } from '../classifier/classifier-artifact.js';
 import { sampleEntries } from '../../evaluation/folder-dataset.js';
 import { boxInCrop } from '../../imaging/cell-morphology.js';
 import { classOf, type ClassMapName } from '../../pipeline/class-maps.js';
@@ -53,6 +57,7 @@ export async function runEvaluate(ctx: JobContext<EvaluateParams>): Promise<JobO
     epochs: p.epochs,
     seed: p.seed,
     signal: ctx.signal,
+    runners: workerRunners(() => ctx.cancelled()),
     onProgress: (e) => {
       step++;
       const metrics = e.kind === 'epoch' ? { epoch: e.epoch, loss: e.loss, ssim: e.ssim, mse: e.mse, align: e.align } : undefined;
@@ -67,6 +72,29 @@ export async function runEvaluate(ctx: JobContext<EvaluateParams>): Promise<JobO
   const evaluationId = await ctx.repos.evaluations.insert(ctx.jobId, p.name, { ...report, detectorId: det.id, imagesFailedDetection: failedImages });
   const summary = Object.fromEntries(Object.entries(report.domains).map(([d, r]) => [d, { n: r.n, accuracy: r.accuracy }]));
   return { status: 'succeeded', result: { evaluationId, summary }, message: `evaluation stored: ${JSON.stringify(summary)}` };
+}
+
+/**
+ * The evaluation's forest fitting and classify stage in worker threads (classifier-fitting.ts, cell-classifying.ts):
+ * on the event loop, fitting held it 4.0 s at 1,200 source cells (9.4 s for a 5,986-cell classifier), near or past
+ * the job's lease (docs/architecture.md, "Long computations off the event loop"). A cancelled job's worker is
+ * terminated; the evaluation then ends with the error below, which runEvaluate reads as the cancel.
+ */
+export function workerRunners(cancelled: () => boolean): EvaluationRunners {
+  const stopped = () => new Error('evaluation: cancelled');
+  return {
+    fitClassifier: async (input) => {
+      const fit = await fitCellClassifierInWorker(input, { cancelled });
+      if (fit.status === 'cancelled') throw stopped();
+      return classifierFromJson(fit.json);
+    },
+    classify: async (clf, x, opts) => {
+      const out = await classifyCellsInWorker(clf, x, opts, { cancelled });
+      if (out.status === 'cancelled') throw stopped();
+      const { status: _status, ...classified } = out;
+      return classified;
+    },
+  };
 }
 
 /**
