@@ -3,7 +3,7 @@
 // classified (20,000 morphology cells held the event loop for seconds, a minute with neighbour consensus as it was
 // before nearest-neighbours.ts: past the job's lease).
 // The result is the in-thread call's: the same classifier, rows and options give the same verdicts (test).
-import { Worker } from 'node:worker_threads';
+import { reportedError, runInWorker } from './worker-run.js';
 import type { CellClassifier } from './classifier/classifier-artifact.js';
 import type { FeatureMatrix } from './classifier/feature-matrix.js';
 import type { Classified, ClassifyOptions } from '../pipeline/classify.js';
@@ -49,26 +49,15 @@ export function resultBuffers(r: Classified): ArrayBuffer[] {
 export async function classifyCellsInWorker(clf: CellClassifier, x: FeatureMatrix, opts: ClassifyOptions, run: ClassifyRunOptions): Promise<ClassifyOutcome> {
   if (run.cancelled()) return { status: 'cancelled', exitCode: 0 };
   const input: ClassifyWorkerInput = { clf, x, opts };
-  const worker = new Worker(new URL('./classify-cells-worker.js', import.meta.url), { workerData: input });
-  return new Promise<ClassifyOutcome>((resolve, reject) => {
-    let settled = false;
-    const settle = (end: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearInterval(timer);
-      end();
-    };
-    const timer = setInterval(() => {
-      if (settled || !run.cancelled()) return;
-      settle(() => void worker.terminate().then((exitCode) => resolve({ status: 'cancelled', exitCode }), reject));
-    }, run.pollMs ?? 1000);
-    worker.on('message', (m: ClassifyWorkerMessage) => {
-      if (m.type === 'classified') return settle(() => resolve({ status: 'classified', ...m.result }));
-      const err = new Error(m.message);
-      if (m.stack) err.stack = m.stack;
-      settle(() => reject(err));
-    });
-    worker.on('error', (err) => settle(() => reject(new Error(`classify: the worker thread failed: ${err.message}`, { cause: err }))));
-    worker.on('exit', (code) => settle(() => reject(new Error(`classify: the worker thread exited (code ${code}) before it returned the verdicts`))));
+  return runInWorker<ClassifyWorkerMessage, ClassifyOutcome>(new URL('./classify-cells-worker.js', import.meta.url), input, [], {
+    what: 'classify',
+    returns: 'the verdicts',
+    cancelled: run.cancelled,
+    pollMs: run.pollMs,
+    onCancel: (exitCode) => ({ status: 'cancelled', exitCode }),
+    onMessage: (m) => {
+      if (m.type === 'classified') return { value: { status: 'classified', ...m.result } };
+      throw reportedError(m);
+    },
   });
 }

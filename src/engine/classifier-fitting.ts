@@ -2,7 +2,7 @@
 // worker thread (classifier-fit-worker.ts), so that heartbeats, progress and cancellation keep running while the
 // forests fit (a morphology classifier on ~6,000 cells blocked the event loop long enough for other engines to fail
 // its job over). The result is the in-thread call's: the same input gives the same classifier file, byte for byte.
-import { Worker } from 'node:worker_threads';
+import { reportedError, runInWorker } from './worker-run.js';
 import type { ClassifierTrainingInput } from '../pipeline/classifier-training.js';
 import type { FeatureMatrix } from './classifier/feature-matrix.js';
 import type { ConfidenceCalibration } from './classifier/accuracy-estimate.js';
@@ -99,41 +99,21 @@ export function unpackTrainingInput(p: PackedTrainingInput, onTree?: (done: numb
 export async function fitCellClassifierInWorker(input: ClassifierTrainingInput, opts: ClassifierFitOptions): Promise<ClassifierFitOutcome> {
   const { packed, transfer } = packTrainingInput(input);
   if (opts.cancelled()) return { status: 'cancelled', treesDone: 0, exitCode: 0 };
-  const worker = new Worker(new URL('./classifier-fit-worker.js', import.meta.url), { workerData: packed, transferList: transfer });
   let treesDone = 0;
-  return new Promise<ClassifierFitOutcome>((resolve, reject) => {
-    let settled = false;
-    const settle = (end: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearInterval(timer);
-      end();
-    };
-    const cancelIfAsked = () => {
-      if (settled || !opts.cancelled()) return;
-      settle(() => void worker.terminate().then((exitCode) => resolve({ status: 'cancelled', treesDone, exitCode }), reject));
-    };
-    const timer = setInterval(cancelIfAsked, opts.pollMs ?? 1000);
-    worker.on('message', (m: FitWorkerMessage) => {
-      if (settled) return;
+  return runInWorker<FitWorkerMessage, ClassifierFitOutcome>(new URL('./classifier-fit-worker.js', import.meta.url), packed, transfer, {
+    what: 'classifier training',
+    returns: 'a classifier',
+    cancelled: opts.cancelled,
+    pollMs: opts.pollMs,
+    onCancel: (exitCode) => ({ status: 'cancelled', treesDone, exitCode }),
+    onMessage: (m) => {
       if (m.type === 'tree') {
         treesDone = m.done;
-        try {
-          input.onTree?.(m.done, m.total);
-        } catch (err) {
-          // A throwing callback fails the fit (as it would in the thread), not the process.
-          return settle(() => void worker.terminate().finally(() => reject(err)));
-        }
-        cancelIfAsked();
-      } else if (m.type === 'fitted') {
-        settle(() => resolve({ status: 'fitted', ...m.result }));
-      } else {
-        const err = new Error(m.message);
-        if (m.stack) err.stack = m.stack;
-        settle(() => reject(err));
+        input.onTree?.(m.done, m.total);
+        return undefined;
       }
-    });
-    worker.on('error', (err) => settle(() => reject(new Error(`classifier training: the worker thread failed: ${err.message}`, { cause: err }))));
-    worker.on('exit', (code) => settle(() => reject(new Error(`classifier training: the worker thread exited (code ${code}) before it returned a classifier`))));
+      if (m.type === 'fitted') return { value: { status: 'fitted', ...m.result } };
+      throw reportedError(m);
+    },
   });
 }
