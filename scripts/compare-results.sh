@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 REV=${1:?usage: scripts/compare-results.sh REVISION}
 export MAX_PER_CLASS=${MAX_PER_CLASS:-60} TARGET_MAX_PER_CLASS=${TARGET_MAX_PER_CLASS:-40} EPOCHS=${EPOCHS:-4}
-export MODEL=$ROOT/models/detector.onnx DATA=$(cd "${DATA:-../shared/data}" && pwd)
+. scripts/data-dir.sh
+export MODEL=$ROOT/models/detector.onnx DATA
 OLD=$(mktemp -d /tmp/leukograph-compare.XXXXXX)
 trap 'rm -rf "$OLD"' EXIT
 git archive "$REV" | tar -x -C "$OLD"

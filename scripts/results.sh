@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-DATA=$(cd "${DATA:-../shared/data}" && pwd)
+. scripts/data-dir.sh
 MODEL=${MODEL:-models/detector.onnx}
 MAX_PER_CLASS=${MAX_PER_CLASS:-200}
 EPOCHS=${EPOCHS:-30}

@@ -7,15 +7,14 @@ import type { CellClassifier } from '../src/engine/classifier/classifier-artifac
 import type { FeatureMatrix } from '../src/engine/classifier/feature-matrix.js';
 import { createRng } from '../src/engine/classifier/rng.js';
 import { standardNormal } from '../src/engine/classifier/synthetic-data.js';
-
-const BLOOD = [0.6, 0.3, 0.06, 0.03, 0.01];
+import { bloodPrior } from '../src/engine/classifier/blood-count.js';
 
 export function syntheticLab(clf: CellClassifier, n: number, seed = 1): FeatureMatrix {
   const { numFeatures: d, numClasses: K, cholesky: L, whitenedCentroids: w } = clf.novelty;
   // Centroid k = L times its whitened centroid.
   const centroid = new Float64Array(K * d);
   for (let k = 0; k < K; k++) for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) centroid[k * d + a]! += L[a * d + b]! * w[k * d + b]!;
-  const shares = Array.from({ length: K }, (_, k) => BLOOD[k] ?? 0.01);
+  const shares = bloodPrior(clf.classNames);
   const total = shares.reduce((s, v) => s + v, 0);
   const rng = createRng(seed);
   const data = new Float64Array(n * d);

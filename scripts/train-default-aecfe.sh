@@ -19,10 +19,7 @@
 # job's JSON lines; models/ receives the bundles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${DATA:-}" ]; then
-  for d in ../shared/data ../../shared/data; do [ -d "$d" ] && DATA=$d && break; done
-fi
-DATA=$(cd "$DATA" && pwd)
+. scripts/data-dir.sh
 VIEWS=${VIEWS:-/tmp/lg-views}
 OUT=${OUT:-/tmp/lg-default-aecfe}
 LG="node bin/leukograph.js"

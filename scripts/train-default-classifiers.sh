@@ -17,11 +17,7 @@
 # OUT (default /tmp/lg-default-classifiers) keeps each job's JSON lines; models/ receives the bundles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${DATA:-}" ]; then
-  # A worktree keeps the data beside the main checkout's parent.
-  for d in ../shared/data ../../shared/data; do [ -d "$d" ] && DATA=$d && break; done
-fi
-DATA=$(cd "$DATA" && pwd)
+. scripts/data-dir.sh
 VIEWS=${VIEWS:-/tmp/lg-views}
 OUT=${OUT:-/tmp/lg-default-classifiers}
 LG="node bin/leukograph.js"

@@ -12,7 +12,7 @@
 # these labs. Settings: DATA (../shared/data), VIEWS (/tmp/lg-views), OUT (/tmp/lg-unlabelled), DOC (docs/unlabelled-labs.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=$(cd "${DATA:-../shared/data}" 2>/dev/null && pwd || cd /work/shared/data && pwd)
+. scripts/data-dir.sh
 VIEWS=${VIEWS:-/tmp/lg-views}
 OUT=${OUT:-/tmp/lg-unlabelled}
 DOC=${DOC:-docs/unlabelled-labs.md}

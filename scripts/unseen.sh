@@ -13,10 +13,7 @@
 # WORK_DIR (/tmp/lg-results-work), CACHE_DIR (/tmp/leukograph-detections).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${DATA:-}" ]; then
-  # A worktree keeps the data beside the main checkout's parent.
-  for d in ../shared/data ../../shared/data; do [ -d "$d" ] && DATA=$(cd "$d" && pwd) && break; done
-fi
+. scripts/data-dir.sh
 export DATA WORK_DIR=${WORK_DIR:-/tmp/lg-results-work} CACHE_DIR=${CACHE_DIR:-/tmp/leukograph-detections}
 [ -f dist/scripts/unseen-labs.js ] || node node_modules/typescript/bin/tsc -p tsconfig.json
 exec nice -n "${NICE:-10}" node dist/scripts/unseen-labs.js

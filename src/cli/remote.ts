@@ -61,7 +61,7 @@ export function connect(url: string, token?: string): Remote {
 /**
  * The data of a GraphQL response, or a RemoteError that says what came back instead: a URL that is not the
  * GraphQL endpoint (the server's root answers 404 with its own JSON) must not surface as "cannot read
- * properties of undefined".
+ * properties of undefined". Its code is BAD_RESPONSE, never a GraphQL error's (NOT_FOUND means a missing record there).
  */
 export function graphqlData(url: string, status: number, text: string): any {
   type Body = { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
@@ -74,5 +74,5 @@ export function graphqlData(url: string, status: number, text: string): any {
   if (body?.errors?.length) throw new RemoteError(body.errors[0]!.message, body.errors[0]!.extensions?.code ?? 'ERROR');
   if (body && typeof body === 'object' && body.data !== undefined && body.data !== null) return body.data;
   const hint = /\/graphql\/?$/.test(new URL(url).pathname) ? '' : ' (the GraphQL endpoint is the server\'s /graphql path: --url http://HOST:PORT/graphql)';
-  throw new RemoteError(`${url} answered HTTP ${status} without GraphQL data${hint}: ${text.slice(0, 200)}`, status === 404 ? 'NOT_FOUND' : 'BAD_RESPONSE');
+  throw new RemoteError(`${url} answered HTTP ${status} without GraphQL data${hint}: ${text.slice(0, 200)}`, 'BAD_RESPONSE');
 }

@@ -29,7 +29,7 @@ export type ClassifyWorkerMessage =
   | { type: 'classified'; result: Classified }
   | { type: 'error'; message: string; stack?: string };
 
-export type ClassifyOutcome = ({ status: 'classified' } & Classified) | { status: 'cancelled'; /** the worker's exit code once terminated */ exitCode: number };
+export type ClassifyOutcome = ({ status: 'classified' } & Classified) | { status: 'cancelled'; /** the worker's exit code once terminated; null when the job was cancelled before one started */ exitCode: number | null };
 
 export interface ClassifyRunOptions {
   /** Polled every `pollMs` while the worker runs: once true, the worker is terminated. */
@@ -47,7 +47,7 @@ export function resultBuffers(r: Classified): ArrayBuffer[] {
  * true (the worker terminated); rejects with the classify stage's own error (bad input) or when the worker dies.
  */
 export async function classifyCellsInWorker(clf: CellClassifier, x: FeatureMatrix, opts: ClassifyOptions, run: ClassifyRunOptions): Promise<ClassifyOutcome> {
-  if (run.cancelled()) return { status: 'cancelled', exitCode: 0 };
+  if (run.cancelled()) return { status: 'cancelled', exitCode: null };
   const input: ClassifyWorkerInput = { clf, x, opts };
   return runInWorker<ClassifyWorkerMessage, ClassifyOutcome>(new URL('./classify-cells-worker.js', import.meta.url), input, [], {
     what: 'classify',

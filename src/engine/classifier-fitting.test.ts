@@ -63,7 +63,7 @@ test('cancelling terminates the worker: the fit stops at once instead of running
   assert.equal(after, 0, 'no progress after the cancel request');
   assert.ok(Date.now() - t0 < 10_000, `${Date.now() - t0} ms`);
   // Already cancelled: no worker starts.
-  assert.deepEqual(await fitCellClassifierInWorker(input, { cancelled: () => true }), { status: 'cancelled', treesDone: 0, exitCode: 0 });
+  assert.deepEqual(await fitCellClassifierInWorker(input, { cancelled: () => true }), { status: 'cancelled', treesDone: 0, exitCode: null });
 });
 
 test('bad input comes back as the training\'s own error, not a crash', async () => {

@@ -38,7 +38,7 @@ export interface FittedClassifier {
 
 export type ClassifierFitOutcome =
   | ({ status: 'fitted' } & FittedClassifier)
-  | { status: 'cancelled'; treesDone: number; /** the worker's exit code once terminated */ exitCode: number };
+  | { status: 'cancelled'; treesDone: number; /** the worker's exit code once terminated; null when the job was cancelled before one started */ exitCode: number | null };
 
 export interface ClassifierFitOptions {
   /** Polled on every progress message and every `pollMs`: once true, the worker is terminated. */
@@ -98,7 +98,7 @@ export function unpackTrainingInput(p: PackedTrainingInput, onTree?: (done: numb
  */
 export async function fitCellClassifierInWorker(input: ClassifierTrainingInput, opts: ClassifierFitOptions): Promise<ClassifierFitOutcome> {
   const { packed, transfer } = packTrainingInput(input);
-  if (opts.cancelled()) return { status: 'cancelled', treesDone: 0, exitCode: 0 };
+  if (opts.cancelled()) return { status: 'cancelled', treesDone: 0, exitCode: null };
   let treesDone = 0;
   return runInWorker<FitWorkerMessage, ClassifierFitOutcome>(new URL('./classifier-fit-worker.js', import.meta.url), packed, transfer, {
     what: 'classifier training',

@@ -35,7 +35,7 @@ export function runInWorker<M, T>(url: URL, workerData: unknown, transfer: reado
     };
     const cancelIfAsked = () => {
       if (settled || !run.cancelled()) return;
-      settle(() => void worker.terminate().then((exitCode) => resolve(run.onCancel(exitCode)), reject));
+      settle(() => void worker.terminate().then((exitCode) => run.onCancel(exitCode)).then(resolve, reject));
     };
     const timer = setInterval(cancelIfAsked, run.pollMs ?? 1000);
     worker.on('message', (m: M) => {
@@ -44,7 +44,7 @@ export function runInWorker<M, T>(url: URL, workerData: unknown, transfer: reado
       try {
         out = run.onMessage(m);
       } catch (err) {
-        return settle(() => void worker.terminate().finally(() => reject(err)));
+        return settle(() => void worker.terminate().catch(() => undefined).then(() => reject(err)));
       }
       if (out) return settle(() => resolve(out.value));
       cancelIfAsked();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ruleOverSeeds, scoreUnseenLabs, summariseEstimators, type LabScore, type PreparedRun, type ScoredLab, type UnseenLabsReport } from './unseen-labs.js';
+import { pickByWorst, ruleOverSeeds, scoreUnseenLabs, summariseEstimators, type LabScore, type PreparedRun, type ScoredLab, type UnseenLabsReport } from './unseen-labs.js';
 import { createRng } from '../engine/classifier/rng.js';
 import { standardNormal } from '../engine/classifier/synthetic-data.js';
 import { MORPHOLOGY_LENGTH } from '../imaging/cell-morphology.js';
@@ -105,4 +105,13 @@ test('the committed docs/unseen-labs.json chose the step that is the default, ov
   assert.ok(page.rule, 'the page reads its rule over forest seeds (scripts/unseen.sh, RULE_SEEDS >= 2)');
   assert.ok(page.rule.seeds.length >= 2);
   assert.equal(page.rule.chosen, DEFAULT_STAIN_STEP);
+});
+
+test('the rule\'s pick does not depend on the order of the steps (within half a point of the best worst, the best mean)', () => {
+  // A within 0.5 point of B, B of C, A not of C: a pairwise sort would pick by the order it was given.
+  const steps = [{ step: 'A', worst: 0.75, mean: 0.7 }, { step: 'B', worst: 0.746, mean: 0.8 }, { step: 'C', worst: 0.742, mean: 0.9 }];
+  const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+  for (const o of orders) assert.equal(pickByWorst(o.map((i) => steps[i]!)).step, 'B', o.join(','));
+  assert.equal(pickByWorst([{ step: 'x', worst: 0.6, mean: 0.99 }, { step: 'y', worst: 0.7, mean: 0.5 }]).step, 'y');
+  assert.throws(() => pickByWorst([]), /no candidate/);
 });

@@ -337,6 +337,34 @@ export interface PreparedRun {
   timings: Record<string, number>;
 }
 
+/** Two labs together ("train on one or two"): each pair of a run's training labs, scored on the real labs in neither. */
+export function pairJobs(run: PreparedRun): PreparedRun['jobs'] {
+  const pairs: PreparedRun['jobs'] = [];
+  for (let a = 0; a < run.jobs.length; a++) for (let b = a + 1; b < run.jobs.length; b++) {
+    const [ja, jb] = [run.jobs[a]!, run.jobs[b]!];
+    const name = `${ja.trainedOn}+${jb.trainedOn}`;
+    const labs = ja.labs.filter((l) => l.kind === 'real' && l.name !== jb.trainedOn).map((l) => ({ ...l, trainedOn: name }));
+    if (!labs.length) continue;
+    const n = ja.rows.length;
+    pairs.push({
+      trainedOn: name, rows: [...ja.rows, ...jb.rows], labels: [...ja.labels, ...jb.labels], allRows: [...ja.allRows, ...jb.allRows], labs,
+      augRows: [...(ja.augRows ?? []), ...(jb.augRows ?? [])], augOf: [...(ja.augOf ?? []), ...(jb.augOf ?? []).map((i) => i + n)], augCopy: [...(ja.augCopy ?? []), ...(jb.augCopy ?? [])],
+    });
+  }
+  return pairs;
+}
+
+/**
+ * The page's rule over candidates: the best worst selection lab; among the candidates within half a point of that
+ * best, the best mean over the other labs. (A pairwise "within half a point" sort is not transitive: its pick would
+ * depend on the order of the steps.)
+ */
+export function pickByWorst<T extends { worst: number; mean: number }>(candidates: readonly T[]): T {
+  if (!candidates.length) throw new Error('pickByWorst: no candidate');
+  const best = Math.max(...candidates.map((c) => c.worst));
+  return candidates.filter((c) => c.worst >= best - 0.005).reduce((a, c) => (c.mean > a.mean ? c : a));
+}
+
 /** Fits each classifier and scores every step on its labs (the second half of runUnseenLabs). */
 export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 'classes'>): UnseenLabsReport {
   const t0 = performance.now();
@@ -354,21 +382,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   const trainCells: Record<string, number> = {};
   let sourceModelBytes: number | undefined;
   let tt = performance.now();
-  // Two labs together ("train on one or two"): each pair of training labs, scored on the real labs in neither.
-  const pairs: PreparedRun['jobs'] = [];
-  if (opts.pairs ?? true) {
-    for (let a = 0; a < run.jobs.length; a++) for (let b = a + 1; b < run.jobs.length; b++) {
-      const [ja, jb] = [run.jobs[a]!, run.jobs[b]!];
-      const name = `${ja.trainedOn}+${jb.trainedOn}`;
-      const labs = ja.labs.filter((l) => l.kind === 'real' && l.name !== jb.trainedOn).map((l) => ({ ...l, trainedOn: name }));
-      if (!labs.length) continue;
-      const n = ja.rows.length;
-      pairs.push({
-        trainedOn: name, rows: [...ja.rows, ...jb.rows], labels: [...ja.labels, ...jb.labels], allRows: [...ja.allRows, ...jb.allRows], labs,
-        augRows: [...(ja.augRows ?? []), ...(jb.augRows ?? [])], augOf: [...(ja.augOf ?? []), ...(jb.augOf ?? []).map((i) => i + n)], augCopy: [...(ja.augCopy ?? []), ...(jb.augCopy ?? [])],
-      });
-    }
-  }
+  const pairs = opts.pairs ?? true ? pairJobs(run) : [];
   const jobs: Array<{ clf: CellClassifier; labs: ScoredLab[] }> = [...run.jobs, ...pairs].map((j) => {
     const augmented = preparedCopies(j, copies);
     say(`fitting the ${j.trainedOn} classifier on ${j.rows.length} cells${augmented ? ` and ${augmented.rows.length} augmented copies` : ''}`);
@@ -413,8 +427,8 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
     };
   });
   const estimators = steps.flatMap((step) => summariseEstimators(scores.filter((s) => s.step === step && s.kind !== 'in-domain'), step));
-  // The rule, fixed before the run: the best worst selection lab; ties (within 0.5 point) by the mean.
-  const chosen = [...summary].sort((a, b) => (Math.abs(a.selectionWorst - b.selectionWorst) > 0.005 ? b.selectionWorst - a.selectionWorst : b.mean - a.mean))[0]!.step;
+  // The rule, fixed before the run: the best worst selection lab; within 0.5 point of it, the best mean (pickByWorst).
+  const chosen = pickByWorst(summary.map((x) => ({ step: x.step, worst: x.selectionWorst, mean: x.mean }))).step;
   const labList = jobs.flatMap(({ labs: ls }) => ls.map((l) => ({
     name: l.name, kind: l.kind, trainedOn: l.trainedOn, description: l.description, n: l.labels.length,
     classes: Object.fromEntries(classes.map((c) => [c, l.labels.filter((x) => x === c).length]).filter(([, n]) => (n as number) > 0)),
@@ -430,7 +444,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
 
 /**
  * The page's rule read over forest seeds: each step's worst selection lab at every seed, and the step whose worst
- * over the seeds is best (ties within 0.5 point by the mean over the other labs, averaged over the seeds). One seed's
+ * over the seeds is best (within 0.5 point of that best, the best mean over the other labs, averaged over the seeds). One seed's
  * worst selection lab moves by up to 5 points with the forest seed alone (docs/forest-recipe.md), more than the
  * steps differ by, so the default is chosen over several.
  */
@@ -451,7 +465,7 @@ export function ruleOverSeeds(reports: readonly UnseenLabsReport[]): SeedRule {
     const worstBySeed = rows.map((x) => x.selectionWorst);
     return { step, worstBySeed, worst: Math.min(...worstBySeed), mean: rows.reduce((a, x) => a + x.mean, 0) / rows.length, inDomainBySeed: rows.map((x) => x.inDomain) };
   });
-  const chosen = [...steps].sort((a, b) => (Math.abs(a.worst - b.worst) > 0.005 ? b.worst - a.worst : b.mean - a.mean))[0]!.step;
+  const chosen = pickByWorst(steps).step;
   return { seeds: reports.map((r) => r.settings.seed), steps, chosen };
 }
 
@@ -516,7 +530,7 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
       `training cells: ${Object.entries(r.settings.trainCells ?? {}).map(([l, n]) => `${l} ${n}`).join(', ')}; ` +
       `${r.settings.augmentCopies ? `each with ${r.settings.augmentCopies} augmented copies of its crop, src/pipeline/augment.ts${(r.settings.augmentWeight ?? 1) !== 1 ? `, each copy weighing ${r.settings.augmentWeight} of its cell` : ''}${r.settings.plainTreeShare ? `; ${Math.round(100 * r.settings.plainTreeShare)} % of the trees fitted without the copies` : ''}` : 'no augmented copies'}). ` +
       `Accuracy is over every labelled cell of a lab, flagged or not; the interval is the 95 % Wilson interval. The stain step was chosen by its worst ` +
-      `accuracy on the **selection** labs only (the rule: the best worst selection lab, ties within 0.5 point by the mean); the **scoring** labs then say how ` +
+      `accuracy on the **selection** labs only (the rule: the best worst selection lab; among the steps within 0.5 point of it, the best mean over the other labs); the **scoring** labs then say how ` +
       `it holds on labs it was not chosen on.`,
     '',
   );
@@ -525,7 +539,7 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
   lines.push('| --- | ---: | --- | ---: | ---: | --- | --- |');
   const chosen = r.rule?.chosen ?? r.chosen;
   for (const s of r.summary) {
-    const mark = s.step === chosen ? ' (chosen)' : '';
+    const mark = s.step === chosen ? (r.rule ? ` (chosen over seeds ${r.rule.seeds[0]}-${r.rule.seeds[r.rule.seeds.length - 1]})` : ' (chosen)') : '';
     const def = s.step === ctx.defaultStep ? ' **default**' : '';
     lines.push(`| ${s.step}${mark}${def} | ${p1(s.selectionWorst)} % | ${p1(s.scoringWorst.accuracy)} % (${ci(s.scoringWorst.ci95)}), ${s.scoringWorst.lab} | ${p1(s.mean)} % | ${s.inDomain === null ? '—' : p1(s.inDomain) + ' %'} | ${s.belowGoalSilent.length ? s.belowGoalSilent.join(', ') : 'none'} | ${s.falseAlarms.length} of ${r.scores.filter((x) => x.step === s.step && x.kind !== 'in-domain' && x.accuracy >= 0.75).length} |`);
   }

@@ -4,7 +4,7 @@
 // augmented forest averaged. Every classifier fitted as scripts/unseen.sh fits it (2 augmented copies).
 //   PREPARED=/tmp/unseen-prepared.json [FOREST_SEED=0] [VARIANTS=default,blend,...] node training/classifier-exploration/label-shift.mjs
 import { loadPrepared } from '../../dist/scripts/prepared-run.js';
-import { preparedCopies, isSelectionLab } from '../../dist/src/evaluation/unseen-labs.js';
+import { pairJobs, preparedCopies, isSelectionLab } from '../../dist/src/evaluation/unseen-labs.js';
 import { trainCellClassifier } from '../../dist/src/pipeline/classifier-training.js';
 import { classifyLab } from '../../dist/src/pipeline/lab-classification.js';
 import { estimateClassMix } from '../../dist/src/engine/classifier/stain-shift.js';
@@ -15,16 +15,7 @@ const run = loadPrepared(process.env.PREPARED ?? '/tmp/unseen-prepared.json');
 const classes = run.classes;
 const K = classes.length;
 const seed = Number(process.env.FOREST_SEED ?? 0);
-const pairs = [];
-for (let a = 0; a < run.jobs.length; a++) for (let b = a + 1; b < run.jobs.length; b++) {
-  const [ja, jb] = [run.jobs[a], run.jobs[b]];
-  const name = `${ja.trainedOn}+${jb.trainedOn}`;
-  const labs = ja.labs.filter((l) => l.kind === 'real' && l.name !== jb.trainedOn).map((l) => ({ ...l, trainedOn: name }));
-  if (!labs.length) continue;
-  const n = ja.rows.length;
-  pairs.push({ trainedOn: name, rows: [...ja.rows, ...jb.rows], labels: [...ja.labels, ...jb.labels], allRows: [...ja.allRows, ...jb.allRows], labs,
-    augRows: [...(ja.augRows ?? []), ...(jb.augRows ?? [])], augOf: [...(ja.augOf ?? []), ...(jb.augOf ?? []).map((i) => i + n)], augCopy: [...(ja.augCopy ?? []), ...(jb.augCopy ?? [])] });
-}
+const pairs = pairJobs(run);
 const argmax = (p, i) => { let b = 0; for (let c = 1; c < K; c++) if (p[i * K + c] > p[i * K + b]) b = c; return b; };
 const acc = (p, labels) => { let ok = 0; for (let i = 0; i < labels.length; i++) if (classes[argmax(p, i)] === labels[i]) ok++; return ok / labels.length; };
 function shiftAdjust(p, train, mix) {

@@ -23,7 +23,7 @@ export const CONSENSUS_DEFAULTS = { k: 5, weight: 0.5 } as const;
  * One consensus step: row i of the result is (1 - weight) * proba_i + weight * mean of proba over the k nearest
  * other rows of x (Euclidean distance on columns standardised over x's rows; constant columns ignored; of rows at
  * the same distance, the lower index is nearer), the neighbours' probabilities added nearest first.
- * `proba` is row-major, x.rows x classes. With k or fewer other rows (or only constant columns), the probabilities come back unchanged.
+ * `proba` is row-major, x.rows x classes. With fewer than k other rows (k or fewer rows), or only constant columns, the probabilities come back unchanged.
  * Exact search (nearest-neighbours.ts: the same neighbours, in the same order, as comparing every pair one by one,
  * which this did before). Measured with scripts/consensus-timing.ts (made-up labs of 59 values with the shipped
  * classifier's within-class covariance; one core of a shared 2-core machine at load 4-6): 6,000 cells 1.5 s

@@ -32,5 +32,21 @@ test("the evaluate job's worker runners give the in-thread evaluation's report, 
 });
 
 test('a cancelled evaluate job stops its workers and the evaluation', async () => {
+  // Cancelled before anything started: no worker is made.
   await assert.rejects(runEvaluation(domains, { ...options, methods: ['colour_shape'], runners: workerRunners(() => true) }), /evaluation: cancelled/);
+  // Cancelled while a forest fits in its worker (after its 20th tree of 400): the worker is terminated, the rest never fitted.
+  let cancel = false;
+  const trees: number[] = [];
+  await assert.rejects(
+    runEvaluation(domains, {
+      ...options, trees: 400, methods: ['morphology'], runners: workerRunners(() => cancel),
+      onProgress: (p) => {
+        if (p.kind !== 'forest') return;
+        trees.push(p.done);
+        if (p.done >= 20) cancel = true;
+      },
+    }),
+    /evaluation: cancelled/,
+  );
+  assert.ok(Math.max(...trees) >= 20 && Math.max(...trees) < 400, `trees reported: ${trees.join(', ')}`);
 });
