@@ -9,13 +9,15 @@ import { classifyCells } from '../src/pipeline/classify.js';
 import { classifyCellsInWorker } from '../src/engine/cell-classifying.js';
 import { syntheticLab } from './synthetic-lab.js';
 import { startGapProbe } from './loop-gap.js';
+import { benchArgs } from '../bench/lib/args.js';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-};
+// The bench scripts' strict flags (bench/lib/args.ts): a misspelt flag stops the run instead of timing the default.
+const args = benchArgs('node dist/scripts/classify-lease-gap.js', {
+  cells: { type: 'string' }, consensus: { type: 'boolean' }, mode: { type: 'string' }, classifier: { type: 'string' },
+});
+const arg = (name: string, fallback: string) => args.str(name) ?? fallback;
 const cells = Number(arg('cells', '20000'));
-const consensus = process.argv.includes('--consensus');
+const consensus = args.flag('consensus');
 const mode = arg('mode', 'worker');
 const file = arg('classifier', new URL('../../models/classifier-common5.json.gz', import.meta.url).pathname);
 

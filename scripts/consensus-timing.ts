@@ -8,11 +8,10 @@ import { parseClassifierFile } from '../src/engine/classifier/classifier-file.js
 import { neighbourConsensus } from '../src/engine/classifier/neighbour-consensus.js';
 import { createRng } from '../src/engine/classifier/rng.js';
 import { syntheticLab } from './synthetic-lab.js';
+import { benchArgs } from '../bench/lib/args.js';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-};
+const args = benchArgs('node dist/scripts/consensus-timing.js', { cells: { type: 'string' }, classifier: { type: 'string' } });
+const arg = (name: string, fallback: string) => args.str(name) ?? fallback;
 const cells = Number(arg('cells', '6000'));
 const clf = parseClassifierFile(readFileSync(arg('classifier', new URL('../../models/classifier-common5.json.gz', import.meta.url).pathname)));
 const x = syntheticLab(clf, cells);

@@ -7,11 +7,10 @@ import { IN_THREAD, runEvaluation, type MethodName } from '../src/evaluation/pip
 import { discDomain } from '../src/evaluation/disc-domains.js';
 import { workerRunners } from '../src/engine/handlers/evaluate.handler.js';
 import { startGapProbe } from './loop-gap.js';
+import { benchArgs } from '../bench/lib/args.js';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-};
+const args = benchArgs('node dist/scripts/evaluation-lease-gap.js', { 'per-class': { type: 'string' }, runners: { type: 'string' } });
+const arg = (name: string, fallback: string) => args.str(name) ?? fallback;
 const perClass = Number(arg('per-class', '240'));
 const mode = arg('runners', 'worker');
 const classes = ['neutrophil', 'lymphocyte', 'monocyte', 'eosinophil', 'basophil'];
