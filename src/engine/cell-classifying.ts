@@ -3,7 +3,7 @@
 // classified (20,000 morphology cells held the event loop for seconds, a minute with neighbour consensus as it was
 // before nearest-neighbours.ts: past the job's lease).
 // The result is the in-thread call's: the same classifier, rows and options give the same verdicts (test).
-import { reportedError, runInWorker } from './worker-run.js';
+import { reportedError, runInWorker, type ErrorReport } from './worker-run.js';
 import type { CellClassifier } from './classifier/classifier-artifact.js';
 import type { FeatureMatrix } from './classifier/feature-matrix.js';
 import type { Classified, ClassifyOptions } from '../pipeline/classify.js';
@@ -25,9 +25,7 @@ export interface ClassifyWorkerInput {
   opts: ClassifyOptions;
 }
 
-export type ClassifyWorkerMessage =
-  | { type: 'classified'; result: Classified }
-  | { type: 'error'; message: string; stack?: string };
+export type ClassifyWorkerMessage = { type: 'classified'; result: Classified } | ErrorReport;
 
 export type ClassifyOutcome = ({ status: 'classified' } & Classified) | { status: 'cancelled'; /** the worker's exit code once terminated; null when the job was cancelled before one started */ exitCode: number | null };
 
@@ -47,7 +45,6 @@ export function resultBuffers(r: Classified): ArrayBuffer[] {
  * true (the worker terminated); rejects with the classify stage's own error (bad input) or when the worker dies.
  */
 export async function classifyCellsInWorker(clf: CellClassifier, x: FeatureMatrix, opts: ClassifyOptions, run: ClassifyRunOptions): Promise<ClassifyOutcome> {
-  if (run.cancelled()) return { status: 'cancelled', exitCode: null };
   const input: ClassifyWorkerInput = { clf, x, opts };
   return runInWorker<ClassifyWorkerMessage, ClassifyOutcome>(new URL('./classify-cells-worker.js', import.meta.url), input, [], {
     what: 'classify',

@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { trainCellClassifier } from '../pipeline/classifier-training.js';
 import { classifierToJson } from './classifier/classifier-artifact.js';
 import { unpackTrainingInput, type FitWorkerMessage, type PackedTrainingInput } from './classifier-fitting.js';
+import { errorReport } from './worker-run.js';
 
 const port = parentPort!;
 const send = (m: FitWorkerMessage) => port.postMessage(m);
@@ -19,6 +20,5 @@ try {
     },
   });
 } catch (err) {
-  const e = err instanceof Error ? err : new Error(String(err));
-  send({ type: 'error', message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
+  send(errorReport(err));
 }

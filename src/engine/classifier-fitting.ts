@@ -2,7 +2,7 @@
 // worker thread (classifier-fit-worker.ts), so that heartbeats, progress and cancellation keep running while the
 // forests fit (a morphology classifier on ~6,000 cells blocked the event loop long enough for other engines to fail
 // its job over). The result is the in-thread call's: the same input gives the same classifier file, byte for byte.
-import { reportedError, runInWorker } from './worker-run.js';
+import { reportedError, runInWorker, type ErrorReport } from './worker-run.js';
 import type { ClassifierTrainingInput } from '../pipeline/classifier-training.js';
 import type { FeatureMatrix } from './classifier/feature-matrix.js';
 import type { ConfidenceCalibration } from './classifier/accuracy-estimate.js';
@@ -24,7 +24,7 @@ export interface PackedTrainingInput extends Omit<ClassifierTrainingInput, 'rows
 export type FitWorkerMessage =
   | { type: 'tree'; done: number; total: number }
   | { type: 'fitted'; result: FittedClassifier }
-  | { type: 'error'; message: string; stack?: string };
+  | ErrorReport;
 
 /** trainCellClassifier's result as plain data: the classifier as its file's text (classifierToJson). */
 export interface FittedClassifier {
@@ -98,7 +98,6 @@ export function unpackTrainingInput(p: PackedTrainingInput, onTree?: (done: numb
  */
 export async function fitCellClassifierInWorker(input: ClassifierTrainingInput, opts: ClassifierFitOptions): Promise<ClassifierFitOutcome> {
   const { packed, transfer } = packTrainingInput(input);
-  if (opts.cancelled()) return { status: 'cancelled', treesDone: 0, exitCode: null };
   let treesDone = 0;
   return runInWorker<FitWorkerMessage, ClassifierFitOutcome>(new URL('./classifier-fit-worker.js', import.meta.url), packed, transfer, {
     what: 'classifier training',

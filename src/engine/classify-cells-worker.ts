@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { classifyCells } from '../pipeline/classify.js';
 import { resultBuffers, type ClassifyWorkerInput, type ClassifyWorkerMessage } from './cell-classifying.js';
+import { errorReport } from './worker-run.js';
 
 const port = parentPort!;
 const send = (m: ClassifyWorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
@@ -11,6 +12,5 @@ try {
   const result = classifyCells(clf, x, opts);
   send({ type: 'classified', result }, resultBuffers(result));
 } catch (err) {
-  const e = err instanceof Error ? err : new Error(String(err));
-  send({ type: 'error', message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
+  send(errorReport(err));
 }

@@ -17,13 +17,17 @@ export interface WorkerRun<M, T> {
   onMessage: (m: M) => { value: T } | undefined;
   /** Polled every `pollMs` and after every message that does not settle: once true, the worker is terminated. */
   cancelled: () => boolean;
-  /** The run's value once cancelled (given the terminated worker's exit code). */
-  onCancel: (exitCode: number) => T;
+  /** The run's value once cancelled: given the terminated worker's exit code, or null when no worker was started. */
+  onCancel: (exitCode: number | null) => T;
   pollMs?: number;
 }
 
-/** Runs the worker script at `url` on `workerData` (`transfer`: buffers moved rather than copied). */
-export function runInWorker<M, T>(url: URL, workerData: unknown, transfer: readonly TransferListItem[], run: WorkerRun<M, T>): Promise<T> {
+/**
+ * Runs the worker script at `url` on `workerData` (`transfer`: buffers moved rather than copied). A run cancelled
+ * before it starts starts no worker.
+ */
+export async function runInWorker<M, T>(url: URL, workerData: unknown, transfer: readonly TransferListItem[], run: WorkerRun<M, T>): Promise<T> {
+  if (run.cancelled()) return run.onCancel(null);
   const worker = new Worker(url, { workerData, transferList: [...transfer] });
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -52,6 +56,19 @@ export function runInWorker<M, T>(url: URL, workerData: unknown, transfer: reado
     worker.on('error', (err) => settle(() => reject(new Error(`${run.what}: the worker thread failed: ${err.message}`, { cause: err }))));
     worker.on('exit', (code) => settle(() => reject(new Error(`${run.what}: the worker thread exited (code ${code}) before it returned ${run.returns}`))));
   });
+}
+
+/** What a worker script sends when its computation throws (reportedError makes the Error of it again). */
+export interface ErrorReport {
+  type: 'error';
+  message: string;
+  stack?: string;
+}
+
+/** The worker's side: the report of what its computation threw. */
+export function errorReport(err: unknown): ErrorReport {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { type: 'error', message: e.message, ...(e.stack ? { stack: e.stack } : {}) };
 }
 
 /** The Error a worker reported for its computation, with the worker's stack. */
