@@ -179,36 +179,25 @@ export function fitRandomForest(x: FeatureMatrix, y: ArrayLike<number>, options:
   const treeImportance = new Float64Array(x.cols);
   const importances = new Float64Array(x.cols);
   const trees: TreeArrays[] = [];
+  const allRows = Int32Array.from({ length: x.rows }, (_, i) => i);
   for (let t = 0; t < params.nEstimators; t++) {
     // Each tree has its own stream, so tree t does not depend on how many draws tree t-1 made.
     const rng = createRng(mixSeed(params.seed, t + 1));
     let n = 0;
+    // The rows this tree may draw from: its own set, or every row (allRows, in the same ascending order).
     const own = options.treeRows?.(t) ?? null;
     if (own) assertTreeRows(own, x.rows, t);
-    if (params.bootstrap && own) {
+    const pool = own ?? allRows;
+    if (params.bootstrap) {
       counts.fill(0);
-      for (let i = 0; i < own.length; i++) counts[own[rng.nextInt(own.length)]]++;
-      for (let k = 0; k < own.length; k++) {
-        const i = own[k];
-        if (counts[i] > 0) {
-          samples[n++] = i;
-          weight[i] = counts[i] * rowWeight[i];
-        }
-      }
-    } else if (params.bootstrap) {
-      counts.fill(0);
-      for (let i = 0; i < x.rows; i++) counts[rng.nextInt(x.rows)]++;
-      for (let i = 0; i < x.rows; i++) {
-        if (counts[i] > 0) {
-          samples[n++] = i;
-          weight[i] = counts[i] * rowWeight[i];
-        }
-      }
-    } else {
-      for (let k = 0; k < (own ? own.length : x.rows); k++) {
-        const i = own ? own[k] : k;
+      for (let k = 0; k < pool.length; k++) counts[pool[rng.nextInt(pool.length)]]++;
+    }
+    for (let k = 0; k < pool.length; k++) {
+      const i = pool[k];
+      const c = params.bootstrap ? counts[i] : 1;
+      if (c > 0) {
         samples[n++] = i;
-        weight[i] = rowWeight[i];
+        weight[i] = c * rowWeight[i];
       }
     }
     treeImportance.fill(0);
