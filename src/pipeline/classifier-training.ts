@@ -124,8 +124,10 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   const trainRows = [...sourceTrain, ...augIdx.map((j) => input.augmented!.rows[j]!)];
   const trainLabels = [...split.train, ...augIdx.map((j) => input.augmented!.of[j]!)].map((i) => used.indexOf(input.labels[i]!));
   // Reviewed cells carry their share of the training weight (augmented copies included, at their weight).
-  const copies = reviewCopies(sourceTrain.length + augmentWeight * augIdx.length, reviewed.rows.length, reviewed.share ?? DEFAULT_REVIEW_SHARE);
-  const fitted = withReviewedRows(trainRows, trainLabels, reviewed.rows, reviewed.labels.map((l) => used.indexOf(l)), copies);
+  const reviewShare = reviewed.share ?? DEFAULT_REVIEW_SHARE;
+  const reviewedY = reviewed.labels.map((l) => used.indexOf(l));
+  const copies = reviewCopies(sourceTrain.length + augmentWeight * augIdx.length, reviewed.rows.length, reviewShare);
+  const fitted = withReviewedRows(trainRows, trainLabels, reviewed.rows, reviewedY, copies);
   const train = matrixFromRows(fitted.x);
   const trainY = fitted.y;
   if (!(plainShare >= 0 && plainShare <= 1)) throw new Error(`classifier training: plainTreeShare must be in [0, 1], got ${plainShare}`);
@@ -170,8 +172,8 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   // to carry their share of this smaller training weight), calibrated the way the forest is.
   let plain: { plainForest: RandomForest; plainCalibration: ConfidenceCalibration | null; profile: NonNullable<CellClassifier['profile']> } | null = null;
   if (augIdx.length > 0 && (input.plainForest ?? withStain)) {
-    const plainCopies = reviewCopies(sourceTrain.length, reviewed.rows.length, reviewed.share ?? DEFAULT_REVIEW_SHARE);
-    const plainFitted = withReviewedRows(sourceTrain, sourceY, reviewed.rows, reviewed.labels.map((l) => used.indexOf(l)), plainCopies);
+    const plainCopies = reviewCopies(sourceTrain.length, reviewed.rows.length, reviewShare);
+    const plainFitted = withReviewedRows(sourceTrain, sourceY, reviewed.rows, reviewedY, plainCopies);
     const plainOptions = { ...forestOptions, ...copyOptions(plainFitted.x.length, 0, 0, recipe) };
     const plainForest = fitRandomForest(matrixFromRows(plainFitted.x), plainFitted.y, plainOptions);
     const plainCalibration = calibrate(testX ? predictProba(plainForest, testX) : null, {
