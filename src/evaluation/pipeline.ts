@@ -327,6 +327,16 @@ const secs = (t0: number): number => Math.round((now() - t0) / 10) / 100;
  */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A matrix of `count` rows of `cols` values, row i written by `fill` at offset i * cols, a turn of the loop every 256 rows. */
+async function rowsWithTurns(count: number, cols: number, fill: (i: number, data: Float64Array, at: number) => void): Promise<FeatureMatrix> {
+  const data = new Float64Array(count * cols);
+  for (let i = 0; i < count; i++) {
+    fill(i, data, i * cols);
+    if (i % 256 === 255) await nextTurn();
+  }
+  return { data, rows: count, cols };
+}
+
 function checkAbort(signal?: AbortSignal): void {
   signal?.throwIfAborted();
 }
@@ -590,12 +600,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       } else if (method === 'pooled_features') {
         featuresOf = async (domain, rows) => {
           const p = prepared.get(domain)!;
-          const data = new Float64Array(rows.length * POOLED_LENGTH);
-          for (let i = 0; i < rows.length; i++) {
-            pooledFeatures(p.cells[rows[i]!]!.features, data, i * POOLED_LENGTH);
-            if (i % 256 === 255) await nextTurn();
-          }
-          return { data, rows: rows.length, cols: POOLED_LENGTH };
+          return rowsWithTurns(rows.length, POOLED_LENGTH, (i, data, at) => pooledFeatures(p.cells[rows[i]!]!.features, data, at));
         };
       } else if (method.startsWith('morphology')) {
         // The stain step's offsets are applied by the classify stage, not here.
@@ -608,12 +613,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       } else {
         featuresOf = async (domain, rows) => {
           const p = prepared.get(domain)!;
-          const data = new Float64Array(rows.length * COLOUR_SHAPE_LENGTH);
-          for (let i = 0; i < rows.length; i++) {
-            colourShapeFeatures(p.crops[rows[i]!]!, imageSize, data, i * COLOUR_SHAPE_LENGTH);
-            if (i % 256 === 255) await nextTurn();
-          }
-          return { data, rows: rows.length, cols: COLOUR_SHAPE_LENGTH };
+          return rowsWithTurns(rows.length, COLOUR_SHAPE_LENGTH, (i, data, at) => colourShapeFeatures(p.crops[rows[i]!]!, imageSize, data, at));
         };
       }
       // The stain-moving methods classify all of a target's measured cells together, as a classify job over
