@@ -81,8 +81,9 @@ if (process.env.ROUTE) {
     const p = runs.get(`${plain}-s${seed}`);
     if (!p) continue;
     const twin = (s: LabScore) => scoresOf(p).find((x) => x.lab === s.lab && x.trainedOn === s.trainedOn)!;
-    // The stain step's median shift, as its note reports it (the same cells under either forest).
-    const shift = (s: LabScore) => Number(/shift ([0-9.]+)/.exec(s.note)?.[1] ?? Infinity);
+    // The stain step's median shift (the same cells under either forest): its own field; a JSON written before
+    // LabScore carried stainShift has it only in the note's words.
+    const shift = (s: LabScore) => s.stainShift ?? Number(/shift ([0-9.]+)/.exec(s.note)?.[1] ?? Infinity);
     const routed = (s: LabScore) => (shift(s) <= limit ? twin(s).accuracy : s.accuracy);
     const h = headline(scoresOf(runs.get(n)!), routed);
     all.push(h);
