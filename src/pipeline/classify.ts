@@ -22,8 +22,17 @@ export interface ClassifyOptions {
    * adaptive at any shift; or a step by name, stain-steps.ts). Ignored when `offsets` is given.
    */
   stainAdaptation?: StainAdaptation;
-  /** Morphology classifiers: stain offsets measured before (analyze takes its dataset's last classify job's). */
+  /**
+   * Morphology classifiers: stain offsets measured before, for a few cells that are not a lab (an image of an analyze
+   * job): the augmented forest, no stain step and no self-check (the caller checks the whole batch).
+   */
   offsets?: ReadonlyMap<number, number>;
+  /**
+   * Morphology classifiers: the move for cells that are a whole lab, measured before (a lab whose reviewed cells
+   * trained the classifier: engine/reviewed-stain.ts), applied instead of the stain step; the lab's views and self-check
+   * run as for any lab. Ignored when `offsets` is given.
+   */
+  labMove?: { offsets: ReadonlyMap<number, number>; note: string };
   /** Average each cell's probabilities with its nearest neighbours' among these cells (morphology only). */
   consensus?: boolean;
 }
@@ -38,7 +47,7 @@ export interface Classified {
   x: FeatureMatrix;
   /** Morphology classifiers measured here (no `offsets` given): what the stain step did. */
   stain: LabStainOutcome | null;
-  /** The batch's check of its own count; null where stain offsets were given (analyze, image by image: it checks the whole job itself). */
+  /** The batch's check of its own count; null where `offsets` were given (analyze, image by image: it checks the whole job itself). */
   selfCheck: SelfCheck | null;
   /** Morphology classifiers, or consensus asked for: what the consensus did. */
   consensus: ConsensusOutcome | null;
@@ -62,7 +71,7 @@ export function classifyCells(clf: CellClassifier, x: FeatureMatrix, opts: Class
     // The cells classified together are one lab (or batch): its stain step, consensus and self-check.
     const { step, limit } = stainStepOf(opts.stainAdaptation);
     const rows = Array.from({ length: x.rows }, (_, r) => x.data.subarray(r * x.cols, (r + 1) * x.cols));
-    const lab = classifyLab(clf, rows, { step, limit, mode: opts.stainAdaptation ?? 'auto', neighbourConsensus: opts.consensus ?? false });
+    const lab = classifyLab(clf, rows, { step, limit, mode: opts.stainAdaptation ?? 'auto', neighbourConsensus: opts.consensus ?? false, ...(opts.labMove ? { fixedMove: opts.labMove } : {}) });
     ({ stain, consensus, proba, selfCheck: check } = lab);
     moved = lab.x;
   } else {
@@ -72,8 +81,8 @@ export function classifyCells(clf: CellClassifier, x: FeatureMatrix, opts: Class
       for (let r = 0; r < x.rows; r++) applyOffsets(data, offsets, r * x.cols);
       moved = { data, rows: x.rows, cols: x.cols };
     }
-    // Offsets measured before (analyze, image by image; a lab's reviewed stain): always the augmented forest. The plain
-    // forest is chosen per lab by measuring the lab (lab-classification.ts), which an image's few cells cannot do.
+    // Offsets measured before (analyze, image by image): always the augmented forest. The plain forest is chosen per
+    // lab by measuring the lab (lab-classification.ts), which an image's few cells cannot do.
     proba = moved.rows ? predictProba(clf.forest, moved) : new Float64Array(0);
     // Latent classifiers say so only when consensus was asked for (their results are otherwise as before).
     if (morphology || opts.consensus) ({ consensus, proba } = decideConsensus(moved, proba, K, opts.consensus ?? false, clf.features));

@@ -41,6 +41,12 @@ export interface LabClassifyOptions {
   estimator?: AccuracyEstimator;
   /** Route a lab measuring like the training cells to the plain forest at or under this morphology shift; null: never. Default PLAIN_FOREST_ROUTING. */
   routeLimit?: number | null;
+  /**
+   * The lab's move measured before, applied instead of the step (a lab whose reviewed cells trained the classifier:
+   * engine/reviewed-stain.ts), with the augmented forest it was measured for. The views and the self-check run as for
+   * any lab: a count after a review is checked like the first one.
+   */
+  fixedMove?: { offsets: ReadonlyMap<number, number>; note: string };
 }
 
 /** Which of a classifier's forests classified a lab, and why (classifiers with a plain forest only). */
@@ -129,7 +135,10 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
   const ref = clf.stain ?? null;
   // A limit below zero (stainAdaptation ALWAYS) is the user's explicit choice: it applies even to a few cells.
   const enough = rows.length >= MIN_STAIN_CELLS || (limit < 0 && rows.length > 0);
-  const routed = routeForest(clf, rows, opts.routeLimit !== undefined ? opts.routeLimit : PLAIN_FOREST_ROUTING.enabled ? PLAIN_FOREST_ROUTING.limit : null);
+  const fixed = opts.fixedMove ?? null;
+  const routed = fixed
+    ? { forest: clf.forest, calibration: clf.calibration ?? null, routing: null }
+    : routeForest(clf, rows, opts.routeLimit !== undefined ? opts.routeLimit : PLAIN_FOREST_ROUTING.enabled ? PLAIN_FOREST_ROUTING.limit : null);
   const forest = routed.forest;
   const classifiers = ref && clf.shapeForest && ref.mix ? mixClassifiers(clf.shapeForest, forest, ref) : null;
   const moves = new Map<string, StainMove>();
@@ -143,15 +152,19 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
     xOf.set(s, x);
     probaOf.set(s, rows.length ? predictProba(forest, x) : new Float64Array(0));
   };
-  const members: Exclude<StainStep, 'ensemble'>[] = step === 'ensemble' ? [...ENSEMBLE_MEMBERS] : [step];
+  const members: Exclude<StainStep, 'ensemble'>[] = fixed ? [] : step === 'ensemble' ? [...ENSEMBLE_MEMBERS] : [step];
   for (const m of members) run(m);
   let proba: Float64Array;
-  if (members.length === 1) proba = Float64Array.from(probaOf.get(members[0]!)!);
+  let x: FeatureMatrix;
+  if (fixed) {
+    x = rows.length ? matrixFromRows(fixed.offsets.size ? movedRows(rows, fixed.offsets) : rows) : { data: new Float64Array(0), rows: 0, cols: forest.numFeatures };
+    proba = rows.length ? predictProba(forest, x) : new Float64Array(0);
+  } else if (members.length === 1) proba = Float64Array.from(probaOf.get(members[0]!)!);
   else {
     proba = new Float64Array(rows.length * K);
     for (const m of members) probaOf.get(m)!.forEach((v, i) => (proba[i]! += v / members.length));
   }
-  const x = xOf.get(members[0]!)!;
+  x ??= xOf.get(members[0]!)!;
   const { consensus, proba: reported } = decideConsensus(x, proba, K, opts.neighbourConsensus ?? false, 'morphology');
 
   // The other views, for the self-check (and the evaluation's table).
@@ -171,7 +184,7 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
   const predicted = Int32Array.from(best, (k, i) => (novel[i] || reported[i * K + k]! < clf.minConfidence ? -1 : k));
   let novelCount = 0;
   for (const v of novel) novelCount += v;
-  const primary = moves.get(members[0]!) ?? null;
+  const primary = members.length ? (moves.get(members[0]!) ?? null) : null;
   const mixMove = members.map((m) => moves.get(m)).find((m) => m?.mix) ?? null;
   const checkViews = (opts.checkViews ?? CHECK_VIEWS).filter((v) => views[v]);
   let confidence = 0;
@@ -194,9 +207,17 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
     },
     opts.limits ?? { ...SELF_CHECK_LIMITS },
   );
-  const outcome = stainOutcome(opts.mode ?? 'auto', step, members, moves, primary, mixMove, clf.classNames, rows.length, limit, ref !== null, enough);
+  const outcome = fixed
+    ? fixedOutcome(opts.mode ?? 'auto', fixed, rows.length, limit)
+    : stainOutcome(opts.mode ?? 'auto', step, members, moves, primary, mixMove, clf.classNames, rows.length, limit, ref !== null, enough);
   const stain = routed.routing ? { ...outcome, routing: routed.routing, note: `${outcome.note}; ${routed.routing.note}` } : outcome;
   return { x, proba: reported, stain, consensus, views, novel, accuracyEstimates: estimates, selfCheck: check };
+}
+
+/** The stain outcome of a move measured before (classifyLab's fixedMove). */
+function fixedOutcome(mode: string, fixed: NonNullable<LabClassifyOptions['fixedMove']>, cells: number, limit: number): LabStainOutcome {
+  const centred = fixed.offsets.size > 0;
+  return { mode, step: centred ? 'centred' : 'none', statistic: null, limit, centred, cells, classMix: null, estimatedMix: null, ...(centred ? { offsets: [...fixed.offsets] } : {}), note: fixed.note };
 }
 
 function stainOutcome(

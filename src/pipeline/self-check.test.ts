@@ -151,6 +151,19 @@ test('a constructed collapse: the old adaptive step calls one class, and the sel
   assert.ok(withheld.length > 0, `${withheld.length} withheld`);
   assert.equal(flagReasonOf(withheld[0]!), 'SELF_CHECK');
   assert.ok(Math.abs(Object.values(withheld[0]!.probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-9);
+
+  // The same lab classified again after a review, by the move its reviewed cells were trained under (a lab move
+  // measured before: reviewed-stain.ts): the forest's probabilities are those of the move applied image by image,
+  // and the count is checked as the first one was (it had no check at all before).
+  const move = new Map<number, number>(old.stain.offsets ?? []);
+  assert.ok(move.size > 0);
+  const reviewed = classifyCells(clf, x, { labMove: { offsets: move, note: 'as the reviewed cells' } });
+  const imageByImage = classifyCells(clf, x, { offsets: move });
+  assert.equal(imageByImage.selfCheck, null);
+  assert.deepEqual(Array.from(reviewed.proba), Array.from(imageByImage.proba));
+  assert.equal(reviewed.stain?.note, 'as the reviewed cells');
+  assert.equal(reviewed.selfCheck?.status, 'failed');
+  assert.ok(reviewed.verdicts.every((v) => v.flagged && v.label === null), 'no cell counted');
 });
 
 test('classifyLab holds a classifier\'s own calibration; a file without one, or with one on too few cells, falls back to the fixed limits', () => {

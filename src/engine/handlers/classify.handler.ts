@@ -56,7 +56,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   // In a worker thread: on the event loop, 20,000 cells held it 3-4 s, 12-15 s with consensus (cell-classifying.ts),
   // near or past the job's lease (max(5 s, 2 heartbeats)).
   const classified = await classifyCellsInWorker(
-    clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, ...(lab ? { offsets: lab.offsets } : {}) },
+    clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, ...(lab ? { labMove: { offsets: lab.offsets, note: lab.stain.note } } : {}) },
     { cancelled: () => ctx.cancelled() },
   );
   if (classified.status === 'cancelled') return { status: 'cancelled', result: { classified: 0, flagged: 0, counts: {} } };
