@@ -113,18 +113,25 @@ test('a morphology classifier: trained without an autoencoder, it classifies ano
   }
   const analyzed = await run('analyzeImages', 'AnalyzeImagesInput', { datasetId: ids['zheng-ds2'] });
   assert.deepEqual(analyzed.result.stages, ['detect', 'classify']);
-  // Analyze classifies image by image: it takes the stain move the last classifyCells over the dataset made with
-  // this classifier (the forced one above), so its verdicts on the same cells are that job's.
-  assert.equal(analyzed.result.stain.centred, true, JSON.stringify(analyzed.result.stain));
-  assert.equal(analyzed.result.stain.datasets[ids['zheng-ds2']!].fromJob, forced.id);
-  const again = await s.ok(cellsQuery, { d: ids['zheng-ds2'] });
-  const before = new Map(page.cells.items.map((c: any) => [c.id, c.prediction]));
-  assert.equal(again.cells.items.length, page.cells.items.length);
-  for (const c of again.cells.items) assert.deepEqual(c.prediction, before.get(c.id), `cell ${c.id}`);
-  // A dataset that no classifyCells has measured is classified as it is, and the result says why.
+  // Analyze streams each image's cells as it is done, provisionally moved as the last classifyCells over the dataset
+  // with this classifier measured (the forced one above); once every image is done it classifies the dataset's cells
+  // together through the classify job's own path, so its final verdicts are a default classifyCells job's.
+  const zheng = analyzed.result.stain.datasets[ids['zheng-ds2']!];
+  assert.equal(zheng.provisional.fromJob, forced.id, JSON.stringify(analyzed.result.stain));
+  assert.equal(zheng.provisional.centred, true);
+  assert.equal(zheng.cells, classified.result.classified);
+  assert.match(zheng.note, /too few/);
+  assert.equal(analyzed.result.stain.centred, false);
+  assert.equal(analyzed.result.selfCheck.status, classified.result.selfCheck.status);
+  const afterAnalyze = await s.ok(cellsQuery, { d: ids['zheng-ds2'] });
+  assert.equal(afterAnalyze.cells.items.length, page.cells.items.length);
+  await run('classifyCells', 'ClassifyCellsInput', { datasetId: ids['zheng-ds2'] });
+  const byClassify = new Map((await s.ok(cellsQuery, { d: ids['zheng-ds2'] })).cells.items.map((c: any) => [c.id, c.prediction]));
+  for (const c of afterAnalyze.cells.items) assert.deepEqual(c.prediction, byClassify.get(c.id), `cell ${c.id}`);
+  // A dataset that no classifyCells has measured: its provisional verdicts took no move, and the result says why.
   const plain = await run('analyzeImages', 'AnalyzeImagesInput', { datasetId: ids.acevedo20 });
   assert.equal(plain.result.stain.centred, false);
-  assert.match(plain.result.stain.datasets[ids.acevedo20!].note, /no classifyCells over this dataset/);
+  assert.match(plain.result.stain.datasets[ids.acevedo20!].provisional.note, /no classifyCells over this dataset/);
   // A cell whose image cannot be read any more fails alone: reported with its reason, the others classified.
   const db = new pg.Client({ connectionString: s.databaseUrl });
   await db.connect();

@@ -27,6 +27,8 @@ export interface DatasetStainQuery {
    * when it left the stain unmeasured).
    */
   measured?: boolean;
+  /** Only jobs whose self-check did not fail (analyze: a move whose count was withheld is not one to apply). */
+  checked?: boolean;
 }
 
 /**
@@ -39,8 +41,9 @@ export async function lastDatasetStain(ds: DataSource, datasetId: string, q: Dat
       WHERE kind = 'classify' AND status = 'succeeded' AND params->>'datasetId' = $1 AND params->'imageIds' IS NULL
         AND ($2::text IS NULL OR params->>'classifierId' = $2) AND result ? 'stain'
         AND (NOT $3::boolean OR jsonb_typeof(result->'stain'->'statistic') = 'number')
+        AND (NOT $4::boolean OR coalesce(result->'selfCheck'->>'status', 'passed') <> 'failed')
       ORDER BY finished_at DESC NULLS LAST LIMIT 1`,
-    [datasetId, q.classifierId ?? null, q.measured ?? false],
+    [datasetId, q.classifierId ?? null, q.measured ?? false, q.checked ?? false],
   );
   const r = rows[0];
   if (!r) return null;

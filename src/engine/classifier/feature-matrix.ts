@@ -23,6 +23,20 @@ export function matrixFromRows(rows: readonly ArrayLike<number>[]): FeatureMatri
   return { data, rows: rows.length, cols };
 }
 
+/** Stacks matrices of the same width, in order (Float64); no parts: 0 x 0. */
+export function concatRows(parts: readonly FeatureMatrix[]): FeatureMatrix {
+  const cols = parts[0]?.cols ?? 0;
+  const rows = parts.reduce((n, p) => n + p.rows, 0);
+  const data = new Float64Array(rows * cols);
+  let r = 0;
+  for (const p of parts) {
+    if (p.cols !== cols) throw new Error(`feature matrix: a part has ${p.cols} columns, the first ${cols}`);
+    data.set(p.data.subarray(0, p.rows * cols), r * cols);
+    r += p.rows;
+  }
+  return { data, rows, cols };
+}
+
 /** Throws a clear Error unless `x` is a non-empty, consistent matrix of finite numbers. */
 export function assertFeatureMatrix(x: FeatureMatrix, what: string, expectedCols?: number): void {
   if (!Number.isInteger(x.rows) || !Number.isInteger(x.cols) || x.rows <= 0 || x.cols <= 0) {

@@ -2,8 +2,12 @@
 // classifier's autoencoder, or the active one), classify (the active classifier, when there is one, from the
 // latents or from each cell's morphology, as it was trained, through the pipeline's classify stage) —
 // with each cell streamed as soon as its image is done. Stages whose model is missing are skipped and
-// said so in the result; a bad image fails alone. A morphology classifier's stain move is the one the last
-// classifyCells over the image's dataset measured with the same classifier (dataset-stain.ts), if any.
+// said so in the result; a bad image fails alone.
+// The streamed verdicts are provisional: an image's few cells cannot measure a lab's stain, so a morphology
+// classifier moves them as the last classifyCells over the dataset with the same classifier measured (dataset-stain.ts),
+// if any. Once every image is done, each dataset's cells are classified together through the classify job's own path
+// (classifyCells without offsets: the default stain step, forest routing, views and self-check) and those verdicts
+// replace the provisional ones: the count analyze reports is the one a classify job over the same cells reports.
 import type { JobContext } from '../job-context.js';
 import type { AnalyzeParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { storeDetections, type StoredCell } from './detect.handler.js';
@@ -13,8 +17,25 @@ import type { DatasetStain } from '../../db/repositories/index.js';
 import { encodeCells } from '../../pipeline/encode.js';
 import { morphologyOfCells } from '../../pipeline/morphology.js';
 import { classifyCells } from '../../pipeline/classify.js';
-import { selfCheck, selfCheckReason, type SelfCheck } from '../classifier/self-check.js';
+import { classifyCellsInWorker } from '../cell-classifying.js';
+import { concatRows, type FeatureMatrix } from '../classifier/feature-matrix.js';
+import type { CellClassifier } from '../classifier/classifier-artifact.js';
+import type { SelfCheck } from '../classifier/self-check.js';
+import type { LabStainOutcome } from '../../pipeline/lab-classification.js';
 import type { CellVerdict } from '../../pipeline/types.js';
+
+/** One dataset's classified cells, for the job's final classification: their ids and rows, in order. */
+interface DatasetBatch {
+  ids: string[];
+  parts: FeatureMatrix[];
+}
+
+/** One dataset's final classification: what the classify stage said of it. */
+interface DatasetVerdict {
+  cells: number;
+  stain: LabStainOutcome | null;
+  selfCheck: SelfCheck | null;
+}
 
 export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOutcome> {
   const p = ctx.params;
@@ -31,11 +52,18 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   let flagged = 0;
   let failed = 0;
   const failures: { path: string; reason: string }[] = [];
-  // Every verdict the job writes (class index, -1 when flagged), for the self-check over the whole job at the end.
-  const verdictLog: Array<{ id: string; k: number; prediction: Record<string, unknown> }> = [];
+  // Per dataset, the rows of every cell the job classified, for their final classification together.
+  const batches = new Map<string, DatasetBatch>();
+  const keep = (datasetId: string, ids: string[], x: FeatureMatrix) => {
+    if (!x.rows) return;
+    const b = batches.get(datasetId) ?? { ids: [], parts: [] };
+    b.ids.push(...ids);
+    b.parts.push(x);
+    batches.set(datasetId, b);
+  };
   // Per dataset: the stain measurement its last classifyCells made with this classifier (null: none).
   const stains = new Map<string, DatasetStain | null>();
-  if (crops && clf?.stain) for (const d of new Set(images.map((im) => im.dataset_id))) stains.set(d, await ctx.repos.lastDatasetStain(d, { classifierId: clfRow!.id, measured: true }));
+  if (crops && clf?.stain) for (const d of new Set(images.map((im) => im.dataset_id))) stains.set(d, await ctx.repos.lastDatasetStain(d, { classifierId: clfRow!.id, measured: true, checked: true }));
   await ctx.progress(0, images.length, `analyzing ${images.length} images`);
   for (let i = 0; i < images.length; i++) {
     if (ctx.cancelled()) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures } };
@@ -69,13 +97,17 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
       const v = m.x.rows ? classifyCells(clf, m.x, { offsets: stains.get(img.dataset_id)?.offsets ?? new Map() }).verdicts : [];
       verdicts = stored.map(() => null);
       m.rows.forEach((r, i) => (verdicts![r] = v[i]!));
-    } else if (clf && z) verdicts = classifyCells(clf, { data: z, rows: stored.length, cols: dim }).verdicts;
+      keep(img.dataset_id, m.rows.map((r) => stored[r]!.id), m.x);
+    } else if (clf && z) {
+      const x = { data: z, rows: stored.length, cols: dim };
+      verdicts = classifyCells(clf, x).verdicts;
+      keep(img.dataset_id, stored.map((c) => c.id), { data: Float32Array.from(z), rows: stored.length, cols: dim });
+    }
     if (z || verdicts) {
       await ctx.repos.cells.writeResults(stored.map((c, k) => {
         const v = verdicts?.[k] ?? null;
         if (v?.flagged) flagged++;
         else if (v) counts[v.label!] = (counts[v.label!] ?? 0) + 1;
-        if (v) verdictLog.push({ id: c.id, k: v.flagged ? -1 : clf!.classNames.indexOf(v.label!), prediction: { ...v, modelId: clfRow!.id } });
         return { id: c.id, prediction: v ? { ...v, modelId: clfRow!.id } : null, ...(z ? { latent: { values: z.subarray(k * dim, (k + 1) * dim), encoderId: ae!.id } } : {}) };
       }));
     }
@@ -83,37 +115,82 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     await ctx.progress(i + 1, images.length, `${cells} cells`);
   }
   const stages = ['detect', ...(ae ? ['encode'] : []), ...(clf ? ['classify'] : [])];
-  // The job's count checked as a classify job's is (its class mix; each image was classified alone, so there are
-  // no lab-wide views here): a failed check withholds every class it counted, as classify does.
-  const check: SelfCheck | null = clf && verdictLog.length ? selfCheck({ classes: clf.classNames, predicted: verdictLog.map((v) => v.k) }) : null;
-  if (check?.status === 'failed') {
-    const reason = selfCheckReason(check);
-    const withheld = verdictLog.filter((v) => v.k >= 0);
-    await ctx.repos.cells.writeResults(withheld.map((v) => ({ id: v.id, prediction: { ...v.prediction, label: null, flagged: true, reason } })));
-    flagged += withheld.length;
+  let final = new Map<string, DatasetVerdict>();
+  if (clf && batches.size) {
+    const out = await classifyTogether(ctx, clf, clfRow!.id, batches);
+    if (out === 'cancelled') return { status: 'cancelled', result: { cells, counts, flagged, failed, failures } };
+    final = out.datasets;
+    flagged = out.flagged;
     for (const k of Object.keys(counts)) delete counts[k];
+    Object.assign(counts, out.counts);
   }
+  const check = worstCheck([...final.values()].map((d) => d.selfCheck));
   return {
     status: 'succeeded',
     result: {
       cells, counts, flagged, failed, failures, stages, detectorId: det.id, autoencoderId: ae?.id ?? null, classifierId: clfRow?.id ?? null,
-      ...(clf?.features === 'morphology' ? { stain: stainSummary(stains) } : {}),
+      ...(clf?.features === 'morphology' ? { stain: stainSummary(stains, final) } : {}),
       ...(check ? { selfCheck: check } : {}),
     },
     message: `${check?.warning ? `${check.warning} ` : ''}${cells} cells (${stages.join(' → ')})`,
   };
 }
 
-/** The result's stain: per dataset, whose measurement was applied (or why none). */
-function stainSummary(stains: Map<string, DatasetStain | null>): { centred: boolean; datasets: Record<string, { fromJob: string | null; centred: boolean; note: string }>; note: string } {
-  const datasets = Object.fromEntries(
-    [...stains].map(([d, s]) => [d, s ? { fromJob: s.jobId, centred: s.offsets.size > 0, note: `as classify job ${s.jobId} measured: ${s.note}` } : { fromJob: null, centred: false, note: 'stain not adapted: no classifyCells over this dataset with this classifier yet' }]),
-  );
-  const used = [...stains.values()].filter((s) => s && s.offsets.size > 0).length;
-  const note = stains.size === 0
+/**
+ * The job's cells classified again per dataset, all of a dataset's together, in a worker thread (as the classify job
+ * does: a large job's cells would hold the event loop past its lease), and their verdicts written over the provisional
+ * ones. A failed self-check withholds every class of that dataset's count (flag reason SELF_CHECK), as classify does.
+ */
+async function classifyTogether(ctx: JobContext<AnalyzeParams>, clf: CellClassifier, modelId: string, batches: Map<string, DatasetBatch>):
+  Promise<'cancelled' | { datasets: Map<string, DatasetVerdict>; counts: Record<string, number>; flagged: number }> {
+  const datasets = new Map<string, DatasetVerdict>();
+  const counts: Record<string, number> = {};
+  let flagged = 0;
+  const total = [...batches.values()].reduce((n, b) => n + b.ids.length, 0);
+  let done = 0;
+  for (const [datasetId, b] of batches) {
+    await ctx.progress(done, total, `classifying ${b.ids.length} cells of dataset ${datasetId} together (the classify job's stain step and self-check)`);
+    const out = await classifyCellsInWorker(clf, concatRows(b.parts), {}, { cancelled: () => ctx.cancelled() });
+    if (out.status === 'cancelled') return 'cancelled';
+    await ctx.repos.cells.writeResults(b.ids.map((id, r) => ({ id, prediction: { ...out.verdicts[r]!, modelId } })));
+    for (const v of out.verdicts) {
+      if (v.flagged) flagged++;
+      else counts[v.label!] = (counts[v.label!] ?? 0) + 1;
+    }
+    datasets.set(datasetId, { cells: b.ids.length, stain: out.stain, selfCheck: out.selfCheck });
+    done += b.ids.length;
+  }
+  await ctx.progress(total, total, `${total} cells classified, ${flagged} flagged`);
+  return { datasets, counts, flagged };
+}
+
+const SEVERITY = { passed: 0, warning: 1, failed: 2 } as const;
+
+/** The job's check: its one dataset's, or the gravest of its datasets' (each says what it found in its own words). */
+function worstCheck(checks: Array<SelfCheck | null>): SelfCheck | null {
+  let worst: SelfCheck | null = null;
+  for (const c of checks) if (c && (!worst || SEVERITY[c.status] > SEVERITY[worst.status])) worst = c;
+  return worst;
+}
+
+/**
+ * The result's stain, per dataset: what the final classification's stain step did (`final`: its step, shift and note,
+ * and that dataset's self-check status), and which measurement the provisional, streamed verdicts took (`provisional`).
+ */
+function stainSummary(stains: Map<string, DatasetStain | null>, final: Map<string, DatasetVerdict>) {
+  const ids = new Set([...stains.keys(), ...final.keys()]);
+  const datasets = Object.fromEntries([...ids].map((d) => {
+    const s = stains.get(d) ?? null;
+    const f = final.get(d);
+    const provisional = s
+      ? { fromJob: s.jobId, centred: s.offsets.size > 0, note: `as classify job ${s.jobId} measured: ${s.note}` }
+      : { fromJob: null, centred: false, note: 'stain not adapted: no classifyCells over this dataset with this classifier yet (or its self-check failed)' };
+    return [d, { centred: f?.stain?.centred ?? false, cells: f?.cells ?? 0, step: f?.stain?.step ?? null, statistic: f?.stain?.statistic ?? null, note: f?.stain?.note ?? 'no cell classified', selfCheck: f?.selfCheck?.status ?? null, provisional }];
+  }));
+  const moved = Object.values(datasets).filter((d) => d.centred).length;
+  const note = stains.size === 0 && final.size === 0
     ? 'stain not adapted: the classifier has no stain reference'
-    : used
-      ? `stain moved in ${used} of ${stains.size} dataset(s), as their last classifyCells with this classifier measured it`
-      : 'stain not adapted: analyze classifies each image as it arrives, so it takes the stain measured by the last classifyCells over the dataset with this classifier, and none moved it';
-  return { centred: used > 0, datasets, note };
+    : `each dataset's cells classified together once every image was done, by the classify job's stain step (moved in ${moved} of ${ids.size} dataset(s)); ` +
+      "the verdicts streamed image by image were provisional, with the stain the dataset's last classifyCells with this classifier measured";
+  return { centred: moved > 0, datasets, note };
 }

@@ -11,7 +11,7 @@ import { TrainingData } from '../training-data.js';
 import { residentClassifier } from './resident.js';
 import { morphologyOfCells } from '../../pipeline/morphology.js';
 import { classifyCellsInWorker } from '../cell-classifying.js';
-import type { FeatureMatrix } from '../../pipeline/types.js';
+import { concatRows, type FeatureMatrix } from '../classifier/feature-matrix.js';
 import { VerdictChanges } from '../verdict-changes.js';
 import { reviewedLabStain } from '../reviewed-stain.js';
 
@@ -104,16 +104,4 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
       `${check?.warning ? `${check.warning} ` : ''}${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}` +
       `${stain ? `; ${stain.note}` : ''}${consensus ? `; ${consensus.note}` : ''}`,
   };
-}
-
-function concatRows(parts: readonly FeatureMatrix[]): FeatureMatrix {
-  const cols = parts[0]?.cols ?? 0;
-  const rows = parts.reduce((n, p) => n + p.rows, 0);
-  const data = new Float64Array(rows * cols);
-  let r = 0;
-  for (const p of parts) {
-    data.set(p.data.subarray(0, p.rows * cols), r * cols);
-    r += p.rows;
-  }
-  return { data, rows, cols };
 }
