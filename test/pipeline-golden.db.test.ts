@@ -146,6 +146,30 @@ test('classifyCells (stain step + consensus) gives the evaluation\'s morphology_
   assert.ok(tops.size >= 2, `top classes ${[...tops]}`);
 });
 
+test("classifyCells with its defaults gives the evaluation's morphology_default verdicts, cell for cell, withheld ones included", async () => {
+  const trained = await runJob('trainClassifier', 'TrainClassifierInput', { datasetIds: [ids.a], features: 'MORPHOLOGY', seed: SEED });
+  const classified = await runJob('classifyCells', 'ClassifyCellsInput', { datasetId: ids.b, classifierId: trained.result.modelId });
+  const rows = (await ds.query(`SELECT c.id, c.prediction FROM cells c JOIN images i ON i.id = c.image_id WHERE i.dataset_id = $1`, [ids.b])) as { id: string; prediction: CellVerdict }[];
+  const job = new Map(rows.map((r) => [r.id, r.prediction]));
+  const evaluated = new Map<string, CellVerdict>();
+  const report = await runEvaluation(await domains(), {
+    source: 'lab-a', targets: ['lab-b'], align: [], classes: 'common5', methods: ['morphology_default'], seed: SEED,
+    onVerdicts: (_method, domain, cells) => {
+      if (domain === 'lab-b') for (const c of cells) evaluated.set(String(c.id), c.verdict);
+    },
+  });
+  assert.equal(evaluated.size, 35);
+  // The same path whole: the same stain step, check and verdicts (the job's check withholds; so does the evaluation's).
+  const note = report.notes.find((n) => n.startsWith('morphology_default: lab-b:'));
+  assert.ok(note?.includes(`self-check ${classified.result.selfCheck.status}`), `${note} vs ${classified.result.selfCheck.status}`);
+  for (const [id, v] of evaluated) {
+    const p = job.get(id);
+    assert.ok(p, `cell ${id} has no job verdict`);
+    assert.deepEqual([p.label, p.flagged, p.reason], [v.label, v.flagged, v.reason], `cell ${id}`);
+    for (const [c, q] of Object.entries(v.probabilities)) assert.ok(Math.abs(p.probabilities[c]! - q) < 1e-9, `cell ${id} ${c}: ${p.probabilities[c]} vs ${q}`);
+  }
+});
+
 test('trainAutoencoder trains the autoencoder the evaluation trains (same seed, data and epochs: same latents)', async () => {
   const epochs = 2;
   const batchSize = 16;

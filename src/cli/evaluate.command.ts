@@ -18,7 +18,7 @@ import { parseFlags, UsageError, type FlagSpecs } from './args.js';
 export const EVALUATE_USAGE = `Usage: leukograph evaluate --source [<name>=]<dir> --target <name>=<dir> [--target ...] [--align [<name>=]<dir> ...]
          [--preset cpu|paper] [--epochs N] [--max-per-class N] [--target-max-per-class N|all] [--classes common5|paper13] [--seed S]
          [--model detector.onnx] [--batch-size N] [--trees N] [--max-depth N] [--align-weight W] [--align-scale raw|standardised] [--lr R]
-         [--no-align-targets] [--methods ae_cfe,ae_no_align,pooled_features,colour_shape,morphology,morphology_lab_centred,morphology_adaptive,morphology_consensus]
+         [--no-align-targets] [--methods ae_cfe,ae_no_align,pooled_features,colour_shape,morphology,morphology_lab_centred,morphology_adaptive,morphology_consensus,morphology_default]
          [--cache-dir DIR] [--title T] [--preamble notes.md] --out report.json
   Trains AE-CFE on the source, fits a random forest on a stratified seeded 80 % of its labelled cells and
   scores the other 20 % and every labelled cell of each target, with three baselines (the autoencoder

@@ -69,11 +69,14 @@ export interface EvaluationDomain {
   loading?: Record<string, unknown>;
 }
 
-export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape', 'morphology', 'morphology_lab_centred', 'morphology_adaptive', 'morphology_consensus'] as const;
+export const METHODS = ['ae_cfe', 'ae_no_align', 'pooled_features', 'colour_shape', 'morphology', 'morphology_lab_centred', 'morphology_adaptive', 'morphology_consensus', 'morphology_default'] as const;
 export type MethodName = (typeof METHODS)[number];
 
 /** The methods that move another lab's stain onto the source's (the stain step's offsets) before its forest. */
-const STAIN_MOVING: ReadonlySet<MethodName> = new Set(['morphology_adaptive', 'morphology_consensus']);
+const STAIN_MOVING: ReadonlySet<MethodName> = new Set(['morphology_adaptive', 'morphology_consensus', 'morphology_default']);
+
+/** The method that is the classify job's default path, whole: classifyCells over each lab's cells, no offsets given. */
+const JOB_DEFAULT: MethodName = 'morphology_default';
 
 export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
   ae_cfe: 'AE-CFE: random forest on the 50-d latents of the autoencoder trained with the alignment term',
@@ -95,6 +98,10 @@ export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
     'morphology_adaptive, then each cell\'s class probabilities averaged half and half with the mean of its 5 nearest neighbours among the ' +
     'measured cells of its own lab, as a classify job over that lab does (values standardised within the lab; no labels used; ' +
     'src/pipeline/consensus-step.ts)',
+  morphology_default:
+    'the morphology forest through the classify job\'s default path, whole (src/pipeline/classify.ts without offsets): each lab\'s measured cells ' +
+    'classified together with the default stain step (src/engine/classifier/stain-steps.ts), forest routing and the self-check; where a lab\'s ' +
+    'check fails, its cells are withheld (flagged) as the job withholds them, and scored by their most probable class',
 };
 
 export interface EvaluationOptions {
@@ -664,7 +671,8 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         // The classify stage, as the classify job runs it: the stain step's offsets (stain-moving methods,
         // other labs only), the forest, the consensus (morphology_consensus), the verdicts and their flags.
         const offsets = (STAIN_MOVING.has(method) && stainSteps.get(d.name)?.offsets) || new Map<number, number>();
-        const c = await runners.classify(clf, xScored[i]!, { offsets, consensus: method === 'morphology_consensus' });
+        const c = await runners.classify(clf, xScored[i]!, method === JOB_DEFAULT ? {} : { offsets, consensus: method === 'morphology_consensus' });
+        if (method === JOB_DEFAULT) notes.push(`${method}: ${d.name}: ${c.stain?.note ?? 'no stain step'}; self-check ${c.selfCheck?.status ?? 'none'}${c.selfCheck?.warning ? ` (${c.selfCheck.warning})` : ''}`);
         const K = clf.classNames.length;
         // Scored: the domain's labelled rows among those classified (row k of c is classifyRows(d)[k]).
         const all = classifyRows(d);
