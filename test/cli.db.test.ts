@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parquetReadObjects } from 'hyparquet';
+import pg from 'pg';
 import { readFileSync } from 'node:fs';
 import { startStack, REPO, FIXTURES, type Stack } from './helpers/stack.js';
 import { seedSyntheticCells } from './helpers/synthetic-cells.js';
@@ -100,4 +101,35 @@ test('leukograph classify on cells not detected yet detects them first, then cla
   const typo = await cli('classify', '--datset', 'undetected', '--url', s.url);
   assert.equal(typo.status, 2);
   assert.match(typo.stderr, /unknown flag --datset \(did you mean --dataset\?\)/);
+});
+
+test('leukograph watch exits 3 when a classify job succeeded but its self-check failed, with the warning on stderr', async () => {
+  const db = new pg.Client({ connectionString: s.databaseUrl });
+  await db.connect();
+  const finished = async (status: string, selfCheck: object) => {
+    const r = await db.query(
+      `INSERT INTO jobs (kind, status, params, result, message, finished_at) VALUES ('classify', $1, '{}', $2, $3, now()) RETURNING id`,
+      [status, { classified: 300, flagged: 300, selfCheck }, (selfCheck as { warning: string | null }).warning ?? '300 cells'],
+    );
+    return String(r.rows[0].id);
+  };
+  try {
+    const failedWarning = 'SELF-CHECK FAILED: do not report this count without review: the count is degenerate: 99 % of 300 cells are called monocyte.';
+    const failed = await finished('succeeded', { status: 'failed', cells: 300, verdicts: [], skipped: [], warning: failedWarning });
+    const r = await cli('watch', failed, '--url', s.url);
+    assert.equal(r.status, 3, r.stderr);
+    assert.ok(r.stderr.includes(`${failedWarning}\n`), r.stderr);
+    const json = await cli('watch', failed, '--url', s.url, '--json');
+    assert.equal(json.status, 3, json.stderr);
+    assert.equal(JSON.parse(json.stdout.trim().split('\n').at(-1)!).status, 'succeeded');
+    const few = 'Self-check warning: review this count: too few cells (5) to check the count; a check needs at least 30 (not checked: class mix).';
+    const warned = await cli('watch', await finished('succeeded', { status: 'warning', cells: 5, verdicts: [], skipped: [{ check: 'class_mix', reason: 'too few' }], warning: few }), '--url', s.url);
+    assert.equal(warned.status, 0, warned.stderr);
+    assert.ok(warned.stderr.includes(few), warned.stderr);
+    const passed = await cli('watch', await finished('succeeded', { status: 'passed', cells: 300, verdicts: [], skipped: [], warning: null }), '--url', s.url);
+    assert.equal(passed.status, 0, passed.stderr);
+    assert.doesNotMatch(passed.stderr, /self-check/i);
+  } finally {
+    await db.end();
+  }
 });

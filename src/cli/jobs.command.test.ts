@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { jobCommand, JOB_COMMANDS } from './jobs.command.js';
+import { jobCommand, jobExitCode, EXIT, JOB_COMMANDS } from './jobs.command.js';
 import { UsageError } from './args.js';
 
 // The URL points nowhere: each refusal must come from the argument check, not from a failed request.
@@ -49,4 +49,23 @@ test('the leukograph command exits 2 on a misspelt flag, naming the known ones, 
   const bench = spawnSync(process.execPath, [fileURLToPath(new URL('../../bench/run.js', import.meta.url)), '--quik'], { encoding: 'utf8' });
   assert.equal(bench.status, 2, bench.stderr);
   assert.match(bench.stderr, /unknown flag --quik \(did you mean --quick\?\)/);
+});
+
+test('a job that succeeded but whose self-check failed exits 3 with the warning on stderr; a warning exits 0 and says it', () => {
+  const said: string[] = [];
+  const say = (l: string) => said.push(l);
+  const failed = { status: 'failed', warning: 'SELF-CHECK FAILED: do not report this count without review: the count is degenerate.' };
+  assert.equal(jobExitCode({ status: 'succeeded', result: { classified: 300, selfCheck: failed } }, say), EXIT.selfCheckFailed);
+  assert.equal(EXIT.selfCheckFailed, 3);
+  assert.deepEqual(said, [`${failed.warning}\n`]);
+  said.length = 0;
+  const warned = { status: 'warning', warning: 'Self-check warning: review this count: too few cells (5) to check the count; a check needs at least 30.' };
+  assert.equal(jobExitCode({ status: 'succeeded', result: { selfCheck: warned } }, say), 0);
+  assert.deepEqual(said, [`${warned.warning}\n`]);
+  said.length = 0;
+  // Passed, no self-check at all (other kinds of job, latent classifiers of old), or no result: 0, nothing said.
+  for (const result of [{ selfCheck: { status: 'passed', warning: null } }, { imported: 4 }, null]) assert.equal(jobExitCode({ status: 'succeeded', result }, say), 0);
+  assert.deepEqual(said, []);
+  // A job that did not succeed exits 1, whatever its result holds.
+  for (const status of ['failed', 'cancelled']) assert.equal(jobExitCode({ status, result: { selfCheck: failed } }, say), 1);
 });

@@ -93,9 +93,12 @@ export const JOB_SPECS = {
 export type JobCommandName = keyof typeof JOB_SPECS;
 export const JOB_COMMANDS = Object.keys(JOB_SPECS) as JobCommandName[];
 
+const EXIT_HELP = 'Exit codes: 0 the job succeeded, 1 it failed or the server refused it, 2 a command-line mistake, ' +
+  "3 a classify or analyze job succeeded but its self-check failed (its count is withheld for review; the check's warning goes to stderr).";
+
 function commandUsage(name: JobCommandName): string {
   const s = JOB_SPECS[name];
-  return `Usage: leukograph ${name}${s.args ? ` ${s.args}` : ''} [flags]\n  ${s.summary}\n${flagHelp({ ...s.flags, ...REMOTE_FLAGS })}`;
+  return `Usage: leukograph ${name}${s.args ? ` ${s.args}` : ''} [flags]\n  ${s.summary}\n${flagHelp({ ...s.flags, ...REMOTE_FLAGS })}\n${EXIT_HELP}`;
 }
 
 export const JOB_USAGE = `
@@ -105,6 +108,7 @@ ${JOB_COMMANDS.map((n) => {
   const flags = Object.entries(s.flags as FlagSpecs).map(([k, f]) => `[--${k}${f.type === 'string' ? ` ${f.value ?? 'V'}` : ''}]`).join(' ');
   return `  leukograph ${n}${s.args ? ` ${s.args}` : ''} ${flags}\n      ${s.summary}`;
 }).join('\n')}
+  ${EXIT_HELP}
 `;
 
 interface DatasetRow {
@@ -125,7 +129,14 @@ async function findDataset(r: Remote, command: string, name: string, create = fa
   return { id: c.createDataset.id, name, stats: { images: 0, labelled: 0, cells: 0 } };
 }
 
-/** Follows a job to its end; returns the job row. Exit status: 0 succeeded, 1 otherwise. */
+/**
+ * The job commands' exit codes: a script that pipes the command line tells them apart. A classify or analyze job
+ * that ran to its end but whose self-check failed (docs/self-check.md) has a count withheld for review: that is
+ * not a failed job, and not a count to use either.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, selfCheckFailed: 3 } as const;
+
+/** Follows a job to its end; returns the job row (jobExitCode turns it into the exit code). */
 async function followJob(r: Remote, jobId: string, label: string, json: boolean): Promise<{ status: string; result: any; error: string | null }> {
   const view = createProgressView(label, { json });
   let last = { done: 0, total: null as number | null, message: null as string | null };
@@ -152,6 +163,17 @@ async function typedResultOf(r: Remote, jobId: string): Promise<{ differential: 
   return t?.differential ? { differential: t.differential, againstLabels: t.againstLabels ?? null } : null;
 }
 
+/**
+ * A finished job's exit code: 0 succeeded, 1 failed or cancelled, 3 succeeded but its self-check failed. The
+ * self-check's warning (a warning or a failure) goes to stderr, where a script that reads stdout still sees it.
+ */
+export function jobExitCode(job: { status: string; result: unknown }, stderr: (line: string) => void = (l) => process.stderr.write(l)): number {
+  if (job.status !== 'succeeded') return EXIT.failed;
+  const check = (job.result as { selfCheck?: { status?: unknown; warning?: unknown } } | null)?.selfCheck;
+  if (typeof check?.warning === 'string' && check.warning) stderr(`${check.warning}\n`);
+  return check?.status === 'failed' ? EXIT.selfCheckFailed : EXIT.ok;
+}
+
 /** The mutations whose result is a differential count. */
 const COUNTED = new Set(['classifyCells', 'analyzeImages']);
 
@@ -166,7 +188,7 @@ async function startAndFollow(r: Remote, mutation: string, input: Record<string,
     process.stdout.write(`\n${differentialTable(typed.differential)}\n`);
     if (typed.againstLabels) process.stdout.write(`\n${agreementTable(typed.againstLabels)}\n`);
   }
-  return job.status === 'succeeded' ? 0 : 1;
+  return jobExitCode(job);
 }
 
 interface ModelRow {
@@ -333,8 +355,7 @@ export async function jobCommand(command: JobCommandName, argv: readonly string[
         return 0;
       }
       case 'watch': {
-        const j = await followJob(r, positional[0]!, 'job', json);
-        return j.status === 'succeeded' ? 0 : 1;
+        return jobExitCode(await followJob(r, positional[0]!, 'job', json));
       }
     }
   } finally {

@@ -29,12 +29,55 @@ test('a plausible blood count passes; a degenerate one fails; a balanced set (no
   assert.match(balanced.warning!, /some way from any normal blood count/);
 });
 
-test('flagged cells (-1) are left out of the mix; too few cells skip the mix checks', () => {
+test('flagged cells (-1) are left out of the mix; too few cells skip the mix check and say so', () => {
   const withFlags = [...cellsOf(300, BLOOD), ...Array<number>(200).fill(-1)];
   assert.equal(selfCheck({ classes: CLASSES, predicted: withFlags }).status, 'passed');
   const few = selfCheck({ classes: CLASSES, predicted: cellsOf(20, [0, 0, 1, 0, 0]) });
-  assert.equal(few.status, 'passed');
+  assert.equal(few.status, 'warning');
   assert.equal(few.verdicts.length, 0);
+  assert.deepEqual(few.skipped.map((s) => s.check), ['class_mix']);
+});
+
+// A reviewer's probe: 1, 3, 5 and 29 cells all read "passed", the views "agree on 100 % of the cells or more".
+test('a batch under the minimum is not checked, says so, is not withheld and does not claim its views agree', () => {
+  for (const n of [1, 5, 29]) {
+    const predicted = Array.from({ length: n }, (_, i) => i % 2);
+    // The other view disagrees on every cell: below the minimum that is not graded either way.
+    const other = predicted.map((k) => (k + 1) % 5);
+    const check = selfCheck({ classes: CLASSES, predicted, estimatedMix: BLOOD, novelShare: 0, meanConfidence: 0.9, views: [{ name: 'centred', predicted: other }] });
+    assert.equal(check.status, 'warning', `${n} cells`);
+    assert.notEqual(check.status, 'failed');
+    assert.equal(check.verdicts.length, 0, `${n} cells: ${JSON.stringify(check.verdicts)}`);
+    assert.deepEqual(check.skipped.map((s) => s.check), ['class_mix', 'estimated_mix', 'coverage', 'confidence', 'view_agreement']);
+    for (const s of check.skipped) assert.equal(s.reason, `too few cells (${n}) to check the count; a check needs at least 30`);
+    assert.equal(check.warning, `Self-check warning: review this count: too few cells (${n}) to check the count; a check needs at least 30 (not checked: class mix, estimated mix, coverage, confidence, view agreement).`);
+    assert.doesNotMatch(check.warning!, /agree on|passed/);
+  }
+  // Only the checks the input allows are listed: a batch without views, estimate or confidence skips the mix alone.
+  assert.deepEqual(selfCheck({ classes: CLASSES, predicted: [0] }).skipped.map((s) => s.check), ['class_mix']);
+  // At the minimum the checks run.
+  const thirty = selfCheck({ classes: CLASSES, predicted: cellsOf(30, BLOOD), views: [{ name: 'centred', predicted: cellsOf(30, BLOOD) }] });
+  assert.equal(thirty.skipped.length, 0);
+  assert.equal(thirty.status, 'passed');
+});
+
+test('the views, coverage and confidence are gated on every cell given, not on the cells given a class', () => {
+  // A lab of 200 cells of which 180 are flagged (unsure): 20 are given a class, too few for the count's mix, but the
+  // views, coverage and confidence read all 200 cells and are graded.
+  const all = cellsOf(200, BLOOD);
+  const predicted = all.map((k, i) => (i % 10 === 0 ? k : -1));
+  const centred = all.map((k, i) => (i % 2 ? (k + 1) % 5 : k));
+  const check = selfCheck({ classes: CLASSES, predicted, novelShare: 0.02, meanConfidence: 0.5, views: [{ name: 'reported', predicted: all }, { name: 'centred', predicted: centred }] });
+  assert.equal(check.cells, 20);
+  assert.equal(check.status, 'failed');
+  const views = check.verdicts.find((v) => v.check === 'view_agreement')!;
+  assert.equal(views.status, 'failed');
+  assert.equal(views.value, 0.5);
+  assert.equal(check.verdicts.find((v) => v.check === 'confidence')!.status, 'failed');
+  assert.equal(check.verdicts.find((v) => v.check === 'coverage')!.status, 'passed');
+  assert.deepEqual(check.skipped, [{ check: 'class_mix', reason: "only 20 of the 200 cells were given a class: too few to check the count's class mix (a check needs at least 30)" }]);
+  assert.match(check.warning!, /^SELF-CHECK FAILED.*give the same class to only 50 %.*only 20 of the 200 cells were given a class.*\(not checked: class mix\)\.$/);
+  assert.match(selfCheckReason(check), /\(confidence, view agreement\)/);
 });
 
 test("a collapsed class-mix estimate, cells outside training, and disagreeing views each fail the check", () => {
@@ -62,8 +105,10 @@ test('a classifier unsure of a lab on average fails the confidence check; a sure
   assert.equal(unsure.verdicts.find((v) => v.check === 'confidence')!.value, 0.5);
   assert.match(unsure.warning!, /on average only 50 % sure of its verdicts/);
   assert.match(selfCheckReason(unsure), /\(confidence\)/);
-  // Too few cells say nothing of a batch.
-  assert.equal(selfCheck({ classes: CLASSES, predicted: cellsOf(20, BLOOD), meanConfidence: 0.3 }).status, 'passed');
+  // Too few cells say nothing of a batch: the check is skipped (a warning that says so), not failed.
+  const few = selfCheck({ classes: CLASSES, predicted: cellsOf(20, BLOOD), meanConfidence: 0.3 });
+  assert.equal(few.status, 'warning');
+  assert.ok(few.skipped.some((s) => s.check === 'confidence'));
 });
 
 test('a calibrated classifier: the confidence check holds the estimated accuracy against its limits, and says so', () => {
@@ -164,6 +209,13 @@ test('a constructed collapse: the old adaptive step calls one class, and the sel
   assert.equal(reviewed.stain?.note, 'as the reviewed cells');
   assert.equal(reviewed.selfCheck?.status, 'failed');
   assert.ok(reviewed.verdicts.every((v) => v.flagged && v.label === null), 'no cell counted');
+
+  // Five cells of the same lab: too few to check, so the job warns that it checked nothing and withholds nothing.
+  const five = { data: x.data.slice(0, 5 * MORPHOLOGY_LENGTH), rows: 5, cols: MORPHOLOGY_LENGTH };
+  const small = classifyCells(clf, five, { stainAdaptation: 'adaptive' });
+  assert.equal(small.selfCheck?.status, 'warning');
+  assert.match(small.selfCheck!.warning!, /too few cells \(5\) to check the count; a check needs at least 30/);
+  assert.ok(small.verdicts.every((v) => !/^self-check failed/.test(v.reason ?? '')), 'nothing withheld');
 });
 
 test('classifyLab holds a classifier\'s own calibration; a file without one, or with one on too few cells, falls back to the fixed limits', () => {

@@ -41,11 +41,22 @@ export interface CheckVerdict {
   note: string;
 }
 
+/** A check that would have run but had too few cells to say anything (docs/self-check.md, "Too few cells"). */
+export interface SkippedCheck {
+  check: CheckVerdict['check'];
+  reason: string;
+}
+
 export interface SelfCheck {
   status: CheckStatus;
-  /** Cells the checks looked at (those given a class). */
+  /** Cells the count checks looked at (those given a class). */
   cells: number;
   verdicts: CheckVerdict[];
+  /**
+   * Checks not run for too few cells, each with its reason: listed so that a small batch does not read as checked.
+   * Any makes the status at least 'warning' (never 'failed': a handful of cells is not withheld for being few).
+   */
+  skipped: SkippedCheck[];
   /** One paragraph for the job's result and message; null when every check passed. */
   warning: string | null;
 }
@@ -55,7 +66,10 @@ export interface SelfCheck {
  * evaluation's selection labs and scored on its other labs (docs/unseen-labs.md, docs/self-check.md).
  */
 export const SELF_CHECK_LIMITS = {
-  /** Fewer cells than this say nothing about a batch: the mix and coverage checks are skipped (views: passed). */
+  /**
+   * Fewer cells than this say nothing about a batch: a check is skipped, and says so (SelfCheck.skipped). The count's
+   * class mix counts the cells given a class; every other check counts every cell given.
+   */
   minCells: 30,
   /** Predicted mix: distance from the normal differential (blood-count.ts; 0..2). */
   mixWarn: 0.5,
@@ -118,110 +132,160 @@ function sharesOf(predicted: ArrayLike<number>, k: number): { shares: number[]; 
 const mixText = (classes: readonly string[], shares: readonly number[]) =>
   classes.map((c, k) => [c, shares[k]!] as const).filter(([, s]) => s >= 0.005).sort((a, b) => b[1] - a[1]).map(([c, s]) => `${c} ${pct(s)}`).join(', ');
 
-/** Runs the checks; a verdict is 'failed' at its fail limit, 'warning' at its warn limit. */
-export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...SELF_CHECK_LIMITS }): SelfCheck {
-  const K = input.classes.length;
-  const { shares, cells } = sharesOf(input.predicted, K);
-  const verdicts: CheckVerdict[] = [];
-  const grade = (v: number, warnAt: number, failAt: number, higherIsWorse = true): CheckStatus =>
-    higherIsWorse ? (v >= failAt ? 'failed' : v >= warnAt ? 'warning' : 'passed') : v <= failAt ? 'failed' : v <= warnAt ? 'warning' : 'passed';
+type Grade = (v: number, warnAt: number, failAt: number, higherIsWorse?: boolean) => CheckStatus;
 
-  if (cells >= limits.minCells) {
-    const d = distanceFromNormal(input.classes, shares);
-    const top = Math.max(...shares);
-    const degenerate = top >= limits.degenerate;
-    const status = degenerate ? 'failed' : grade(d, limits.mixWarn, limits.mixFail);
-    verdicts.push({
-      check: 'class_mix', status, value: d, warnAt: limits.mixWarn, failAt: limits.mixFail,
-      note: degenerate
-        ? `the count is degenerate: ${pct(top)} of ${cells} cells are called ${input.classes[shares.indexOf(top)]} (${mixText(input.classes, shares)})`
-        : status === 'passed'
-          ? `the count (${mixText(input.classes, shares)}) is a plausible blood count (distance ${d.toFixed(2)} from the normal differential)`
-          : `the count (${mixText(input.classes, shares)}) is ${status === 'failed' ? 'far' : 'some way'} from any normal blood count (distance ${d.toFixed(2)} from the normal differential; ${limits.mixWarn} warns, ${limits.mixFail} fails): a lab error or an unusual patient, or a classifier that does not fit these cells`,
-    });
-    if (input.estimatedMix && input.estimatedMix.length === K) {
-      const e = input.estimatedMix;
-      const etop = Math.max(...e);
-      const ed = distanceFromNormal(input.classes, e);
-      const st: CheckStatus = etop >= limits.estimateFail || ed >= limits.mixFail ? 'failed' : 'passed';
-      verdicts.push({
-        check: 'estimated_mix', status: st, value: ed, warnAt: limits.mixFail, failAt: limits.mixFail,
-        note: st === 'failed'
-          ? `the stain step's estimate of the cells' class mix collapsed (${mixText(input.classes, e)}; distance ${ed.toFixed(2)} from the normal differential): the stain was moved under a mix no blood sample has`
-          : `the stain step's class-mix estimate (${mixText(input.classes, e)}) did not collapse`,
-      });
-    }
-  }
-  // Each cell unlike the training cells is flagged NOVEL anyway; the share says something of a batch only.
-  if (input.novelShare !== null && input.novelShare !== undefined && input.predicted.length >= limits.minCells) {
-    const v = input.novelShare;
-    const st = grade(v, limits.novelWarn, limits.novelFail);
-    verdicts.push({
-      check: 'coverage', status: st, value: v, warnAt: limits.novelWarn, failAt: limits.novelFail,
-      note: st === 'passed'
-        ? `${pct(v)} of the cells lie outside what training covered`
-        : `${pct(v)} of the cells lie outside what training covered (unlike every training class): their stain, scale or quality is not the training lab's`,
-    });
-  }
-  // How sure the forest is of the lab: through its calibration, an accuracy estimate; without one, the mean confidence.
+const grade: Grade = (v, warnAt, failAt, higherIsWorse = true) =>
+  higherIsWorse ? (v >= failAt ? 'failed' : v >= warnAt ? 'warning' : 'passed') : v <= failAt ? 'failed' : v <= warnAt ? 'warning' : 'passed';
+
+/** The count's class mix against a normal blood count (a degenerate count fails outright). */
+function classMixVerdict(classes: readonly string[], shares: readonly number[], cells: number, limits: SelfCheckLimits): CheckVerdict {
+  const d = distanceFromNormal(classes, shares);
+  const top = Math.max(...shares);
+  const degenerate = top >= limits.degenerate;
+  const status = degenerate ? 'failed' : grade(d, limits.mixWarn, limits.mixFail);
+  return {
+    check: 'class_mix', status, value: d, warnAt: limits.mixWarn, failAt: limits.mixFail,
+    note: degenerate
+      ? `the count is degenerate: ${pct(top)} of ${cells} cells are called ${classes[shares.indexOf(top)]} (${mixText(classes, shares)})`
+      : status === 'passed'
+        ? `the count (${mixText(classes, shares)}) is a plausible blood count (distance ${d.toFixed(2)} from the normal differential)`
+        : `the count (${mixText(classes, shares)}) is ${status === 'failed' ? 'far' : 'some way'} from any normal blood count (distance ${d.toFixed(2)} from the normal differential; ${limits.mixWarn} warns, ${limits.mixFail} fails): a lab error or an unusual patient, or a classifier that does not fit these cells`,
+  };
+}
+
+/** The stain step's class-mix estimate: collapsed or not (it only fails). */
+function estimatedMixVerdict(classes: readonly string[], e: readonly number[], limits: SelfCheckLimits): CheckVerdict {
+  const etop = Math.max(...e);
+  const ed = distanceFromNormal(classes, e);
+  const st: CheckStatus = etop >= limits.estimateFail || ed >= limits.mixFail ? 'failed' : 'passed';
+  return {
+    check: 'estimated_mix', status: st, value: ed, warnAt: limits.mixFail, failAt: limits.mixFail,
+    note: st === 'failed'
+      ? `the stain step's estimate of the cells' class mix collapsed (${mixText(classes, e)}; distance ${ed.toFixed(2)} from the normal differential): the stain was moved under a mix no blood sample has`
+      : `the stain step's class-mix estimate (${mixText(classes, e)}) did not collapse`,
+  };
+}
+
+// Each cell unlike the training cells is flagged NOVEL anyway; the share says something of a batch only.
+function coverageVerdict(v: number, limits: SelfCheckLimits): CheckVerdict {
+  const st = grade(v, limits.novelWarn, limits.novelFail);
+  return {
+    check: 'coverage', status: st, value: v, warnAt: limits.novelWarn, failAt: limits.novelFail,
+    note: st === 'passed'
+      ? `${pct(v)} of the cells lie outside what training covered`
+      : `${pct(v)} of the cells lie outside what training covered (unlike every training class): their stain, scale or quality is not the training lab's`,
+  };
+}
+
+// How sure the forest is of the lab: through its calibration, an accuracy estimate; without one, the mean confidence.
+function confidenceVerdict(input: SelfCheckInput, limits: SelfCheckLimits): CheckVerdict {
   const est = input.accuracyEstimate ?? null;
-  if (est && input.predicted.length >= limits.minCells) {
+  if (est) {
     const v = est.value;
     const st: CheckStatus = v < limits.accuracyFail ? 'failed' : v < limits.accuracyWarn ? 'warning' : 'passed';
     const basis = `${est.estimator}, calibrated on ${est.calibrationCells.toLocaleString('en-GB')} ${est.source} cells`;
-    verdicts.push({
+    return {
       check: 'confidence', status: st, value: v, warnAt: limits.accuracyWarn, failAt: limits.accuracyFail,
       note: st === 'passed'
         ? `estimated accuracy ${pct(v)} (${basis})`
         : `estimated accuracy ${pct(v)} (${basis}; under ${pct(limits.accuracyWarn)} warns, under ${pct(limits.accuracyFail)} fails): the classifier is less sure of these cells than of cells like its training cells, and on labs like that it is often wrong`,
-    });
-  } else if (input.meanConfidence !== null && input.meanConfidence !== undefined && input.predicted.length >= limits.minCells) {
-    const v = input.meanConfidence;
-    const st = grade(v, limits.confidenceWarn, limits.confidenceFail, false);
-    verdicts.push({
-      check: 'confidence', status: st, value: v, warnAt: limits.confidenceWarn, failAt: limits.confidenceFail,
-      note: st === 'passed'
-        ? `the classifier is on average ${pct(v)} sure of its verdicts (no usable calibration in its file: fixed limits)`
-        : `the classifier is on average only ${pct(v)} sure of its verdicts (${limits.confidenceWarn} warns, ${limits.confidenceFail} fails; no usable calibration in its file: fixed limits): these cells are unlike what it was trained on, and on labs like that it is often wrong`,
-    });
+    };
   }
-  // The reported verdicts are a view unless the caller gives them as one (with flagged cells' classes too).
+  const v = input.meanConfidence!;
+  const st = grade(v, limits.confidenceWarn, limits.confidenceFail, false);
+  return {
+    check: 'confidence', status: st, value: v, warnAt: limits.confidenceWarn, failAt: limits.confidenceFail,
+    note: st === 'passed'
+      ? `the classifier is on average ${pct(v)} sure of its verdicts (no usable calibration in its file: fixed limits)`
+      : `the classifier is on average only ${pct(v)} sure of its verdicts (${limits.confidenceWarn} warns, ${limits.confidenceFail} fails; no usable calibration in its file: fixed limits): these cells are unlike what it was trained on, and on labs like that it is often wrong`,
+  };
+}
+
+/** The reported verdicts and the other views: a view unless the caller gives them as one (with flagged cells' classes too). */
+function viewsOf(input: SelfCheckInput): Array<{ name: string; predicted: ArrayLike<number> }> {
   const given = input.views ?? [];
   const views = given.some((v) => v.name === 'reported') ? [...given] : [{ name: 'reported', predicted: input.predicted }, ...given];
-  if (views.length > 1 && input.predicted.length > 0) {
-    // The least agreeing pair among the reported verdicts and the other views, over every cell (a view's class for
-    // a cell the job flags still says whether the views read the lab alike).
-    let worst = { pair: '', agreement: 1 };
-    for (const v of views) if (v.predicted.length !== input.predicted.length) throw new Error(`selfCheck: view ${v.name} has ${v.predicted.length} cells, the job ${input.predicted.length}`);
-    for (let a = 0; a < views.length; a++) {
-      for (let b = a + 1; b < views.length; b++) {
-        let same = 0;
-        let n = 0;
-        for (let i = 0; i < input.predicted.length; i++) {
-          const [x, y] = [views[a]!.predicted[i]!, views[b]!.predicted[i]!];
-          // The reported view marks a flagged cell -1: its most probable class is then unknown here.
-          if (x < 0 || y < 0) continue;
-          n++;
-          if (x === y) same++;
-        }
-        const agreement = n ? same / n : 1;
-        if (!worst.pair || agreement < worst.agreement) worst = { pair: `${views[a]!.name} and ${views[b]!.name}`, agreement };
+  for (const v of views) if (v.predicted.length !== input.predicted.length) throw new Error(`selfCheck: view ${v.name} has ${v.predicted.length} cells, the job ${input.predicted.length}`);
+  return views;
+}
+
+// The least agreeing pair among the reported verdicts and the other views, over every cell (a view's class for a
+// cell the job flags still says whether the views read the lab alike).
+function viewAgreementVerdict(views: ReturnType<typeof viewsOf>, limits: SelfCheckLimits): CheckVerdict {
+  const n = views[0]!.predicted.length;
+  let worst = { pair: '', agreement: 1 };
+  for (let a = 0; a < views.length; a++) {
+    for (let b = a + 1; b < views.length; b++) {
+      let same = 0;
+      let compared = 0;
+      for (let i = 0; i < n; i++) {
+        const [x, y] = [views[a]!.predicted[i]!, views[b]!.predicted[i]!];
+        // The reported view marks a flagged cell -1: its most probable class is then unknown here.
+        if (x < 0 || y < 0) continue;
+        compared++;
+        if (x === y) same++;
       }
+      const agreement = compared ? same / compared : 1;
+      if (!worst.pair || agreement < worst.agreement) worst = { pair: `${views[a]!.name} and ${views[b]!.name}`, agreement };
     }
-    const st = cells < limits.minCells ? 'passed' : grade(worst.agreement, limits.agreementWarn, limits.agreementFail, false);
-    verdicts.push({
-      check: 'view_agreement', status: st, value: worst.agreement, warnAt: limits.agreementWarn, failAt: limits.agreementFail,
-      note: st === 'passed'
-        ? `independent views agree on ${pct(worst.agreement)} of the cells or more (least: ${worst.pair})`
-        : `independent views of the same cells disagree: ${worst.pair} give the same class to only ${pct(worst.agreement)} of them, so the count depends on how this lab's stain is undone`,
-    });
   }
-  const status: CheckStatus = verdicts.some((v) => v.status === 'failed') ? 'failed' : verdicts.some((v) => v.status === 'warning') ? 'warning' : 'passed';
-  const bad = verdicts.filter((v) => v.status !== 'passed');
+  const st = grade(worst.agreement, limits.agreementWarn, limits.agreementFail, false);
+  return {
+    check: 'view_agreement', status: st, value: worst.agreement, warnAt: limits.agreementWarn, failAt: limits.agreementFail,
+    note: st === 'passed'
+      ? `independent views agree on ${pct(worst.agreement)} of the cells or more (least: ${worst.pair})`
+      : `independent views of the same cells disagree: ${worst.pair} give the same class to only ${pct(worst.agreement)} of them, so the count depends on how this lab's stain is undone`,
+  };
+}
+
+/** Why a check cannot be run on `given` cells, `classified` of them given a class; null when it can. */
+function tooFew(check: CheckVerdict['check'], given: number, classified: number, limits: SelfCheckLimits): string | null {
+  const min = limits.minCells;
+  if (given < min) return `too few cells (${given}) to check the count; a check needs at least ${min}`;
+  // The count's mix is of the cells given a class; every other check reads every cell (flagged ones too).
+  if (check === 'class_mix' && classified < min) return `only ${classified} of the ${given} cells were given a class: too few to check the count's class mix (a check needs at least ${min})`;
+  return null;
+}
+
+/** The skipped checks in words, those skipped for the same reason together. */
+function skippedText(skipped: readonly SkippedCheck[]): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const s of skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.check.replace('_', ' ')]);
+  return [...byReason].map(([reason, checks]) => `${reason} (not checked: ${checks.join(', ')})`);
+}
+
+/**
+ * Runs the checks; a verdict is 'failed' at its fail limit, 'warning' at its warn limit. A check whose input is
+ * given but whose cells are too few is skipped and listed with its reason, which makes the whole at least a warning.
+ */
+export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...SELF_CHECK_LIMITS }): SelfCheck {
+  const K = input.classes.length;
+  const given = input.predicted.length;
+  const { shares, cells } = sharesOf(input.predicted, K);
+  const views = viewsOf(input);
+  // The checks this input allows (a latent classifier's batch has no views, a job without a stain step no estimate).
+  const planned: Array<[CheckVerdict['check'], () => CheckVerdict]> = [['class_mix', () => classMixVerdict(input.classes, shares, cells, limits)]];
+  const estimated = input.estimatedMix;
+  if (estimated && estimated.length === K) planned.push(['estimated_mix', () => estimatedMixVerdict(input.classes, estimated, limits)]);
+  if (input.novelShare !== null && input.novelShare !== undefined) planned.push(['coverage', () => coverageVerdict(input.novelShare!, limits)]);
+  if (input.accuracyEstimate || (input.meanConfidence !== null && input.meanConfidence !== undefined)) planned.push(['confidence', () => confidenceVerdict(input, limits)]);
+  if (views.length > 1) planned.push(['view_agreement', () => viewAgreementVerdict(views, limits)]);
+
+  const verdicts: CheckVerdict[] = [];
+  const skipped: SkippedCheck[] = [];
+  for (const [check, run] of planned) {
+    const reason = tooFew(check, given, cells, limits);
+    if (reason) skipped.push({ check, reason });
+    else verdicts.push(run());
+  }
+  const status: CheckStatus = verdicts.some((v) => v.status === 'failed')
+    ? 'failed'
+    : verdicts.some((v) => v.status === 'warning') || skipped.length ? 'warning' : 'passed';
+  const said = [...verdicts.filter((v) => v.status !== 'passed').map((v) => v.note), ...skippedText(skipped)];
   const warning = status === 'passed'
     ? null
-    : `${status === 'failed' ? 'SELF-CHECK FAILED: do not report this count without review' : 'Self-check warning: review this count'}: ${bad.map((v) => v.note).join('; ')}.`;
-  return { status, cells, verdicts, warning };
+    : `${status === 'failed' ? 'SELF-CHECK FAILED: do not report this count without review' : 'Self-check warning: review this count'}: ${said.join('; ')}.`;
+  return { status, cells, verdicts, skipped, warning };
 }
 
 /** The reason a cell is flagged with when its job's self-check failed (FlagReason SELF_CHECK). */
