@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pickByWorst, ruleOverSeeds, scoreUnseenLabs, summariseEstimators, type LabScore, type PreparedRun, type ScoredLab, type UnseenLabsReport } from './unseen-labs.js';
+import { pickByWorst, ruleOverSeeds, scoreUnseenLabs, spearman, summariseEstimators, type LabScore, type PreparedRun, type ScoredLab, type UnseenLabsReport } from './unseen-labs.js';
 import { createRng } from '../engine/classifier/rng.js';
 import { standardNormal } from '../engine/classifier/synthetic-data.js';
 import { MORPHOLOGY_LENGTH } from '../imaging/cell-morphology.js';
@@ -114,4 +114,13 @@ test('the rule\'s pick does not depend on the order of the steps (within half a 
   for (const o of orders) assert.equal(pickByWorst(o.map((i) => steps[i]!)).step, 'B', o.join(','));
   assert.equal(pickByWorst([{ step: 'x', worst: 0.6, mean: 0.99 }, { step: 'y', worst: 0.7, mean: 0.5 }]).step, 'y');
   assert.throws(() => pickByWorst([]), /no candidate/);
+});
+
+test("spearman: rank correlation with average ranks for ties; null where it is undefined", () => {
+  assert.equal(spearman([1, 2, 3, 4], [40, 30, 20, 10]), -1);
+  assert.equal(spearman([1, 2, 3], [1, 4, 9]), 1);
+  // Ties share their average rank: [1, 2.5, 2.5, 4] against [1, 2, 3, 4].
+  assert.ok(Math.abs(spearman([0, 5, 5, 9], [1, 2, 3, 4])! - 0.9486832980505138) < 1e-12);
+  assert.equal(spearman([1, 1, 1], [1, 2, 3]), null);
+  assert.equal(spearman([1, 2], [2, 1]), null);
 });

@@ -9,7 +9,7 @@ import { forestSettings, trainCellClassifier } from '../pipeline/classifier-trai
 import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
 import { STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
 import { SELF_CHECK_LIMITS, type CheckStatus } from '../engine/classifier/self-check.js';
-import { ACCURACY_ESTIMATORS, DEFAULT_ACCURACY_ESTIMATOR, type AccuracyEstimates } from '../engine/classifier/accuracy-estimate.js';
+import { ACCURACY_ESTIMATORS, DEFAULT_ACCURACY_ESTIMATOR, MIN_CALIBRATION_CELLS, type AccuracyEstimates } from '../engine/classifier/accuracy-estimate.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
 import { morphologyFeatures, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 import { augmentCrop } from '../pipeline/augment.js';
@@ -53,6 +53,12 @@ export interface LabScore {
   macroF1: number | null;
   /** Share of cells the job flags (novel or unsure; every cell when the self-check fails). */
   flagged: number;
+  /**
+   * Cell by cell, without the lab's check: the share flagged (novel or under minConfidence) and the accuracy on the
+   * others; `atc`: the same with a cell also flagged at or under its forest's ATC threshold (the calibration's per-cell
+   * cut; null without a usable calibration). What the flags would say of a lab whose check passed.
+   */
+  cellFlags?: { now: { flagged: number; unflaggedAccuracy: number | null }; atc: { flagged: number; unflaggedAccuracy: number | null } | null };
   check: CheckStatus;
   /** Names of the failed or warning checks. */
   checkFired: string[];
@@ -208,11 +214,22 @@ export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, c
   const s = scoreDomain(lab.labels, pred, classes);
   let flagged = 0;
   let confidence = 0;
+  const cal = (r.stain.routing?.forest === 'plain' ? clf.plainCalibration : clf.calibration) ?? null;
+  const atcCut = cal && cal.cells >= MIN_CALIBRATION_CELLS ? cal.thresholdMax : null;
+  const cells = { now: { flagged: 0, right: 0 }, atc: { flagged: 0, right: 0 } };
   for (let i = 0; i < pred.length; i++) {
     const top = r.proba[i * K + r.views.reported[i]!]!;
     confidence += top;
-    if (r.selfCheck.status === 'failed' || r.novel[i] || top < clf.minConfidence) flagged++;
+    const unsure = r.novel[i] === 1 || top < clf.minConfidence;
+    if (r.selfCheck.status === 'failed' || unsure) flagged++;
+    const right = pred[i] === lab.labels[i] ? 1 : 0;
+    if (unsure) cells.now.flagged++;
+    else cells.now.right += right;
+    if (unsure || (atcCut !== null && top <= atcCut)) cells.atc.flagged++;
+    else cells.atc.right += right;
   }
+  const part = (c: { flagged: number; right: number }) => ({ flagged: pred.length ? c.flagged / pred.length : 0, unflaggedAccuracy: pred.length > c.flagged ? c.right / (pred.length - c.flagged) : null });
+  const cellFlags = { now: part(cells.now), atc: atcCut === null ? null : part(cells.atc) };
   const agreement = r.selfCheck.verdicts.find((v) => v.check === 'view_agreement')?.value ?? null;
   const agree = (a: Int32Array, b: Int32Array) => (a.length ? a.reduce((n, v, i) => n + (v === b[i] ? 1 : 0), 0) / a.length : 1);
   const agreements: Record<string, number> = Object.fromEntries(Object.entries(r.views).filter(([k]) => k !== 'reported').map(([k, v]) => [k, agree(r.views.reported!, v)]));
@@ -220,7 +237,7 @@ export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, c
   const novelShare = r.novel.length ? r.novel.reduce((n, v) => n + v, 0) / r.novel.length : 0;
   return {
     lab: lab.name, kind: lab.kind, trainedOn: lab.trainedOn, role, step, n: s.n, accuracy: s.accuracy, ci95: s.accuracy_ci95, macroF1: s.macro_f1,
-    flagged: pred.length ? flagged / pred.length : 0, check: r.selfCheck.status,
+    flagged: pred.length ? flagged / pred.length : 0, cellFlags, check: r.selfCheck.status,
     checkFired: r.selfCheck.verdicts.filter((v) => v.status !== 'passed').map((v) => `${v.check}${v.status === 'failed' ? '' : ' (warning)'}`),
     agreement, agreements, novelShare, meanConfidence: pred.length ? confidence / pred.length : 0, predictedMix: mixOf(pred, classes),
     estimates: r.accuracyEstimates, otherChecksFailed: r.selfCheck.verdicts.some((v) => v.check !== 'confidence' && v.status === 'failed'),
@@ -518,6 +535,65 @@ function forestExtras(s: UnseenLabsReport['settings']): string {
 }
 
 /** The Markdown page (docs/unseen-labs.md). */
+/** Spearman's rank correlation (average ranks for ties); null under 3 pairs or with a constant side. */
+export function spearman(a: readonly number[], b: readonly number[]): number | null {
+  if (a.length !== b.length || a.length < 3) return null;
+  const ranks = (v: readonly number[]) => {
+    const order = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
+    const r = new Array<number>(v.length);
+    for (let i = 0; i < order.length; ) {
+      let j = i;
+      while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
+      for (let k = i; k <= j; k++) r[order[k]![1]] = (i + j) / 2;
+      i = j + 1;
+    }
+    return r;
+  };
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
+  const ma = mean(ra);
+  const mb = mean(rb);
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < ra.length; i++) {
+    num += (ra[i]! - ma) * (rb[i]! - mb);
+    da += (ra[i]! - ma) ** 2;
+    db += (rb[i]! - mb) ** 2;
+  }
+  return da && db ? num / Math.sqrt(da * db) : null;
+}
+
+/** Whether the flags rise as accuracy falls across labs: as the job flags, and cell by cell (now, and at the ATC cut). */
+function flagSection(lines: string[], labs: readonly LabScore[]): void {
+  const withCells = labs.filter((s) => s.cellFlags);
+  if (!withCells.length) return;
+  const rho = (of: readonly LabScore[], flags: (s: LabScore) => number) => {
+    const x = spearman(of.map(flags), of.map((s) => s.accuracy));
+    return x === null ? '—' : x.toFixed(2);
+  };
+  const everyAtc = withCells.every((s) => s.cellFlags!.atc);
+  const passed = withCells.filter((s) => s.check !== 'failed');
+  const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${p1(v)} %`);
+  lines.push('', '## Flags against accuracy (the default step, out-of-domain labs)', '');
+  lines.push(
+    `Whether the share of cells flagged rises as a lab's accuracy falls: Spearman's rank correlation over the ${withCells.length} labs between the share flagged and the accuracy ` +
+      `(-1: the less accurate a lab, the more of it is flagged). As the job flags (a failed self-check flags every cell): ${rho(withCells, (s) => s.flagged)}. ` +
+      `Cell by cell, without the lab's check (novel, or top probability under the file's minConfidence): ${rho(withCells, (s) => s.cellFlags!.now.flagged)}` +
+      (everyAtc ? `; with a cell also flagged at or under its forest's ATC threshold (the calibration's per-cell cut, src/engine/classifier/accuracy-estimate.ts): ${rho(withCells, (s) => s.cellFlags!.atc!.flagged)}` : '') +
+      `. Among the ${passed.length} labs whose check did not fail (their cells are counted, so their flags are what a user sees): ${rho(passed, (s) => s.cellFlags!.now.flagged)} now` +
+      (everyAtc ? `, ${rho(passed, (s) => s.cellFlags!.atc!.flagged)} at the ATC cut` : '') + '.',
+    '',
+  );
+  lines.push('| trained on -> lab | accuracy | check | flagged by the job | cell by cell: flagged · accuracy on the rest | at the ATC cut: flagged · accuracy on the rest |');
+  lines.push('| --- | ---: | --- | ---: | --- | --- |');
+  for (const s of [...withCells].sort((a, b) => b.accuracy - a.accuracy)) {
+    const c = s.cellFlags!;
+    lines.push(`| ${s.trainedOn} -> ${s.lab} | ${p1(s.accuracy)} % | ${s.check} | ${Math.round(100 * s.flagged)} % | ${Math.round(100 * c.now.flagged)} % · ${pct(c.now.unflaggedAccuracy)} | ${c.atc ? `${Math.round(100 * c.atc.flagged)} % · ${pct(c.atc.unflaggedAccuracy)}` : '—'} |`);
+  }
+}
+
 export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; machine: string; preamble?: string; defaultStep: StainStep; afterSummary?: string }): string {
   const steps = r.settings.steps;
   const lines: string[] = [];
@@ -606,6 +682,7 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
       lines.push(`| ${e.estimator} | ${e.failAt === null ? 'mean confidence ' + SELF_CHECK_LIMITS.confidenceFail : p1(e.failAt) + ' %'} | ${m(e.mae.selection)} / ${m(e.mae.scoring)} / ${m(e.mae.all)} points | ${e.belowGoalFailed[0]} of ${e.belowGoalFailed[1]} | ${e.belowGoalCaughtAlone} | ${e.falseAlarms[0]} of ${e.falseAlarms[1]}${e.falseAlarmLabs.length ? ` (${e.falseAlarmLabs.join(', ')})` : ''} |`);
     }
   }
+  flagSection(lines, r.scores.filter((x) => x.step === ctx.defaultStep && x.kind !== 'in-domain'));
   lines.push('', '## The labs', '');
   lines.push('| lab | trained on | role | cells | classes | what it is |', '| --- | --- | --- | ---: | --- | --- |');
   for (const l of r.labs) lines.push(`| ${l.name} | ${l.trainedOn} | ${l.role} | ${l.n} | ${Object.entries(l.classes).map(([c, n]) => `${c.slice(0, 4)} ${n}`).join(', ')} | ${l.description} |`);
