@@ -123,7 +123,7 @@ test('a Node tool with ws: uploads a smear, streams its cells and prints the cou
   assert.equal(out.status, 'SUCCEEDED');
   assert.ok(out.cells >= 3, `cells: ${out.cells}`);
   assert.equal(out.masks, out.cells, 'its own operation read every mask');
-  assert.deepEqual(out.recount, out.count, 'the stream\'s running count is the count of what it yielded');
+  assert.deepEqual(out.recount, out.count, 'the stream\'s count is the count of what it yielded, with the verdicts the job left (stream.revised)');
   assert.equal(out.count.cells, out.cells);
   t.diagnostic(`the tool's count: ${JSON.stringify(out.count)}`);
   assert.ok(out.count.counted + out.count.flagged > 0, `a classifier was active: ${JSON.stringify(out.count)}`);

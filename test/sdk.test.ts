@@ -63,11 +63,18 @@ test('upload file names are made acceptable to the server', () => {
 });
 
 // The analyze flow against a scripted client: what the live stream missed is caught up from the
-// cells query when the job ends, and nothing is yielded twice.
-type Scripted = { live: string[]; liveError?: Error; jobCells: string[]; imageCells?: { id: string; detectorId: string }[]; status?: string };
+// cells query when the job ends, and nothing is yielded twice. `streamed` and `stored` give cells a
+// prediction (none otherwise): the verdict a cell streams with, and the one the cells query finds once
+// the job has ended (which the job may have rewritten).
+type Prediction = { label: string | null; flagged: boolean; flagReason?: string | null; reason?: string | null };
+type Scripted = {
+  live: string[]; liveError?: Error; jobCells: string[]; imageCells?: { id: string; detectorId: string }[]; status?: string;
+  streamed?: Record<string, Prediction>; stored?: Record<string, Prediction>;
+};
 
 function scriptedClient(s: Scripted) {
-  const cell = (id: string, detectorId = 'det') => ({ id, image: { id: 'img' }, detector: { id: detectorId }, cutByBorder: false, prediction: null }) as unknown as Cell;
+  const cell = (id: string, detectorId = 'det', prediction: Prediction | null = null) =>
+    ({ id, image: { id: 'img' }, detector: { id: detectorId }, cutByBorder: false, prediction }) as unknown as Cell;
   const job = { id: 'job', status: 'RUNNING', error: null, result: null } as unknown as JobFieldsFragment;
   const calls: string[] = [];
   const client = {
@@ -77,12 +84,13 @@ function scriptedClient(s: Scripted) {
     subscribe: () =>
       (async function* () {
         calls.push('subscribe');
-        for (const id of s.live) yield { jobCells: cell(id) };
+        for (const id of s.live) yield { jobCells: cell(id, 'det', s.streamed?.[id] ?? null) };
         if (s.liveError) throw s.liveError;
       })(),
     waitForJob: async () => ({ ...job, status: s.status ?? 'SUCCEEDED', error: s.status ? 'boom' : null, result: { detectorId: 'det' } }),
     query: async (_doc: unknown, v: { jobId?: string; imageId?: string; offset: number }) => {
-      const items = v.offset > 0 ? [] : v.jobId ? s.jobCells.map((id) => cell(id)) : (s.imageCells ?? []).map((c) => cell(c.id, c.detectorId));
+      const stored = (id: string) => s.stored?.[id] ?? null;
+      const items = v.offset > 0 ? [] : v.jobId ? s.jobCells.map((id) => cell(id, 'det', stored(id))) : (s.imageCells ?? []).map((c) => cell(c.id, c.detectorId, stored(c.id)));
       return { cells: { total: items.length, items } };
     },
   };
@@ -117,6 +125,44 @@ test('analyzeImages: a socket that stays down is caught up; a failed job throws 
 
   const refused = scriptedClient({ live: [], liveError: new BadInputError('no', 'BAD_USER_INPUT'), jobCells: [] });
   await assert.rejects(ids(analyzeCells(refused.client, ['x.png'], {})), BadInputError);
+});
+
+// The job rewrites verdicts when it ends (analyze.handler.ts): a failed self-check withholds every class,
+// the final classification of all its cells together may name another. The count is the final one.
+const as = (label: string): Prediction => ({ label, flagged: false, flagReason: null, reason: null });
+const withheld: Prediction = { label: null, flagged: true, flagReason: 'SELF_CHECK', reason: 'self-check failed: the class mix is implausible' };
+
+test('analyzeImages: a verdict the job rewrites when it ends is counted as rewritten, and listed in revised', async () => {
+  const { client } = scriptedClient({
+    live: ['a', 'b', 'c'], jobCells: ['a', 'b', 'c', 'd'],
+    streamed: { a: as('lymphocyte'), b: as('lymphocyte'), c: as('neutrophil') },
+    stored: { a: as('lymphocyte'), b: as('monocyte'), c: as('neutrophil'), d: as('monocyte') },
+  });
+  const stream = analyzeCells(client, ['x.png'], {});
+  const lymphocytes: string[] = [];
+  for await (const c of stream) lymphocytes.push(`${c.id} ${stream.count.byClass.find((k) => k.label === 'lymphocyte')?.count ?? 0}`);
+  assert.deepEqual(lymphocytes, ['a 1', 'b 2', 'c 2', 'd 2'], 'while cells stream, they count with the verdict they streamed with');
+  assert.deepEqual(stream.count.byClass.map((k) => [k.label, k.count]), [['monocyte', 2], ['lymphocyte', 1], ['neutrophil', 1]]);
+  assert.equal(stream.count.cells, 4);
+  assert.deepEqual(stream.revised.map((c) => [c.id, c.prediction?.label]), [['b', 'monocyte']], 'only the cell whose verdict changed, as stored now');
+});
+
+test('analyzeImages: a self-check that fails at the end leaves no class in the count, whether or not the job failed', async () => {
+  for (const status of [undefined, 'FAILED']) {
+    const { client } = scriptedClient({
+      live: ['a', 'b'], jobCells: ['a', 'b', 'c'], status,
+      streamed: { a: as('lymphocyte'), b: as('neutrophil') },
+      stored: { a: withheld, b: withheld, c: withheld },
+    });
+    const stream = analyzeCells(client, ['x.png'], {});
+    const run = ids(stream);
+    if (status) await assert.rejects(run, JobFailedError);
+    else assert.deepEqual(await run, ['a', 'b', 'c']);
+    const d = stream.count;
+    assert.deepEqual([d.cells, d.counted, d.byClass, d.flagged], [3, 0, [], 3], `job ${status ?? 'SUCCEEDED'}`);
+    assert.deepEqual(d.flaggedByReason, [{ reason: 'SELF_CHECK', count: 3 }]);
+    assert.deepEqual(stream.revised.map((c) => c.id), ['a', 'b']);
+  }
 });
 
 test('the SDK speaks the schema the server serves: one version in the server, the SDK and its package', async () => {

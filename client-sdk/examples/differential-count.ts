@@ -69,8 +69,11 @@ async function main(): Promise<number> {
       if (live) process.stdout.write(`\r\x1b[K${line}`);
       else console.log(`${imageNames.get(imageId) ?? imageId} #${cell.index}: ${last}  | ${line}`);
     }
+    // The job's final count: the lines above showed the verdicts cells streamed with, which the job may
+    // have rewritten when it ended (a failed self-check, the final classification of all its cells).
     const count = stream.count;
     if (live) process.stdout.write('\n');
+    if (stream.revised.length) console.log(`\n${stream.revised.length} cells got another verdict when the job ended; the count below has the final ones`);
     const stages = (stream.job?.result?.stages as string[] | undefined) ?? [];
     console.log(`\ndifferential count of ${files.length} images (${stream.job?.message ?? ''})\n`);
     if (count.cells === 0) {

@@ -1,6 +1,9 @@
 // The analyze flow as one async iterator of cells: upload, start analyzeImages, stream jobCells, and when
 // the job ends fetch the cells the stream may have missed (it only carries events from the moment it
-// is subscribed, and nothing while a dropped socket reconnects), each cell yielded once.
+// is subscribed, and nothing while a dropped socket reconnects), each cell yielded once. The verdicts a
+// cell streams with are provisional: when the job ends it may rewrite them (its self-check withholds every
+// class; the final classification of all its cells together names another), so the count is then made
+// again from the cells as the server stores them, and the cells it rewrote are listed in `revised`.
 import type { LeukographClient } from './client.js';
 import { JobFailedError, NetworkError } from './errors.js';
 import { AnalyzeImagesDocument, CellsDocument, JobCellsDocument, type CellFieldsFragment, type JobFieldsFragment } from './generated/graphql.js';
@@ -33,10 +36,19 @@ export interface CellStream extends AsyncIterableIterator<Cell> {
   readonly job: JobFieldsFragment | undefined;
   /** What each upload returned, in the order of the files. */
   readonly uploads: readonly UploadResult[];
-  /** The differential count of the cells yielded so far (differential-count.ts): the job's typedResult.differential once it ends. */
+  /**
+   * The differential count of the cells yielded so far (differential-count.ts), with the verdicts they
+   * streamed with; once the job has ended, recounted from its cells as stored then, with their final
+   * verdicts (what its typedResult.differential counts), whether it succeeded or not.
+   */
   readonly count: DifferentialCount;
   /** Where the last cell yielded went in the count (counted under a class, flagged, ...). */
   readonly lastTally: CellTally | undefined;
+  /**
+   * Cells yielded while the job ran whose verdict it rewrote when it ended, as stored now (empty until
+   * it ends): each cell is yielded once, so a caller that keeps cells replaces these by id.
+   */
+  readonly revised: readonly Cell[];
 }
 
 const PAGE = 500;
@@ -53,9 +65,15 @@ async function* filtered(source: AsyncIterable<Cell>, keep: (c: Cell) => boolean
   for await (const c of source) if (keep(c)) yield c;
 }
 
+/** Where a cell goes in the count, as one comparable string. */
+function verdictKey(t: CellTally): string {
+  return t.kind === 'counted' ? `counted:${t.label}` : t.kind === 'flagged' ? `flagged:${t.reason}` : t.kind;
+}
+
 export function analyzeCells(client: LeukographClient, files: readonly ImageSource[], opts: AnalyzeOptions): CellStream {
   const uploads: UploadResult[] = [];
-  const tally = new DifferentialTally();
+  let tally = new DifferentialTally();
+  const revised: Cell[] = [];
   let lastTally: CellTally | undefined;
   let job: JobFieldsFragment | undefined;
   const setJob = (j: JobFieldsFragment) => {
@@ -74,12 +92,13 @@ export function analyzeCells(client: LeukographClient, files: readonly ImageSour
     setJob((await client.mutate(AnalyzeImagesDocument, { input: { imageIds, topOnly: opts.topOnly ?? false } })).analyzeImages);
     const jobId = job!.id;
 
-    const seen = new Set<string>();
+    // The verdict each cell was yielded with (verdictKey): what the catch-up compares the stored ones with.
+    const yielded = new Map<string, string>();
     try {
       for await (const { jobCells } of client.subscribe(JobCellsDocument, { jobId })) {
-        if (seen.has(jobCells.id)) continue;
-        seen.add(jobCells.id);
+        if (yielded.has(jobCells.id)) continue;
         lastTally = tally.add(jobCells);
+        yielded.set(jobCells.id, verdictKey(lastTally));
         yield jobCells;
       }
     } catch (err) {
@@ -90,20 +109,31 @@ export function analyzeCells(client: LeukographClient, files: readonly ImageSour
     const final = await client.waitForJob(jobId);
     setJob(final);
     // The job's own cells, then cells these images already had from the same detector (a second
-    // analysis of an image stores nothing new).
+    // analysis of an image stores nothing new). Every one is counted again as stored now, the ones
+    // already yielded too: the job may have rewritten their verdicts when it ended.
     const detectorId = typeof final.result?.detectorId === 'string' ? final.result.detectorId : null;
     const catchUp = [
       allCells(client, { jobId }),
       ...(detectorId ? imageIds.map((imageId) => filtered(allCells(client, { imageId }), (c) => c.detector?.id === detectorId)) : []),
     ];
+    const finalTally = new DifferentialTally();
+    const counted = new Set<string>();
     for (const source of catchUp) {
       for await (const cell of source) {
-        if (seen.has(cell.id)) continue;
-        seen.add(cell.id);
+        if (counted.has(cell.id)) continue;
+        counted.add(cell.id);
+        const now = finalTally.add(cell);
+        const before = yielded.get(cell.id);
+        if (before !== undefined) {
+          if (before !== verdictKey(now)) revised.push(cell);
+          continue;
+        }
         lastTally = tally.add(cell);
+        yielded.set(cell.id, verdictKey(lastTally));
         yield cell;
       }
     }
+    tally = finalTally;
     if (final.status !== 'SUCCEEDED') throw new JobFailedError(jobId, final.status, final.error);
   }
 
@@ -120,6 +150,9 @@ export function analyzeCells(client: LeukographClient, files: readonly ImageSour
     },
     get lastTally() {
       return lastTally;
+    },
+    get revised() {
+      return revised;
     },
     next: () => gen.next(),
     return: async () => gen.return(undefined),

@@ -13,6 +13,8 @@ try {
     cells.push(cell);
     console.error(`${cell.image.id} #${cell.index}: ${differentialLine(stream.count)}`);
   }
+  // The job may have rewritten verdicts when it ended (stream.count is already the final count): the cells it kept take them.
+  for (const r of stream.revised) cells[cells.findIndex((c) => c.id === r.id)] = r;
   const job = stream.job!;
   // Its own operation, through the same client (auth, typed errors): the masks the SDK's fragments leave out.
   const { cells: withMasks } = await client.query(ToolCellMasksDocument, { jobId: job.id });

@@ -2,6 +2,7 @@
 // for cell-making jobs, each image as it is imported for imports; a running differential count above, by
 // the one definition the server's typed results and the SDK use (differential-count.js, served from the
 // SDK's source: complete classified cells counted, flagged and unclassified apart, border-cut left out).
+// An analyze job's verdicts are final only when it ends, so its count is then made again from its cells.
 import { gql, subscribe, localPath } from './graphql.js';
 import { DifferentialTally, flagReasonText } from './differential-count.js';
 import { setImageSource } from './auth.js';
@@ -11,6 +12,15 @@ import { statusBadge, duration, selfCheckOf } from './jobs-panel.js';
 const CELL_FIELDS = 'id imageId index box score cutByBorder cropUrl prediction { label flagged flagReason reason bestGuess { label probability } probabilities { label probability } }';
 const CELL_KINDS = new Set(['analyze', 'detect', 'classify', 'encode']);
 const LIVE = new Set(['QUEUED', 'RUNNING']);
+/**
+ * Jobs whose verdicts are final only when they end: an analyze job rewrites its cells then (a failed
+ * self-check withholds every class; the final classification of all its cells together may name another),
+ * so what streamed is provisional and the count is made again from the cells as stored.
+ */
+const FINAL_AT_END = new Set(['analyze']);
+/** The cells query's largest page: the count reads every cell of the job, the cards only the newest. */
+const PAGE = 500;
+const COUNT_FIELDS = 'cutByBorder prediction { label flagged flagReason reason }';
 /** Cards kept on the page; older ones drop off the end (the counts keep everything). */
 const MAX_CARDS = 96;
 
@@ -28,16 +38,22 @@ export function createStreamPanel({ panel, head, summary, grid }) {
   function reset() {
     stop?.();
     stop = null;
-    seen = new Set();
     counts = new Map();
-    tally = new DifferentialTally();
     rate = null;
     labelQueue = [];
     clearTimeout(labelTimer);
+    clearShown();
+  }
+
+  /** Forgets the cards and the count, and (a new generation) whatever is still on its way for them. */
+  function clearShown() {
     generation++;
+    seen = new Set();
+    tally = new DifferentialTally();
     grid.replaceChildren();
     grid.dataset.items = '0';
     summary.replaceChildren();
+    delete panel.dataset.final;
   }
 
   function renderHead(metrics) {
@@ -69,6 +85,10 @@ export function createStreamPanel({ panel, head, summary, grid }) {
   /** The differential count of the cells shown so far: classes over the counted cells, the rest apart. */
   function countCell(cell) {
     tally.add(cell);
+    renderCount();
+  }
+
+  function renderCount() {
     const d = tally.result();
     const order = d.byClass.map((c) => c.label).sort();
     const apart = [
@@ -235,15 +255,47 @@ export function createStreamPanel({ panel, head, summary, grid }) {
       Object.entries(ch.transitions).slice(0, 6).map(([t, n]) => `${t} ${n}`).join(', ')));
   }
 
+  /** Every cell of the job counted as stored now, in pages of light fields: the count, not the cards. */
+  async function recount(j, gen) {
+    const fresh = new DifferentialTally();
+    for (let offset = 0; ; offset += PAGE) {
+      const d = await gql(`query($id: ID!, $o: Int) { cells(jobId: $id, limit: ${PAGE}, offset: $o) { items { ${COUNT_FIELDS} } } }`, { id: j.id, o: offset });
+      if (gen !== generation) return;
+      for (const c of d.cells.items) fresh.add(c);
+      if (d.cells.items.length < PAGE) break;
+    }
+    tally = fresh;
+    renderCount();
+  }
+
+  /**
+   * A job whose verdicts are final only at its end: what streamed is forgotten (cards, count, and any
+   * late stream event, by the new generation) and the job's cells are read back with their final verdicts.
+   */
+  async function reread(j) {
+    clearShown();
+    const gen = generation;
+    await backfill(j, gen);
+    try {
+      await recount(j, gen);
+    } catch {
+      /* the count of the cards read back stays */
+    }
+    if (gen === generation) panel.dataset.final = j.id;
+  }
+
   /**
    * Takes the job's new state. When it stops running, what it stored is read once more: items stored
    * between the first read-back and the subscription going live on the server reach no event, and
-   * `seen` keeps the ones already shown from appearing twice.
+   * `seen` keeps the ones already shown from appearing twice. A job that rewrites its verdicts when it
+   * ends is read back whole instead, so the count is its final one (a failed check: no class at all).
    */
   function settle(next) {
     const ended = LIVE.has(job.status) && !LIVE.has(next.status);
     job = next;
-    if (ended) backfill(job, generation);
+    if (!ended) return;
+    if (FINAL_AT_END.has(job.kind)) reread(job);
+    else backfill(job, generation);
   }
 
   return {
@@ -268,7 +320,8 @@ export function createStreamPanel({ panel, head, summary, grid }) {
       if (j.kind === 'train-autoencoder') {
         summary.replaceChildren(h('div', { class: 'muted' }, 'A training job: its loss curves and reconstructions are in the training panel.'));
       }
-      await backfill(j, gen);
+      if (FINAL_AT_END.has(j.kind) && !LIVE.has(j.status)) await reread(j);
+      else await backfill(j, gen);
     },
     /** A jobProgress event of any job; only the focused one's matter here. */
     progress(p, j) {
