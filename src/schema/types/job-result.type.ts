@@ -79,7 +79,7 @@ export class ClassifyJobResultType {
   @Field(() => ID, { nullable: true }) classifierId: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'What the stain step measured and did (morphology classifiers)' }) stain: Record<string, unknown> | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'What neighbour consensus changed, when asked for' }) consensus: Record<string, unknown> | null;
-  @Field(() => SelfCheckType, { nullable: true, description: "The job's check of its own count (morphology classifiers); FAILED: no cell was counted" })
+  @Field(() => SelfCheckType, { nullable: true, description: "The job's check of its own count (docs/self-check.md; latent classifiers: its class mix and cells unlike training); FAILED: no cell was counted; WARNING: review it (also when too few cells to check)" })
   selfCheck: SelfCheckType | null;
 }
 
@@ -95,7 +95,7 @@ export class AnalyzeJobResultType {
   @Field(() => ID, { nullable: true }) autoencoderId: string | null;
   @Field(() => ID, { nullable: true }) classifierId: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true }) stain: Record<string, unknown> | null;
-  @Field(() => SelfCheckType, { nullable: true, description: "The job's check of its own count (its class mix); FAILED: no cell was counted" })
+  @Field(() => SelfCheckType, { nullable: true, description: "The final count's check, as a classify job over the same cells makes it (each dataset's cells classified together; the gravest dataset's check); FAILED: no cell was counted" })
   selfCheck: SelfCheckType | null;
 }
 
