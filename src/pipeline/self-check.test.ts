@@ -185,6 +185,15 @@ test('a constructed collapse: the old adaptive step calls one class, and the sel
   assert.match(old.selfCheck.warning!, /SELF-CHECK FAILED/);
   assert.match(old.stain.note, /adaptive: moved onto the training medians under their estimated class mix \(monocyte 100 %\)/);
 
+  // The default step on the same lab: it may not collapse the count as the old step did, but whatever it counts is
+  // either a plausible mix or withheld by a failed check (never a confident one-class count).
+  const now = classifyLab(clf, lab, {});
+  const nowCalls = new Map<number, number>();
+  for (const k of now.views.reported) nowCalls.set(k, (nowCalls.get(k) ?? 0) + 1);
+  const nowTop = Math.max(...nowCalls.values()) / lab.length;
+  assert.ok(nowTop < 0.9 || now.selfCheck.status === 'failed', `default step: ${JSON.stringify([...nowCalls])}, check ${now.selfCheck.status}`);
+  assert.notEqual(now.selfCheck.status, 'passed', 'a lab shifted this far is not passed silently');
+
   // Through the pipeline's classify stage (what the classify job runs): every class the count would have had is
   // withheld, with the reason clients read as SELF_CHECK; the probabilities stay for review.
   const x = { data: Float64Array.from(lab.flatMap((r) => [...r])), rows: lab.length, cols: MORPHOLOGY_LENGTH };
