@@ -24,6 +24,9 @@ import type { SelfCheck } from '../classifier/self-check.js';
 import type { LabStainOutcome } from '../../pipeline/lab-classification.js';
 import type { CellVerdict } from '../../pipeline/types.js';
 
+/** What a cancelled job's result says of the verdicts it had written (the final classification never ran). */
+const PROVISIONAL = 'the verdicts written before the cancel are provisional: image by image, not classified together nor self-checked; classify the dataset (or analyze it again) for a checked count';
+
 /** One dataset's classified cells, for the job's final classification: their ids and rows, in order. */
 interface DatasetBatch {
   ids: string[];
@@ -66,7 +69,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   if (crops && clf?.stain) for (const d of new Set(images.map((im) => im.dataset_id))) stains.set(d, await ctx.repos.lastDatasetStain(d, { classifierId: clfRow!.id, measured: true, checked: true }));
   await ctx.progress(0, images.length, `analyzing ${images.length} images`);
   for (let i = 0; i < images.length; i++) {
-    if (ctx.cancelled()) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures } };
+    if (ctx.cancelled()) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures, ...(cells ? { provisional: PROVISIONAL } : {}) } };
     const img = images[i]!;
     let stored: StoredCell[];
     try {
@@ -118,7 +121,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   let final = new Map<string, DatasetVerdict>();
   if (clf && batches.size) {
     const out = await classifyTogether(ctx, clf, clfRow!.id, batches);
-    if (out === 'cancelled') return { status: 'cancelled', result: { cells, counts, flagged, failed, failures } };
+    if (out === 'cancelled') return { status: 'cancelled', result: { cells, counts, flagged, failed, failures, ...(cells ? { provisional: PROVISIONAL } : {}) } };
     final = out.datasets;
     flagged = out.flagged;
     for (const k of Object.keys(counts)) delete counts[k];
