@@ -4,8 +4,11 @@ lab's labelled embeddings and scored on the target lab. Not product code.
 
 Command (from the repository root; CPU, Debian's python3-torch 1.13, one thread):
     /usr/bin/python3 training/classifier-exploration/multilab-ssl.py prep          # crops -> /tmp/ssl-study/cells.npz
-    /usr/bin/python3 training/classifier-exploration/multilab-ssl.py ssl SEED SECS # SimCLR for SECS seconds
-    /usr/bin/python3 training/classifier-exploration/multilab-ssl.py eval SEED...  # the table (and random-init)
+    S=training/classifier-exploration/multilab-ssl.py
+    /usr/bin/python3 $S ssl 0 2040 & /usr/bin/python3 $S ssl 1 2040     # SimCLR, 34 min each -> ssl-seed{0,1}.pt
+    /usr/bin/python3 $S ssl 0 1380 ssl-seed0 ssl-seed0-long               # 23 min more on seed 0 (cosine restarted)
+    /usr/bin/python3 $S joint 0 1380 ssl-seed0 joint-seed0                # + Acevedo-20 cross-entropy, 23 min
+    /usr/bin/python3 $S eval ssl-seed0 ssl-seed1 random-0 ssl-seed0-long joint-seed0   # the table
 
 Crops (64 px): a square around the cell's box, side 1.2 x the box's longer side, padded with the image's edge
 colour. Boxes: BCCD wbc_boxes_xyxy; Zheng DS2 bounding box of mask>64; TXL-PBC YOLO class 0; Acevedo-20 the
@@ -16,8 +19,10 @@ SSL pool (no labels): those 3,000 Acevedo-20 cells, BCCD's 341 cells, Zheng's 10
 Every SSL batch is drawn from ONE lab (so the loss never rewards telling labs apart, and BatchNorm sees one lab
 at a time); labs are drawn with probability proportional to sqrt(number of cells).
 Fixed in advance (nothing tuned on a target): ResNet-ish encoder (~0.7 M weights), 128-d projection head,
-NT-Xent temperature 0.2, 96 cells (192 views) a batch, AdamW 2e-3 cosine; logistic regression C=0.1 on z-scored
-512-d... see FEAT below; embeddings = global-average-pooled encoder output.
+NT-Xent temperature 0.2, 96 cells (192 views) a batch, AdamW 2e-3 cosine over a wall-clock budget; embeddings =
+the 192-d global-average-pooled encoder output; sklearn logistic regression C=0.1 on z-scored embeddings.
+B->A and Z->A are scored on Acevedo-20's held-out half (1,500 cells), like A->Ah.
+'joint' = the same SimCLR loss plus cross-entropy of a linear head on 64 augmented Acevedo-20 training cells a step.
 Variants scored: (a) encoder with training BatchNorm statistics, embeddings z-scored on the source's statistics;
 (b) the same embeddings, each lab z-scored on its own unlabelled cells; (c) AdaBN (each lab's BatchNorm statistics
 re-estimated on its own unlabelled cells) + (b). The same three with an untrained (random) encoder as a floor.
