@@ -53,7 +53,8 @@ export function fitMorphologyClassifier(source: Lab, reviewed: { x: number[][]; 
  * forest and verdicts); the offsets it used and the rows as the forest saw them.
  */
 export function classifyLab(clf: CellClassifier, rows: number[][], fixed?: Map<number, number>): { proba: Float64Array; pred: string[]; flagged: boolean[]; offsets: Map<number, number>; moved: Float64Array[] } {
-  const c = classifyCells(clf, matrixFromRows(rows), { stainAdaptation: 'auto', ...(fixed ? { offsets: fixed } : {}) });
+  // A reviewed lab's move, as the classify job passes it (classify.handler.ts): the lab's views and self-check still run.
+  const c = classifyCells(clf, matrixFromRows(rows), { stainAdaptation: 'auto', ...(fixed ? { labMove: { offsets: fixed, note: 'the reviewed cells\' move' } } : {}) });
   const offsets = fixed ?? new Map<number, number>(c.stain?.offsets ?? []);
   const K = clf.classNames.length;
   const moved = Array.from({ length: c.x.rows }, (_, r) => Float64Array.from(c.x.data.subarray(r * c.x.cols, (r + 1) * c.x.cols)));
