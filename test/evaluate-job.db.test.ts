@@ -87,6 +87,19 @@ test('a morphology classifier: trained without an autoencoder, it classifies ano
   assert.equal(classified.result.stain.mode, 'auto');
   assert.equal(classified.result.stain.centred, false);
   assert.match(classified.result.stain.note, /too few/);
+  // Its self-check as a client reads it (typed, schema 2.3): a fixture's few cells are too few for any check, so
+  // each planned check is listed as skipped with its reason, none is a verdict, and the status is a warning.
+  const typed = (await s.ok(`query($id: ID!) { job(id: $id) { typedResult { ... on ClassifyJobResult { selfCheck { status cells warning verdicts { check } skipped { check reason } } } } } }`, { id: classified.id })).job.typedResult.selfCheck;
+  assert.equal(typed.status, 'WARNING', JSON.stringify(typed));
+  assert.deepEqual(typed.verdicts, []);
+  assert.ok(typed.skipped.length > 0, JSON.stringify(typed));
+  assert.ok(typed.skipped.some((x: any) => x.check === 'class_mix'), JSON.stringify(typed.skipped));
+  for (const x of typed.skipped) {
+    assert.ok(['class_mix', 'estimated_mix', 'coverage', 'view_agreement', 'confidence'].includes(x.check), x.check);
+    assert.match(x.reason, /too few cells/);
+  }
+  assert.deepEqual(typed.skipped, classified.result.selfCheck.skipped, 'the typed list is the raw result\'s');
+  assert.match(typed.warning, /not checked: class mix/);
   // Neighbour consensus is asked for; it needs at least 20 cells classified together: one dataset's few fixture cells are too few.
   const fewCells = await run('classifyCells', 'ClassifyCellsInput', { datasetId: ids['zheng-ds2'], neighbourConsensus: true });
   assert.equal(fewCells.result.consensus.applied, false);

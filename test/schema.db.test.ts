@@ -243,6 +243,16 @@ test('analyze and evaluate jobs have typed results too; other kinds have none', 
   assert.deepEqual(e.scores[0].accuracyCi95, [0.53, 0.98]);
   assert.deepEqual(e.scores[0].flags, { flagged: 2, novel: 1, lowConfidence: 1, unflaggedAccuracy: 1 });
 
+  // The self-check's skipped checks (schema 2.3): listed with their reason; a result stored before the list has none.
+  const CHECK = `query($id: ID!) { job(id: $id) { typedResult { ... on ClassifyJobResult { selfCheck { status cells verdicts { check } skipped { check reason } } } } } }`;
+  const few = await insertJob('classify', { datasetId, classifierId }, { classified: 5, flagged: 0, counts: {}, unreadable: 0, features: 'morphology', classifierId,
+    selfCheck: { status: 'warning', cells: 5, verdicts: [], skipped: [{ check: 'class_mix', reason: 'too few cells (5) to check the count; a check needs at least 30' }], warning: 'Self-check warning: review this count: too few cells (5).' } });
+  assert.deepEqual((await s.ok(CHECK, { id: few })).job.typedResult.selfCheck,
+    { status: 'WARNING', cells: 5, verdicts: [], skipped: [{ check: 'class_mix', reason: 'too few cells (5) to check the count; a check needs at least 30' }] });
+  const older = await insertJob('classify', { datasetId, classifierId }, { classified: 120, flagged: 0, counts: {}, unreadable: 0, features: 'morphology', classifierId,
+    selfCheck: { status: 'passed', cells: 120, verdicts: [{ check: 'class_mix', status: 'passed', value: 0.2, warnAt: 0.5, failAt: 1, note: 'near' }], warning: null } });
+  assert.deepEqual((await s.ok(CHECK, { id: older })).job.typedResult.selfCheck, { status: 'PASSED', cells: 120, verdicts: [{ check: 'class_mix' }], skipped: [] });
+
   const imported = await insertJob('import', {}, { created: 3 });
   assert.equal((await s.ok(RESULT, { id: imported })).job.typedResult, null);
 });

@@ -21,12 +21,20 @@ export class SelfCheckVerdictType {
   @Field(() => String, { description: 'In words' }) note: string;
 }
 
+@ObjectType('SelfCheckSkip', { description: 'A check not run because the batch had too few cells (docs/self-check.md, "Too few cells")' })
+export class SelfCheckSkipType {
+  @Field(() => String, { description: 'class_mix | estimated_mix | coverage | view_agreement | confidence (as SelfCheckVerdict.check)' }) check: string;
+  @Field(() => String, { description: 'Why it was not run, in words' }) reason: string;
+}
+
 @ObjectType('SelfCheck', { description: "What a classify job checked of its own count before reporting it (docs/self-check.md)" })
 export class SelfCheckType {
   @Field(() => SelfCheckStatusEnum) status: SelfCheckStatusEnum;
   @Field(() => Int, { description: 'Cells the count checks looked at (those given a class)' }) cells: number;
   @Field(() => String, { nullable: true, description: 'The warning in words; null when every check passed' }) warning: string | null;
   @Field(() => [SelfCheckVerdictType]) verdicts: SelfCheckVerdictType[];
+  @Field(() => [SelfCheckSkipType], { description: 'Checks not run for too few cells, each with its reason (any makes the status at least WARNING, never FAILED); empty when every check ran, and for results stored before 2.3' })
+  skipped: SelfCheckSkipType[];
 }
 
 /** From the result JSON (null when the job wrote none: latent classifiers, older jobs). */
@@ -40,6 +48,11 @@ export function selfCheckOf(v: unknown): SelfCheckType | null {
     verdicts: (Array.isArray(s.verdicts) ? s.verdicts : []).map((x) => {
       const r = x as Record<string, unknown>;
       return { check: String(r.check ?? ''), status: status(r.status), value: n(r.value), warnAt: n(r.warnAt), failAt: n(r.failAt), note: String(r.note ?? '') };
+    }),
+    // Results stored before the list existed have none.
+    skipped: (Array.isArray(s.skipped) ? s.skipped : []).filter((x) => x && typeof x === 'object').map((x) => {
+      const r = x as Record<string, unknown>;
+      return { check: String(r.check ?? ''), reason: String(r.reason ?? '') };
     }),
   };
 }
