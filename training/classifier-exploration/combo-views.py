@@ -3,11 +3,11 @@ class probabilities, or one forest on both feature sets concatenated, lift the w
 
 Commands (from the repository root; 2-core CPU, Debian's python3-torch 1.13, one thread):
     WORK_DIR=/tmp/lg-results-work MAX_PER_CLASS=200 METHODS=morphology OUT_DIR=/tmp/combo-results scripts/results.sh
-    DUMP=/tmp/dump node training/classifier-exploration/dump-cells-200.mjs      # Acevedo-20 capped at 200 a class, seed 0
+    DUMP=/tmp/dump ACEVEDO_PER_CLASS=200 node training/classifier-exploration/dump-cells.mjs      # Acevedo-20 capped at 200 a class, seed 0
     /usr/bin/python3 training/classifier-exploration/combo-views.py /tmp/dump ssl-seed0-long joint-seed0
 
 Inputs: /tmp/dump/cells.csv + crops.u8 (the product's 128 px crop of each detected cell, its box in the crop and its
-59 morphology values, written by dump-cells-200.mjs) and the encoders trained by multilab-ssl.py under /tmp/ssl-study.
+59 morphology values, written by dump-cells.mjs with ACEVEDO_PER_CLASS=200) and the encoders trained by multilab-ssl.py under /tmp/ssl-study.
 Learnt view: a 64 px crop cut from the product's 128 px crop exactly as multilab-ssl.py cuts one from an image (a
 square of 1.2 x the box's longer side around the box, edge-padded, LANCZOS), embedded by the encoder (training
 BatchNorm statistics, 192-d pooled output), z-scored on the source's cells, logistic regression C=0.1 (variant (a)).
