@@ -179,6 +179,13 @@ test('an analysis that rewrites its verdicts when it ends shows its final count:
     const expected = differentialCount(stored.cells.items);
     assert.ok(!relabel.labels.includes('monocyte') && expected.byClass.some((c) => c.label === 'monocyte'), 'the relabelled cell has a class none streamed with');
     assert.deepEqual(await classRows(page), expected.byClass.map((c) => `${c.label} ${c.count} · ${Math.round(100 * c.fraction)} %`));
+
+    // Images analyzed again: their cells were stored by an earlier job, so this job owns none. The cards and the
+    // count that streamed stay (a job-scoped read-back would blank them), and the panel says they are as streamed.
+    const again = await streamThenRewrite(client, page, { final: (_k, label) => ({ label, flagged: false, reason: null }), result: {}, message: '6 cells', storedEarlier: true });
+    assert.equal(await page.getAttribute('#stream-summary .count-total', 'data-counted'), '6');
+    assert.deepEqual((await cardLabels(page)).sort(), [...again.labels].sort());
+    assert.match((await page.textContent('#stream-summary')) ?? '', /verdicts as streamed: these cells were stored by an earlier job/);
     assert.deepEqual(outside, []);
     assert.deepEqual(consoleErrors.filter((e) => !/404/.test(e)), [], 'only the crops of cells without a mask may 404');
   } finally {
@@ -197,7 +204,7 @@ type StoredPrediction = { label: string | null; flagged: boolean; reason: string
 async function streamThenRewrite(
   client: pg.Client,
   page: Page,
-  o: { final: (k: number, label: string) => StoredPrediction; result: Record<string, unknown>; message: string },
+  o: { final: (k: number, label: string) => StoredPrediction; result: Record<string, unknown>; message: string; storedEarlier?: boolean },
 ): Promise<{ jobId: string; labels: string[] }> {
   const imgs = await client.query(`SELECT id, width, height, cell_type FROM images WHERE dataset_id = $1 ORDER BY source_path LIMIT 6`, [importedDatasetId]);
   assert.equal(imgs.rows.length, 6, 'the import test left images');
@@ -219,7 +226,8 @@ async function streamThenRewrite(
       // The next free index: the images have cells of earlier (synthetic) analyses already.
       `INSERT INTO cells (image_id, index, box, score, prediction, job_id)
        VALUES ($1, (SELECT coalesce(max(index) + 1, 0) FROM cells WHERE image_id = $1), $2, 0.95, $3, $4) RETURNING id`,
-      [im.id, [w / 4, hgt / 4, (3 * w) / 4, (3 * hgt) / 4], { label, flagged: false, reason: null, probabilities, modelId: jobId }, jobId],
+      // storedEarlier: images analyzed again keep the cells an earlier detection stored (not this job's).
+      [im.id, [w / 4, hgt / 4, (3 * w) / 4, (3 * hgt) / 4], { label, flagged: false, reason: null, probabilities, modelId: jobId }, o.storedEarlier ? null : jobId],
     );
     items.push({ type: 'item', itemKind: 'cell', itemId: cell.rows[0].id, index: k, ok: true });
   }
@@ -236,8 +244,8 @@ async function streamThenRewrite(
   assert.deepEqual((await cardLabels(page)).sort(), [...labels].sort(), 'the cards show the verdicts the cells streamed with');
   assert.equal(await page.getAttribute('#stream-summary .count-total', 'data-counted'), '6');
 
-  for (const [k, im] of imgs.rows.entries()) {
-    await client.query(`UPDATE cells SET prediction = prediction || $2::jsonb WHERE job_id = $1 AND image_id = $3`, [jobId, o.final(k, labels[k]!), im.id]);
+  for (const [k, e] of items.entries()) {
+    await client.query(`UPDATE cells SET prediction = prediction || $2::jsonb WHERE id = $1`, [e.itemId, o.final(k, labels[k]!)]);
   }
   await client.query(`UPDATE jobs SET status = 'succeeded', done = 6, progress = 1, message = $2, finished_at = now(), result = $3 WHERE id = $1`, [jobId, o.message, { cells: 6, stages: ['detect', 'encode', 'classify'], ...o.result }]);
   await publish({ type: 'progress', status: 'succeeded', done: 6, total: 6, progress: 1, message: o.message });

@@ -6,7 +6,7 @@
 // The streamed verdicts are provisional: an image's few cells cannot measure a lab's stain, so a morphology
 // classifier moves them as the last classifyCells over the dataset with the same classifier measured (dataset-stain.ts),
 // if any. Once every image is done, each dataset's cells are classified together through the classify job's own path
-// (classifyCells without offsets: the default stain step, forest routing, views and self-check) and those verdicts
+// (classifyCells without offsets: the default stain step, or a reviewed lab's move; forest routing, views and self-check) and those verdicts
 // replace the provisional ones: the count analyze reports is the one a classify job over the same cells reports.
 import type { JobContext } from '../job-context.js';
 import type { AnalyzeParams, JobOutcome } from '../../jobs/job-kinds.js';
@@ -23,9 +23,10 @@ import type { CellClassifier } from '../classifier/classifier-artifact.js';
 import type { SelfCheck } from '../classifier/self-check.js';
 import type { LabStainOutcome } from '../../pipeline/lab-classification.js';
 import type { CellVerdict } from '../../pipeline/types.js';
+import { reviewedLabStain } from '../reviewed-stain.js';
 
-/** What a cancelled job's result says of the verdicts it had written (the final classification never ran). */
-const PROVISIONAL = 'the verdicts written before the cancel are provisional: image by image, not classified together nor self-checked; classify the dataset (or analyze it again) for a checked count';
+/** What a cancelled job's result says of the verdicts it had written (`finalDatasets`: those whose final classification was written). */
+const PROVISIONAL = 'the verdicts written before the cancel are provisional (image by image, not classified together nor self-checked), except in the datasets listed in finalDatasets; classify the dataset (or analyze it again) for a checked count';
 
 /** One dataset's classified cells, for the job's final classification: their ids and rows, in order. */
 interface DatasetBatch {
@@ -69,7 +70,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   if (crops && clf?.stain) for (const d of new Set(images.map((im) => im.dataset_id))) stains.set(d, await ctx.repos.lastDatasetStain(d, { classifierId: clfRow!.id, measured: true, checked: true }));
   await ctx.progress(0, images.length, `analyzing ${images.length} images`);
   for (let i = 0; i < images.length; i++) {
-    if (ctx.cancelled()) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures, ...(cells ? { provisional: PROVISIONAL } : {}) } };
+    if (ctx.cancelled()) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures, ...(cells ? { provisional: PROVISIONAL, finalDatasets: [] } : {}) } };
     const img = images[i]!;
     let stored: StoredCell[];
     try {
@@ -120,8 +121,8 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   const stages = ['detect', ...(ae ? ['encode'] : []), ...(clf ? ['classify'] : [])];
   let final = new Map<string, DatasetVerdict>();
   if (clf && batches.size) {
-    const out = await classifyTogether(ctx, clf, clfRow!.id, batches);
-    if (out === 'cancelled') return { status: 'cancelled', result: { cells, counts, flagged, failed, failures, ...(cells ? { provisional: PROVISIONAL } : {}) } };
+    const out = await classifyTogether(ctx, clf, clfRow!, batches, images.length);
+    if ('cancelled' in out) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures, provisional: PROVISIONAL, finalDatasets: out.finalDatasets } };
     final = out.datasets;
     flagged = out.flagged;
     for (const k of Object.keys(counts)) delete counts[k];
@@ -142,28 +143,30 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
 /**
  * The job's cells classified again per dataset, all of a dataset's together, in a worker thread (as the classify job
  * does: a large job's cells would hold the event loop past its lease), and their verdicts written over the provisional
- * ones. A failed self-check withholds every class of that dataset's count (flag reason SELF_CHECK), as classify does.
+ * ones, a dataset at a time in one transaction (a dataset is all final or all provisional). A failed self-check
+ * withholds every class of that dataset's count (flag reason SELF_CHECK), as classify does. A lab whose reviewed cells
+ * trained the classifier is moved as those cells were, as the classify job moves it (reviewed-stain.ts).
+ * Progress stays on the job's scale of images (its item summary counts images), the message saying which dataset.
  */
-async function classifyTogether(ctx: JobContext<AnalyzeParams>, clf: CellClassifier, modelId: string, batches: Map<string, DatasetBatch>):
-  Promise<'cancelled' | { datasets: Map<string, DatasetVerdict>; counts: Record<string, number>; flagged: number }> {
+async function classifyTogether(ctx: JobContext<AnalyzeParams>, clf: CellClassifier, clfRow: { id: string; metrics: unknown }, batches: Map<string, DatasetBatch>, images: number):
+  Promise<{ cancelled: true; finalDatasets: string[] } | { datasets: Map<string, DatasetVerdict>; counts: Record<string, number>; flagged: number }> {
   const datasets = new Map<string, DatasetVerdict>();
   const counts: Record<string, number> = {};
   let flagged = 0;
-  const total = [...batches.values()].reduce((n, b) => n + b.ids.length, 0);
-  let done = 0;
   for (const [datasetId, b] of batches) {
-    await ctx.progress(done, total, `classifying ${b.ids.length} cells of dataset ${datasetId} together (the classify job's stain step and self-check)`);
-    const out = await classifyCellsInWorker(clf, concatRows(b.parts), {}, { cancelled: () => ctx.cancelled() });
-    if (out.status === 'cancelled') return 'cancelled';
-    await ctx.repos.cells.writeResults(b.ids.map((id, r) => ({ id, prediction: { ...out.verdicts[r]!, modelId } })));
+    await ctx.progress(images, images, `classifying ${b.ids.length} cells of dataset ${datasetId} together (the classify job's stain step and self-check)`);
+    const x = concatRows(b.parts);
+    const lab = reviewedLabStain(clf, clfRow.metrics as Record<string, unknown> | null, datasetId, x.rows, 'auto');
+    const out = await classifyCellsInWorker(clf, x, lab ? { labMove: { offsets: lab.offsets, note: lab.stain.note } } : {}, { cancelled: () => ctx.cancelled() });
+    if (out.status === 'cancelled') return { cancelled: true, finalDatasets: [...datasets.keys()] };
+    await ctx.repos.cells.writeResults(b.ids.map((id, r) => ({ id, prediction: { ...out.verdicts[r]!, modelId: clfRow.id } })));
     for (const v of out.verdicts) {
       if (v.flagged) flagged++;
       else counts[v.label!] = (counts[v.label!] ?? 0) + 1;
     }
-    datasets.set(datasetId, { cells: b.ids.length, stain: out.stain, selfCheck: out.selfCheck });
-    done += b.ids.length;
+    datasets.set(datasetId, { cells: b.ids.length, stain: lab?.stain ?? out.stain, selfCheck: out.selfCheck });
   }
-  await ctx.progress(total, total, `${total} cells classified, ${flagged} flagged`);
+  await ctx.progress(images, images, `${[...datasets.values()].reduce((n, d) => n + d.cells, 0)} cells classified, ${flagged} flagged`);
   return { datasets, counts, flagged };
 }
 

@@ -273,6 +273,16 @@ export function createStreamPanel({ panel, head, summary, grid }) {
    * late stream event, by the new generation) and the job's cells are read back with their final verdicts.
    */
   async function reread(j) {
+    // Images analyzed again keep the cells an earlier job stored (analyze.handler.ts): this job owns none, and a
+    // job-scoped read-back would blank what streamed. Those cards and their count stay, said to be as streamed.
+    if (seen.size) {
+      const owned = await gql(`query($id: ID!) { cells(jobId: $id, limit: 1) { total } }`, { id: j.id }).catch(() => null);
+      if (owned && owned.cells.total === 0) {
+        summary.append(h('div', { class: 'muted as-streamed' }, 'verdicts as streamed: these cells were stored by an earlier job; open their dataset for the final ones'));
+        panel.dataset.final = j.id;
+        return;
+      }
+    }
     clearShown();
     const gen = generation;
     await backfill(j, gen);
