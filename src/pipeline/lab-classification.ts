@@ -144,27 +144,30 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
   const moves = new Map<string, StainMove>();
   const probaOf = new Map<string, Float64Array>();
   const xOf = new Map<string, FeatureMatrix>();
+  // The forest over the lab's rows moved by `offsets` (none, or empty: as they are).
+  const forestOn = (offsets: ReadonlyMap<number, number> | null): { x: FeatureMatrix; proba: Float64Array } => {
+    const x = rows.length ? matrixFromRows(offsets && offsets.size ? movedRows(rows, offsets) : rows) : { data: new Float64Array(0), rows: 0, cols: forest.numFeatures };
+    return { x, proba: rows.length ? predictProba(forest, x) : new Float64Array(0) };
+  };
   const run = (s: Exclude<StainStep, 'ensemble'>) => {
     if (probaOf.has(s)) return;
     const mv = ref && enough ? stainMove(s, rows, ref, classifiers, limit) : null;
     if (mv) moves.set(s, mv);
-    const x = rows.length ? matrixFromRows(mv && mv.offsets.size ? movedRows(rows, mv.offsets) : rows) : { data: new Float64Array(0), rows: 0, cols: forest.numFeatures };
-    xOf.set(s, x);
-    probaOf.set(s, rows.length ? predictProba(forest, x) : new Float64Array(0));
+    const r = forestOn(mv?.offsets ?? null);
+    xOf.set(s, r.x);
+    probaOf.set(s, r.proba);
   };
   const members: Exclude<StainStep, 'ensemble'>[] = fixed ? [] : step === 'ensemble' ? [...ENSEMBLE_MEMBERS] : [step];
   for (const m of members) run(m);
+  const moved = fixed ? forestOn(fixed.offsets) : null;
   let proba: Float64Array;
-  let x: FeatureMatrix;
-  if (fixed) {
-    x = rows.length ? matrixFromRows(fixed.offsets.size ? movedRows(rows, fixed.offsets) : rows) : { data: new Float64Array(0), rows: 0, cols: forest.numFeatures };
-    proba = rows.length ? predictProba(forest, x) : new Float64Array(0);
-  } else if (members.length === 1) proba = Float64Array.from(probaOf.get(members[0]!)!);
+  if (moved) proba = moved.proba;
+  else if (members.length === 1) proba = Float64Array.from(probaOf.get(members[0]!)!);
   else {
     proba = new Float64Array(rows.length * K);
     for (const m of members) probaOf.get(m)!.forEach((v, i) => (proba[i]! += v / members.length));
   }
-  x ??= xOf.get(members[0]!)!;
+  const x = moved?.x ?? xOf.get(members[0]!)!;
   const { consensus, proba: reported } = decideConsensus(x, proba, K, opts.neighbourConsensus ?? false, 'morphology');
 
   // The other views, for the self-check (and the evaluation's table).
