@@ -78,6 +78,9 @@ const STAIN_MOVING: ReadonlySet<MethodName> = new Set(['morphology_adaptive', 'm
 /** The method that is the classify job's default path, whole: classifyCells over each lab's cells, no offsets given. */
 const JOB_DEFAULT: MethodName = 'morphology_default';
 
+/** The stain-moving methods given the adaptive step's offsets, measured once per lab below (JOB_DEFAULT measures its own). */
+const ADAPTIVE_OFFSETS: ReadonlySet<MethodName> = new Set(['morphology_adaptive', 'morphology_consensus']);
+
 export const METHOD_DESCRIPTIONS: Record<MethodName, string> = {
   ae_cfe: 'AE-CFE: random forest on the 50-d latents of the autoencoder trained with the alignment term',
   ae_no_align: 'random forest on the latents of the same autoencoder trained without alignment (weight 0, same seed and epochs)',
@@ -469,7 +472,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       },
     });
   // The morphology classifier is trained once (with the stain reference when a method moves stain) and
-  // scores morphology, morphology_adaptive and morphology_consensus.
+  // scores morphology, morphology_adaptive, morphology_consensus and morphology_default.
   let morphologyClassifier: CellClassifier | null = null;
   // morphology_adaptive: each other domain's stain step (the classify job's, src/pipeline/stain-step.ts) over
   // all its measured cells, against the source's reference (medians over every source cell, within-class
@@ -479,7 +482,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
     const tm = now();
     progress({ kind: 'stage', stage: 'forest', method: 'morphology', message: `fitting the morphology classifier on ${trainRows.length} source cells` });
     morphologyClassifier = await classifierOf('morphology', src.labelled.map((r) => src.morphology[r]!), 'morphology', movesStain ? src.morphology.filter(Boolean) : undefined);
-    if (movesStain) {
+    if (methods.some((m) => ADAPTIVE_OFFSETS.has(m))) {
       const ref = morphologyClassifier.stain!;
       const trainMorphology = trainRows.map((r) => src.morphology[r]!);
       const mixes = classMixShifts(trainMorphology, trainLabels, ref, { rng: createRng(mixSeed(seed, 0x57a1)) }).sort((x, y) => x - y);
@@ -670,7 +673,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         const d = scored[i]!;
         // The classify stage, as the classify job runs it: the stain step's offsets (stain-moving methods,
         // other labs only), the forest, the consensus (morphology_consensus), the verdicts and their flags.
-        const offsets = (STAIN_MOVING.has(method) && stainSteps.get(d.name)?.offsets) || new Map<number, number>();
+        const offsets = (ADAPTIVE_OFFSETS.has(method) && stainSteps.get(d.name)?.offsets) || new Map<number, number>();
         const c = await runners.classify(clf, xScored[i]!, method === JOB_DEFAULT ? {} : { offsets, consensus: method === 'morphology_consensus' });
         if (method === JOB_DEFAULT) notes.push(`${method}: ${d.name}: ${c.stain?.note ?? 'no stain step'}; self-check ${c.selfCheck?.status ?? 'none'}${c.selfCheck?.warning ? ` (${c.selfCheck.warning})` : ''}`);
         const K = clf.classNames.length;

@@ -15,7 +15,7 @@ import { morphologyFeatures, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/
 import { augmentCrop } from '../pipeline/augment.js';
 import { cellSeed } from '../pipeline/morphology.js';
 import { MORPHOLOGY_AUGMENT_COPIES } from '../pipeline/defaults.js';
-import { classifierToJson } from '../engine/classifier/classifier-artifact.js';
+import { classifierToJson, flagKind } from '../engine/classifier/classifier-artifact.js';
 import type { MaxFeatures } from '../engine/classifier/random-forest.js';
 import { gzipSync } from 'node:zlib';
 import { scoreDomain } from './pipeline.js';
@@ -220,7 +220,8 @@ export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, c
   for (let i = 0; i < pred.length; i++) {
     const top = r.proba[i * K + r.views.reported[i]!]!;
     confidence += top;
-    const unsure = r.novel[i] === 1 || top < clf.minConfidence;
+    // The product's own flag rule (classifyLatents), cell by cell.
+    const unsure = flagKind(r.novel[i] === 1, top, clf.minConfidence) !== null;
     if (r.selfCheck.status === 'failed' || unsure) flagged++;
     const right = pred[i] === lab.labels[i] ? 1 : 0;
     if (unsure) cells.now.flagged++;
