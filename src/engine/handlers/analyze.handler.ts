@@ -51,7 +51,8 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
   const crops = clf?.features === 'morphology' ? TrainingData.forJob(ctx) : null;
   const images = await ctx.repos.cells.imagesToAnalyze({ datasetId: p.datasetId, imageIds: p.imageIds });
   if (images.length === 0) return { status: 'failed', error: 'no images to analyze' };
-  const counts: Record<string, number> = {};
+  // The provisional count as images stream; the final one replaces it once each dataset is classified together.
+  let counts: Record<string, number> = {};
   let cells = 0;
   let flagged = 0;
   let failed = 0;
@@ -124,9 +125,7 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     const out = await classifyTogether(ctx, clf, clfRow!, batches, images.length);
     if ('cancelled' in out) return { status: 'cancelled', result: { cells, counts, flagged, failed, failures, provisional: PROVISIONAL, finalDatasets: out.finalDatasets } };
     final = out.datasets;
-    flagged = out.flagged;
-    for (const k of Object.keys(counts)) delete counts[k];
-    Object.assign(counts, out.counts);
+    ({ flagged, counts } = out);
   }
   const check = worstCheck([...final.values()].map((d) => d.selfCheck));
   return {
