@@ -52,6 +52,7 @@ const SYNTH = Number(env('SYNTH_SIZE', '120'));
 const RULE_SEEDS = Number(env('RULE_SEEDS', '4'));
 const OUT = resolve(env('OUT_DIR', join(REPO, 'docs')));
 const AUGMENT = Number(env('AUGMENT', String(MORPHOLOGY_AUGMENT_COPIES)));
+const BALANCED = env('BALANCED', String(FOREST_DEFAULTS.balanced)) === 'true';
 const say = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 /** The views results.sh prepares (same paths, so the detection cache's keys match). */
@@ -120,12 +121,12 @@ async function loadLabs(views: ReturnType<typeof prepareViews>): Promise<Labeled
 const PREPARED = process.env.PREPARED ? resolve(process.env.PREPARED) : null;
 const TRAIN_PER_CLASS = process.env.TRAIN_PER_CLASS ? Number(process.env.TRAIN_PER_CLASS) : null;
 
-/** The source classifier's training cells cut to `perClass` per class (seeded), their augmented copies with them. */
-function fewerSourceCells(run: PreparedRun, perClass: number, seed: number): void {
+/** The source classifier's training cells cut to `count(class)` per class (seeded), their augmented copies with them. */
+function fewerSourceCells(run: PreparedRun, count: (cls: string) => number, seed: number): void {
   const j = run.jobs[0]!;
   const byClass = new Map<string, number[]>();
   j.labels.forEach((l, i) => (byClass.get(l) ?? byClass.set(l, []).get(l)!).push(i));
-  const keep = [...byClass.values()].flatMap((idx) => shuffleInPlace(idx, createRng(mixSeed(seed, 0x7c))).slice(0, perClass)).sort((a, b) => a - b);
+  const keep = [...byClass].flatMap(([cls, idx]) => shuffleInPlace(idx, createRng(mixSeed(seed, 0x7c))).slice(0, count(cls))).sort((a, b) => a - b);
   const at = new Map(keep.map((i, k) => [i, k]));
   const aug = (j.augOf ?? []).flatMap((o, k) => (at.has(o) ? [k] : []));
   Object.assign(j, {
@@ -134,7 +135,21 @@ function fewerSourceCells(run: PreparedRun, perClass: number, seed: number): voi
   });
 }
 
+/**
+ * TRAIN_MIX=<lab>: the source's training cells cut to that lab's labelled class mix, its largest class kept whole
+ * (a source lab whose labels are not balanced, as a user's own lab's are not: what class weights are chosen on).
+ */
+function sourceInMixOf(run: PreparedRun, lab: string): (cls: string) => number {
+  const labels = run.jobs.flatMap((j) => j.labs).find((l) => l.name === lab && l.kind === 'real')?.labels;
+  if (!labels) throw new Error(`TRAIN_MIX: no real lab ${lab} in the prepared rows`);
+  const n = (cls: string, of: readonly string[]) => of.filter((x) => x === cls).length;
+  const src = run.jobs[0]!.labels;
+  const top = Math.max(...run.classes.map((c) => n(c, labels)));
+  const perClass = Math.min(...run.classes.map((c) => n(c, src)));
+  return (cls) => Math.max(1, Math.round((perClass * n(cls, labels)) / top));
+}
 
+const TRAIN_MIX = process.env.TRAIN_MIX || null;
 
 async function main(): Promise<void> {
   const t0 = performance.now();
@@ -144,14 +159,15 @@ async function main(): Promise<void> {
   if (PREPARED && existsSync(PREPARED)) {
     say(`reading the measured rows from ${PREPARED}`);
     prepared = loadPrepared(PREPARED);
-    if (TRAIN_PER_CLASS !== null) fewerSourceCells(prepared, TRAIN_PER_CLASS, SEED);
+    if (TRAIN_PER_CLASS !== null) fewerSourceCells(prepared, () => TRAIN_PER_CLASS, SEED);
+    if (TRAIN_MIX) fewerSourceCells(prepared, sourceInMixOf(prepared, TRAIN_MIX), SEED);
   } else {
     prepared = await prepareUnseenLabs(await loadLabs(views), { classes, seed: SEED, syntheticSize: SYNTH, augmentCopies: Number(env('AUGMENT_MEASURE', String(AUGMENT))), onProgress: say });
     if (PREPARED) savePrepared(prepared, PREPARED);
   }
   const score = (seed: number) => scoreUnseenLabs(prepared, {
     seed, trees: TREES, maxDepth: MAX_DEPTH, minSamplesLeaf: MIN_LEAF, maxFeatures: MAX_FEATURES, augmentWeight: AUGMENT_WEIGHT, plainTreeShare: PLAIN_TREES,
-    syntheticSize: SYNTH, augmentCopies: AUGMENT, onProgress: say,
+    syntheticSize: SYNTH, augmentCopies: AUGMENT, balanced: BALANCED, onProgress: say,
   });
   const report = score(FOREST_SEED);
   // The rule is read over RULE_SEEDS forest seeds (the page's tables are the first seed's).
@@ -184,6 +200,7 @@ async function main(): Promise<void> {
   const given: Array<[string, unknown, unknown]> = [
     ['MAX_PER_CLASS', MAX, 600], ['SEED', SEED, 0], ['AUGMENT', AUGMENT, MORPHOLOGY_AUGMENT_COPIES], ['TREES', TREES, F.trees], ['MAX_DEPTH', MAX_DEPTH, F.maxDepth],
     ['MIN_LEAF', MIN_LEAF, F.minSamplesLeaf], ['MAX_FEATURES', MAX_FEATURES, F.maxFeatures], ['AUGMENT_WEIGHT', AUGMENT_WEIGHT, F.augmentWeight], ['PLAIN_TREES', PLAIN_TREES, F.plainTreeShare], ['FOREST_SEED', FOREST_SEED, SEED], ['RULE_SEEDS', RULE_SEEDS, 4], ['TRAIN_PER_CLASS', TRAIN_PER_CLASS, null],
+    ['BALANCED', BALANCED, FOREST_DEFAULTS.balanced], ['TRAIN_MIX', TRAIN_MIX, null],
   ];
   const command = `${given.filter(([, v, d]) => v !== d).map(([k, v]) => `${k}=${v} `).join('')}scripts/unseen.sh`;
   mkdirSync(OUT, { recursive: true });

@@ -8,13 +8,13 @@ import { classifyLab } from '../pipeline/lab-classification.js';
 import { forestSettings, trainCellClassifier } from '../pipeline/classifier-training.js';
 import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
 import { STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
-import { SELF_CHECK_LIMITS, type CheckStatus } from '../engine/classifier/self-check.js';
+import { SELF_CHECK_LIMITS, type CheckStatus, type CheckVerdict } from '../engine/classifier/self-check.js';
 import { ACCURACY_ESTIMATORS, DEFAULT_ACCURACY_ESTIMATOR, MIN_CALIBRATION_CELLS, type AccuracyEstimates } from '../engine/classifier/accuracy-estimate.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
 import { morphologyFeatures, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
 import { augmentCrop } from '../pipeline/augment.js';
 import { cellSeed } from '../pipeline/morphology.js';
-import { MORPHOLOGY_AUGMENT_COPIES } from '../pipeline/defaults.js';
+import { FOREST_DEFAULTS, MORPHOLOGY_AUGMENT_COPIES } from '../pipeline/defaults.js';
 import { classifierToJson, flagKind } from '../engine/classifier/classifier-artifact.js';
 import type { MaxFeatures } from '../engine/classifier/random-forest.js';
 import { gzipSync } from 'node:zlib';
@@ -132,6 +132,8 @@ export interface UnseenLabsOptions {
   augmentCopies?: number;
   /** Also train on each pair of labs and score the real labs in neither. Default true. */
   pairs?: boolean;
+  /** Class weights inversely to class frequency (train-classifier's `balanced`). Default FOREST_DEFAULTS.balanced. */
+  balanced?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -140,7 +142,7 @@ export interface UnseenLabsReport {
   created: string;
   source: string;
   settings: {
-    seed: number; trees: number; maxDepth: number; minSamplesLeaf?: number; maxFeatures?: MaxFeatures; augmentWeight?: number; plainTreeShare?: number;
+    seed: number; trees: number; maxDepth: number; minSamplesLeaf?: number; maxFeatures?: MaxFeatures; augmentWeight?: number; plainTreeShare?: number; balanced?: boolean;
     syntheticSize: number; holdOut: number; steps: StainStep[]; augmentCopies: number; trainCells: Record<string, number>;
     /** The source lab's classifier as train-classifier saves it: gzipped JSON bytes (what a model file weighs). */
     sourceModelBytes?: number;
@@ -241,7 +243,7 @@ export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, c
     flagged: pred.length ? flagged / pred.length : 0, cellFlags, check: r.selfCheck.status,
     checkFired: r.selfCheck.verdicts.filter((v) => v.status !== 'passed').map((v) => `${v.check}${v.status === 'failed' ? '' : ' (warning)'}`),
     agreement, agreements, novelShare, meanConfidence: pred.length ? confidence / pred.length : 0, predictedMix: mixOf(pred, classes),
-    estimates: r.accuracyEstimates, otherChecksFailed: r.selfCheck.verdicts.some((v) => v.check !== 'confidence' && v.status === 'failed'),
+    estimates: r.accuracyEstimates, otherChecksFailed: otherChecksFail(r.selfCheck.verdicts),
     forest: r.stain.routing?.forest ?? null, morphologyShift: r.stain.routing?.statistic ?? null, stainShift: r.stain.statistic, note: r.stain.note,
   };
 }
@@ -407,7 +409,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
     const tf = performance.now();
     const clf = trainCellClassifier({
       rows: j.rows, labels: j.labels, classNames: classes, features: 'morphology', classMap: 'common5', stainRows: j.allRows,
-      trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare, seed: opts.seed, testFraction: 0, augmented,
+      trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare, seed: opts.seed, testFraction: 0, augmented, balanced: opts.balanced,
     }).classifier;
     if (j.trainedOn === source.name) {
       timings.fitSource = (performance.now() - tf) / 1000;
@@ -455,7 +457,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   timings.total = (performance.now() - t0) / 1000 + (run.timings.total ?? 0);
   return {
     format: 'leukograph-unseen-labs/1', created: new Date().toISOString(), source: source.name,
-    settings: { seed: opts.seed, trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare, syntheticSize, holdOut, steps, augmentCopies: copies, trainCells, sourceModelBytes },
+    settings: { seed: opts.seed, trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare, balanced: opts.balanced ?? FOREST_DEFAULTS.balanced, syntheticSize, holdOut, steps, augmentCopies: copies, trainCells, sourceModelBytes },
     labs: labList, scores, summary, chosen, estimators, timings,
   };
 }
@@ -485,6 +487,15 @@ export function ruleOverSeeds(reports: readonly UnseenLabsReport[]): SeedRule {
   });
   const chosen = pickByWorst(steps).step;
   return { seeds: reports.map((r) => r.settings.seed), steps, chosen };
+}
+
+/**
+ * Whether the checks other than confidence fail the count by themselves: one of them failed, or enough of them warned
+ * together (SELF_CHECK_LIMITS.warningsFail). The confidence check's estimators are compared on top of these.
+ */
+function otherChecksFail(verdicts: readonly CheckVerdict[]): boolean {
+  const others = verdicts.filter((v) => v.check !== 'confidence');
+  return others.some((v) => v.status === 'failed') || others.filter((v) => v.status === 'warning').length >= SELF_CHECK_LIMITS.warningsFail;
 }
 
 /** A prepared job's first `copies` augmented copies of each training cell, as trainCellClassifier takes them (none: undefined). */
@@ -532,7 +543,7 @@ const ci = (c: readonly [number, number]) => `${p1(c[0])}-${p1(c[1])}`;
 function forestExtras(s: UnseenLabsReport['settings']): string {
   const leaf = s.minSamplesLeaf ?? 1;
   const feats = s.maxFeatures ?? 'sqrt';
-  return `${leaf !== 1 ? `, leaves of at least ${leaf} cells` : ''}${feats !== 'sqrt' ? `, ${feats} features tried per split` : ''}`;
+  return `${leaf !== 1 ? `, leaves of at least ${leaf} cells` : ''}${feats !== 'sqrt' ? `, ${feats} features tried per split` : ''}${s.balanced ? ', classes weighted inversely to their frequency' : ''}`;
 }
 
 /** The Markdown page (docs/unseen-labs.md). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { selfCheck, selfCheckReason } from '../engine/classifier/self-check.js';
+import { selfCheck, selfCheckReason, SELF_CHECK_LIMITS } from '../engine/classifier/self-check.js';
 import { bloodPrior, distanceFromNormal } from '../engine/classifier/blood-count.js';
 import { capToBloodCount, estimateClassMixWithPrior } from '../engine/classifier/stain-steps.js';
 import { classifyLab } from './lab-classification.js';
@@ -109,6 +109,24 @@ test('a classifier unsure of a lab on average fails the confidence check; a sure
   const few = selfCheck({ classes: CLASSES, predicted: cellsOf(20, BLOOD), meanConfidence: 0.3 });
   assert.equal(few.status, 'warning');
   assert.ok(few.skipped.some((s) => s.check === 'confidence'));
+});
+
+// The Zheng DS2 case through `leukograph evaluate` (docs/self-check.md): 59 % right, three checks warning, none failing.
+test('three checks warning together fail the count; two warn', () => {
+  const mix = cellsOf(300, [0.3, 0.12, 0.5, 0.07, 0.01]);
+  const calibrated = { value: 0.86, estimator: 'ATC' as const, calibrationCells: 200, source: 'held-out' as const };
+  const agreeing = (share: number) => mix.map((k, i) => (i < share * mix.length ? k : (k + 1) % 5));
+  const three = selfCheck({ classes: CLASSES, predicted: mix, meanConfidence: 0.7, accuracyEstimate: calibrated, views: [{ name: 'centred', predicted: agreeing(0.84) }] });
+  assert.deepEqual(three.verdicts.map((v) => [v.check, v.status]), [['class_mix', 'warning'], ['confidence', 'warning'], ['view_agreement', 'warning']]);
+  assert.equal(three.status, 'failed');
+  assert.match(three.warning!, /^SELF-CHECK FAILED: do not report this count without review: 3 checks warned together \(class mix, confidence, view agreement; 3 fail the count\); the count/);
+  assert.match(selfCheckReason(three), /^self-check failed for this batch \(class mix, confidence, view agreement warned together\)/);
+  // Two of them (the views agreeing) stay a warning.
+  const two = selfCheck({ classes: CLASSES, predicted: mix, meanConfidence: 0.7, accuracyEstimate: calibrated, views: [{ name: 'centred', predicted: agreeing(0.95) }] });
+  assert.equal(two.status, 'warning');
+  assert.match(two.warning!, /^Self-check warning: review this count: the count/);
+  // The limit is a setting: at 4, three warnings warn.
+  assert.equal(selfCheck({ classes: CLASSES, predicted: mix, meanConfidence: 0.7, accuracyEstimate: calibrated, views: [{ name: 'centred', predicted: agreeing(0.84) }] }, { ...SELF_CHECK_LIMITS, warningsFail: 4 }).status, 'warning');
 });
 
 test('a calibrated classifier: the confidence check holds the estimated accuracy against its limits, and says so', () => {

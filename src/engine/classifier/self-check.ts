@@ -110,6 +110,13 @@ export const SELF_CHECK_LIMITS = {
    */
   accuracyWarn: 0.93,
   accuracyFail: 0.84,
+  /**
+   * Independent checks warning together fail the count: this many warnings (without a failure) say more than each
+   * says alone. Set on the selection labs of docs/unseen-labs.md: none read 75 % or more with more than 2 warnings
+   * (syn-tight: confidence and view agreement). Taken after a scoring lab showed the need (Zheng DS2 read 59 % right
+   * through `leukograph evaluate` with three warnings and no failure: docs/self-check.md, "Warnings together").
+   */
+  warningsFail: 3,
 } as const;
 
 export type SelfCheckLimits = { -readonly [K in keyof typeof SELF_CHECK_LIMITS]: number };
@@ -278,10 +285,15 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...
     if (reason) skipped.push({ check, reason });
     else verdicts.push(run());
   }
-  const status: CheckStatus = verdicts.some((v) => v.status === 'failed')
+  const warned = verdicts.filter((v) => v.status === 'warning');
+  const together = !verdicts.some((v) => v.status === 'failed') && warned.length >= limits.warningsFail;
+  const status: CheckStatus = verdicts.some((v) => v.status === 'failed') || together
     ? 'failed'
-    : verdicts.some((v) => v.status === 'warning') || skipped.length ? 'warning' : 'passed';
-  const said = [...verdicts.filter((v) => v.status !== 'passed').map((v) => v.note), ...skippedText(skipped)];
+    : warned.length || skipped.length ? 'warning' : 'passed';
+  const said = [
+    ...(together ? [`${warned.length} checks warned together (${checkNames(warned)}; ${limits.warningsFail} fail the count)`] : []),
+    ...verdicts.filter((v) => v.status !== 'passed').map((v) => v.note), ...skippedText(skipped),
+  ];
   const warning = status === 'passed'
     ? null
     : `${status === 'failed' ? 'SELF-CHECK FAILED: do not report this count without review' : 'Self-check warning: review this count'}: ${said.join('; ')}.`;
@@ -292,6 +304,9 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...
 export const SELF_CHECK_REASON_PREFIX = 'self-check failed';
 
 export function selfCheckReason(check: SelfCheck): string {
-  const failed = check.verdicts.filter((v) => v.status === 'failed').map((v) => v.check.replace('_', ' '));
-  return `${SELF_CHECK_REASON_PREFIX} for this batch (${failed.join(', ')}): the verdict is withheld until the count is reviewed`;
+  const failed = check.verdicts.filter((v) => v.status === 'failed');
+  const why = failed.length ? checkNames(failed) : `${checkNames(check.verdicts.filter((v) => v.status === 'warning'))} warned together`;
+  return `${SELF_CHECK_REASON_PREFIX} for this batch (${why}): the verdict is withheld until the count is reviewed`;
 }
+
+const checkNames = (vs: readonly CheckVerdict[]) => vs.map((v) => v.check.replace('_', ' ')).join(', ');
