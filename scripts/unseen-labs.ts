@@ -53,6 +53,10 @@ const RULE_SEEDS = Number(env('RULE_SEEDS', '4'));
 const OUT = resolve(env('OUT_DIR', join(REPO, 'docs')));
 const AUGMENT = Number(env('AUGMENT', String(MORPHOLOGY_AUGMENT_COPIES)));
 const BALANCED = env('BALANCED', String(FOREST_DEFAULTS.balanced)) === 'true';
+/** Seeded random synthetic labs (syn-random-N) besides the fixed recipes; more of them test the self-check more widely. */
+const RANDOM_LABS = Number(env('RANDOM_LABS', '3'));
+/** The page's file name (OUT_DIR/OUT_NAME.md and .json). */
+const OUT_NAME = env('OUT_NAME', 'unseen-labs');
 const say = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 /** The views results.sh prepares (same paths, so the detection cache's keys match). */
@@ -162,7 +166,7 @@ async function main(): Promise<void> {
     if (TRAIN_PER_CLASS !== null) fewerSourceCells(prepared, () => TRAIN_PER_CLASS, SEED);
     if (TRAIN_MIX) fewerSourceCells(prepared, sourceInMixOf(prepared, TRAIN_MIX), SEED);
   } else {
-    prepared = await prepareUnseenLabs(await loadLabs(views), { classes, seed: SEED, syntheticSize: SYNTH, augmentCopies: Number(env('AUGMENT_MEASURE', String(AUGMENT))), onProgress: say });
+    prepared = await prepareUnseenLabs(await loadLabs(views), { classes, seed: SEED, syntheticSize: SYNTH, randomLabs: RANDOM_LABS, augmentCopies: Number(env('AUGMENT_MEASURE', String(AUGMENT))), onProgress: say });
     if (PREPARED) savePrepared(prepared, PREPARED);
   }
   const score = (seed: number) => scoreUnseenLabs(prepared, {
@@ -200,18 +204,18 @@ async function main(): Promise<void> {
   const given: Array<[string, unknown, unknown]> = [
     ['MAX_PER_CLASS', MAX, 600], ['SEED', SEED, 0], ['AUGMENT', AUGMENT, MORPHOLOGY_AUGMENT_COPIES], ['TREES', TREES, F.trees], ['MAX_DEPTH', MAX_DEPTH, F.maxDepth],
     ['MIN_LEAF', MIN_LEAF, F.minSamplesLeaf], ['MAX_FEATURES', MAX_FEATURES, F.maxFeatures], ['AUGMENT_WEIGHT', AUGMENT_WEIGHT, F.augmentWeight], ['PLAIN_TREES', PLAIN_TREES, F.plainTreeShare], ['FOREST_SEED', FOREST_SEED, SEED], ['RULE_SEEDS', RULE_SEEDS, 4], ['TRAIN_PER_CLASS', TRAIN_PER_CLASS, null],
-    ['BALANCED', BALANCED, FOREST_DEFAULTS.balanced], ['TRAIN_MIX', TRAIN_MIX, null],
+    ['BALANCED', BALANCED, FOREST_DEFAULTS.balanced], ['TRAIN_MIX', TRAIN_MIX, null], ['RANDOM_LABS', RANDOM_LABS, 3], ['OUT_NAME', OUT_NAME, 'unseen-labs'],
   ];
   const command = `${given.filter(([, v, d]) => v !== d).map(([k, v]) => `${k}=${v} `).join('')}scripts/unseen.sh`;
   mkdirSync(OUT, { recursive: true });
-  writeFileSync(join(OUT, 'unseen-labs.json'), JSON.stringify(report, null, 1) + '\n');
-  writeFileSync(join(OUT, 'unseen-labs.md'), renderUnseenLabs(report, { command, machine, preamble, defaultStep: DEFAULT_STAIN_STEP }));
+  writeFileSync(join(OUT, `${OUT_NAME}.json`), JSON.stringify(report, null, 1) + '\n');
+  writeFileSync(join(OUT, `${OUT_NAME}.md`), renderUnseenLabs(report, { command, machine, preamble, defaultStep: DEFAULT_STAIN_STEP }));
   say(`chosen by the selection labs: ${report.rule ? `${report.rule.chosen} over forest seeds ${report.rule.seeds.join(', ')} (${report.chosen} at seed ${FOREST_SEED} alone)` : report.chosen}; the default is ${DEFAULT_STAIN_STEP}`);
   for (const s of report.summary) say(`${s.step}: worst selection ${(100 * s.selectionWorst).toFixed(1)}, worst scoring ${(100 * s.scoringWorst.accuracy).toFixed(1)} (${s.scoringWorst.lab}), mean ${(100 * s.mean).toFixed(1)}, in-domain ${s.inDomain === null ? '-' : (100 * s.inDomain).toFixed(1)}`);
   const inDomain = report.scores.find((x) => x.kind === 'in-domain' && x.step === DEFAULT_STAIN_STEP);
   if (inDomain) say(`in-domain (${DEFAULT_STAIN_STEP}) ${(100 * inDomain.accuracy).toFixed(1)} % (${inDomain.ci95.map((v) => (100 * v).toFixed(1)).join('-')}), n ${inDomain.n}`);
   say(`the ${report.source} classifier: fitted in ${report.timings.fitSource?.toFixed(1)} s, ${report.settings.sourceModelBytes} bytes gzipped`);
-  say(`wrote ${join(OUT, 'unseen-labs.md')} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  say(`wrote ${join(OUT, `${OUT_NAME}.md`)} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 main().catch((e: unknown) => {
