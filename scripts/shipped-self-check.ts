@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseClassifierFile } from '../src/engine/classifier/classifier-file.js';
 import type { CellClassifier } from '../src/engine/classifier/classifier-artifact.js';
 import { classifyLab } from '../src/pipeline/lab-classification.js';
+import { failedBecause } from '../src/engine/classifier/self-check.js';
 import { trainCellClassifier } from '../src/pipeline/classifier-training.js';
 import { MORPHOLOGY_AUGMENT_COPIES } from '../src/pipeline/defaults.js';
 import { preparedCopies, type PreparedRun } from '../src/evaluation/unseen-labs.js';
@@ -43,7 +44,7 @@ function report(what: string, clf: CellClassifier, labs: PreparedRun['jobs'][num
     const est = r.accuracyEstimates;
     console.log(
       `  ${lab.name} (${lab.rows.length} cells): accuracy ${pct(right / lab.rows.length)} by best guess; self-check ${r.selfCheck.status.toUpperCase()}` +
-        ` (failed: ${r.selfCheck.verdicts.filter((v) => v.status === 'failed').map((v) => v.check).join(', ') || 'none'})`,
+        ` (failed: ${failedBecause(r.selfCheck) || 'none'})`,
     );
     console.log(`    confidence check ${conf?.status}: ${conf?.note}`);
     if (est) console.log(`    estimates: DoC ${pct(est.doc)}, ATC ${pct(est.atc_max)}, ATC on entropy ${pct(est.atc_entropy)}`);

@@ -60,7 +60,7 @@ export interface LabScore {
    */
   cellFlags?: { now: { flagged: number; unflaggedAccuracy: number | null }; atc: { flagged: number; unflaggedAccuracy: number | null } | null };
   check: CheckStatus;
-  /** Names of the failed or warning checks. */
+  /** Names of the failed or warning checks (a failed check may hold warnings only: then 'warnings together' is listed too). */
   checkFired: string[];
   /** Agreement of the reported view with the least agreeing check view. */
   agreement: number | null;
@@ -74,8 +74,12 @@ export interface LabScore {
   predictedMix: Record<string, number>;
   /** Each estimator's accuracy estimate through the classifier's calibration (null: none in the classifier). */
   estimates: AccuracyEstimates | null;
-  /** Whether a check other than confidence failed (what an estimator's own verdict is added to). */
+  /**
+   * Whether the checks other than confidence fail the count by themselves (one failed, or warningsFail of them warned),
+   * and how many of them warned: what an estimator's own verdict is added to.
+   */
   otherChecksFailed: boolean;
+  otherWarnings?: number;
   /** Which of the classifier's forests classified the lab (null: the classifier has one forest), and the shifts it was routed by. */
   forest: 'plain' | 'augmented' | null;
   /** The lab's morphology shift (every column) and stain shift (colour columns), within-class SDs; null: not measured. */
@@ -241,9 +245,13 @@ export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, c
   return {
     lab: lab.name, kind: lab.kind, trainedOn: lab.trainedOn, role, step, n: s.n, accuracy: s.accuracy, ci95: s.accuracy_ci95, macroF1: s.macro_f1,
     flagged: pred.length ? flagged / pred.length : 0, cellFlags, check: r.selfCheck.status,
-    checkFired: r.selfCheck.verdicts.filter((v) => v.status !== 'passed').map((v) => `${v.check}${v.status === 'failed' ? '' : ' (warning)'}`),
+    checkFired: [
+      ...r.selfCheck.verdicts.filter((v) => v.status !== 'passed').map((v) => `${v.check}${v.status === 'failed' ? '' : ' (warning)'}`),
+      ...(r.selfCheck.status === 'failed' && !r.selfCheck.verdicts.some((v) => v.status === 'failed') ? [`warnings together (${SELF_CHECK_LIMITS.warningsFail} fail)`] : []),
+    ],
     agreement, agreements, novelShare, meanConfidence: pred.length ? confidence / pred.length : 0, predictedMix: mixOf(pred, classes),
     estimates: r.accuracyEstimates, otherChecksFailed: otherChecksFail(r.selfCheck.verdicts),
+    otherWarnings: r.selfCheck.verdicts.filter((v) => v.check !== 'confidence' && v.status === 'warning').length,
     forest: r.stain.routing?.forest ?? null, morphologyShift: r.stain.routing?.statistic ?? null, stainShift: r.stain.statistic, note: r.stain.note,
   };
 }
@@ -514,14 +522,17 @@ export function summariseEstimators(labs: readonly LabScore[], step: StainStep):
     const known = ls.filter((s) => s.estimates);
     return known.length ? known.reduce((a, s) => a + Math.abs(s.estimates![e] - s.accuracy), 0) / known.length : null;
   };
-  const ways: Array<{ estimator: EstimatorSummary['estimator']; failAt: number | null; fails: (s: LabScore) => boolean | null }> = [
-    { estimator: 'fixed', failAt: null, fails: (s) => s.meanConfidence <= L.confidenceFail },
+  // Each way warns as far above its fail limit as the job's own check does (accuracyWarn - accuracyFail; fixed: confidenceWarn).
+  const ways: Array<{ estimator: EstimatorSummary['estimator']; failAt: number | null; fails: (s: LabScore) => boolean | null; warns: (s: LabScore) => boolean }> = [
+    { estimator: 'fixed', failAt: null, fails: (s) => s.meanConfidence <= L.confidenceFail, warns: (s) => s.meanConfidence < L.confidenceWarn },
     ...ACCURACY_ESTIMATORS.flatMap((e) => [0.75, 0.75 + (mae(selection, e) ?? 0)].map((at) => ({
       estimator: e, failAt: at, fails: (s: LabScore) => (s.estimates ? s.estimates[e] < at : null),
+      warns: (s: LabScore) => !!s.estimates && s.estimates[e] < at + (L.accuracyWarn - L.accuracyFail),
     }))),
   ];
-  return ways.map(({ estimator, failAt, fails }) => {
-    const failed = (s: LabScore) => s.otherChecksFailed || fails(s) === true;
+  return ways.map(({ estimator, failAt, fails, warns }) => {
+    // As the job decides: another check failed, this one failed, or enough warned together (this one's warning counted).
+    const failed = (s: LabScore) => s.otherChecksFailed || fails(s) === true || (s.otherWarnings ?? 0) + (warns(s) ? 1 : 0) >= L.warningsFail;
     const alarms = fine.filter(failed);
     return {
       step, estimator, failAt,

@@ -119,14 +119,16 @@ test('three checks warning together fail the count; two warn', () => {
   const three = selfCheck({ classes: CLASSES, predicted: mix, meanConfidence: 0.7, accuracyEstimate: calibrated, views: [{ name: 'centred', predicted: agreeing(0.84) }] });
   assert.deepEqual(three.verdicts.map((v) => [v.check, v.status]), [['class_mix', 'warning'], ['confidence', 'warning'], ['view_agreement', 'warning']]);
   assert.equal(three.status, 'failed');
-  assert.match(three.warning!, /^SELF-CHECK FAILED: do not report this count without review: 3 checks warned together \(class mix, confidence, view agreement; 3 fail the count\); the count/);
-  assert.match(selfCheckReason(three), /^self-check failed for this batch \(class mix, confidence, view agreement warned together\)/);
+  assert.match(three.warning!, /^SELF-CHECK FAILED: do not report this count without review: no check failed, but 3 warned at once \(class mix, confidence, view agreement\): 3 or more warnings together fail the self-check; the count/);
+  assert.match(selfCheckReason(three), /^self-check failed for this batch \(class mix, confidence, view agreement all warned; 3 warnings together fail the self-check\): the verdict is withheld/);
   // Two of them (the views agreeing) stay a warning.
   const two = selfCheck({ classes: CLASSES, predicted: mix, meanConfidence: 0.7, accuracyEstimate: calibrated, views: [{ name: 'centred', predicted: agreeing(0.95) }] });
   assert.equal(two.status, 'warning');
   assert.match(two.warning!, /^Self-check warning: review this count: the count/);
   // The limit is a setting: at 4, three warnings warn.
   assert.equal(selfCheck({ classes: CLASSES, predicted: mix, meanConfidence: 0.7, accuracyEstimate: calibrated, views: [{ name: 'centred', predicted: agreeing(0.84) }] }, { ...SELF_CHECK_LIMITS, warningsFail: 4 }).status, 'warning');
+  // A limit of 0 does not fail a batch on which nothing warned.
+  assert.equal(selfCheck({ classes: CLASSES, predicted: cellsOf(300, BLOOD) }, { ...SELF_CHECK_LIMITS, warningsFail: 0 }).status, 'passed');
 });
 
 test('a calibrated classifier: the confidence check holds the estimated accuracy against its limits, and says so', () => {

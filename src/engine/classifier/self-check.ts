@@ -48,6 +48,7 @@ export interface SkippedCheck {
 }
 
 export interface SelfCheck {
+  /** 'failed' when a verdict failed or SELF_CHECK_LIMITS.warningsFail verdicts warned at once (then no verdict is 'failed'). */
   status: CheckStatus;
   /** Cells the count checks looked at (those given a class). */
   cells: number;
@@ -262,8 +263,9 @@ function skippedText(skipped: readonly SkippedCheck[]): string[] {
 }
 
 /**
- * Runs the checks; a verdict is 'failed' at its fail limit, 'warning' at its warn limit. A check whose input is
- * given but whose cells are too few is skipped and listed with its reason, which makes the whole at least a warning.
+ * Runs the checks; a verdict is 'failed' at its fail limit, 'warning' at its warn limit. The whole is 'failed' when a
+ * verdict failed or `limits.warningsFail` verdicts warned (so a failed whole may hold warnings only). A check whose
+ * input is given but whose cells are too few is skipped and listed with its reason, which makes the whole at least a warning.
  */
 export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...SELF_CHECK_LIMITS }): SelfCheck {
   const K = input.classes.length;
@@ -286,12 +288,12 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...
     else verdicts.push(run());
   }
   const warned = verdicts.filter((v) => v.status === 'warning');
-  const together = !verdicts.some((v) => v.status === 'failed') && warned.length >= limits.warningsFail;
+  const together = !verdicts.some((v) => v.status === 'failed') && warned.length > 0 && warned.length >= limits.warningsFail;
   const status: CheckStatus = verdicts.some((v) => v.status === 'failed') || together
     ? 'failed'
     : warned.length || skipped.length ? 'warning' : 'passed';
   const said = [
-    ...(together ? [`${warned.length} checks warned together (${checkNames(warned)}; ${limits.warningsFail} fail the count)`] : []),
+    ...(together ? [`no check failed, but ${warned.length} warned at once (${checkNames(warned)}): ${limits.warningsFail} or more warnings together fail the self-check`] : []),
     ...verdicts.filter((v) => v.status !== 'passed').map((v) => v.note), ...skippedText(skipped),
   ];
   const warning = status === 'passed'
@@ -304,9 +306,15 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...
 export const SELF_CHECK_REASON_PREFIX = 'self-check failed';
 
 export function selfCheckReason(check: SelfCheck): string {
+  return `${SELF_CHECK_REASON_PREFIX} for this batch (${failedBecause(check)}): the verdict is withheld until the count is reviewed`;
+}
+
+/** Why a self-check failed, in a few words: the checks that failed, or those that warned together ('' unless failed). */
+export function failedBecause(check: Pick<SelfCheck, 'status' | 'verdicts'>): string {
+  if (check.status !== 'failed') return '';
   const failed = check.verdicts.filter((v) => v.status === 'failed');
-  const why = failed.length ? checkNames(failed) : `${checkNames(check.verdicts.filter((v) => v.status === 'warning'))} warned together`;
-  return `${SELF_CHECK_REASON_PREFIX} for this batch (${why}): the verdict is withheld until the count is reviewed`;
+  const warned = check.verdicts.filter((v) => v.status === 'warning');
+  return failed.length ? checkNames(failed) : `${checkNames(warned)} all warned; ${warned.length} warnings together fail the self-check`;
 }
 
 const checkNames = (vs: readonly CheckVerdict[]) => vs.map((v) => v.check.replace('_', ' ')).join(', ');
