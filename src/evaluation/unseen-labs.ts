@@ -5,7 +5,7 @@
 // selection labs and reported by its worst over the other labs, beside the mean, with Wilson intervals; and for
 // every lab, whether the job's self-check would have warned. No database, no files: scripts/unseen-labs.ts feeds it.
 import { classifyLab } from '../pipeline/lab-classification.js';
-import { forestSettings, trainCellClassifier } from '../pipeline/classifier-training.js';
+import { forestSettings, trainCellClassifier, type ClassifierTrainingInput } from '../pipeline/classifier-training.js';
 import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
 import { STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
 import { SELF_CHECK_LIMITS, type CheckStatus, type CheckVerdict } from '../engine/classifier/self-check.js';
@@ -110,18 +110,12 @@ export interface EstimatorSummary {
   falseAlarmLabs: string[];
 }
 
-export interface UnseenLabsOptions {
+/** The forest's settings (FOREST_DEFAULTS unless given, so the evaluation fits what train-classifier fits). */
+type ForestSettings = Pick<ClassifierTrainingInput, 'trees' | 'maxDepth' | 'minSamplesLeaf' | 'maxFeatures' | 'augmentWeight' | 'plainTreeShare' | 'balanced'>;
+
+export interface UnseenLabsOptions extends ForestSettings {
   classes: readonly string[];
   seed: number;
-  /** The forest: FOREST_DEFAULTS unless given (so the evaluation fits what train-classifier fits). */
-  trees?: number;
-  maxDepth?: number;
-  minSamplesLeaf?: number;
-  maxFeatures?: MaxFeatures;
-  /** Each augmented copy's weight against its cell. */
-  augmentWeight?: number;
-  /** The share of the trees fitted without the augmented copies. */
-  plainTreeShare?: number;
   /** Cells per synthetic lab. Default 120. */
   syntheticSize?: number;
   /** Seeded random synthetic labs besides the fixed recipes. Default 3. */
@@ -136,8 +130,6 @@ export interface UnseenLabsOptions {
   augmentCopies?: number;
   /** Also train on each pair of labs and score the real labs in neither. Default true. */
   pairs?: boolean;
-  /** Class weights inversely to class frequency (train-classifier's `balanced`). Default FOREST_DEFAULTS.balanced. */
-  balanced?: boolean;
   onProgress?: (line: string) => void;
 }
 
