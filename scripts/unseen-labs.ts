@@ -18,6 +18,7 @@
  * trained on a seeded subset of this many of its training cells per class, for a learning curve; held-out cells unchanged).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDetector } from '../src/engine/detector/index.js';
@@ -57,6 +58,8 @@ const BALANCED = env('BALANCED', String(FOREST_DEFAULTS.balanced)) === 'true';
 const RANDOM_LABS = Number(env('RANDOM_LABS', '3'));
 /** The page's file name (OUT_DIR/OUT_NAME.md and .json). */
 const OUT_NAME = env('OUT_NAME', 'unseen-labs');
+/** Also the framed labs (held-out source images cut to tight frames and detected again: framed-labs.ts). */
+const FRAMED = env('FRAMED', 'true') === 'true';
 const say = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 /** The views results.sh prepares (same paths, so the detection cache's keys match). */
@@ -90,10 +93,8 @@ function prepareViews(): { ace: string; bccd: string; aceImages: number; bccdIma
   return { ace: aceDir, bccd: bccdDir, aceImages: aceRows.length, bccdImages: bccdRows.length, excluded: seen.size };
 }
 
-/** The three labs through the detector (top cell per image, cached). */
-async function loadLabs(views: ReturnType<typeof prepareViews>): Promise<LabeledLab[]> {
-  say(`loading the detector ${MODEL}`);
-  const detector = await createDetector({ modelPath: MODEL });
+/** The three labs through the detector (top cell per image, cached); the detector stays open for the framed labs. */
+async function loadLabs(views: ReturnType<typeof prepareViews>, detector: Awaited<ReturnType<typeof createDetector>>): Promise<LabeledLab[]> {
   const cache = { dir: CACHE, key: await detectorCacheKey(MODEL, detector) };
   const specs = [
     { name: 'acevedo20', dir: views.ace, max: MAX as number | undefined },
@@ -116,9 +117,13 @@ async function loadLabs(views: ReturnType<typeof prepareViews>): Promise<Labeled
     const cells = domain.cells.filter((c) => c.label !== null);
     const crops: Uint8Array[] = [];
     for (const c of cells) crops.push(typeof c.crop === 'function' ? await c.crop() : c.crop);
-    labs.push({ name: s.name, crops, boxes: cells.map((c) => c.box ?? DEFAULT_BOX_IN_CROP), labels: cells.map((c) => c.label!) });
+    // The source's images, for the framed labs (framed-labs.ts): each cell's image file and the detector's box in it.
+    const imageOf = async (i: number) => {
+      const c = cells[i]!;
+      return c.id && c.imageBox ? { image: await readFile(join(s.dir, c.id)), box: c.imageBox.box, width: c.imageBox.width, height: c.imageBox.height } : null;
+    };
+    labs.push({ name: s.name, crops, boxes: cells.map((c) => c.box ?? DEFAULT_BOX_IN_CROP), labels: cells.map((c) => c.label!), imageOf });
   }
-  await detector.dispose?.();
   return labs;
 }
 
@@ -166,7 +171,13 @@ async function main(): Promise<void> {
     if (TRAIN_PER_CLASS !== null) fewerSourceCells(prepared, () => TRAIN_PER_CLASS, SEED);
     if (TRAIN_MIX) fewerSourceCells(prepared, sourceInMixOf(prepared, TRAIN_MIX), SEED);
   } else {
-    prepared = await prepareUnseenLabs(await loadLabs(views), { classes, seed: SEED, syntheticSize: SYNTH, randomLabs: RANDOM_LABS, augmentCopies: Number(env('AUGMENT_MEASURE', String(AUGMENT))), onProgress: say });
+    say(`loading the detector ${MODEL}`);
+    const detector = await createDetector({ modelPath: MODEL });
+    prepared = await prepareUnseenLabs(await loadLabs(views, detector), {
+      classes, seed: SEED, syntheticSize: SYNTH, randomLabs: RANDOM_LABS, detector: FRAMED ? detector : undefined,
+      augmentCopies: Number(env('AUGMENT_MEASURE', String(AUGMENT))), onProgress: say,
+    });
+    await detector.dispose?.();
     if (PREPARED) savePrepared(prepared, PREPARED);
   }
   const score = (seed: number) => scoreUnseenLabs(prepared, {
@@ -204,7 +215,7 @@ async function main(): Promise<void> {
   const given: Array<[string, unknown, unknown]> = [
     ['MAX_PER_CLASS', MAX, 600], ['SEED', SEED, 0], ['AUGMENT', AUGMENT, MORPHOLOGY_AUGMENT_COPIES], ['TREES', TREES, F.trees], ['MAX_DEPTH', MAX_DEPTH, F.maxDepth],
     ['MIN_LEAF', MIN_LEAF, F.minSamplesLeaf], ['MAX_FEATURES', MAX_FEATURES, F.maxFeatures], ['AUGMENT_WEIGHT', AUGMENT_WEIGHT, F.augmentWeight], ['PLAIN_TREES', PLAIN_TREES, F.plainTreeShare], ['FOREST_SEED', FOREST_SEED, SEED], ['RULE_SEEDS', RULE_SEEDS, 4], ['TRAIN_PER_CLASS', TRAIN_PER_CLASS, null],
-    ['BALANCED', BALANCED, FOREST_DEFAULTS.balanced], ['TRAIN_MIX', TRAIN_MIX, null], ['RANDOM_LABS', RANDOM_LABS, 3], ['OUT_NAME', OUT_NAME, 'unseen-labs'],
+    ['BALANCED', BALANCED, FOREST_DEFAULTS.balanced], ['TRAIN_MIX', TRAIN_MIX, null], ['RANDOM_LABS', RANDOM_LABS, 3], ['OUT_NAME', OUT_NAME, 'unseen-labs'], ['FRAMED', FRAMED, true],
   ];
   const command = `${given.filter(([, v, d]) => v !== d).map(([k, v]) => `${k}=${v} `).join('')}scripts/unseen.sh`;
   mkdirSync(OUT, { recursive: true });

@@ -20,6 +20,8 @@ import type { MaxFeatures } from '../engine/classifier/random-forest.js';
 import { gzipSync } from 'node:zlib';
 import { scoreDomain } from './pipeline.js';
 import { applyLab, drawLabCells, stainStats, syntheticLabs, type LabCrop, type SyntheticLab } from './synthetic-labs.js';
+import { frameCell, framedLabs, type FramedSource } from './framed-labs.js';
+import type { DetectorLike } from '../pipeline/detect.js';
 
 /** A labelled lab's cells: 128 px crops with their boxes. */
 export interface LabeledLab {
@@ -27,6 +29,8 @@ export interface LabeledLab {
   crops: Uint8Array[];
   boxes: BoxInCrop[];
   labels: string[];
+  /** The source lab's cell i: its image and the detector's box there (the framed labs cut their frames from it). */
+  imageOf?: (i: number) => Promise<FramedSource | null>;
 }
 
 /** A lab ready to score: its morphology rows and labels, and how it was made. */
@@ -120,6 +124,11 @@ export interface UnseenLabsOptions extends ForestSettings {
   syntheticSize?: number;
   /** Seeded random synthetic labs besides the fixed recipes. Default 3. */
   randomLabs?: number;
+  /**
+   * The detector: with it (and the source lab's imageOf), the framed labs (framed-labs.ts) are made too, their
+   * frames cut from held-out source images and detected again.
+   */
+  detector?: DetectorLike;
   steps?: readonly StainStep[];
   /** Fraction of the source lab's labelled cells held out (in-domain test and synthetic labs). Default 0.5. */
   holdOut?: number;
@@ -173,6 +182,37 @@ function resizeNearest(crop: Uint8Array, from: number, to: number): Uint8Array {
     const sy = Math.floor(((y + 0.5) * from) / to);
     const sx = Math.floor(((x + 0.5) * from) / to);
     for (let k = 0; k < 3; k++) out[(y * to + x) * 3 + k] = crop[(sy * from + sx) * 3 + k]!;
+  }
+  return out;
+}
+
+/** The framed labs (framed-labs.ts): held-out source images cut to tight frames, coloured, and detected again. */
+async function detectedAgain(source: LabeledLab, heldOut: readonly number[], detector: DetectorLike, seed: number, size: number, say: (s: string) => void): Promise<ScoredLab[]> {
+  const out: ScoredLab[] = [];
+  for (const [j, spec] of framedLabs(seed).entries()) {
+    const pick = drawLabCells(source.labels, heldOut, spec.mix, size, mixSeed(seed, 0xf7a + j));
+    const cells: LabCrop[] = [];
+    const labels: string[] = [];
+    const ious: number[] = [];
+    let lost = 0;
+    for (const i of pick) {
+      const src = await source.imageOf!(i);
+      const f = src ? await frameCell(src, spec, detector, MORPHOLOGY_SIZE, mixSeed(seed, i)) : null;
+      if (!f?.crop || !f.box) {
+        lost++;
+        continue;
+      }
+      cells.push({ crop: f.crop, size: MORPHOLOGY_SIZE, box: f.box });
+      labels.push(source.labels[i]!);
+      ious.push(f.iou!);
+    }
+    const meanIou = ious.reduce((a, v) => a + v, 0) / Math.max(1, ious.length);
+    say(`${spec.name}: ${pick.length} held-out ${source.name} images framed and detected again; ${lost} without a cell, mean IoU ${meanIou.toFixed(2)}`);
+    out.push({
+      name: spec.name, kind: 'synthetic', trainedOn: source.name, rows: morphologyRows(cells), labels,
+      description: `${spec.description} (frame ${spec.frame.toFixed(2)} x the cell's box, JPEG q${spec.quality}; the detector found a cell in ${pick.length - lost} of ${pick.length} frames, ` +
+        `its box against the source box moved into the frame: mean IoU ${meanIou.toFixed(2)}; frames without a cell are not scored)`,
+    });
   }
   return out;
 }
@@ -302,6 +342,7 @@ export async function prepareUnseenLabs(labs: readonly LabeledLab[], opts: Unsee
     }
     scoredFromSource.push({ name: s.name, kind: 'synthetic', trainedOn: source.name, description: s.description, rows: morphologyRows(crops), labels: pick.map((i) => source.labels[i]!) });
   }
+  if (opts.detector && source.imageOf) scoredFromSource.push(...(await detectedAgain(source, srcTest, opts.detector, opts.seed, syntheticSize, say)));
   timings.synthetic = (performance.now() - tt) / 1000;
 
   // Augmented copies of each training cell, as train-classifier makes them (the cell's seed from its lab and index).
