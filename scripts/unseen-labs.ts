@@ -203,7 +203,10 @@ async function main(): Promise<void> {
       `${views.bccdImages} fields with one labelled white cell; **Zheng DS2**: all 100 images. One cell per image (the detector's top-scoring one). ` +
       `Leave-one-lab-out: a classifier trained on each lab scores the others (on Acevedo-20: its held-out half). Synthetic labs: ${SYNTH} held-out ` +
       `Acevedo-20 cells each, drawn under a blood-count-like class mix, their 128 px crops transformed (\`src/evaluation/synthetic-labs.ts\`): the ` +
-      `detector is not re-run on them, its box is moved with the crop, so they test the features and the stain step, not detection.`,
+      `detector is not re-run on them, its box is moved with the crop, so they test the features and the stain step, not detection.` +
+      (FRAMED ? ` Framed labs (det-*, \`src/evaluation/framed-labs.ts\`): ${SYNTH} held-out Acevedo-20 images each, cut to a tight square frame around ` +
+        `the cell (about 1.2 times its box), optionally given the third lab's colours, saved as JPEG and **detected again**: they test ` +
+        `detection on frames the cell fills as well.` : ''),
     `Training-time augmentation (\`src/pipeline/augment.ts\`, what \`train-classifier --features morphology\` does by default): each training ` +
       `cell also enters the forest as ${AUGMENT} seeded, randomly transformed copies of its crop (stain hue and strength, white balance, background ` +
       `colour, scale, blur, JPEG, noise). Its draws are its own (other ranges and seeds than the synthetic labs'), but the family of transforms ` +
