@@ -33,3 +33,16 @@ test('flag scores: nothing flagged, everything flagged, and bad input', () => {
   assert.throws(() => flagScores(['a'], ['a', 'b'], [1], [0], 0.4), /1 labels, 2 predictions/);
   assert.throws(() => flagScores(['a'], ['a'], [1], [0], 1.5), /minConfidence must be in \[0, 1\]/);
 });
+
+test('flag scores: a batch whose self-check failed has every cell flagged, the per-cell reasons kept apart', () => {
+  const truth = ['a', 'a', 'b', 'b'];
+  const pred = ['a', 'b', 'b', 'a'];
+  const f = flagScores(truth, pred, [0.9, 0.3, 0.8, 0.9], [0, 0, 0, 1], 0.4, true);
+  assert.equal(f.flagged, 4);
+  assert.deepEqual([f.novel, f.low_confidence, f.self_check], [1, 1, 2]);
+  assert.equal(f.unflagged.n, 0);
+  assert.equal(f.unflagged.accuracy, null);
+  assert.equal(f.flagged_accuracy, 0.5);
+  // Without the failed check only the per-cell flags count.
+  assert.equal(flagScores(truth, pred, [0.9, 0.3, 0.8, 0.9], [0, 0, 0, 1], 0.4).self_check, 0);
+});

@@ -14,6 +14,11 @@ export interface FlagScores {
   /** Flagged as unlike the training cells (novelty), and, of the rest, for a low top probability. */
   novel: number;
   low_confidence: number;
+  /**
+   * Cells flagged only because the batch's self-check failed (the classify job withholds every cell then: SELF_CHECK);
+   * 0 or absent where the check passed or the method runs none.
+   */
+  self_check?: number;
   /** The forest's class on the cells not flagged; null accuracy when every cell is flagged. */
   unflagged: { n: number; accuracy: number | null; accuracy_ci95: [number, number] | null };
   /** How often the forest's class (which the product withholds) is right on the flagged cells. */
@@ -22,7 +27,8 @@ export interface FlagScores {
 
 /**
  * truth/pred: each cell's class and the forest's; top: its top probability; novel: 1 where the novelty score is
- * above 1. Cells are flagged by the product's own rule (flagKind: novelty first).
+ * above 1. Cells are flagged by the product's own rule (flagKind: novelty first). `withheld`: the batch's self-check
+ * failed, so the job flags every other cell too (SELF_CHECK), as classifyCells does.
  */
 export function flagScores(
   truth: readonly string[],
@@ -30,6 +36,7 @@ export function flagScores(
   top: ArrayLike<number>,
   novel: ArrayLike<number>,
   minConfidence: number,
+  withheld = false,
 ): FlagScores {
   const n = truth.length;
   if (pred.length !== n || top.length !== n || novel.length !== n) {
@@ -38,13 +45,17 @@ export function flagScores(
   if (!(minConfidence >= 0 && minConfidence <= 1)) throw new Error(`flag scores: minConfidence must be in [0, 1], got ${minConfidence}`);
   let nNovel = 0;
   let nLow = 0;
+  let nWithheld = 0;
   let kept = 0;
   let keptRight = 0;
   let flaggedRight = 0;
   for (let i = 0; i < n; i++) {
     const right = truth[i] === pred[i] ? 1 : 0;
     const kind = flagKind(novel[i] === 1, top[i]!, minConfidence);
-    if (kind === null) {
+    if (kind === null && withheld) {
+      nWithheld++;
+      flaggedRight += right;
+    } else if (kind === null) {
       kept++;
       keptRight += right;
     } else {
@@ -53,13 +64,14 @@ export function flagScores(
       flaggedRight += right;
     }
   }
-  const flagged = nNovel + nLow;
+  const flagged = nNovel + nLow + nWithheld;
   return {
     min_confidence: minConfidence,
     n,
     flagged,
     novel: nNovel,
     low_confidence: nLow,
+    self_check: nWithheld,
     unflagged: { n: kept, accuracy: kept ? keptRight / kept : null, accuracy_ci95: kept ? wilsonInterval(keptRight, kept) : null },
     flagged_accuracy: flagged ? flaggedRight / flagged : null,
   };

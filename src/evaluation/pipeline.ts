@@ -684,7 +684,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         const best = argmaxRows(c.proba, K);
         const pred = picked.map((k) => clf.classNames[best[k]!]!);
         const top = picked.map((k) => c.proba[k * K + best[k]!]!);
-        const flags = flagScores(d.labels, pred, top, Uint8Array.from(picked, (k) => c.novel[k]!), clf.minConfidence);
+        const flags = flagScores(d.labels, pred, top, Uint8Array.from(picked, (k) => c.novel[k]!), clf.minConfidence, c.selfCheck?.status === 'failed');
         out[d.name] = { role: d.role, ...scoreDomain(d.labels, pred, classes, minSupport), flags };
         options.onVerdicts?.(method, d.name, picked.map((k, j) => ({ id: prepared.get(d.name)!.cells[d.rows[j]!]!.id ?? d.rows[j]!, label: d.labels[j]!, verdict: c.verdicts[k]! })));
       }

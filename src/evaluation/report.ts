@@ -66,8 +66,8 @@ function flagCell(f: FlagScores | undefined): string {
 function flagLine(f: FlagScores): string {
   const u = f.unflagged;
   return (
-    `Flagged as the product would (unlike the training cells, or top probability < ${f.min_confidence}): ${f.flagged} of ${f.n} ` +
-    `(${f.novel} unlike, ${f.low_confidence} low confidence); accuracy on the ${u.n} left ${u.accuracy === null ? '—' : `${pct(u.accuracy)} % (95 % interval ${span(u.accuracy_ci95!)} %)`}` +
+    `Flagged as the product would (unlike the training cells, or top probability < ${f.min_confidence}${f.self_check ? ', or the batch\'s self-check failed' : ''}): ${f.flagged} of ${f.n} ` +
+    `(${f.novel} unlike, ${f.low_confidence} low confidence${f.self_check ? `, ${f.self_check} withheld by the failed self-check` : ''}); accuracy on the ${u.n} left ${u.accuracy === null ? '—' : `${pct(u.accuracy)} % (95 % interval ${span(u.accuracy_ci95!)} %)`}` +
     `, on the flagged ${pct(f.flagged_accuracy)} %.`
   );
 }
@@ -135,7 +135,8 @@ export function renderMarkdown(r: EvaluationReport, ctx: MarkdownContext = {}): 
     out.push(
       '',
       'If a person reviews the flagged cells: the share of cells the product would flag (unlike every training class, or a top ' +
-        `probability under ${minConf}) · accuracy, % (95 % interval), on the cells left. Flags that work leave the rest more accurate than all cells.`,
+        `probability under ${minConf}; for a method that runs the self-check, every cell of a lab whose check failed) · accuracy, % (95 % interval), on the cells left. ` +
+        'Flags that work leave the rest more accurate than all cells.',
       '',
     );
     out.push(`| method | ${scored.map(([n, d]) => domainLabel(r, n, d)).join(' | ')} |`);
