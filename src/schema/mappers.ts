@@ -120,7 +120,7 @@ export function evaluationScores(report: Json): EvaluationScoreType[] {
         balancedAccuracy: num(d.balanced_accuracy), macroF1: num(d.macro_f1), confusion: confusionOf(d.confusion),
         flags: f
           ? {
-              n: num0(f.n), flagged: num0(f.flagged), novel: num0(f.novel), lowConfidence: num0(f.low_confidence),
+              n: num0(f.n), flagged: num0(f.flagged), novel: num0(f.novel), lowConfidence: num0(f.low_confidence), selfCheck: num0(f.self_check),
               minConfidence: num0(f.min_confidence), unflaggedAccuracy: num(obj(f.unflagged).accuracy), flaggedAccuracy: num(f.flagged_accuracy),
             }
           : null,

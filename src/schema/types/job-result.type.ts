@@ -105,6 +105,7 @@ export class FlagScoresType {
   @Field(() => Int) flagged: number;
   @Field(() => Int) novel: number;
   @Field(() => Int) lowConfidence: number;
+  @Field(() => Int, { description: "Flagged only because the lab's self-check failed (the classify job withholds every cell then); 0 for methods without the check and for evaluations stored before it" }) selfCheck: number;
   @Field(() => Float) minConfidence: number;
   @Field(() => Float, { nullable: true, description: 'Accuracy on the cells not flagged' }) unflaggedAccuracy: number | null;
   @Field(() => Float, { nullable: true, description: "How often the withheld class is right on the flagged cells" }) flaggedAccuracy: number | null;
