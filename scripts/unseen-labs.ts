@@ -145,8 +145,9 @@ function fewerSourceCells(run: PreparedRun, count: (cls: string) => number, seed
 }
 
 /**
- * TRAIN_MIX=<lab>: the source's training cells cut to that lab's labelled class mix, its largest class kept whole
- * (a source lab whose labels are not balanced, as a user's own lab's are not: what class weights are chosen on).
+ * TRAIN_MIX=<lab>: the source's training cells cut to that lab's labelled class mix: the lab's largest class gets as
+ * many cells as the source's smallest class has, the others in proportion, a class the lab lacks 1 cell (a source
+ * whose labels are not balanced, as a user's own lab's are not: what class weights are chosen on).
  */
 function sourceInMixOf(run: PreparedRun, lab: string): (cls: string) => number {
   const labels = run.jobs.flatMap((j) => j.labs).find((l) => l.name === lab && l.kind === 'real')?.labels;
@@ -168,8 +169,6 @@ async function main(): Promise<void> {
   if (PREPARED && existsSync(PREPARED)) {
     say(`reading the measured rows from ${PREPARED}`);
     prepared = loadPrepared(PREPARED);
-    if (TRAIN_PER_CLASS !== null) fewerSourceCells(prepared, () => TRAIN_PER_CLASS, SEED);
-    if (TRAIN_MIX) fewerSourceCells(prepared, sourceInMixOf(prepared, TRAIN_MIX), SEED);
   } else {
     say(`loading the detector ${MODEL}`);
     const detector = await createDetector({ modelPath: MODEL });
@@ -180,6 +179,12 @@ async function main(): Promise<void> {
     await detector.dispose?.();
     if (PREPARED) savePrepared(prepared, PREPARED);
   }
+  // What the rows hold (read back, they may have been measured with other settings than this run's).
+  const sourceLabs = prepared.jobs[0]!.labs;
+  const framed = sourceLabs.some((l) => l.name.startsWith('det-'));
+  const randomLabs = sourceLabs.filter((l) => l.name.startsWith('syn-random-')).length;
+  if (TRAIN_PER_CLASS !== null) fewerSourceCells(prepared, () => TRAIN_PER_CLASS, SEED);
+  if (TRAIN_MIX) fewerSourceCells(prepared, sourceInMixOf(prepared, TRAIN_MIX), SEED);
   const score = (seed: number) => scoreUnseenLabs(prepared, {
     seed, trees: TREES, maxDepth: MAX_DEPTH, minSamplesLeaf: MIN_LEAF, maxFeatures: MAX_FEATURES, augmentWeight: AUGMENT_WEIGHT, plainTreeShare: PLAIN_TREES,
     syntheticSize: SYNTH, augmentCopies: AUGMENT, balanced: BALANCED, onProgress: say,
@@ -204,8 +209,8 @@ async function main(): Promise<void> {
       `Leave-one-lab-out: a classifier trained on each lab scores the others (on Acevedo-20: its held-out half). Synthetic labs: ${SYNTH} held-out ` +
       `Acevedo-20 cells each, drawn under a blood-count-like class mix, their 128 px crops transformed (\`src/evaluation/synthetic-labs.ts\`): the ` +
       `detector is not re-run on them, its box is moved with the crop, so they test the features and the stain step, not detection.` +
-      (FRAMED ? ` Framed labs (det-*, \`src/evaluation/framed-labs.ts\`): ${SYNTH} held-out Acevedo-20 images each, cut to a tight square frame around ` +
-        `the cell (about 1.2 times its box), optionally given the third lab's colours, saved as JPEG and **detected again**: they test ` +
+      (framed ? ` Framed labs (det-*, \`src/evaluation/framed-labs.ts\`): ${SYNTH} held-out Acevedo-20 images each, cut to a tight square frame around ` +
+        `the cell (1.05-1.2 times its box), optionally given the third lab's colours, saved as JPEG and **detected again**: they test ` +
         `detection on frames the cell fills as well.` : ''),
     `Training-time augmentation (\`src/pipeline/augment.ts\`, what \`train-classifier --features morphology\` does by default): each training ` +
       `cell also enters the forest as ${AUGMENT} seeded, randomly transformed copies of its crop (stain hue and strength, white balance, background ` +
@@ -218,7 +223,7 @@ async function main(): Promise<void> {
   const given: Array<[string, unknown, unknown]> = [
     ['MAX_PER_CLASS', MAX, 600], ['SEED', SEED, 0], ['AUGMENT', AUGMENT, MORPHOLOGY_AUGMENT_COPIES], ['TREES', TREES, F.trees], ['MAX_DEPTH', MAX_DEPTH, F.maxDepth],
     ['MIN_LEAF', MIN_LEAF, F.minSamplesLeaf], ['MAX_FEATURES', MAX_FEATURES, F.maxFeatures], ['AUGMENT_WEIGHT', AUGMENT_WEIGHT, F.augmentWeight], ['PLAIN_TREES', PLAIN_TREES, F.plainTreeShare], ['FOREST_SEED', FOREST_SEED, SEED], ['RULE_SEEDS', RULE_SEEDS, 4], ['TRAIN_PER_CLASS', TRAIN_PER_CLASS, null],
-    ['BALANCED', BALANCED, FOREST_DEFAULTS.balanced], ['TRAIN_MIX', TRAIN_MIX, null], ['RANDOM_LABS', RANDOM_LABS, 3], ['OUT_NAME', OUT_NAME, 'unseen-labs'], ['FRAMED', FRAMED, true],
+    ['BALANCED', BALANCED, FOREST_DEFAULTS.balanced], ['TRAIN_MIX', TRAIN_MIX, null], ['RANDOM_LABS', randomLabs, 3], ['OUT_NAME', OUT_NAME, 'unseen-labs'], ['FRAMED', framed, true],
   ];
   const command = `${given.filter(([, v, d]) => v !== d).map(([k, v]) => `${k}=${v} `).join('')}scripts/unseen.sh`;
   mkdirSync(OUT, { recursive: true });

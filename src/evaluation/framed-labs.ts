@@ -9,16 +9,17 @@ import { boxInCrop, type BoxInCrop } from '../imaging/cell-morphology.js';
 import { applyLab, hueShift, type LabTransform } from '../pipeline/crop-transforms.js';
 import { detectTopCell, type DetectorLike } from '../pipeline/detect.js';
 import { createRng, mixSeed } from '../engine/classifier/rng.js';
+import { THIRD_LAB_MIX, uniform } from './synthetic-labs.js';
 
 /** One framed lab: how tight its frames are, the colours it gives them, and the JPEG quality it saves them at. */
 export interface FramedLabSpec {
   name: string;
   description: string;
-  /** The frame's side over the longer side of the cell's box (1: the box itself; the source's images are about 2). */
+  /** The frame's side over the longer side of the cell's box (1: the box itself; the source's images are about 2.5). */
   frame: number;
   transforms: LabTransform[];
   quality: number;
-  mix: Record<string, number>;
+  mix: Readonly<Record<string, number>>;
 }
 
 /** A source image and the detector's box of its cell there, in pixels. */
@@ -32,14 +33,14 @@ export interface FramedSource {
 /** The framed labs of one seed: tight frames alone, and issue 17's third lab as described, re-detected. */
 export function framedLabs(seed: number): FramedLabSpec[] {
   const rng = createRng(mixSeed(seed, 0xf4a3));
-  const u = (lo: number, hi: number) => lo + (hi - lo) * rng.next();
-  const third = { neutrophil: 0.59, lymphocyte: 0.18, monocyte: 0.16, eosinophil: 0.07, basophil: 0 };
+  const u = (lo: number, hi: number) => uniform(rng, lo, hi);
+  const third = THIRD_LAB_MIX;
   return [
-    { name: 'det-tight', description: 'tight frames (the cell fills the frame), re-detected', frame: u(1.1, 1.25), transforms: [], quality: 90, mix: third },
+    { name: 'det-tight', description: 'tight frames (the cell fills the frame), re-detected', frame: u(1.05, 1.2), transforms: [], quality: 90, mix: third },
     {
       name: 'det-third-lab',
       description: "issue 17's third lab as described, re-detected: tight frames, a rapid stain, warm white balance, a yellowish background, JPEG",
-      frame: u(1.1, 1.25),
+      frame: u(1.05, 1.2),
       transforms: [
         { kind: 'colour_matrix', m: hueShift(u(10, 18)) },
         { kind: 'white_balance', gains: [u(1.0, 1.08), u(0.97, 1.02), u(0.78, 0.9)] },
@@ -51,13 +52,16 @@ export function framedLabs(seed: number): FramedLabSpec[] {
   ];
 }
 
-/** The square frame around a box, `frame` times its longer side, kept inside the image (smaller where it must be). */
+/**
+ * The square frame around a box, `frame` times its longer side, kept inside the image (smaller where it must be), in
+ * whole pixels (what cropResize cuts, so that the box moved into the frame is where the pixels are).
+ */
 export function frameAround(box: readonly [number, number, number, number], width: number, height: number, frame: number): [number, number, number, number] {
-  const side = Math.min(width, height, frame * Math.max(box[2] - box[0], box[3] - box[1]));
+  const side = Math.max(1, Math.min(Math.floor(width), Math.floor(height), Math.round(frame * Math.max(box[2] - box[0], box[3] - box[1]))));
   const cx = (box[0] + box[2]) / 2;
   const cy = (box[1] + box[3]) / 2;
-  const x0 = Math.min(Math.max(0, cx - side / 2), width - side);
-  const y0 = Math.min(Math.max(0, cy - side / 2), height - side);
+  const x0 = Math.min(Math.max(0, Math.round(cx - side / 2)), Math.floor(width) - side);
+  const y0 = Math.min(Math.max(0, Math.round(cy - side / 2)), Math.floor(height) - side);
   return [x0, y0, x0 + side, y0 + side];
 }
 
@@ -72,8 +76,10 @@ export interface FramedCell {
 /** One source cell through a framed lab: framed, coloured, saved as JPEG, detected again, cropped at `cropSize`. */
 export async function frameCell(src: FramedSource, spec: FramedLabSpec, detector: DetectorLike, cropSize: number, seed: number): Promise<FramedCell> {
   const rect = frameAround(src.box, src.width, src.height, spec.frame);
-  const side = Math.max(1, Math.round(rect[2] - rect[0]));
-  const inFrame: [number, number, number, number] = [src.box[0] - rect[0], src.box[1] - rect[1], src.box[2] - rect[0], src.box[3] - rect[1]].map((v) => (v * side) / (rect[2] - rect[0])) as [number, number, number, number];
+  const side = rect[2] - rect[0];
+  // The source box in the frame's pixels, clipped to the frame (a frame capped by the image may cut the box).
+  const clip = (v: number) => Math.min(side, Math.max(0, v));
+  const inFrame = [clip(src.box[0] - rect[0]), clip(src.box[1] - rect[1]), clip(src.box[2] - rect[0]), clip(src.box[3] - rect[1])] as const;
   const pixels = await cropResize(src.image, rect, side);
   const inFrameShare: BoxInCrop = [inFrame[0] / side, inFrame[1] / side, inFrame[2] / side, inFrame[3] / side];
   const coloured = await applyLab({ crop: pixels, size: side, box: inFrameShare }, spec.transforms, seed);

@@ -18,11 +18,14 @@ export interface SyntheticLab {
   mix: Record<string, number>;
 }
 
-const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng.next();
+export const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng.next();
+
+/** Issue 17's third lab's class mix (its 300 labelled cells). */
+export const THIRD_LAB_MIX: Readonly<Record<string, number>> = { neutrophil: 0.59, lymphocyte: 0.18, monocyte: 0.16, eosinophil: 0.07, basophil: 0 };
 
 /** Blood-count-like class mixes the labs draw their cells under (the third lab's of issue 17 among them). */
-const MIXES: Array<Record<string, number>> = [
-  { neutrophil: 0.59, lymphocyte: 0.18, monocyte: 0.16, eosinophil: 0.07, basophil: 0 },
+const MIXES: Array<Readonly<Record<string, number>>> = [
+  THIRD_LAB_MIX,
   { neutrophil: 0.6, lymphocyte: 0.3, monocyte: 0.06, eosinophil: 0.03, basophil: 0.01 },
   { neutrophil: 0.4, lymphocyte: 0.45, monocyte: 0.1, eosinophil: 0.04, basophil: 0.01 },
   { neutrophil: 0.75, lymphocyte: 0.15, monocyte: 0.06, eosinophil: 0.03, basophil: 0.01 },

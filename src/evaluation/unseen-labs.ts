@@ -83,6 +83,7 @@ export interface LabScore {
    * and how many of them warned: what an estimator's own verdict is added to.
    */
   otherChecksFailed: boolean;
+  /** Always written by scoreLab; optional only so that reports written before it still read. */
   otherWarnings?: number;
   /** Which of the classifier's forests classified the lab (null: the classifier has one forest), and the shifts it was routed by. */
   forest: 'plain' | 'augmented' | null;
@@ -189,29 +190,41 @@ function resizeNearest(crop: Uint8Array, from: number, to: number): Uint8Array {
 /** The framed labs (framed-labs.ts): held-out source images cut to tight frames, coloured, and detected again. */
 async function detectedAgain(source: LabeledLab, heldOut: readonly number[], detector: DetectorLike, seed: number, size: number, say: (s: string) => void): Promise<ScoredLab[]> {
   const out: ScoredLab[] = [];
+  // How much of its crop's side the cell's box takes (the longer side): what "tight" does to the crop measured.
+  const share = (b: BoxInCrop) => Math.max(b[2] - b[0], b[3] - b[1]);
+  const mean = (v: readonly number[]) => (v.length ? v.reduce((a, x) => a + x, 0) / v.length : null);
+  const two = (v: number | null) => (v === null ? '—' : v.toFixed(2));
   for (const [j, spec] of framedLabs(seed).entries()) {
     const pick = drawLabCells(source.labels, heldOut, spec.mix, size, mixSeed(seed, 0xf7a + j));
     const cells: LabCrop[] = [];
     const labels: string[] = [];
     const ious: number[] = [];
-    let lost = 0;
+    const sourceShares: number[] = [];
+    const lost = { noImage: 0, noCell: 0, failed: 0 };
     for (const i of pick) {
       const src = await source.imageOf!(i);
-      const f = src ? await frameCell(src, spec, detector, MORPHOLOGY_SIZE, mixSeed(seed, i)) : null;
-      if (!f?.crop || !f.box) {
-        lost++;
+      if (!src) {
+        lost.noImage++;
         continue;
       }
-      cells.push({ crop: f.crop, size: MORPHOLOGY_SIZE, box: f.box });
-      labels.push(source.labels[i]!);
-      ious.push(f.iou!);
+      const f = await frameCell(src, spec, detector, MORPHOLOGY_SIZE, mixSeed(seed, i)).catch(() => null);
+      if (!f) lost.failed++;
+      else if (!f.crop || !f.box) lost.noCell++;
+      else {
+        cells.push({ crop: f.crop, size: MORPHOLOGY_SIZE, box: f.box });
+        labels.push(source.labels[i]!);
+        ious.push(f.iou!);
+        sourceShares.push(share(source.boxes[i]!));
+      }
     }
-    const meanIou = ious.reduce((a, v) => a + v, 0) / Math.max(1, ious.length);
-    say(`${spec.name}: ${pick.length} held-out ${source.name} images framed and detected again; ${lost} without a cell, mean IoU ${meanIou.toFixed(2)}`);
+    const boxShare = `the cell's box takes ${two(mean(cells.map((c) => share(c.box))))} of its crop's side (${two(mean(sourceShares))} in the same cells' source crops)`;
+    const missing = [lost.noImage && `${lost.noImage} without their source image`, lost.failed && `${lost.failed} failed`].filter(Boolean).join(', ');
+    say(`${spec.name}: ${pick.length} held-out ${source.name} images framed and detected again; ${lost.noCell} frames without a cell${missing ? `, ${missing}` : ''}; mean IoU ${two(mean(ious))}; ${boxShare}`);
     out.push({
       name: spec.name, kind: 'synthetic', trainedOn: source.name, rows: morphologyRows(cells), labels,
-      description: `${spec.description} (frame ${spec.frame.toFixed(2)} x the cell's box, JPEG q${spec.quality}; the detector found a cell in ${pick.length - lost} of ${pick.length} frames, ` +
-        `its box against the source box moved into the frame: mean IoU ${meanIou.toFixed(2)}; frames without a cell are not scored)`,
+      description: `${spec.description} (frame ${spec.frame.toFixed(2)} x the cell's box, JPEG q${spec.quality}; the detector found a cell in ${cells.length} of ` +
+        `${pick.length - lost.noImage - lost.failed} frames${missing ? ` (${missing})` : ''}, its box against the source box moved into the frame: mean IoU ${two(mean(ious))}; ` +
+        `${boxShare}; frames without a cell are not scored)`,
     });
   }
   return out;
@@ -560,7 +573,8 @@ export function summariseEstimators(labs: readonly LabScore[], step: StainStep):
     { estimator: 'fixed', failAt: null, fails: (s) => s.meanConfidence <= L.confidenceFail, warns: (s) => s.meanConfidence < L.confidenceWarn },
     ...ACCURACY_ESTIMATORS.flatMap((e) => [0.75, 0.75 + (mae(selection, e) ?? 0)].map((at) => ({
       estimator: e, failAt: at, fails: (s: LabScore) => (s.estimates ? s.estimates[e] < at : null),
-      warns: (s: LabScore) => !!s.estimates && s.estimates[e] < at + (L.accuracyWarn - L.accuracyFail),
+      // Without a calibration the job holds the fixed limits: its warning then is the mean confidence's.
+      warns: (s: LabScore) => (s.estimates ? s.estimates[e] < at + (L.accuracyWarn - L.accuracyFail) : s.meanConfidence < L.confidenceWarn),
     }))),
   ];
   return ways.map(({ estimator, failAt, fails, warns }) => {

@@ -35,7 +35,7 @@ registerEnumType(FlagReasonEnum, {
   description:
     'Why a cell got no class: NOVEL, unlike every training class (novelty score > 1); LOW_CONFIDENCE, top probability under the classifier\'s minConfidence; ' +
     "SELF_CHECK, its job's self-check failed over the whole batch (a degenerate or implausible count, a collapsed class-mix estimate, cells outside training, " +
-    'independent views that disagree, a classifier unsure of the cells, or three or more checks warning at once: ClassifyJobResult.selfCheck.warning says which), ' +
+    "independent views that disagree, a classifier unsure of the cells, or enough checks warning at once: the job's selfCheck.warning says which), " +
     'so no cell of it is counted until a person reviews them',
 });
 

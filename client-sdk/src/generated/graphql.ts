@@ -111,7 +111,7 @@ export type EvaluateInput = {
   targetDatasetIds: Array<string>;
 };
 
-/** Why a cell got no class: NOVEL, unlike every training class (novelty score > 1); LOW_CONFIDENCE, top probability under the classifier's minConfidence; SELF_CHECK, its job's self-check failed over the whole batch (a degenerate or implausible count, a collapsed class-mix estimate, cells outside training, independent views that disagree, a classifier unsure of the cells, or three or more checks warning at once: ClassifyJobResult.selfCheck.warning says which), so no cell of it is counted until a person reviews them */
+/** Why a cell got no class: NOVEL, unlike every training class (novelty score > 1); LOW_CONFIDENCE, top probability under the classifier's minConfidence; SELF_CHECK, its job's self-check failed over the whole batch (a degenerate or implausible count, a collapsed class-mix estimate, cells outside training, independent views that disagree, a classifier unsure of the cells, or enough checks warning at once: the job's selfCheck.warning says which), so no cell of it is counted until a person reviews them */
 export type FlagReason =
   | 'LOW_CONFIDENCE'
   | 'NOVEL'
@@ -156,7 +156,7 @@ export type ReviewSource =
   | 'NONE'
   | 'REVIEW';
 
-/** PASSED: nothing found; WARNING: review the count; FAILED: the count is withheld (every cell it would have counted is flagged SELF_CHECK). FAILED means a check failed, or three or more checks warned at once (SELF_CHECK_LIMITS.warningsFail): a FAILED status may hold no FAILED verdict */
+/** PASSED: nothing found; WARNING: review the count; FAILED: the count is withheld (every cell it would have counted is flagged SELF_CHECK). FAILED means a check failed, or enough checks warned at once (docs/self-check.md, "Warnings together"; the warning says how many): a FAILED status may hold no FAILED verdict */
 export type SelfCheckStatus =
   | 'FAILED'
   | 'PASSED'

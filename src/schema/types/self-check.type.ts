@@ -10,7 +10,7 @@ registerEnumType(SelfCheckStatusEnum, {
   name: 'SelfCheckStatus',
   description:
     'PASSED: nothing found; WARNING: review the count; FAILED: the count is withheld (every cell it would have counted is flagged SELF_CHECK). ' +
-    'FAILED means a check failed, or three or more checks warned at once (SELF_CHECK_LIMITS.warningsFail): a FAILED status may hold no FAILED verdict',
+    'FAILED means a check failed, or enough checks warned at once (docs/self-check.md, "Warnings together"; the warning says how many): a FAILED status may hold no FAILED verdict',
 });
 
 @ObjectType('SelfCheckVerdict')
@@ -34,7 +34,7 @@ export class SelfCheckType {
   @Field(() => SelfCheckStatusEnum) status: SelfCheckStatusEnum;
   @Field(() => Int, { description: 'Cells the count checks looked at (those given a class)' }) cells: number;
   @Field(() => String, { nullable: true, description: 'The warning in words; null when every check passed' }) warning: string | null;
-  @Field(() => [SelfCheckVerdictType], { description: 'Each check that ran, with its own status; the whole may be FAILED with WARNING verdicts only (three or more warnings together)' }) verdicts: SelfCheckVerdictType[];
+  @Field(() => [SelfCheckVerdictType], { description: 'Each check that ran, with its own status; the whole may be FAILED with WARNING verdicts only (enough warnings together)' }) verdicts: SelfCheckVerdictType[];
   @Field(() => [SelfCheckSkipType], { description: 'Checks not run for too few cells, each with its reason (any makes the status at least WARNING, never FAILED); empty when every check ran, and for results stored before 2.3' })
   skipped: SelfCheckSkipType[];
 }
