@@ -135,7 +135,7 @@ export function renderMarkdown(r: EvaluationReport, ctx: MarkdownContext = {}): 
     out.push(
       '',
       'If a person reviews the flagged cells: the share of cells the product would flag (unlike every training class, or a top ' +
-        `probability under ${minConf}; for a method that runs the self-check, every cell of a lab whose check failed) · accuracy, % (95 % interval), on the cells left. ` +
+        `probability under ${minConf}, or every cell of a lab whose self-check failed, as the classify job withholds them) · accuracy, % (95 % interval), on the cells left. ` +
         'Flags that work leave the rest more accurate than all cells.',
       '',
     );
