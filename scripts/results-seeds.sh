@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-5}
 MAX_PER_CLASS=${MAX_PER_CLASS:-all}
-METHODS=${METHODS:-pooled_features,colour_shape,morphology,morphology_lab_centred,morphology_adaptive,morphology_consensus}
+METHODS=${METHODS:-pooled_features,colour_shape,morphology,morphology_lab_centred,morphology_adaptive,morphology_consensus,morphology_default}
 OUT=${OUT:-docs/results-seeds.md}
 RUNS=$(mktemp -d /tmp/leukograph-seeds.XXXXXX)
 trap 'rm -rf "$RUNS"' EXIT
