@@ -288,8 +288,9 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...
     else verdicts.push(run());
   }
   const warned = verdicts.filter((v) => v.status === 'warning');
-  const together = !verdicts.some((v) => v.status === 'failed') && warned.length > 0 && warned.length >= limits.warningsFail;
-  const status: CheckStatus = verdicts.some((v) => v.status === 'failed') || together
+  const anyFailed = verdicts.some((v) => v.status === 'failed');
+  const together = !anyFailed && warned.length > 0 && warned.length >= limits.warningsFail;
+  const status: CheckStatus = anyFailed || together
     ? 'failed'
     : warned.length || skipped.length ? 'warning' : 'passed';
   const said = [
