@@ -8,7 +8,7 @@ import { classifyLab } from '../pipeline/lab-classification.js';
 import { forestSettings, trainCellClassifier, type ClassifierTrainingInput } from '../pipeline/classifier-training.js';
 import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
 import { STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
-import { SELF_CHECK_LIMITS, type CheckStatus, type CheckVerdict } from '../engine/classifier/self-check.js';
+import { SELF_CHECK_LIMITS, wholeFails, type CheckStatus, type CheckVerdict } from '../engine/classifier/self-check.js';
 import { ACCURACY_ESTIMATORS, DEFAULT_ACCURACY_ESTIMATOR, MIN_CALIBRATION_CELLS, type AccuracyEstimates } from '../engine/classifier/accuracy-estimate.js';
 import { createRng, mixSeed, shuffleInPlace } from '../engine/classifier/rng.js';
 import { morphologyFeatures, MORPHOLOGY_SIZE, type BoxInCrop } from '../imaging/cell-morphology.js';
@@ -548,8 +548,7 @@ export function ruleOverSeeds(reports: readonly UnseenLabsReport[]): SeedRule {
  * together (SELF_CHECK_LIMITS.warningsFail). The confidence check's estimators are compared on top of these.
  */
 function otherChecksFail(verdicts: readonly CheckVerdict[]): boolean {
-  const others = verdicts.filter((v) => v.check !== 'confidence');
-  return others.some((v) => v.status === 'failed') || others.filter((v) => v.status === 'warning').length >= SELF_CHECK_LIMITS.warningsFail;
+  return wholeFails(verdicts.filter((v) => v.check !== 'confidence').map((v) => v.status));
 }
 
 /** A prepared job's first `copies` augmented copies of each training cell, as trainCellClassifier takes them (none: undefined). */
@@ -579,7 +578,8 @@ export function summariseEstimators(labs: readonly LabScore[], step: StainStep):
   ];
   return ways.map(({ estimator, failAt, fails, warns }) => {
     // As the job decides: another check failed, this one failed, or enough warned together (this one's warning counted).
-    const failed = (s: LabScore) => s.otherChecksFailed || fails(s) === true || (s.otherWarnings ?? 0) + (warns(s) ? 1 : 0) >= L.warningsFail;
+    const failed = (s: LabScore) =>
+      s.otherChecksFailed || wholeFails([...Array<CheckStatus>(s.otherWarnings ?? 0).fill('warning'), fails(s) === true ? 'failed' : warns(s) ? 'warning' : 'passed']);
     const alarms = fine.filter(failed);
     return {
       step, estimator, failAt,

@@ -288,9 +288,8 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...
     else verdicts.push(run());
   }
   const warned = verdicts.filter((v) => v.status === 'warning');
-  const anyFailed = verdicts.some((v) => v.status === 'failed');
-  const together = !anyFailed && warned.length > 0 && warned.length >= limits.warningsFail;
-  const status: CheckStatus = anyFailed || together
+  const together = !verdicts.some((v) => v.status === 'failed') && wholeFails(verdicts.map((v) => v.status), limits);
+  const status: CheckStatus = wholeFails(verdicts.map((v) => v.status), limits)
     ? 'failed'
     : warned.length || skipped.length ? 'warning' : 'passed';
   const said = [
@@ -301,6 +300,12 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...
     ? null
     : `${status === 'failed' ? 'SELF-CHECK FAILED: do not report this count without review' : 'Self-check warning: review this count'}: ${said.join('; ')}.`;
   return { status, cells, verdicts, skipped, warning };
+}
+
+/** Whether checks with these statuses fail the whole: one failed, or `limits.warningsFail` (at least one) warned. */
+export function wholeFails(statuses: readonly CheckStatus[], limits: Pick<SelfCheckLimits, 'warningsFail'> = SELF_CHECK_LIMITS): boolean {
+  const warned = statuses.filter((s) => s === 'warning').length;
+  return statuses.includes('failed') || (warned > 0 && warned >= limits.warningsFail);
 }
 
 /** The reason a cell is flagged with when its job's self-check failed (FlagReason SELF_CHECK). */
