@@ -89,6 +89,15 @@ const trailRows = (page: Page) => page.$$eval('#trail tbody tr', (rows) => rows.
 test('a reviewer reviews three cells with the keyboard, undoes one, and counts and audit trail follow; a second screen sees it', { skip }, async () => {
   const page = await reviewPage();
   const other = await reviewPage();
+  // The server announces a review (reviewEvents) before the mutation answers. A loaded CI machine once let the
+  // announcement win, the screen moved on while it still refused keys, and the next key was lost; the answers
+  // are held back here so that the announcement always comes first.
+  await page.route('**/graphql', async (route) => {
+    if (!route.request().postData()?.includes('reviewCell(')) return route.continue();
+    const answer = await route.fetch();
+    await new Promise((r) => setTimeout(r, 400));
+    await route.fulfill({ response: answer });
+  });
   try {
     assert.equal(await stat(page, 'reviewed'), 0);
     // The current cell is shown large, with its probabilities and why it is queued.

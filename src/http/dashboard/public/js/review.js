@@ -24,6 +24,8 @@ const state = {
   galleryLabel: CLASSES[0],
   stopEvents: null,
   busy: false,
+  /** The cell whose review this screen is sending: its own event can arrive before the mutation's answer. */
+  giving: null,
 };
 
 const pct = (p) => `${Math.round(100 * p)} %`;
@@ -162,6 +164,7 @@ async function give(label) {
   const cur = state.current;
   if (!cur || state.busy) return;
   state.busy = true;
+  state.giving = cur.cell.id;
   try {
     const r = (await gql(`mutation($c: ID!, $l: String!) { reviewCell(cellId: $c, label: $l) { ${REVIEW} } }`, { c: cur.cell.id, l: label })).reviewCell;
     state.mine.push({ review: r, entry: cur });
@@ -174,6 +177,7 @@ async function give(label) {
     return;
   } finally {
     state.busy = false;
+    state.giving = null;
   }
   // Counts, trail and galleries follow in the background: the next key is taken at once.
   void refreshAll();
@@ -279,8 +283,10 @@ async function chooseDataset(id) {
   state.stopEvents = subscribe(`subscription($d: ID!) { reviewEvents(datasetId: $d) { action review { ${REVIEW} } } }`, { d: id }, {
     next: (d) => {
       const ev = d.reviewEvents;
-      // Another reviewer's verdict on the cell under review here: move on.
-      if (ev.action === 'REVIEWED' && !state.mine.some((m) => m.review.id === ev.review.id)) {
+      // Another reviewer's verdict on the cell under review here: move on. This screen's own review can be
+      // announced before its mutation answers; moving on then would show the next cell while keys are still
+      // refused (busy), and the reviewer's next key would be lost: give() moves on when the answer comes.
+      if (ev.action === 'REVIEWED' && ev.review.cellId !== state.giving && !state.mine.some((m) => m.review.id === ev.review.id)) {
         state.queue = state.queue.filter((e) => e.cell.id !== ev.review.cellId);
         if (state.current?.cell.id === ev.review.cellId) state.current = state.queue[0] ?? null;
         renderCurrent();
