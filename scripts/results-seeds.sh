@@ -10,8 +10,8 @@ SEEDS=${SEEDS:-5}
 MAX_PER_CLASS=${MAX_PER_CLASS:-all}
 METHODS=${METHODS:-pooled_features,colour_shape,morphology,morphology_lab_centred,morphology_adaptive,morphology_consensus,morphology_default}
 OUT=${OUT:-docs/results-seeds.md}
-RUNS=$(mktemp -d /tmp/leukograph-seeds.XXXXXX)
-trap 'rm -rf "$RUNS"' EXIT
+# RUNS_DIR keeps each seed's report (seedN/results.json, .md) and log; by default a temporary folder, removed at the end.
+if [ -n "${RUNS_DIR:-}" ]; then RUNS=$RUNS_DIR; mkdir -p "$RUNS"; else RUNS=$(mktemp -d /tmp/leukograph-seeds.XXXXXX); trap 'rm -rf "$RUNS"' EXIT; fi
 # A fixed WORK_DIR (as for results.sh) keeps the detection cache hitting between runs.
 WORK_DIR=${WORK_DIR:-$RUNS/work}
 t0=$(date +%s)
@@ -58,6 +58,29 @@ if (reports.every((r) => methods.every((m) => domains.every((d) => r.baselines[m
     });
     lines.push(`| ${m} | ${cells.join(' | ')} |`);
   }
+}
+// morphology_default's notes: per seed and lab, which forest classified it and the self-check's verdict with the
+// figures it weighed; the seeds move a lab near the routing limit from one forest to the other.
+const defaults = reports.map((r) => r.notes.filter((x) => x.startsWith('morphology_default: ')));
+if (defaults.some((v) => v.length)) {
+  lines.push('', 'morphology_default per seed: the forest that classified each lab (morphology shift; src/pipeline/lab-classification.ts routes ' +
+    'a lab at or under the limit to the plain forest) and the self-check: its verdict, the estimated accuracy (ATC), the count\'s distance from ' +
+    'the normal differential and the views\' lowest agreement where the verdict names them.', '',
+    `| seed | ${domains.join(' | ')} |`, `| --- | ${domains.map(() => '---').join(' | ')} |`);
+  defaults.forEach((v, s) => {
+    const cells = domains.map((d) => {
+      const note = v.find((x) => x.startsWith(`morphology_default: ${d}: `));
+      if (!note) return '—';
+      const forest = /(plain|augmented) forest[^;]*?morphology shift ([\d.]+)/.exec(note);
+      const status = /self-check (passed|warning|failed|none)/.exec(note)?.[1] ?? '?';
+      const atc = /estimated accuracy (\d+) %/.exec(note)?.[1];
+      const dist = /distance ([\d.]+) from the normal/.exec(note)?.[1];
+      const agree = /the same class to only (\d+) %/.exec(note)?.[1];
+      const figures = [atc && `ATC ${atc} %`, dist && `distance ${dist}`, agree && `views agree ${agree} %`].filter(Boolean).join(', ');
+      return `${status}${figures ? ` (${figures})` : ''} · ${forest ? `${forest[1]} (${forest[2]})` : 'forest ?'}`;
+    });
+    lines.push(`| ${s} | ${cells.join(' | ')} |`);
+  });
 }
 // morphology_adaptive's notes: what class mixes alone do to the stain-shift statistic, then each lab's.
 const shifts = reports.map((r, s) => [s, r.notes.filter((x) => x.startsWith('morphology_adaptive: ')).map((x) => x.slice('morphology_adaptive: '.length))]);
