@@ -13,6 +13,7 @@ import { selfCheck, SELF_CHECK_LIMITS, type SelfCheck, type SelfCheckLimits } fr
 import { STAIN_SHIFT_LIMIT, stainShift } from '../engine/classifier/stain-shift.js';
 import type { RandomForest } from '../engine/classifier/random-forest.js';
 import { PLAIN_FOREST_ROUTING } from './defaults.js';
+import { wilsonInterval } from './metrics.js';
 import { DEFAULT_ACCURACY_ESTIMATOR, ESTIMATOR_NAMES, estimateAccuracy, MIN_CALIBRATION_CELLS, type AccuracyEstimates, type AccuracyEstimator, type ConfidenceCalibration } from '../engine/classifier/accuracy-estimate.js';
 
 /** Fewer cells than this give no trustworthy stain medians: the stain is then left as it is. */
@@ -123,6 +124,15 @@ export function routeForest(clf: CellClassifier, rows: readonly ArrayLike<number
 
 const pct = (v: number) => `${Math.round(100 * v)} %`;
 
+/**
+ * The Wilson interval of an ATC estimate (a share of the lab's cells: those above the calibrated threshold), for the
+ * confidence check's note; none for the difference of confidences, which is a mean, not a share.
+ */
+function estimateInterval(estimator: AccuracyEstimator, value: number, cells: number): { interval: [number, number]; cells: number } | Record<string, never> {
+  if (estimator === 'doc' || cells === 0) return {};
+  return { interval: wilsonInterval(Math.round(value * cells), cells), cells };
+}
+
 function mixRecord(classes: readonly string[], m: readonly number[] | null): Record<string, number> | null {
   return m ? Object.fromEntries(classes.map((c, k) => [c, m[k]!])) : null;
 }
@@ -204,7 +214,7 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
       estimatedMix: mixMove?.rawMix ?? null,
       novelShare: rows.length ? novelCount / rows.length : null,
       meanConfidence: rows.length ? confidence / rows.length : null,
-      accuracyEstimate: estimates && cal ? { value: estimates[estimator], estimator: ESTIMATOR_NAMES[estimator], calibrationCells: cal.cells, source: cal.source } : null,
+      accuracyEstimate: estimates && cal ? { value: estimates[estimator], estimator: ESTIMATOR_NAMES[estimator], calibrationCells: cal.cells, source: cal.source, ...estimateInterval(estimator, estimates[estimator], rows.length) } : null,
       // The reported view by its most probable class of every cell (flagged ones too), as the others.
       views: [{ name: 'reported', predicted: best }, ...checkViews.map((v) => ({ name: v, predicted: views[v]! }))],
     },
