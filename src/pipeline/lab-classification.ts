@@ -128,9 +128,10 @@ const pct = (v: number) => `${Math.round(100 * v)} %`;
  * The Wilson interval of an ATC estimate (a share of the lab's cells: those above the calibrated threshold), for the
  * confidence check's note; none for the difference of confidences, which is a mean, not a share.
  */
-function estimateInterval(estimator: AccuracyEstimator, value: number, cells: number): { interval: [number, number]; cells: number } | Record<string, never> {
-  if (estimator === 'doc' || cells === 0) return {};
-  return { interval: wilsonInterval(Math.round(value * cells), cells), cells };
+function estimateInterval(estimator: AccuracyEstimator, value: number, cells: number): { low: number; high: number; cells: number } | null {
+  if (estimator === 'doc' || cells === 0) return null;
+  const [low, high] = wilsonInterval(Math.round(value * cells), cells);
+  return { low, high, cells };
 }
 
 function mixRecord(classes: readonly string[], m: readonly number[] | null): Record<string, number> | null {
@@ -214,7 +215,7 @@ export function classifyLab(clf: CellClassifier, rows: readonly ArrayLike<number
       estimatedMix: mixMove?.rawMix ?? null,
       novelShare: rows.length ? novelCount / rows.length : null,
       meanConfidence: rows.length ? confidence / rows.length : null,
-      accuracyEstimate: estimates && cal ? { value: estimates[estimator], estimator: ESTIMATOR_NAMES[estimator], calibrationCells: cal.cells, source: cal.source, ...estimateInterval(estimator, estimates[estimator], rows.length) } : null,
+      accuracyEstimate: estimates && cal ? { value: estimates[estimator], estimator: ESTIMATOR_NAMES[estimator], calibrationCells: cal.cells, source: cal.source, interval: estimateInterval(estimator, estimates[estimator], rows.length) } : null,
       // The reported view by its most probable class of every cell (flagged ones too), as the others.
       views: [{ name: 'reported', predicted: best }, ...checkViews.map((v) => ({ name: v, predicted: views[v]! }))],
     },

@@ -34,8 +34,7 @@ export interface SelfCheckInput {
      * read 77-86 % over docs/results-seeds.md's seeds, against the fail limit of 84 %). Said only; the verdict holds
      * the estimate itself, as the limits were set on it.
      */
-    interval?: [number, number] | null;
-    cells?: number;
+    interval?: { low: number; high: number; cells: number } | null;
   } | null;
   /** Per cell, each other view's class index (same order as predicted); the check takes the least agreeing pair of all views. */
   views?: ReadonlyArray<{ name: string; predicted: ArrayLike<number> }>;
@@ -201,7 +200,8 @@ function confidenceVerdict(input: SelfCheckInput, limits: SelfCheckLimits): Chec
   if (est) {
     const v = est.value;
     const st: CheckStatus = v < limits.accuracyFail ? 'failed' : v < limits.accuracyWarn ? 'warning' : 'passed';
-    const spread = est.interval && est.cells ? `; 95 % interval ${Math.round(100 * est.interval[0])}-${pct(est.interval[1])} from these ${est.cells.toLocaleString('en-GB')} cells` : '';
+    const i = est.interval;
+    const spread = i ? `; 95 % interval ${Math.round(100 * i.low)}-${pct(i.high)} from these ${i.cells.toLocaleString('en-GB')} cells` : '';
     const basis = `${est.estimator}, calibrated on ${est.calibrationCells.toLocaleString('en-GB')} ${est.source} cells${spread}`;
     return {
       check: 'confidence', status: st, value: v, warnAt: limits.accuracyWarn, failAt: limits.accuracyFail,
@@ -299,8 +299,9 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = { ...
     else verdicts.push(run());
   }
   const warned = verdicts.filter((v) => v.status === 'warning');
-  const together = !verdicts.some((v) => v.status === 'failed') && wholeFails(verdicts.map((v) => v.status), limits);
-  const status: CheckStatus = wholeFails(verdicts.map((v) => v.status), limits)
+  const failed = wholeFails(verdicts.map((v) => v.status), limits);
+  const together = failed && !verdicts.some((v) => v.status === 'failed');
+  const status: CheckStatus = failed
     ? 'failed'
     : warned.length || skipped.length ? 'warning' : 'passed';
   const said = [
