@@ -162,6 +162,10 @@ test("classifyCells with its defaults gives the evaluation's morphology_default 
   // The same path whole: the same stain step, check and verdicts (the job's check withholds; so does the evaluation's).
   const note = report.notes.find((n) => n.startsWith('morphology_default: lab-b:'));
   assert.ok(note?.includes(`self-check ${classified.result.selfCheck.status}`), `${note} vs ${classified.result.selfCheck.status}`);
+  // The report keeps the check as data, verdict for verdict the job's, and which forest read the lab.
+  const scored = report.baselines.morphology_default!.domains['lab-b']!;
+  assert.deepEqual(scored.selfCheck, classified.result.selfCheck);
+  assert.deepEqual(scored.routing, classified.result.stain.routing ?? null);
   for (const [id, v] of evaluated) {
     const p = job.get(id);
     assert.ok(p, `cell ${id} has no job verdict`);

@@ -185,7 +185,7 @@ const RESULT = `query($id: ID!) { job(id: $id) { type typedResult { __typename
   ... on ClassifyJobResult { classified flagged classifierId differential { cells counted byClass { label count fraction } flagged flaggedByReason { reason count } unclassified cutByBorder }
     againstLabels { scored correct accuracy flagged classMap confusion { labels matrix } } classifier { id } }
   ... on AnalyzeJobResult { cells stages differential { cells counted unclassified cutByBorder flagged } againstLabels { scored } }
-  ... on EvaluateJobResult { evaluationId evaluation { id name } scores { method domain role n accuracy accuracyCi95 confusion { labels matrix } flags { flagged novel lowConfidence unflaggedAccuracy } } } } } }`;
+  ... on EvaluateJobResult { evaluationId evaluation { id name } scores { method domain role n accuracy accuracyCi95 confusion { labels matrix } flags { flagged novel lowConfidence unflaggedAccuracy } selfCheck { status verdicts { check value } } } } } } }`;
 
 async function insertJob(kind: string, params: object, result: object): Promise<string> {
   const r = await db.query(`INSERT INTO jobs (kind, status, params, result, finished_at) VALUES ($1, 'succeeded', $2, $3, now()) RETURNING id`, [kind, params, result]);
@@ -231,14 +231,18 @@ test('analyze and evaluate jobs have typed results too; other kinds have none', 
   const conf = { labels: ['lymphocyte', 'neutrophil'], matrix: [[3, 1], [0, 4]] };
   const domain = (n: number) => ({ role: 'target', n, accuracy: 0.875, accuracy_ci95: [0.53, 0.98], balanced_accuracy: 0.875, macro_f1: 0.87, confusion: conf,
     flags: { min_confidence: 0.4, n, flagged: 2, novel: 1, low_confidence: 1, unflagged: { n: 6, accuracy: 1, accuracy_ci95: [0.6, 1] }, flagged_accuracy: 0.5 } });
-  const report = { format: 'leukograph-evaluation/1', domains: { bccd: domain(8) }, baselines: { morphology_adaptive: { description: '', domains: { bccd: domain(8) } } } };
+  // morphology_default's domains keep the lab's self-check (schema 2.5); the other methods' have none.
+  const checked = { ...domain(8), selfCheck: { status: 'failed', cells: 8, verdicts: [{ check: 'confidence', status: 'failed', value: 0.77, warnAt: 0.9, failAt: 0.84, note: 'estimated accuracy 77 %' }], skipped: [], warning: 'SELF-CHECK FAILED' } };
+  const report = { format: 'leukograph-evaluation/1', domains: { bccd: domain(8) }, baselines: { morphology_adaptive: { description: '', domains: { bccd: domain(8) } }, morphology_default: { description: '', domains: { bccd: checked } } } };
   const evaluated = await insertJob('evaluate', {}, {});
   const ev = await db.query(`INSERT INTO evaluations (job_id, name, report) VALUES ($1, 'seeded', $2) RETURNING id`, [evaluated, report]);
   await db.query(`UPDATE jobs SET result = $2 WHERE id = $1`, [evaluated, { evaluationId: ev.rows[0].id, summary: {} }]);
   const e = (await s.ok(RESULT, { id: evaluated })).job.typedResult;
   assert.equal(e.__typename, 'EvaluateJobResult');
   assert.deepEqual(e.evaluation, { id: ev.rows[0].id, name: 'seeded' });
-  assert.deepEqual(e.scores.map((x: any) => `${x.method}|${x.domain}|${x.n}`), ['ae_cfe|bccd|8', 'morphology_adaptive|bccd|8']);
+  // (PostgreSQL's jsonb orders an object's keys shortest first.)
+  assert.deepEqual(e.scores.map((x: any) => `${x.method}|${x.domain}|${x.n}`), ['ae_cfe|bccd|8', 'morphology_default|bccd|8', 'morphology_adaptive|bccd|8']);
+  assert.deepEqual(e.scores.map((x: any) => x.selfCheck), [null, { status: 'FAILED', verdicts: [{ check: 'confidence', value: 0.77 }] }, null]);
   assert.deepEqual(e.scores[0].confusion, conf);
   assert.deepEqual(e.scores[0].accuracyCi95, [0.53, 0.98]);
   assert.deepEqual(e.scores[0].flags, { flagged: 2, novel: 1, lowConfidence: 1, unflaggedAccuracy: 1 });

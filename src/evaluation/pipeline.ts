@@ -23,6 +23,8 @@ import type { FeatureMatrix } from '../engine/classifier/feature-matrix.js';
 import { createRng, mixSeed } from '../engine/classifier/rng.js';
 import { classMixShifts, columnMedians, STAIN_SHIFT_LIMIT } from '../engine/classifier/stain-shift.js';
 import type { CellClassifier, CellVerdict } from '../engine/classifier/classifier-artifact.js';
+import type { SelfCheck } from '../engine/classifier/self-check.js';
+import type { ForestRouting } from '../pipeline/lab-classification.js';
 import { classesOf, type ClassMapName } from '../pipeline/class-maps.js';
 import { stratifiedSplit } from '../pipeline/split.js';
 import { classificationReport } from '../pipeline/metrics.js';
@@ -208,6 +210,12 @@ export interface DomainReport extends DomainScores {
   role: 'source-test' | 'target';
   /** The product's flags on this domain's cells and the accuracy on the unflagged ones (src/evaluation/flag-scores.ts). */
   flags?: FlagScores;
+  /**
+   * morphology_default only (the classify job's path): the lab's self-check as the job would report it, and which
+   * forest read the lab. Kept as data so that scripts/results-seeds.sh tabulates them without parsing the notes.
+   */
+  selfCheck?: SelfCheck | null;
+  routing?: ForestRouting | null;
 }
 
 export interface DatasetSummary {
@@ -685,7 +693,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         const pred = picked.map((k) => clf.classNames[best[k]!]!);
         const top = picked.map((k) => c.proba[k * K + best[k]!]!);
         const flags = flagScores(d.labels, pred, top, Uint8Array.from(picked, (k) => c.novel[k]!), clf.minConfidence, c.selfCheck?.status === 'failed');
-        out[d.name] = { role: d.role, ...scoreDomain(d.labels, pred, classes, minSupport), flags };
+        out[d.name] = { role: d.role, ...scoreDomain(d.labels, pred, classes, minSupport), flags, ...(method === JOB_DEFAULT ? { selfCheck: c.selfCheck, routing: c.stain?.routing ?? null } : {}) };
         options.onVerdicts?.(method, d.name, picked.map((k, j) => ({ id: prepared.get(d.name)!.cells[d.rows[j]!]!.id ?? d.rows[j]!, label: d.labels[j]!, verdict: c.verdicts[k]! })));
       }
       timings[`${method}.score`] = secs(tsc);

@@ -124,6 +124,7 @@ export function evaluationScores(report: Json): EvaluationScoreType[] {
               minConfidence: num0(f.min_confidence), unflaggedAccuracy: num(obj(f.unflagged).accuracy), flaggedAccuracy: num(f.flagged_accuracy),
             }
           : null,
+        selfCheck: selfCheckOf(d.selfCheck),
       };
     }),
   );

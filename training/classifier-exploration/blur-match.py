@@ -10,37 +10,20 @@ Rule (fixed before any score): sigma = the smallest of SIGMAS at which the targe
 mean squared Laplacian of the grey crop over its variance) is at or under the source training cells' median at sigma
 0; no blur when it already is. Classifier: combo-views.py's forest proxy (100 trees, depth 16) with the centred step.
 """
-import sys, csv
+import sys, os
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.model_selection import train_test_split
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dumped import load, wilson, centred, PAIRS, pair_name as pname
 
 SIGMAS = [0, 0.5, 1, 1.5, 2, 2.5, 3]
 DUMP = sys.argv[1] if len(sys.argv) > 1 else '/tmp/dump'
-rows = list(csv.reader(open(f'{DUMP}/cells.csv')))[1:]
-N = len(rows)
-dom = np.array([r[0] for r in rows]); lbl = np.array([r[1] for r in rows])
-mor0 = np.array([[float(v) for v in r[13:]] for r in rows])
+D = load(DUMP)
+N, y, sets, a_tr, a_ho, mor0 = D['n'], D['y'], D['sets'], D['a_tr'], D['a_ho'], D['mor_raw']
 MB = np.nan_to_num(np.fromfile(f'{DUMP}/mor-blur.f64').reshape(len(SIGMAS), N, 59), nan=0.0, posinf=0.0, neginf=0.0)
 SH = np.fromfile(f'{DUMP}/sharp-blur.f64').reshape(len(SIGMAS), N)
 ok = np.isfinite(mor0)
 print('sigma-0 values equal the dump\'s:', np.allclose(MB[0][ok], mor0[ok]), flush=True)
-keep = lbl != ''
-CL = sorted(set(lbl[keep])); y = np.array([CL.index(l) if l else -1 for l in lbl])
-lab = np.where(dom == 'acevedo20', 'A', np.where(dom == 'bccd', 'B', 'Z'))
-ia = np.where((lab == 'A') & keep)[0]
-a_tr, a_ho = train_test_split(ia, test_size=0.5, stratify=y[ia], random_state=0)
-sets = {'A': a_tr, 'Ah': a_ho, 'B': np.where((lab == 'B') & keep)[0], 'Z': np.where((lab == 'Z') & keep)[0]}
-COLOUR = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37,
-          41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58]
-PAIRS = [('A', 'Ah'), ('A', 'B'), ('A', 'Z'), ('B', 'Ah'), ('B', 'Z'), ('Z', 'Ah'), ('Z', 'B')]
-pname = lambda s, t: 'A in-domain' if (s, t) == ('A', 'Ah') else f'{s}->{t[0]}'
-
-
-def wilson(k, n, z=1.96):
-    p = k / n; d = 1 + z * z / n; c = (p + z * z / (2 * n)) / d; h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return f'{100 * p:.1f} ({100 * (c - h):.0f}-{100 * (c + h):.0f})'
-
 
 print('\nmedian sharpness per lab and sigma:')
 for g, idx in (('A train', a_tr), ('A held-out', a_ho), ('B', sets['B']), ('Z', sets['Z'])):
@@ -54,7 +37,7 @@ for fs in (0, 1):
         ref = np.median(SH[0][S])
         acc = []
         for i in range(len(SIGMAS)):
-            mT = MB[i][T].copy(); mT[:, COLOUR] += np.median(MB[0][S][:, COLOUR], 0) - np.median(mT[:, COLOUR], 0)
+            mT = centred(MB[i][T], MB[0][S])
             acc.append(int((rf.classes_[rf.predict_proba(mT).argmax(1)] == y[T]).sum()))
         pick = next((i for i in range(len(SIGMAS)) if np.median(SH[i][T]) <= ref), len(SIGMAS) - 1)
         rule[pname(s, t)] = (acc[pick], len(T), SIGMAS[pick]); every[pname(s, t)] = [a / len(T) * 100 for a in acc]

@@ -17,39 +17,20 @@ Methods (fixed before any target was scored):
           lab's cells, unlabelled)
 Pairs: A = Acevedo-20 training half (stratified 50/50, seed 0), Ah = its held-out half, B = BCCD, Z = Zheng DS2.
 """
-import sys, os, csv, json, time
+import sys, os, json, time
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.decomposition import PCA
-from sklearn.model_selection import train_test_split
-
-
-def wilson(k, n, z=1.96):
-    p = k / n; d = 1 + z * z / n; c = (p + z * z / (2 * n)) / d; h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return f'{100 * p:.1f} ({100 * (c - h):.0f}-{100 * (c + h):.0f})'
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dumped import load, wilson, centred, PAIRS, pair_name as pname
 
 DUMP = sys.argv[1]
 EMBS = sys.argv[2:]
-rows = list(csv.reader(open(f'{DUMP}/cells.csv')))[1:]
-N = len(rows)
-dom = np.array([r[0] for r in rows]); lbl = np.array([r[1] for r in rows])
-mor = np.nan_to_num(np.array([[float(v) for v in r[13:]] for r in rows], np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-assert mor.shape[1] == 59
-keep = lbl != ''
-CL = sorted(set(lbl[keep]))
-y = np.array([CL.index(l) if l else -1 for l in lbl])
-lab = np.where(dom == 'acevedo20', 'A', np.where(dom == 'bccd', 'B', 'Z'))
-ia = np.where((lab == 'A') & keep)[0]
-a_tr, a_ho = train_test_split(ia, test_size=0.5, stratify=y[ia], random_state=0)
-sets = {'A': a_tr, 'Ah': a_ho, 'B': np.where((lab == 'B') & keep)[0], 'Z': np.where((lab == 'Z') & keep)[0]}
-COLOUR = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37,
-          41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58]
-PAIRS = [('A', 'Ah'), ('A', 'B'), ('A', 'Z'), ('B', 'Ah'), ('B', 'Z'), ('Z', 'Ah'), ('Z', 'B')]
-pname = lambda s, t: 'A in-domain' if t == 'Ah' and s == 'A' else f'{s}->{t[0]}'
+D = load(DUMP)
+N, lab, y, mor, sets = D['n'], D['lab'], D['y'], D['mor'], D['sets']
+ia = np.where((lab == 'A') & D['keep'])[0]
 # each lab's own cells (its unlabelled pool, labels unused) for per-lab statistics
-pool = {'A': ia, 'Ah': ia, 'B': np.where(lab == 'B')[0], 'Z': np.where(lab == 'Z')[0]}
 t0 = time.time()
 res = {}
 for emb in EMBS:
@@ -65,7 +46,7 @@ for emb in EMBS:
             mu, sd = E[S].mean(0), E[S].std(0) + 1e-6
             pa = LogisticRegression(C=0.1, max_iter=3000).fit((E[S] - mu) / sd, y[S]).predict_proba((E[T] - mu) / sd)
             pb = LogisticRegression(C=0.1, max_iter=3000).fit(Eb[S], y[S]).predict_proba(Eb[T])
-            mT = mor[T].copy(); mT[:, COLOUR] += np.median(mor[S][:, COLOUR], 0) - np.median(mT[:, COLOUR], 0)
+            mT = centred(mor[T], mor[S])
             rf = RandomForestClassifier(100, max_depth=16, random_state=fs, n_jobs=2).fit(mor[S], y[S])
             pm = rf.predict_proba(mT)
             rc = RandomForestClassifier(100, max_depth=16, random_state=fs, n_jobs=2).fit(np.hstack([mor[S], P[S]]), y[S])

@@ -127,6 +127,8 @@ export class EvaluationScoreType extends ScoresInterface {
   @Field(() => String) domain: string;
   @Field(() => String, { description: 'source-test (the source lab\'s held-out cells) | target' }) role: string;
   @Field(() => FlagScoresType, { nullable: true }) flags: FlagScoresType | null;
+  @Field(() => SelfCheckType, { nullable: true, description: "morphology_default only: the lab's self-check as a classify job over its cells reports it (FAILED: the job would withhold every cell); null for other methods and for evaluations stored before it was kept" })
+  selfCheck: SelfCheckType | null;
 }
 
 @ObjectType('ClassifierScores', { implements: ScoresInterface, description: "A classifier's scores on its held-out training cells (trainClassifier's testFraction)" })
