@@ -6,21 +6,10 @@ import type { CellClassifier } from '../engine/classifier/classifier-artifact.js
 import { fitRandomForest } from '../engine/classifier/random-forest.js';
 import { fitNovelty } from '../engine/classifier/novelty.js';
 import { fitShapeForest } from '../engine/classifier/stain-mix-forest.js';
-import { createRng } from '../engine/classifier/rng.js';
 import { stainReference } from '../engine/classifier/stain-shift.js';
+import { twoColumnLabs } from './two-column-lab.fixture.js';
 
-// Column 0: shape (classes at 0 and 4); column 1: stain (classes at 0 and 2, a lab adds `shift`).
-const rng = createRng(8);
-const make = (n: number, shareB: number, shift: number) =>
-  Array.from({ length: n }, (_, i) => {
-    const b = i < n * shareB ? 1 : 0;
-    return [4 * b + rng.next(), 2 * b + 2 * rng.next() + shift];
-  });
-const src = make(400, 0.5, 0);
-const y = src.map((r) => (r[0]! > 2 ? 1 : 0));
-const stain = stainReference(src, src, y.map((k) => 'ab'[k]!), [1], ['a', 'b']);
-const opts = { nEstimators: 20, maxDepth: 6, seed: 1, numClasses: 2, classNames: ['a', 'b'] };
-const x = { data: Float64Array.from(src.flat()), rows: src.length, cols: 2 };
+const { make, src, y, stain, opts, x } = twoColumnLabs();
 const clf: CellClassifier = {
   forest: fitRandomForest(x, y, opts), novelty: fitNovelty(x, y, { numClasses: 2 }), classNames: ['a', 'b'], classMap: 'test', features: 'morphology',
   encoderId: null, minConfidence: 0, stain, shapeForest: fitShapeForest(src, y, stain, 2, opts),

@@ -4,8 +4,7 @@ import { decideStain, MIN_STAIN_CELLS } from './stain-step.js';
 import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
 import { fitRandomForest } from '../engine/classifier/random-forest.js';
 import { fitShapeForest } from '../engine/classifier/stain-mix-forest.js';
-import { createRng } from '../engine/classifier/rng.js';
-import { stainReference } from '../engine/classifier/stain-shift.js';
+import { twoColumnLabs } from './two-column-lab.fixture.js';
 
 // Only the stain reference matters to decideStain: two stain columns (1 and 3), median 0, within-class SD 1.
 const clf = { stain: { columns: [1, 3], medians: [0, 0], spread: [1, 1] } } as unknown as CellClassifier;
@@ -46,18 +45,8 @@ test('AUTO needs enough cells; a classifier without a reference adapts nothing',
 });
 
 test('a classifier with class distributions and a shape forest moves a lab onto medians under its estimated class mix', () => {
-  // Column 0: shape (classes at 0 and 4); column 1: stain (classes at 0 and 2, a lab adds 5).
-  const rng = createRng(8);
-  const make = (n: number, shareB: number, shift: number) =>
-    Array.from({ length: n }, (_, i) => {
-      const b = i < n * shareB ? 1 : 0;
-      return [4 * b + rng.next(), 2 * b + 2 * rng.next() + shift];
-    });
-  const src = make(400, 0.5, 0);
-  const y = src.map((r) => (r[0]! > 2 ? 1 : 0));
-  const stain = stainReference(src, src, y.map((k) => 'ab'[k]!), [1], ['a', 'b']);
-  const opts = { nEstimators: 20, maxDepth: 6, seed: 1, numClasses: 2, classNames: ['a', 'b'] };
-  const forest = fitRandomForest({ data: Float64Array.from(src.flat()), rows: src.length, cols: 2 }, y, opts);
+  const { make, src, y, stain, opts, x } = twoColumnLabs();
+  const forest = fitRandomForest(x, y, opts);
   const withMix = { forest, stain, shapeForest: fitShapeForest(src, y, stain, 2, opts) } as unknown as CellClassifier;
   const lab = make(200, 0.1, 5);
   const { stain: outcome, offsets } = decideStain(withMix, lab, 'auto');
