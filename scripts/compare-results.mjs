@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Compares two evaluation reports (results.json of scripts/results.sh) cell count by cell count: per method
-// and domain, the accuracy and whether the confusion matrix and the flag scores are the same; per
-// autoencoder, the epoch losses. Prints Markdown. Usage: node scripts/compare-results.mjs OLD.json NEW.json
+// and domain, the accuracy and whether the confusion matrix, the flag scores and the self-check (morphology_default's
+// verdict and routing; '—' where neither report has one, and not compared where only one has) are the same; per autoencoder, the epoch losses. Prints Markdown. Usage: node scripts/compare-results.mjs OLD.json NEW.json
 import { readFileSync } from 'node:fs';
 
 const [oldPath, newPath] = process.argv.slice(2);
@@ -16,21 +16,25 @@ const ra = rows(a);
 const rb = rows(b);
 const same = (x, y) => JSON.stringify(x) === JSON.stringify(y);
 const pct = (v) => (100 * v).toFixed(1);
-const out = ['| method | domain | n | accuracy before | accuracy after | confusion matrix | flag scores |', '| --- | --- | --- | --- | --- | --- | --- |'];
+const out = ['| method | domain | n | accuracy before | accuracy after | confusion matrix | flag scores | self-check |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
 let moved = 0;
 for (const m of Object.keys(ra)) {
   for (const d of Object.keys(ra[m])) {
     const x = ra[m][d];
     const y = rb[m]?.[d];
     if (!y) {
-      out.push(`| ${m} | ${d} | ${x.n} | ${pct(x.accuracy)} | (missing) | | |`);
+      out.push(`| ${m} | ${d} | ${x.n} | ${pct(x.accuracy)} | (missing) | | | |`);
       moved++;
       continue;
     }
     const c = same(x.confusion, y.confusion);
     const f = same(x.flags, y.flags);
-    if (!c || !f) moved++;
-    out.push(`| ${m} | ${d} | ${x.n} | ${pct(x.accuracy)} | ${pct(y.accuracy)} | ${c ? 'same' : 'differs'} | ${f ? 'same' : 'differs'} |`);
+    // A report written before the evaluation kept the check has none: nothing to compare, not a move.
+    const both = x.selfCheck !== undefined && y.selfCheck !== undefined;
+    const k = both ? same([x.selfCheck, x.routing], [y.selfCheck, y.routing]) : null;
+    if (!c || !f || k === false) moved++;
+    const check = k === null ? (x.selfCheck !== undefined || y.selfCheck !== undefined ? 'in one report only' : '—') : k ? 'same' : 'differs';
+    out.push(`| ${m} | ${d} | ${x.n} | ${pct(x.accuracy)} | ${pct(y.accuracy)} | ${c ? 'same' : 'differs'} | ${f ? 'same' : 'differs'} | ${check} |`);
   }
 }
 out.push('', '| autoencoder | epoch losses before | epoch losses after |', '| --- | --- | --- |');

@@ -60,8 +60,9 @@ if (reports.every((r) => methods.every((m) => domains.every((d) => r.baselines[m
   }
 }
 // morphology_default per seed and lab: which forest classified it and the self-check's verdict with the figures of
-// the checks that did not pass (the report's domains keep both since schema 2.5; the seeds move a lab near the
-// routing limit from one forest to the other).
+// the checks that did not pass and the checks skipped for too few cells (each domain of the report keeps the check
+// and the routing as data, as GraphQL's EvaluationScore.selfCheck serves them since schema 2.5; the seeds move a lab
+// near the routing limit from one forest to the other).
 // One decimal: a figure rounded to a whole per cent can land on its limit (83.96 % shown as 84 % against "under 84 % fails").
 const FIGURE = {
   confidence: (v) => `confidence ${pct(v)} %`, view_agreement: (v) => `views agree ${pct(v)} %`,
@@ -80,7 +81,10 @@ if (reports.some(checked)) {
       const x = checked(r)?.[d];
       if (!x) return '—';
       const c = x.selfCheck;
-      const figures = (c?.verdicts ?? []).filter((v) => v.status !== 'passed').map((v) => FIGURE[v.check]?.(v.value) ?? `${v.check} ${v.value}`).join(', ');
+      const figures = [
+        ...(c?.verdicts ?? []).filter((v) => v.status !== 'passed').map((v) => FIGURE[v.check]?.(v.value) ?? `${v.check} ${v.value}`),
+        ...(c?.skipped ?? []).map((k) => `${k.check} not run: too few cells`),
+      ].join(', ');
       const forest = x.routing ? `${x.routing.forest} (${x.routing.statistic?.toFixed(2) ?? 'not measured'})` : 'forest ?';
       return `${c?.status ?? 'none'}${figures ? ` (${figures})` : ''} · ${forest}`;
     });

@@ -341,6 +341,16 @@ test('after training and an evaluation: loss curves, reconstructions, confusion 
   assert.equal(await page.locator('#embedding-legend .legend-row').count(), 5, 'coloured by class: five classes');
   await page.click('#evaluation-summary td[data-key^="colour_shape"]');
   assert.match((await page.textContent('#confusion .confusion-title')) ?? '', /colour_shape/);
+  // A lab whose self-check failed is marked in the grid and says why once chosen; the labs that passed are not marked.
+  const failed = page.locator('#evaluation-summary td.selfcheck-failed');
+  assert.equal(await failed.count(), 1);
+  assert.equal(await failed.getAttribute('data-key').then((k) => k?.startsWith('morphology_default')), true);
+  assert.match((await failed.textContent()) ?? '', /check failed/);
+  assert.equal(await page.locator('#evaluation-summary td[data-key^="morphology_default"]:not(.selfcheck-failed)').count(), 2);
+  await failed.click();
+  assert.match((await page.textContent('#confusion .selfcheck.failed')) ?? '', /SELF-CHECK FAILED: estimated accuracy 61 %/);
+  await page.click('#evaluation-summary td[data-key^="colour_shape"]');
+  assert.equal(await page.locator('#confusion .selfcheck').count(), 0);
   assert.deepEqual(outside, []);
   assert.deepEqual(consoleErrors, []);
   await page.close();
@@ -474,6 +484,7 @@ async function seedFinishedWork(stack: Stack): Promise<{ trainJobId: string }> {
       ae_cfe: { 'lab A': [0.8, 1, 1, 0.83, 1], 'lab B': [0.71, 0.83, 0.92, 0.67, 0.88], 'lab C': [0.63, 0.79, 0.88, 0.58, 0.83] },
       ae_no_align: { 'lab A': [0.8, 1, 1, 0.83, 1], 'lab B': [0.46, 0.63, 0.79, 0.42, 0.71], 'lab C': [0.38, 0.54, 0.75, 0.33, 0.67] },
       colour_shape: { 'lab A': [0.6, 0.83, 0.88, 0.67, 0.89], 'lab B': [0.33, 0.5, 0.71, 0.29, 0.58], 'lab C': [0.25, 0.42, 0.63, 0.25, 0.5] },
+      morphology_default: { 'lab A': [1, 1, 1, 0.83, 1], 'lab B': [0.92, 0.88, 0.79, 0.75, 0.83], 'lab C': [0.42, 0.33, 0.5, 0.25, 0.38] },
     };
     const domainsOf = (m: string) => ({
       'lab A': domainScores('source-test', support['lab A'], recalls[m]!['lab A']!),
@@ -499,12 +510,20 @@ async function seedFinishedWork(stack: Stack): Promise<{ trainJobId: string }> {
       epochs: history.map((e) => ({ ...e, align: alignWeight ? e.align : e.align * 2.4 + 0.01, loss: alignWeight ? e.loss : e.ssim + e.mse })),
       embedding: embeddingOf(alignWeight > 0),
     });
+    // The classify job's path keeps each lab's self-check: lab C's failed, as a job over it would have said.
+    const checked = domainsOf('morphology_default');
+    const selfCheck = (status: string, warning: string | null) => ({ status, cells: 120, verdicts: [], skipped: [], warning });
+    const defaultDomains = {
+      'lab A': { ...checked['lab A'], selfCheck: selfCheck('passed', null) },
+      'lab B': { ...checked['lab B'], selfCheck: selfCheck('passed', null) },
+      'lab C': { ...checked['lab C'], selfCheck: selfCheck('failed', 'SELF-CHECK FAILED: estimated accuracy 61 % (under 84 % fails)') },
+    };
     const report = {
       format: 'leukograph-evaluation/1', created: new Date().toISOString(), source: 'lab A', targets: ['lab B', 'lab C'], align: ['lab B', 'lab C'], classes: CLASSES,
-      settings: { preset: 'cpu', imageSize: 64, epochs, batchSize: 64, learningRate: 0.001, alignWeight: 5, seed: 0, trees: 100, maxDepth: 16, testFraction: 0.2, minSupport: 5, methods: ['ae_cfe', 'ae_no_align', 'colour_shape'] },
+      settings: { preset: 'cpu', imageSize: 64, epochs, batchSize: 64, learningRate: 0.001, alignWeight: 5, seed: 0, trees: 100, maxDepth: 16, testFraction: 0.2, minSupport: 5, methods: ['ae_cfe', 'ae_no_align', 'colour_shape', 'morphology_default'] },
       datasets: {},
       domains: domainsOf('ae_cfe'),
-      baselines: { ae_no_align: { description: 'without alignment', domains: domainsOf('ae_no_align') }, colour_shape: { description: 'colour and shape', domains: domainsOf('colour_shape') } },
+      baselines: { ae_no_align: { description: 'without alignment', domains: domainsOf('ae_no_align') }, colour_shape: { description: 'colour and shape', domains: domainsOf('colour_shape') }, morphology_default: { description: 'the classify job', domains: defaultDomains } },
       methods: {}, autoencoders: { ae_cfe: aeRun(5), ae_no_align: aeRun(0) }, timings: {}, notes: ['synthetic report written by test/dashboard.test.ts'],
     };
     await client.query(`INSERT INTO evaluations (name, report) VALUES ('synthetic evaluation (dashboard test)', $1)`, [report]);

@@ -8,6 +8,8 @@ import { ago } from './jobs-panel.js';
 import { findConfusions } from './confusions.js';
 
 const pct = (v) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : '—');
+/** A domain's self-check (the report keeps it for morphology_default) when it did not pass; else null. */
+const unpassed = (scores) => (scores?.selfCheck && scores.selfCheck.status !== 'passed' ? scores.selfCheck : null);
 
 export function createEvaluationPanel({ select, summary, confusion, aePanel, embeddingPanel }) {
   let list = [];
@@ -26,10 +28,13 @@ export function createEvaluationPanel({ select, summary, confusion, aePanel, emb
     for (const td of summary.querySelectorAll('td[data-key]')) td.classList.toggle('chosen', td.dataset.key === chosen);
     const s = e.scores;
     const n = s.n ?? e.confusion.matrix.flat().reduce((a, b) => a + (Number(b) || 0), 0);
+    const check = unpassed(s);
     confusion.replaceChildren(
       h('div', { class: 'confusion-title' },
         h('b', {}, `${e.method} · ${e.domain}`),
         h('span', { class: 'muted' }, ` ${s.role ? `${s.role} · ` : ''}${n} cells · accuracy ${pct(s.accuracy)} · balanced ${pct(s.balanced_accuracy)} · macro F1 ${pct(s.macro_f1)}`)),
+      // What a classify job over this lab would have said of its own count (morphology_default, docs/self-check.md).
+      ...(check ? [h('div', { class: `selfcheck ${check.status}` }, check.warning ?? `self-check ${check.status}`)] : []),
       heatMap(e.confusion.labels, e.confusion.matrix, { title: `confusion ${e.method} ${e.domain}` }),
       h('p', { class: 'muted small' }, 'Rows: true class; columns: predicted. Colour: share of the row (green on the diagonal = recall, red = confusions).'),
     );
@@ -51,7 +56,12 @@ export function createEvaluationPanel({ select, summary, confusion, aePanel, emb
         h('tbody', {}, ...methods.map((m) => h('tr', {}, h('th', {}, m), ...domains.map((d) => {
           const e = entries.find((x) => x.method === m && x.domain === d);
           if (!e) return h('td', { class: 'muted' }, '—');
-          return h('td', { 'data-key': e.key, tabindex: 0, title: `balanced ${pct(e.scores.balanced_accuracy)} · macro F1 ${pct(e.scores.macro_f1)}`, onclick: () => { chosen = e.key; renderSelected(); } }, pct(e.scores.accuracy));
+          const check = unpassed(e.scores);
+          return h('td', {
+            'data-key': e.key, tabindex: 0, ...(check ? { class: `selfcheck-${check.status}` } : {}),
+            title: `balanced ${pct(e.scores.balanced_accuracy)} · macro F1 ${pct(e.scores.macro_f1)}${check ? ` · a classify job's self-check: ${check.status}` : ''}`,
+            onclick: () => { chosen = e.key; renderSelected(); },
+          }, `${pct(e.scores.accuracy)}${check ? ` · check ${check.status}` : ''}`);
         })))),
       ),
     );
