@@ -3,7 +3,7 @@
 // 5 photo classes). Nothing here is a product path; it asks whether a pretrained representation carries a lab's
 // labels to another lab better than the 59 morphology values.
 //
-//   npm pack nsfwjs@4.3.0 && tar xzf nsfwjs-4.3.0.tgz -C /tmp/nsfwjs      (the package's models, no install)
+//   npm pack nsfwjs@4.3.0 && mkdir -p /tmp/nsfwjs && tar xzf nsfwjs-4.3.0.tgz -C /tmp/nsfwjs   (its models; no install)
 //   NSFWJS=/tmp/nsfwjs/package DUMP=/tmp/dump MODEL=mobilenet_v2 SIZE=224 node training/classifier-exploration/pretrained-embed.mjs
 //
 // Reads $DUMP/crops.u8 (dump-cells.mjs: 128 px RGB crops) and writes $DUMP/emb-$MODEL-$SIZE.f32 (N x C float32,
