@@ -29,24 +29,23 @@ DUMP = sys.argv[1]
 EMBS = sys.argv[2:]
 D = load(DUMP)
 N, lab, y, mor, sets = D['n'], D['lab'], D['y'], D['mor'], D['sets']
-ia = np.where((lab == 'A') & D['keep'])[0]
-# each lab's own cells (its unlabelled pool, labels unused) for per-lab statistics
 t0 = time.time()
 res = {}
 for emb in EMBS:
     E = np.fromfile(f'{DUMP}/{emb}.f32', np.float32).astype(np.float64)
     E = E.reshape(N, -1)
-    Eb = E.copy()
+    Eb = E.copy()  # (s-b): each lab z-scored on all its own cells, labels unused
     for g in 'ABZ':
         i = np.where(lab == g)[0]; Eb[i] = (E[i] - E[i].mean(0)) / (E[i].std(0) + 1e-6)
     P = PCA(64, random_state=0).fit(E).transform(E)
-    for fs in (0, 1):
-        for s, t in PAIRS:
-            S, T = sets[s], sets[t]
-            mu, sd = E[S].mean(0), E[S].std(0) + 1e-6
-            pa = LogisticRegression(C=0.1, max_iter=3000).fit((E[S] - mu) / sd, y[S]).predict_proba((E[T] - mu) / sd)
-            pb = LogisticRegression(C=0.1, max_iter=3000).fit(Eb[S], y[S]).predict_proba(Eb[T])
-            mT = centred(mor[T], mor[S])
+    for s, t in PAIRS:
+        S, T = sets[s], sets[t]
+        mu, sd = E[S].mean(0), E[S].std(0) + 1e-6
+        # the logistic regressions do not depend on the forest seed: fitted once per pair
+        pa = LogisticRegression(C=0.1, max_iter=3000).fit((E[S] - mu) / sd, y[S]).predict_proba((E[T] - mu) / sd)
+        pb = LogisticRegression(C=0.1, max_iter=3000).fit(Eb[S], y[S]).predict_proba(Eb[T])
+        mT = centred(mor[T], mor[S])
+        for fs in (0, 1):
             rf = RandomForestClassifier(100, max_depth=16, random_state=fs, n_jobs=2).fit(mor[S], y[S])
             pm = rf.predict_proba(mT)
             rc = RandomForestClassifier(100, max_depth=16, random_state=fs, n_jobs=2).fit(np.hstack([mor[S], P[S]]), y[S])
