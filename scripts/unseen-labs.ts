@@ -16,15 +16,18 @@
  * PREPARED, a second forest seed on the same cells and split), RULE_SEEDS (4: the stain step's rule is read over forest
  * seeds FOREST_SEED.. FOREST_SEED + RULE_SEEDS - 1, each a fit and a score more; 1: this seed alone). TRAIN_PER_CLASS (with PREPARED: the source classifier
  * trained on a seeded subset of this many of its training cells per class, for a learning curve; held-out cells unchanged).
+ * EXTRA_VIEW (a module exporting `measure(crops)`: each crop's values of another view, appended after the 59 morphology
+ * values of every row measured; for explorations such as training/classifier-exploration/ssl-view.mjs).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createDetector } from '../src/engine/detector/index.js';
+import type { LabCrop } from '../src/evaluation/synthetic-labs.js';
 import { detectorCacheKey, loadFolderDomain } from '../src/evaluation/folder-dataset.js';
 import { machineInfo } from '../src/evaluation/report.js';
-import { prepareUnseenLabs, renderUnseenLabs, ruleOverSeeds, scoreUnseenLabs, type LabeledLab, type PreparedRun } from '../src/evaluation/unseen-labs.js';
+import { morphologyRows, prepareUnseenLabs, renderUnseenLabs, ruleOverSeeds, scoreUnseenLabs, type LabeledLab, type PreparedRun } from '../src/evaluation/unseen-labs.js';
 import { DEFAULT_STAIN_STEP } from '../src/engine/classifier/stain-steps.js';
 import { FOREST_DEFAULTS, MORPHOLOGY_AUGMENT_COPIES } from '../src/pipeline/defaults.js';
 import type { MaxFeatures } from '../src/engine/classifier/random-forest.js';
@@ -161,6 +164,15 @@ function sourceInMixOf(run: PreparedRun, lab: string): (cls: string) => number {
 
 const TRAIN_MIX = process.env.TRAIN_MIX || null;
 
+/** EXTRA_VIEW's values appended to the morphology values, row by row. */
+async function extraView(path: string): Promise<(crops: readonly LabCrop[]) => Promise<Float64Array[]>> {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as { measure: (crops: readonly LabCrop[]) => Promise<ArrayLike<number>[]> };
+  return async (crops) => {
+    const extra = await mod.measure(crops);
+    return morphologyRows(crops).map((m, i) => Float64Array.from([...m, ...Array.from(extra[i]!)]));
+  };
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const views = prepareViews();
@@ -175,6 +187,7 @@ async function main(): Promise<void> {
     prepared = await prepareUnseenLabs(await loadLabs(views, detector), {
       classes, seed: SEED, syntheticSize: SYNTH, randomLabs: RANDOM_LABS, detector: FRAMED ? detector : undefined,
       augmentCopies: Number(env('AUGMENT_MEASURE', String(AUGMENT))), onProgress: say,
+      measure: process.env.EXTRA_VIEW ? await extraView(process.env.EXTRA_VIEW) : undefined,
     });
     await detector.dispose?.();
     if (PREPARED) savePrepared(prepared, PREPARED);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pickByWorst, ruleOverSeeds, scoreUnseenLabs, spearman, summariseEstimators, type LabScore, type PreparedRun, type ScoredLab, type UnseenLabsReport } from './unseen-labs.js';
+import { morphologyRows, pickByWorst, prepareUnseenLabs, ruleOverSeeds, scoreUnseenLabs, spearman, summariseEstimators, type LabScore, type PreparedRun, type ScoredLab, type UnseenLabsReport } from './unseen-labs.js';
 import { createRng } from '../engine/classifier/rng.js';
 import { standardNormal } from '../engine/classifier/synthetic-data.js';
-import { MORPHOLOGY_LENGTH } from '../imaging/cell-morphology.js';
+import { DEFAULT_BOX_IN_CROP, MORPHOLOGY_LENGTH } from '../imaging/cell-morphology.js';
 
 const CLASSES = ['neutrophil', 'lymphocyte', 'monocyte', 'eosinophil', 'basophil'];
 
@@ -123,4 +123,36 @@ test("spearman: rank correlation with average ranks for ties; null where it is u
   assert.ok(Math.abs(spearman([0, 5, 5, 9], [1, 2, 3, 4])! - 0.9486832980505138) < 1e-12);
   assert.equal(spearman([1, 1, 1], [1, 2, 3]), null);
   assert.equal(spearman([1, 2], [2, 1]), null);
+});
+
+test('prepareUnseenLabs measures every row through `measure`: labs, synthetic labs and augmented copies alike', async () => {
+  // Tiny 32 px crops: a dark disc of one of two sizes on a light background, per class.
+  const crop = (r: number, tint: number) => {
+    const out = new Uint8Array(32 * 32 * 3);
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
+      const inside = (x - 16) ** 2 + (y - 16) ** 2 < r * r;
+      out.set(inside ? [90 + tint, 40, 140] : [230, 210 + tint, 215], (y * 32 + x) * 3);
+    }
+    return out;
+  };
+  const lab = (name: string, tint: number) => {
+    const labels = Array.from({ length: 20 }, (_, i) => CLASSES[i % 2]!);
+    return { name, labels, crops: labels.map((l, i) => crop(l === CLASSES[0] ? 9 + (i % 3) : 5 + (i % 2), tint)), boxes: labels.map(() => DEFAULT_BOX_IN_CROP) };
+  };
+  let calls = 0;
+  const run = await prepareUnseenLabs([lab('a', 0), lab('b', 10), lab('c', -10)], {
+    classes: CLASSES.slice(0, 2), seed: 1, syntheticSize: 6, randomLabs: 1, augmentCopies: 1,
+    measure: (crops) => {
+      calls++;
+      // The morphology values, then one more column: the crop's side (every crop measured, whatever its size).
+      return morphologyRows(crops).map((m, i) => Float64Array.from([...m, crops[i]!.size]));
+    },
+  });
+  const rows = run.jobs.flatMap((j) => [...j.rows, ...j.allRows, ...(j.augRows ?? []), ...j.labs.flatMap((l) => l.rows)]);
+  assert.ok(rows.length > 100);
+  assert.ok(rows.every((r) => r.length === MORPHOLOGY_LENGTH + 1), 'a row was measured without the extra view');
+  assert.ok(run.jobs[0]!.labs.some((l) => l.kind === 'synthetic' && l.rows.length > 0));
+  assert.ok((run.jobs[0]!.augRows ?? []).length === 10, 'one augmented copy of each of the source\'s 10 training cells');
+  // Labs (3), synthetic labs (fixed recipes + 1 random), augmented copies of each training lab (3): each one call.
+  assert.ok(calls >= 7, `measure called ${calls} times`);
 });

@@ -140,6 +140,12 @@ export interface UnseenLabsOptions extends ForestSettings {
   augmentCopies?: number;
   /** Also train on each pair of labs and score the real labs in neither. Default true. */
   pairs?: boolean;
+  /**
+   * The rows measured from crops (every lab, synthetic and framed lab, and augmented copy). Default morphologyRows,
+   * what the classify job measures; an exploration can append another view's values after the 59 (the stain step
+   * moves MORPHOLOGY_COLOUR_COLUMNS only, so appended columns keep their place).
+   */
+  measure?: (crops: readonly LabCrop[]) => Float64Array[] | Promise<Float64Array[]>;
   onProgress?: (line: string) => void;
 }
 
@@ -172,6 +178,8 @@ export interface UnseenLabsReport {
   timings: Record<string, number>;
 }
 
+type Measure = NonNullable<UnseenLabsOptions['measure']>;
+
 /** Morphology rows of crops (128 px) with their boxes. */
 export function morphologyRows(crops: readonly LabCrop[]): Float64Array[] {
   return crops.map((c) => morphologyFeatures(c.size === MORPHOLOGY_SIZE ? c.crop : resizeNearest(c.crop, c.size, MORPHOLOGY_SIZE), MORPHOLOGY_SIZE, c.box) as Float64Array);
@@ -188,7 +196,7 @@ function resizeNearest(crop: Uint8Array, from: number, to: number): Uint8Array {
 }
 
 /** The framed labs (framed-labs.ts): held-out source images cut to tight frames, coloured, and detected again. */
-async function detectedAgain(source: LabeledLab, heldOut: readonly number[], detector: DetectorLike, seed: number, size: number, say: (s: string) => void): Promise<ScoredLab[]> {
+async function detectedAgain(source: LabeledLab, heldOut: readonly number[], detector: DetectorLike, seed: number, size: number, say: (s: string) => void, measure: Measure): Promise<ScoredLab[]> {
   const out: ScoredLab[] = [];
   // How much of its crop's side the cell's box takes (the longer side): what "tight" does to the crop measured.
   const share = (b: BoxInCrop) => Math.max(b[2] - b[0], b[3] - b[1]);
@@ -221,7 +229,7 @@ async function detectedAgain(source: LabeledLab, heldOut: readonly number[], det
     const missing = [lost.noImage && `${lost.noImage} without their source image`, lost.failed && `${lost.failed} failed`].filter(Boolean).join(', ');
     say(`${spec.name}: ${pick.length} held-out ${source.name} images framed and detected again; ${lost.noCell} frames without a cell${missing ? `, ${missing}` : ''}; mean IoU ${two(mean(ious))}; ${boxShare}`);
     out.push({
-      name: spec.name, kind: 'synthetic', trainedOn: source.name, rows: morphologyRows(cells), labels,
+      name: spec.name, kind: 'synthetic', trainedOn: source.name, rows: await measure(cells), labels,
       description: `${spec.description} (frame ${spec.frame.toFixed(2)} x the cell's box, JPEG q${spec.quality}; the detector found a cell in ${cells.length} of ` +
         `${pick.length - lost.noImage - lost.failed} frames${missing ? ` (${missing})` : ''}, its box against the source box moved into the frame: mean IoU ${two(mean(ious))}; ` +
         `${boxShare}; frames without a cell are not scored)`,
@@ -315,6 +323,7 @@ export async function runUnseenLabs(labs: readonly LabeledLab[], opts: UnseenLab
 export async function prepareUnseenLabs(labs: readonly LabeledLab[], opts: UnseenLabsOptions): Promise<PreparedRun> {
   const t0 = performance.now();
   const say = opts.onProgress ?? (() => undefined);
+  const measure: Measure = opts.measure ?? morphologyRows;
   const classes = [...opts.classes];
   const syntheticSize = opts.syntheticSize ?? 120;
   const holdOut = opts.holdOut ?? 0.5;
@@ -325,7 +334,7 @@ export async function prepareUnseenLabs(labs: readonly LabeledLab[], opts: Unsee
   let tt = performance.now();
   for (const l of labs) {
     say(`${l.name}: measuring ${l.crops.length} cells`);
-    rowsOf.set(l.name, morphologyRows(l.crops.map((crop, i) => ({ crop, size: Math.round(Math.sqrt(crop.length / 3)), box: l.boxes[i]! }))));
+    rowsOf.set(l.name, await measure(l.crops.map((crop, i) => ({ crop, size: Math.round(Math.sqrt(crop.length / 3)), box: l.boxes[i]! }))));
   }
   timings.features = (performance.now() - tt) / 1000;
   const srcIdx = keepIdx(source);
@@ -353,9 +362,9 @@ export async function prepareUnseenLabs(labs: readonly LabeledLab[], opts: Unsee
       const c = source.crops[i]!;
       crops.push(await applyLab({ crop: c, size: Math.round(Math.sqrt(c.length / 3)), box: source.boxes[i]! }, s.transforms, mixSeed(opts.seed, i)));
     }
-    scoredFromSource.push({ name: s.name, kind: 'synthetic', trainedOn: source.name, description: s.description, rows: morphologyRows(crops), labels: pick.map((i) => source.labels[i]!) });
+    scoredFromSource.push({ name: s.name, kind: 'synthetic', trainedOn: source.name, description: s.description, rows: await measure(crops), labels: pick.map((i) => source.labels[i]!) });
   }
-  if (opts.detector && source.imageOf) scoredFromSource.push(...(await detectedAgain(source, srcTest, opts.detector, opts.seed, syntheticSize, say)));
+  if (opts.detector && source.imageOf) scoredFromSource.push(...(await detectedAgain(source, srcTest, opts.detector, opts.seed, syntheticSize, say, measure)));
   timings.synthetic = (performance.now() - tt) / 1000;
 
   // Augmented copies of each training cell, as train-classifier makes them (the cell's seed from its lab and index).
@@ -376,7 +385,7 @@ export async function prepareUnseenLabs(labs: readonly LabeledLab[], opts: Unsee
         augCopy.push(j);
       });
     }
-    return { augRows: morphologyRows(crops), augOf, augCopy };
+    return { augRows: await measure(crops), augOf, augCopy };
   };
 
   // Classifiers: the source's training split; each other real lab whole (leave-one-lab-out).
