@@ -503,6 +503,8 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
       const share = (mix: Record<string, number>) => forestClasses.map((c) => `${c} ${Math.round(100 * (mix[c] ?? 0))}`).join(', ');
       for (const name of involved) {
         if (name === source) continue;
+        // A turn of the loop before each domain's step (a few forest passes over its cells): heartbeats run between.
+        await nextTurn();
         const p = prepared.get(name)!;
         const measured = p.morphology.flatMap((m, i) => (m ? [i] : []));
         const step = stainStep(morphologyClassifier, rowsMatrix(p.morphology, measured, MORPHOLOGY_LENGTH), 'auto');
