@@ -4,6 +4,7 @@ product's own evaluation (scripts/unseen.sh with EXTRA_VIEW). Input: the normali
 its own 99th percentile, minus 0.5, as multilab-ssl.py's `norm`; ssl-view.mjs computes it), NCHW float32.
 
     /usr/bin/python3 training/classifier-exploration/ssl-export.py ssl-seed0-long     # -> /tmp/ssl-study/ssl-seed0-long.onnx
+    /usr/bin/python3 training/classifier-exploration/ssl-export.py random-0           # the same encoder untrained (a floor)
 
 Also writes <name>.check.f32 (one 128 px crop of a real cell cut and normalised as multilab-ssl.py does, then its
 embedding) so that ssl-view.mjs can check that its crop cut, normalisation and ONNX run give the same embedding.
@@ -12,7 +13,11 @@ import sys, importlib.util, numpy as np, torch
 spec = importlib.util.spec_from_file_location('M', __file__.replace('ssl-export.py', 'multilab-ssl.py'))
 M = importlib.util.module_from_spec(spec); spec.loader.exec_module(M)
 name = sys.argv[1]
-net = M.Enc(); net.load_state_dict(torch.load(f'{M.CACHE}/{name}.pt')); net.eval()
+if name.startswith('random-'):  # an untrained encoder as a floor, built as multilab-ssl.py's `eval` builds random-SEED
+    torch.manual_seed(int(name.split('-')[1])); net = M.Enc()
+else:
+    net = M.Enc(); net.load_state_dict(torch.load(f'{M.CACHE}/{name}.pt'))
+net.eval()
 
 
 class Embed(torch.nn.Module):
