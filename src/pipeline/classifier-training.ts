@@ -46,6 +46,11 @@ export interface ClassifierTrainingInput {
   augmented?: { rows: readonly ArrayLike<number>[]; of: readonly number[] };
   /** Fit the stain reference and the shape forest. Default: features === 'morphology'. */
   stain?: boolean;
+  /**
+   * The columns the stain step moves (the shape forest reads the others). Default MORPHOLOGY_COLOUR_COLUMNS; an
+   * exploration with another view appended to the morphology values can have the step move that view too.
+   */
+  stainColumns?: readonly number[];
   trees?: number;
   maxDepth?: number;
   /** The forest's (and the shape forest's) smallest leaf, in distinct rows. */
@@ -144,7 +149,7 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
   // within-class spread over the training split), so that the stain step can tell and undo another lab's
   // stain; with it, a forest on the stain-free columns, which estimates that lab's class mix first.
   const withStain = input.stain ?? input.features === 'morphology';
-  const stain = withStain ? stainReference(input.stainRows ?? input.rows, sourceTrain, split.train.map((i) => input.labels[i]!), MORPHOLOGY_COLOUR_COLUMNS, used) : null;
+  const stain = withStain ? stainReference(input.stainRows ?? input.rows, sourceTrain, split.train.map((i) => input.labels[i]!), input.stainColumns ?? MORPHOLOGY_COLOUR_COLUMNS, used) : null;
   // A forest fitted with balanced class weights learnt equal class priors: the mix estimate starts from those.
   if (stain?.mix && balanced) stain.mix.prior = used.map(() => 1 / used.length);
   const shapeForest = stain ? fitShapeForest(fitted.x, trainY, stain, dim, forestOptions) : null;

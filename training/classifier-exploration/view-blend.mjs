@@ -3,12 +3,15 @@
 // alone (what the product fits) and one on all of them, each through the classify job's default path (classifyLab:
 // ensemble stain step, routing); their class probabilities averaged with weight W on the second. Accuracy only
 // (the self-check is each classifier's own; an average would need its own calibration).
-//   PREPARED=/tmp/unseen-ssl-seed0-long.json [SEEDS=0,1,2,3] [WEIGHTS=0,0.25,0.5,0.75,1] node training/classifier-exploration/view-blend.mjs
+// MOVE_VIEW=1: the second classifier's stain step moves the view's columns too (trainCellClassifier's stainColumns:
+// the colour columns and every appended column, so each lab's embedding medians go onto the source's as its colour
+// values do, prior_mix's under the lab's estimated class mix; the shape forest then reads the 14 shape columns).
+//   PREPARED=/tmp/unseen-ssl-seed0-long.json [SEEDS=0,1,2,3] [WEIGHTS=0,0.25,0.5,0.75,1] [MOVE_VIEW=1] node training/classifier-exploration/view-blend.mjs
 import { loadPrepared } from '../../dist/scripts/prepared-run.js';
 import { pairJobs, preparedCopies, isSelectionLab } from '../../dist/src/evaluation/unseen-labs.js';
 import { trainCellClassifier } from '../../dist/src/pipeline/classifier-training.js';
 import { classifyLab } from '../../dist/src/pipeline/lab-classification.js';
-import { MORPHOLOGY_LENGTH } from '../../dist/src/imaging/cell-morphology.js';
+import { MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH } from '../../dist/src/imaging/cell-morphology.js';
 
 const run = loadPrepared(process.env.PREPARED ?? '/tmp/unseen-ssl-seed0-long.json');
 const classes = run.classes;
@@ -26,14 +29,17 @@ const acc = (p, labels) => {
   }
   return ok / labels.length;
 };
-const fit = (j, seed) => trainCellClassifier({ rows: j.rows, labels: j.labels, classNames: classes, features: 'morphology', classMap: 'common5', stainRows: j.allRows, seed, testFraction: 0, augmented: preparedCopies(j, 2) }).classifier;
+const fit = (j, seed, stainColumns) => trainCellClassifier({ stainColumns, rows: j.rows, labels: j.labels, classNames: classes, features: 'morphology', classMap: 'common5', stainRows: j.allRows, seed, testFraction: 0, augmented: preparedCopies(j, 2) }).classifier;
 const pct = (v) => (100 * v).toFixed(1);
+const moveView = process.env.MOVE_VIEW === '1';
+/** The colour columns and every appended column: what the stain step moves with MOVE_VIEW=1. */
+const viewColumns = (j) => [...MORPHOLOGY_COLOUR_COLUMNS, ...Array.from({ length: j.rows[0].length - MORPHOLOGY_LENGTH }, (_, k) => MORPHOLOGY_LENGTH + k)];
 const bySeed = [];
 for (const seed of seeds) {
   const rows = [];
   for (const j of [...run.jobs, ...pairJobs(run)]) {
     const jm = morph(j);
-    const [cm, cb] = [fit(jm, seed), fit(j, seed)];
+    const [cm, cb] = [fit(jm, seed), fit(j, seed, moveView ? viewColumns(j) : undefined)];
     j.labs.forEach((lab, k) => {
       const pm = classifyLab(cm, jm.labs[k].rows, {}).proba;
       const pb = classifyLab(cb, lab.rows, {}).proba;
