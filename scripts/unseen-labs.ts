@@ -169,6 +169,7 @@ async function extraView(path: string): Promise<(crops: readonly LabCrop[]) => P
   const mod = (await import(pathToFileURL(resolve(path)).href)) as { measure: (crops: readonly LabCrop[]) => Promise<ArrayLike<number>[]> };
   return async (crops) => {
     const extra = await mod.measure(crops);
+    if (extra.length !== crops.length) throw new Error(`EXTRA_VIEW ${path}: ${extra.length} rows for ${crops.length} crops`);
     return morphologyRows(crops).map((m, i) => Float64Array.from([...m, ...Array.from(extra[i]!)]));
   };
 }

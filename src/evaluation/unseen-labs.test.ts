@@ -152,7 +152,7 @@ test('prepareUnseenLabs measures every row through `measure`: labs, synthetic la
   assert.ok(rows.length > 100);
   assert.ok(rows.every((r) => r.length === MORPHOLOGY_LENGTH + 1), 'a row was measured without the extra view');
   assert.ok(run.jobs[0]!.labs.some((l) => l.kind === 'synthetic' && l.rows.length > 0));
-  assert.ok((run.jobs[0]!.augRows ?? []).length === 10, 'one augmented copy of each of the source\'s 10 training cells');
+  assert.equal((run.jobs[0]!.augRows ?? []).length, 10, 'one augmented copy of each of the source\'s 10 training cells');
   // Labs (3), synthetic labs (fixed recipes + 1 random), augmented copies of each training lab (3): each one call.
   assert.ok(calls >= 7, `measure called ${calls} times`);
 });
