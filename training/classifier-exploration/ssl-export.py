@@ -36,7 +36,6 @@ img = np.array(Image.open(M.D + 'bccd/images/' + sorted(__import__('os').listdir
 crop128 = np.array(Image.fromarray(img[100:300, 200:400]).resize((128, 128), Image.BILINEAR))
 box = (30.0, 22.0, 95.0, 101.0)  # pixels in the 128 px crop
 x64 = M.crop(crop128, box)
-net.eval()
 with torch.no_grad():
     e = net.embed(M.norm(torch.tensor(x64).permute(2, 0, 1)[None].float() / 255.))[0].numpy()
 with open(f'{M.CACHE}/{name}.check.f32', 'wb') as f:

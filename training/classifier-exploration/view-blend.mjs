@@ -12,6 +12,7 @@ import { pairJobs, preparedCopies, isSelectionLab } from '../../dist/src/evaluat
 import { trainCellClassifier } from '../../dist/src/pipeline/classifier-training.js';
 import { classifyLab } from '../../dist/src/pipeline/lab-classification.js';
 import { MORPHOLOGY_COLOUR_COLUMNS, MORPHOLOGY_LENGTH } from '../../dist/src/imaging/cell-morphology.js';
+import { argmaxRows } from '../../dist/src/engine/classifier/random-forest.js';
 
 const run = loadPrepared(process.env.PREPARED ?? '/tmp/unseen-ssl-seed0-long.json');
 const classes = run.classes;
@@ -21,20 +22,14 @@ const weights = (process.env.WEIGHTS ?? '0,0.25,0.5,0.75,1').split(',').map(Numb
 const cut = (rows) => rows.map((r) => r.subarray(0, MORPHOLOGY_LENGTH));
 const morph = (j) => ({ ...j, rows: cut(j.rows), allRows: cut(j.allRows), augRows: j.augRows && cut(j.augRows), labs: j.labs.map((l) => ({ ...l, rows: cut(l.rows) })) });
 const acc = (p, labels) => {
-  let ok = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let b = 0;
-    for (let c = 1; c < K; c++) if (p[i * K + c] > p[i * K + b]) b = c;
-    if (classes[b] === labels[i]) ok++;
-  }
-  return ok / labels.length;
+  const top = argmaxRows(p, K);
+  return labels.filter((l, i) => classes[top[i]] === l).length / labels.length;
 };
 const fit = (j, seed, stainColumns) => trainCellClassifier({ stainColumns, rows: j.rows, labels: j.labels, classNames: classes, features: 'morphology', classMap: 'common5', stainRows: j.allRows, seed, testFraction: 0, augmented: preparedCopies(j, 2) }).classifier;
 const pct = (v) => (100 * v).toFixed(1);
 const moveView = process.env.MOVE_VIEW === '1';
 /** The colour columns and every appended column: what the stain step moves with MOVE_VIEW=1. */
 const viewColumns = (j) => [...MORPHOLOGY_COLOUR_COLUMNS, ...Array.from({ length: j.rows[0].length - MORPHOLOGY_LENGTH }, (_, k) => MORPHOLOGY_LENGTH + k)];
-const bySeed = [];
 for (const seed of seeds) {
   const rows = [];
   for (const j of [...run.jobs, ...pairJobs(run)]) {
@@ -49,7 +44,6 @@ for (const seed of seeds) {
       if (seed === seeds[0]) console.log(`${row.lab.padEnd(36)} ${row.role.padEnd(9)} ${String(row.n).padStart(4)}  ${row.acc.map(pct).join('  ')}`);
     });
   }
-  bySeed.push(rows);
   const summary = weights.map((w, k) => {
     const out = rows.filter((r) => r.kind !== 'in-domain');
     const worst = (rs) => rs.reduce((m, r) => (r.acc[k] < m.acc[k] ? r : m));
