@@ -21,6 +21,7 @@ import { encodeCells } from '../src/pipeline/encode.js';
 import { Blobs } from '../src/storage/blobs.js';
 import { openStore } from '../src/storage/open-store.js';
 import type { CellVerdict } from '../src/pipeline/types.js';
+import { flagReasonOf } from '../client-sdk/src/differential-count.js';
 
 let s: Stack;
 let ds: DataSource;
@@ -172,6 +173,13 @@ test("classifyCells with its defaults gives the evaluation's morphology_default 
     assert.deepEqual([p.label, p.flagged, p.reason], [v.label, v.flagged, v.reason], `cell ${id}`);
     for (const [c, q] of Object.entries(v.probabilities)) assert.ok(Math.abs(p.probabilities[c]! - q) < 1e-9, `cell ${id} ${c}: ${p.probabilities[c]} vs ${q}`);
   }
+  // The report's flag counts are the job's flags, read as GraphQL reads them (flagReasonOf).
+  const reasons = [...evaluated.keys()].map((id) => job.get(id)!).map((p) => (p.flagged ? flagReasonOf(p) : null));
+  const count = (r: string | null) => reasons.filter((x) => x === r).length;
+  assert.deepEqual(
+    [scored.flags!.flagged, scored.flags!.novel, scored.flags!.low_confidence, scored.flags!.self_check],
+    [reasons.length - count(null), count('NOVEL'), count('LOW_CONFIDENCE'), count('SELF_CHECK')],
+  );
 });
 
 test('trainAutoencoder trains the autoencoder the evaluation trains (same seed, data and epochs: same latents)', async () => {

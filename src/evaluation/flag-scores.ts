@@ -1,9 +1,12 @@
 // What a lab gets if a person reviews the cells the classifier flags (issue 5: flag cells that look unlike the
-// training data instead of forcing a class). The evaluation flags each scored cell as classifyLatents does in the
-// product — far from every training class (novelty score > 1), or a top probability under minConfidence — and
-// reports how many are flagged and how accurate the class is on the rest. Flags that work leave the unflagged
-// cells more accurate than all of them, and the flagged ones less.
-import { flagKind } from '../engine/classifier/classifier-artifact.js';
+// training data instead of forcing a class). The evaluation scores the flags the classify stage gave each cell (its
+// verdicts, src/pipeline/classify.ts), read into reason codes by the rule GraphQL and the SDK read them by
+// (flagReasonOf): far from every training class (NOVEL), a top probability under minConfidence (LOW_CONFIDENCE), or
+// withheld because the batch's self-check failed (SELF_CHECK). It reports how many are flagged and how accurate the
+// forest's class is on the rest. Flags that work leave the unflagged cells more accurate than all of them, and the
+// flagged ones less.
+import { flagReasonOf } from '../../client-sdk/src/differential-count.js';
+import type { CellVerdict } from '../engine/classifier/classifier-artifact.js';
 import { wilsonInterval } from '../pipeline/metrics.js';
 
 export interface FlagScores {
@@ -26,22 +29,17 @@ export interface FlagScores {
 }
 
 /**
- * truth/pred: each cell's class and the forest's; top: its top probability; novel: 1 where the novelty score is
- * above 1. Cells are flagged by the product's own rule (flagKind: novelty first). `withheld`: the batch's self-check
- * failed, so the job flags every other cell too (SELF_CHECK), as classifyCells does.
+ * truth/pred: each cell's class and the forest's best guess (which a flagged verdict withholds); verdicts: what the
+ * classify stage gave each cell, flagged or not and why. minConfidence: the classifier's, reported beside the counts.
  */
 export function flagScores(
   truth: readonly string[],
   pred: readonly string[],
-  top: ArrayLike<number>,
-  novel: ArrayLike<number>,
+  verdicts: readonly Pick<CellVerdict, 'flagged' | 'reason'>[],
   minConfidence: number,
-  withheld = false,
 ): FlagScores {
   const n = truth.length;
-  if (pred.length !== n || top.length !== n || novel.length !== n) {
-    throw new Error(`flag scores: ${n} labels, ${pred.length} predictions, ${top.length} top probabilities, ${novel.length} novelty flags`);
-  }
+  if (pred.length !== n || verdicts.length !== n) throw new Error(`flag scores: ${n} labels, ${pred.length} predictions, ${verdicts.length} verdicts`);
   if (!(minConfidence >= 0 && minConfidence <= 1)) throw new Error(`flag scores: minConfidence must be in [0, 1], got ${minConfidence}`);
   let nNovel = 0;
   let nLow = 0;
@@ -51,18 +49,18 @@ export function flagScores(
   let flaggedRight = 0;
   for (let i = 0; i < n; i++) {
     const right = truth[i] === pred[i] ? 1 : 0;
-    const kind = flagKind(novel[i] === 1, top[i]!, minConfidence);
-    if (kind === null && withheld) {
-      nWithheld++;
-      flaggedRight += right;
-    } else if (kind === null) {
+    const v = verdicts[i]!;
+    if (!v.flagged) {
       kept++;
       keptRight += right;
-    } else {
-      if (kind === 'novel') nNovel++;
-      else nLow++;
-      flaggedRight += right;
+      continue;
     }
+    const reason = flagReasonOf(v);
+    if (reason === 'NOVEL') nNovel++;
+    else if (reason === 'LOW_CONFIDENCE') nLow++;
+    else if (reason === 'SELF_CHECK') nWithheld++;
+    else throw new Error(`flag scores: cell ${i} is flagged for a reason the report has no count for: ${JSON.stringify(v.reason)}`);
+    flaggedRight += right;
   }
   const flagged = nNovel + nLow + nWithheld;
   return {

@@ -693,8 +693,7 @@ export async function runEvaluation(domains: readonly EvaluationDomain[], option
         const picked = d.role === 'target' && together ? d.rows.map((r) => at.get(r)!) : d.rows.map((_, k) => k);
         const best = argmaxRows(c.proba, K);
         const pred = picked.map((k) => clf.classNames[best[k]!]!);
-        const top = picked.map((k) => c.proba[k * K + best[k]!]!);
-        const flags = flagScores(d.labels, pred, top, Uint8Array.from(picked, (k) => c.novel[k]!), clf.minConfidence, c.selfCheck?.status === 'failed');
+        const flags = flagScores(d.labels, pred, picked.map((k) => c.verdicts[k]!), clf.minConfidence);
         const asTheJob = method === JOB_DEFAULT ? { selfCheck: c.selfCheck, routing: c.stain?.routing ?? null } : {};
         out[d.name] = { role: d.role, ...scoreDomain(d.labels, pred, classes, minSupport), flags, ...asTheJob };
         options.onVerdicts?.(method, d.name, picked.map((k, j) => ({ id: prepared.get(d.name)!.cells[d.rows[j]!]!.id ?? d.rows[j]!, label: d.labels[j]!, verdict: c.verdicts[k]! })));
