@@ -1,7 +1,7 @@
 // Issue 17 exploration (not the product): self-training on the lab's own unlabelled cells. The classify job's default
 // path (classifyLab: ensemble stain step, routing) labels the lab; the cells it is surest of, per predicted class,
-// join the training cells under that label and the forest is fitted again, for ROUNDS rounds, each taking a larger
-// share (FRACTIONS). The issue asks to use "the structure" of a lab's unlabelled cells; unlike the label-shift and
+// join the training cells under that label and the forest is fitted again, once per share in FRACTIONS (each round
+// picks from the last round's labels). The issue asks to use "the structure" of a lab's unlabelled cells; unlike the label-shift and
 // cluster views (README, eighth session) this lets the lab's own cells reshape the forest's boundaries.
 //   raw:   the picked cells as measured; the stain reference is refitted on the training lab's cells plus every cell
 //          of the lab (as a two-lab classifier is trained: pairJobs);
@@ -21,7 +21,6 @@ import { matrixFromRows } from '../../dist/src/engine/classifier/feature-matrix.
 
 const run = loadPrepared(process.env.PREPARED ?? '/tmp/unseen-prepared.json');
 const classes = run.classes;
-const K = classes.length;
 const seeds = (process.env.SEEDS ?? '0').split(',').map(Number);
 const fractions = (process.env.FRACTIONS ?? '0.4,0.8').split(',').map(Number);
 const variants = (process.env.VARIANTS ?? 'raw,moved').split(',');
@@ -34,12 +33,13 @@ const fit = (j, seed, extra) => trainCellClassifier({
   // The augmented copies index the training lab's rows, which stay first.
   augmented: preparedCopies(j, 2),
 }).classifier;
-const accOf = (proba, labels) => {
-  const top = argmaxRows(proba, K);
-  return labels.filter((l, i) => classes[top[i]] === l).length / labels.length;
+// Probabilities have a column per class the classifier saw (names: its classNames), not per class of the run.
+const accOf = (proba, labels, names) => {
+  const top = argmaxRows(proba, names.length);
+  return labels.filter((l, i) => names[top[i]] === l).length / labels.length;
 };
 /** Per predicted class, the share `f` of its cells with the highest top probability. */
-const pick = (proba, f) => {
+const pick = (proba, f, K) => {
   const top = argmaxRows(proba, K);
   const out = [];
   for (let k = 0; k < K; k++) {
@@ -51,11 +51,11 @@ const pick = (proba, f) => {
   return { idx: out, top };
 };
 /** Per-class recall, "class right/all". */
-const recall = (proba, labels) => {
-  const top = argmaxRows(proba, K);
+const recall = (proba, labels, names) => {
+  const top = argmaxRows(proba, names.length);
   return classes.map((c) => {
     const of = labels.flatMap((l, i) => (l === c ? [i] : []));
-    return of.length ? `${c.slice(0, 4)} ${of.filter((i) => classes[top[i]] === c).length}/${of.length}` : null;
+    return of.length ? `${c.slice(0, 4)} ${of.filter((i) => names[top[i]] === c).length}/${of.length}` : null;
   }).filter(Boolean).join(', ');
 };
 
@@ -65,21 +65,23 @@ for (const seed of seeds) {
   console.log(`forest seed ${seed}: ${names.join(' | ')}`);
   for (const j of [...run.jobs, ...pairJobs(run)]) {
     const base = fit(j, seed);
+    // The refitted classifiers train on the same labels and more: the same classes.
+    const names = base.classNames;
     for (const lab of j.labs) {
       const r0 = classifyLab(base, lab.rows, {});
-      const row = { lab: `${j.trainedOn} -> ${lab.name}`, kind: lab.kind, role: isSelectionLab(lab, run.source) ? 'selection' : 'scoring', n: lab.labels.length, acc: [accOf(r0.proba, lab.labels)], check: [r0.selfCheck.status] };
+      const row = { lab: `${j.trainedOn} -> ${lab.name}`, kind: lab.kind, role: isSelectionLab(lab, run.source) ? 'selection' : 'scoring', n: lab.labels.length, acc: [accOf(r0.proba, lab.labels, names)], check: [r0.selfCheck.status] };
       // A lab the plain forest reads measures like the training cells: nothing to adapt to (SKIP_PLAIN=0 self-trains it too).
       const skip = process.env.SKIP_PLAIN !== '0' && r0.stain.routing?.forest === 'plain';
       for (const v of variants) {
         let r = r0;
         for (const f of fractions) {
           if (skip) { row.acc.push(row.acc[0]); row.check.push(r0.selfCheck.status); continue; }
-          const { idx, top } = pick(r.proba, f);
+          const { idx, top } = pick(r.proba, f, names.length);
           if (v === 'target') {
-            const own = fitRandomForest(matrixFromRows(idx.map((i) => lab.rows[i])), Int32Array.from(idx, (i) => top[i]), { numClasses: K, seed });
+            const own = fitRandomForest(matrixFromRows(idx.map((i) => lab.rows[i])), Int32Array.from(idx, (i) => top[i]), { numClasses: names.length, seed });
             const po = predictProba(own, matrixFromRows(lab.rows));
             r = { ...r, proba: Float64Array.from(r0.proba, (p, i) => 0.5 * p + 0.5 * po[i]) };
-            row.acc.push(accOf(r.proba, lab.labels));
+            row.acc.push(accOf(r.proba, lab.labels, names));
             row.check.push(r0.selfCheck.status);
             continue;
           }
@@ -87,16 +89,16 @@ for (const seed of seeds) {
           const movedRow = (i) => r.x.data.subarray(i * cols, (i + 1) * cols);
           const extra = {
             rows: idx.map((i) => (v === 'moved' ? Float64Array.from(movedRow(i)) : lab.rows[i])),
-            labels: idx.map((i) => classes[top[i]]),
+            labels: idx.map((i) => names[top[i]]),
             stainRows: v === 'raw' ? [...j.allRows, ...lab.rows] : j.allRows,
           };
           r = classifyLab(fit(j, seed, extra), lab.rows, {});
-          row.acc.push(accOf(r.proba, lab.labels));
+          row.acc.push(accOf(r.proba, lab.labels, names));
           row.check.push(r.selfCheck.status);
         }
       }
       rows.push(row);
-      const per = lab.kind === 'real' || lab.kind === 'in-domain' ? `   [${recall(r0.proba, lab.labels)}]` : '';
+      const per = lab.kind === 'real' || lab.kind === 'in-domain' ? `   [${recall(r0.proba, lab.labels, names)}]` : '';
       console.log(`${row.lab.padEnd(36)} ${row.role.padEnd(9)} ${String(row.n).padStart(4)}  ${row.acc.map(pct).join('  ')}${seed === seeds[0] ? per : ''}`);
     }
   }
