@@ -37,6 +37,12 @@ test('two-lab rows train on each pair of labs and score the real lab in neither;
   assert.deepEqual(r.settings.trainCells, { a: 60, b: 50, c: 40, 'a+b': 110, 'a+c': 100, 'b+c': 90 });
   assert.equal(r.settings.augmentCopies, 1);
   for (const s of r.scores) assert.ok(s.meanConfidence > 0 && s.meanConfidence <= 1, `${s.lab}: ${s.meanConfidence}`);
+  // Per class: every cell of the lab counted once, and the cells right add up to the accuracy.
+  for (const s of r.scores) {
+    const per = Object.values(s.perClass!);
+    assert.equal(per.reduce((a, c) => a + c.n, 0), s.n, `${s.trainedOn} -> ${s.lab}`);
+    assert.ok(Math.abs(per.reduce((a, c) => a + c.right, 0) / s.n - s.accuracy) < 1e-12, `${s.trainedOn} -> ${s.lab}`);
+  }
   // Separable classes: every row reads its lab well.
   assert.ok(r.scores.every((s) => s.accuracy > 0.9), r.scores.map((s) => `${s.trainedOn}->${s.lab} ${s.accuracy}`).join(', '));
   // Each classifier (trained without held-out cells) carries a cross-fitted calibration: its labs get estimates,

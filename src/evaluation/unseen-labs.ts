@@ -55,6 +55,8 @@ export interface LabScore {
   accuracy: number;
   ci95: [number, number];
   macroF1: number | null;
+  /** Per class of the lab's labels: its cells, and how many the reported view gave that class (absent in older reports). */
+  perClass?: Record<string, { n: number; right: number }>;
   /** Share of cells the job flags (novel or unsure; every cell when the self-check fails). */
   flagged: number;
   /**
@@ -297,6 +299,10 @@ export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, c
   const novelShare = r.novel.length ? r.novel.reduce((n, v) => n + v, 0) / r.novel.length : 0;
   return {
     lab: lab.name, kind: lab.kind, trainedOn: lab.trainedOn, role, step, n: s.n, accuracy: s.accuracy, ci95: s.accuracy_ci95, macroF1: s.macro_f1,
+    perClass: Object.fromEntries(classes.flatMap((c) => {
+      const of = lab.labels.flatMap((l, i) => (l === c ? [i] : []));
+      return of.length ? [[c, { n: of.length, right: of.filter((i) => pred[i] === c).length }]] : [];
+    })),
     flagged: pred.length ? flagged / pred.length : 0, cellFlags, check: r.selfCheck.status,
     checkFired: [
       ...r.selfCheck.verdicts.filter((v) => v.status !== 'passed').map((v) => `${v.check}${v.status === 'failed' ? '' : ' (warning)'}`),
@@ -748,6 +754,14 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
     const mix = Object.entries(s.predictedMix).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]).map(([c, v]) => `${c.slice(0, 4)} ${Math.round(100 * v)}`).join(', ');
     const est = s.estimates ? `${p1(s.estimates.doc)} / ${p1(s.estimates.atc_max)} / ${p1(s.estimates.atc_entropy)}` : '—';
     lines.push(`| ${s.trainedOn} -> ${s.lab} | ${p1(s.accuracy)} % | ${s.macroF1 === null ? '—' : p1(s.macroF1) + ' %'} | ${s.check} | ${s.checkFired.join(', ') || '—'} | ${s.agreement === null ? '—' : p1(s.agreement) + ' %'} | ${p1(s.meanConfidence)} % | ${est} | ${mix} | ${s.forest ?? '—'}${s.morphologyShift === null || s.morphologyShift === undefined ? '' : ` (${s.morphologyShift.toFixed(2)} / ${s.stainShift === null ? '—' : s.stainShift.toFixed(2)})`} |`);
+  }
+  const real = r.scores.filter((x) => x.step === ctx.defaultStep && x.kind !== 'synthetic' && x.perClass);
+  if (real.length) {
+    lines.push('', '## Where the errors are (the default step, real labs)', '');
+    lines.push('Per class of the lab\'s labels: the cells given that class, of its cells. A class the training lab had few cells of (each lab\'s class counts: "The labs" below) is rarely given, on any lab.', '');
+    const cls = [...new Set(real.flatMap((x) => Object.keys(x.perClass!)))];
+    lines.push(`| trained on -> lab | accuracy | ${cls.join(' | ')} |`, `| --- | ---: | ${cls.map(() => '---:').join(' | ')} |`);
+    for (const x of real) lines.push(`| ${x.trainedOn} -> ${x.lab} | ${p1(x.accuracy)} % | ${cls.map((c) => (x.perClass![c] ? `${x.perClass![c]!.right}/${x.perClass![c]!.n}` : '—')).join(' | ')} |`);
   }
   const ests = (r.estimators ?? []).filter((e) => e.step === ctx.defaultStep);
   if (ests.length) {
