@@ -3,7 +3,9 @@
 // misses is no shift at all but its training lab's size and class mix. For each such row this fits a classifier as
 // the page fits one, on source cells drawn at the training lab's size and class mix, and scores it through the classify
 // job's path on held-out source cells drawn at the scored lab's mix: same lab, camera and stain. The page shows it
-// beside what the row reads, so that a goal is read against what no adaptation could pass.
+// beside what the row reads: a row far below its ceiling loses to the shift, one near it to its training lab's size
+// and mix. It is what these values give at that size and mix with nothing to cross, not a proof that no method
+// could pass it.
 import { trainCellClassifier, type ClassifierTrainingInput } from '../pipeline/classifier-training.js';
 import { classifyLab } from '../pipeline/lab-classification.js';
 import { wilsonInterval } from '../pipeline/metrics.js';
@@ -98,8 +100,8 @@ export function renderSizeCeilings(ceilings: readonly SizeCeiling[], scores: rea
       `scored through the same path on held-out source cells drawn at the scored lab's mix (same lab, camera and stain; ` +
       `${ceilings[0]?.draws.length ?? 0} draws, the interval over every draw's cells; \`src/evaluation/size-ceiling.ts\`, \`${command}\`). ` +
       'It is what the classifier gives at that training size and mix with no shift to cross: a row far below it loses to the shift, ' +
-      'a row near it to its training lab\'s size and mix (a lab with 2 basophils reads almost none). A bound for these values without the ' +
-      'scored lab\'s labels, not a proof that no method could pass it.',
+      'a row near it to its training lab\'s size and mix (a lab with 2 basophils reads almost none). It is what these values give at that ' +
+      'size and mix with nothing to cross, not a proof that no method could pass it.',
     '',
     '| trained on -> lab | trained at | scored at | the default reads | with no shift at all | draws |',
     '| --- | --- | --- | ---: | ---: | --- |',
