@@ -224,8 +224,10 @@ async function main(): Promise<void> {
       seed: FOREST_SEED, copies: AUGMENT, trees: TREES, maxDepth: MAX_DEPTH, minSamplesLeaf: MIN_LEAF, maxFeatures: MAX_FEATURES, augmentWeight: AUGMENT_WEIGHT, plainTreeShare: PLAIN_TREES, balanced: BALANCED,
     });
   } catch (e) {
-    // Fewer source cells (TRAIN_PER_CLASS, TRAIN_MIX) than a small lab's mix asks for: the page goes out without them.
-    say(`no ceilings on this page: ${(e as Error).message}`);
+    // Fewer source cells (MAX_PER_CLASS, TRAIN_PER_CLASS, TRAIN_MIX) than a small lab's mix asks for: the page goes out
+    // without them. Any other error is a fault, not a setting: it stops the run.
+    if (!(e instanceof Error && e.message.startsWith('size ceiling:'))) throw e;
+    say(`no ceilings on this page: ${e.message}`);
   }
   report.timings.ceilings = (performance.now() - tc) / 1000;
   for (const [k, v] of Object.entries(report.timings)) if (k.startsWith('ruleSeed') || k === 'ceilings') report.timings.total! += v;

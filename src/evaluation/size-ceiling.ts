@@ -11,7 +11,7 @@ import { classifyLab } from '../pipeline/lab-classification.js';
 import { wilsonInterval } from '../pipeline/metrics.js';
 import { argmaxRows } from '../engine/classifier/random-forest.js';
 import { createRng, mixSeed, shuffleInPlace, type Rng } from '../engine/classifier/rng.js';
-import { pairJobs, preparedCopies, type LabScore, type PreparedRun } from './unseen-labs.js';
+import { ci, countsText, p1, pairJobs, preparedCopies, type LabScore, type PreparedRun } from './unseen-labs.js';
 
 export interface SizeCeiling {
   trainedOn: string;
@@ -88,9 +88,6 @@ export function sizeCeilings(run: PreparedRun, opts: SizeCeilingOptions): SizeCe
   return out;
 }
 
-const pct = (v: number) => (100 * v).toFixed(1);
-const mixText = (counts: Record<string, number>) => Object.entries(counts).filter(([, n]) => n > 0).map(([c, n]) => `${c.slice(0, 4)} ${n}`).join(', ');
-
 /** The page's section: each row's ceiling beside what the default step reads on it (`scores`: the default step's). */
 export function renderSizeCeilings(ceilings: readonly SizeCeiling[], scores: readonly LabScore[], command: string): string {
   const lines = [
@@ -108,7 +105,7 @@ export function renderSizeCeilings(ceilings: readonly SizeCeiling[], scores: rea
   ];
   for (const c of ceilings) {
     const s = scores.find((x) => x.trainedOn === c.trainedOn && x.lab === c.lab);
-    lines.push(`| ${c.trainedOn} -> ${c.lab} | ${mixText(c.trainCounts)} | ${mixText(c.scoreCounts)} | ${s ? `${pct(s.accuracy)} % (${pct(s.ci95[0])}-${pct(s.ci95[1])})` : '—'} | ${pct(c.accuracy)} % (${pct(c.ci95[0])}-${pct(c.ci95[1])}) | ${pct(Math.min(...c.draws))}-${pct(Math.max(...c.draws))} % |`);
+    lines.push(`| ${c.trainedOn} -> ${c.lab} | ${countsText(c.trainCounts)} | ${countsText(c.scoreCounts)} | ${s ? `${p1(s.accuracy)} % (${ci(s.ci95)})` : '—'} | ${p1(c.accuracy)} % (${ci(c.ci95)}) | ${ci([Math.min(...c.draws), Math.max(...c.draws)])} % |`);
   }
   return lines.join('\n');
 }

@@ -299,9 +299,10 @@ export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, c
   const novelShare = r.novel.length ? r.novel.reduce((n, v) => n + v, 0) / r.novel.length : 0;
   return {
     lab: lab.name, kind: lab.kind, trainedOn: lab.trainedOn, role, step, n: s.n, accuracy: s.accuracy, ci95: s.accuracy_ci95, macroF1: s.macro_f1,
-    perClass: Object.fromEntries(classes.flatMap((c) => {
-      const of = lab.labels.flatMap((l, i) => (l === c ? [i] : []));
-      return of.length ? [[c, { n: of.length, right: of.filter((i) => pred[i] === c).length }]] : [];
+    // From the confusion matrix (rows: the true class): each class with cells in the lab, its cells and its diagonal.
+    perClass: Object.fromEntries(s.confusion.labels.flatMap((c, k) => {
+      const n = s.confusion.matrix[k]!.reduce((a, v) => a + v, 0);
+      return n ? [[c, { n, right: s.confusion.matrix[k]![k]! }]] : [];
     })),
     flagged: pred.length ? flagged / pred.length : 0, cellFlags, check: r.selfCheck.status,
     checkFired: [
@@ -609,8 +610,10 @@ export function summariseEstimators(labs: readonly LabScore[], step: StainStep):
   });
 }
 
-const p1 = (v: number) => (100 * v).toFixed(1);
-const ci = (c: readonly [number, number]) => `${p1(c[0])}-${p1(c[1])}`;
+export const p1 = (v: number) => (100 * v).toFixed(1);
+export const ci = (c: readonly [number, number]) => `${p1(c[0])}-${p1(c[1])}`;
+/** Cells per class, as the page writes them ("neut 202, lymp 33"); classes without cells left out. */
+export const countsText = (counts: Record<string, number>) => Object.entries(counts).filter(([, n]) => n > 0).map(([c, n]) => `${c.slice(0, 4)} ${n}`).join(', ');
 
 /** The forest's settings beyond trees and depth, where they are not the forest's own defaults. */
 function forestExtras(s: UnseenLabsReport['settings']): string {
@@ -778,7 +781,7 @@ export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; ma
   flagSection(lines, r.scores.filter((x) => x.step === ctx.defaultStep && x.kind !== 'in-domain'));
   lines.push('', '## The labs', '');
   lines.push('| lab | trained on | role | cells | classes | what it is |', '| --- | --- | --- | ---: | --- | --- |');
-  for (const l of r.labs) lines.push(`| ${l.name} | ${l.trainedOn} | ${l.role} | ${l.n} | ${Object.entries(l.classes).map(([c, n]) => `${c.slice(0, 4)} ${n}`).join(', ')} | ${l.description} |`);
+  for (const l of r.labs) lines.push(`| ${l.name} | ${l.trainedOn} | ${l.role} | ${l.n} | ${countsText(l.classes)} | ${l.description} |`);
   lines.push('', `Wilson intervals: src/pipeline/metrics.ts. Timings (s): ${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}.`, '');
   return lines.join('\n');
 }

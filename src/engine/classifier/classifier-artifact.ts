@@ -127,7 +127,8 @@ function stainMixFromJson(v: unknown, columns: number): StainMix {
 
 /**
  * Why a cell gets no class, in the order the product checks: far from every training class (novelty score > 1)
- * first, then a top probability under minConfidence; null when it gets one. The evaluation's flag scores use it too.
+ * first, then a top probability under minConfidence; null when it gets one. The unseen-labs evaluation's per-cell
+ * flag shares use it too (scoreLab: classifyLab stops before the verdicts).
  */
 export function flagKind(novel: boolean, top: number, minConfidence: number): 'novel' | 'low_confidence' | null {
   return novel ? 'novel' : top < minConfidence ? 'low_confidence' : null;
