@@ -59,29 +59,29 @@ const recall = (proba, labels, names) => {
   }).filter(Boolean).join(', ');
 };
 
-const names = ['default', ...variants.flatMap((v) => fractions.map((_, r) => `${v} r${r + 1}`))];
+const columns = ['default', ...variants.flatMap((v) => fractions.map((_, r) => `${v} r${r + 1}`))];
 for (const seed of seeds) {
   const rows = [];
-  console.log(`forest seed ${seed}: ${names.join(' | ')}`);
+  console.log(`forest seed ${seed}: ${columns.join(' | ')}`);
   for (const j of [...run.jobs, ...pairJobs(run)]) {
     const base = fit(j, seed);
     // The refitted classifiers train on the same labels and more: the same classes.
-    const names = base.classNames;
+    const seen = base.classNames;
     for (const lab of j.labs) {
       const r0 = classifyLab(base, lab.rows, {});
-      const row = { lab: `${j.trainedOn} -> ${lab.name}`, kind: lab.kind, role: isSelectionLab(lab, run.source) ? 'selection' : 'scoring', n: lab.labels.length, acc: [accOf(r0.proba, lab.labels, names)], check: [r0.selfCheck.status] };
+      const row = { lab: `${j.trainedOn} -> ${lab.name}`, kind: lab.kind, role: isSelectionLab(lab, run.source) ? 'selection' : 'scoring', n: lab.labels.length, acc: [accOf(r0.proba, lab.labels, seen)], check: [r0.selfCheck.status] };
       // A lab the plain forest reads measures like the training cells: nothing to adapt to (SKIP_PLAIN=0 self-trains it too).
       const skip = process.env.SKIP_PLAIN !== '0' && r0.stain.routing?.forest === 'plain';
       for (const v of variants) {
         let r = r0;
         for (const f of fractions) {
           if (skip) { row.acc.push(row.acc[0]); row.check.push(r0.selfCheck.status); continue; }
-          const { idx, top } = pick(r.proba, f, names.length);
+          const { idx, top } = pick(r.proba, f, seen.length);
           if (v === 'target') {
-            const own = fitRandomForest(matrixFromRows(idx.map((i) => lab.rows[i])), Int32Array.from(idx, (i) => top[i]), { numClasses: names.length, seed });
+            const own = fitRandomForest(matrixFromRows(idx.map((i) => lab.rows[i])), Int32Array.from(idx, (i) => top[i]), { numClasses: seen.length, seed });
             const po = predictProba(own, matrixFromRows(lab.rows));
             r = { ...r, proba: Float64Array.from(r0.proba, (p, i) => 0.5 * p + 0.5 * po[i]) };
-            row.acc.push(accOf(r.proba, lab.labels, names));
+            row.acc.push(accOf(r.proba, lab.labels, seen));
             row.check.push(r0.selfCheck.status);
             continue;
           }
@@ -89,21 +89,21 @@ for (const seed of seeds) {
           const movedRow = (i) => r.x.data.subarray(i * cols, (i + 1) * cols);
           const extra = {
             rows: idx.map((i) => (v === 'moved' ? Float64Array.from(movedRow(i)) : lab.rows[i])),
-            labels: idx.map((i) => names[top[i]]),
+            labels: idx.map((i) => seen[top[i]]),
             stainRows: v === 'raw' ? [...j.allRows, ...lab.rows] : j.allRows,
           };
           r = classifyLab(fit(j, seed, extra), lab.rows, {});
-          row.acc.push(accOf(r.proba, lab.labels, names));
+          row.acc.push(accOf(r.proba, lab.labels, seen));
           row.check.push(r.selfCheck.status);
         }
       }
       rows.push(row);
-      const per = lab.kind === 'real' || lab.kind === 'in-domain' ? `   [${recall(r0.proba, lab.labels, names)}]` : '';
+      const per = lab.kind === 'real' || lab.kind === 'in-domain' ? `   [${recall(r0.proba, lab.labels, seen)}]` : '';
       console.log(`${row.lab.padEnd(36)} ${row.role.padEnd(9)} ${String(row.n).padStart(4)}  ${row.acc.map(pct).join('  ')}${seed === seeds[0] ? per : ''}`);
     }
   }
   const out = rows.filter((r) => r.kind !== 'in-domain');
-  for (const [k, name] of names.entries()) {
+  for (const [k, name] of columns.entries()) {
     const worst = (rs) => rs.reduce((m, r) => (r.acc[k] < m.acc[k] ? r : m));
     const ws = worst(out.filter((r) => r.role === 'selection')), wc = worst(out.filter((r) => r.role === 'scoring'));
     const real = out.filter((r) => r.kind === 'real');
