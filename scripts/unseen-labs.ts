@@ -19,7 +19,9 @@
  * EXTRA_VIEW (a module exporting `measure(crops)`: each crop's values of another view, appended after the 59 morphology
  * values of every row measured; for explorations such as training/classifier-exploration/ssl-view.mjs).
  * After the rule, the page's section on how far each row trained on a small lab could go with no shift at all
- * (src/evaluation/size-ceiling.ts, at FOREST_SEED).
+ * (src/evaluation/size-ceiling.ts, at FOREST_SEED). STEPS (a comma list of stain steps to score; default every one).
+ * SELF_TRAINING=1: every lab self-trained after its first classification (src/pipeline/self-training.ts, the classify
+ * job's selfTraining), each classifier carrying its training cells; with OUT_NAME, a page to set beside the default's.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -31,13 +33,14 @@ import { detectorCacheKey, loadFolderDomain } from '../src/evaluation/folder-dat
 import { machineInfo } from '../src/evaluation/report.js';
 import { morphologyRows, prepareUnseenLabs, renderUnseenLabs, ruleOverSeeds, scoreUnseenLabs, type LabeledLab, type PreparedRun } from '../src/evaluation/unseen-labs.js';
 import { renderSizeCeilings, sizeCeilings } from '../src/evaluation/size-ceiling.js';
-import { DEFAULT_STAIN_STEP } from '../src/engine/classifier/stain-steps.js';
+import { DEFAULT_STAIN_STEP, STAIN_STEPS, type StainStep } from '../src/engine/classifier/stain-steps.js';
 import { FOREST_DEFAULTS, MORPHOLOGY_AUGMENT_COPIES } from '../src/pipeline/defaults.js';
 import type { MaxFeatures } from '../src/engine/classifier/random-forest.js';
 import { classesOf } from '../src/pipeline/class-maps.js';
 import { createRng, mixSeed, shuffleInPlace } from '../src/engine/classifier/rng.js';
 import { DEFAULT_BOX_IN_CROP, MORPHOLOGY_SIZE } from '../src/imaging/cell-morphology.js';
 import { loadPrepared, savePrepared } from './prepared-run.js';
+import { SELF_TRAINING_SHARE } from '../src/pipeline/self-training.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const env = (k: string, d: string) => process.env[k] || d;
@@ -57,6 +60,9 @@ const PLAIN_TREES = Number(env('PLAIN_TREES', String(FOREST_DEFAULTS.plainTreeSh
 const FOREST_SEED = Number(env('FOREST_SEED', String(SEED)));
 const SYNTH = Number(env('SYNTH_SIZE', '120'));
 const RULE_SEEDS = Number(env('RULE_SEEDS', '4'));
+const SELF_TRAINING = env('SELF_TRAINING', '0') === '1';
+const STEPS = process.env.STEPS ? (process.env.STEPS.split(',') as StainStep[]) : null;
+for (const s of STEPS ?? []) if (!(STAIN_STEPS as readonly string[]).includes(s)) throw new Error(`STEPS: no stain step "${s}" (${STAIN_STEPS.join(', ')})`);
 const OUT = resolve(env('OUT_DIR', join(REPO, 'docs')));
 const AUGMENT = Number(env('AUGMENT', String(MORPHOLOGY_AUGMENT_COPIES)));
 const BALANCED = env('BALANCED', String(FOREST_DEFAULTS.balanced)) === 'true';
@@ -204,7 +210,7 @@ async function main(): Promise<void> {
   if (TRAIN_MIX) fewerSourceCells(prepared, sourceInMixOf(prepared, TRAIN_MIX), SEED);
   const score = (seed: number) => scoreUnseenLabs(prepared, {
     seed, trees: TREES, maxDepth: MAX_DEPTH, minSamplesLeaf: MIN_LEAF, maxFeatures: MAX_FEATURES, augmentWeight: AUGMENT_WEIGHT, plainTreeShare: PLAIN_TREES,
-    syntheticSize: SYNTH, augmentCopies: AUGMENT, balanced: BALANCED, onProgress: say,
+    syntheticSize: SYNTH, augmentCopies: AUGMENT, balanced: BALANCED, onProgress: say, selfTraining: SELF_TRAINING, ...(STEPS ? { steps: STEPS } : {}),
   });
   const report = score(FOREST_SEED);
   // The rule is read over RULE_SEEDS forest seeds (the page's tables are the first seed's).
@@ -248,6 +254,12 @@ async function main(): Promise<void> {
       `colour, scale, blur, JPEG, noise). Its draws are its own (other ranges and seeds than the synthetic labs'), but the family of transforms ` +
       `is the synthetic labs' own: **the synthetic labs are therefore an optimistic check of an augmented classifier; the real labs (BCCD, ` +
       `Zheng DS2, and Acevedo-20 for the classifiers trained elsewhere) are the honest one.**`,
+    ...(SELF_TRAINING ? [
+      `**Self-trained** (\`SELF_TRAINING=1\`): every lab is classified, then self-trained as a classify job with \`selfTraining\` does ` +
+      `(\`src/pipeline/self-training.ts\`): per predicted class, the ${Math.round(100 * SELF_TRAINING_SHARE)} % of its cells the forest is surest of join the training cells ` +
+      `under that class, the forests and the stain reference are fitted again, and the lab is classified again through the same step. A lab the ` +
+      `plain forest reads is left as it is. The self-check and the novelty flags are the first classification's.`,
+    ] : []),
     `Citations: Acevedo et al. 2020, Data in Brief 30:105474 (CC BY 4.0); BCCD: Shenggan/BCCD_Dataset (MIT); Zheng et al. 2018, Micron 107:55-71.`,
   ].join('\n\n');
   const F = FOREST_DEFAULTS;
@@ -255,6 +267,7 @@ async function main(): Promise<void> {
     ['MAX_PER_CLASS', MAX, 600], ['SEED', SEED, 0], ['AUGMENT', AUGMENT, MORPHOLOGY_AUGMENT_COPIES], ['TREES', TREES, F.trees], ['MAX_DEPTH', MAX_DEPTH, F.maxDepth],
     ['MIN_LEAF', MIN_LEAF, F.minSamplesLeaf], ['MAX_FEATURES', MAX_FEATURES, F.maxFeatures], ['AUGMENT_WEIGHT', AUGMENT_WEIGHT, F.augmentWeight], ['PLAIN_TREES', PLAIN_TREES, F.plainTreeShare], ['FOREST_SEED', FOREST_SEED, SEED], ['RULE_SEEDS', RULE_SEEDS, 4], ['TRAIN_PER_CLASS', TRAIN_PER_CLASS, null],
     ['BALANCED', BALANCED, FOREST_DEFAULTS.balanced], ['TRAIN_MIX', TRAIN_MIX, null], ['RANDOM_LABS', randomLabs, 3], ['OUT_NAME', OUT_NAME, 'unseen-labs'], ['FRAMED', framed, true],
+    ['STEPS', STEPS?.join(','), undefined], ['SELF_TRAINING', SELF_TRAINING ? 1 : 0, 0],
   ];
   const command = `${given.filter(([, v, d]) => v !== d).map(([k, v]) => `${k}=${v} `).join('')}scripts/unseen.sh`;
   mkdirSync(OUT, { recursive: true });

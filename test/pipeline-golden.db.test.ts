@@ -182,6 +182,36 @@ test("classifyCells with its defaults gives the evaluation's morphology_default 
   );
 });
 
+test('classifyCells with selfTraining fits the classifier again on the lab\'s surest cells and says so; a classifier without training cells is refused', async () => {
+  const trained = await runJob('trainClassifier', 'TrainClassifierInput', { datasetIds: [ids.a], features: 'MORPHOLOGY', seed: SEED });
+  const modelId = trained.result.modelId as string;
+  assert.equal(trained.result.trainingCellsKept, true);
+  const cellsOf = async () => new Map(((await ds.query(`SELECT c.id, c.prediction FROM cells c JOIN images i ON i.id = c.image_id WHERE i.dataset_id = $1`, [ids.b])) as { id: string; prediction: CellVerdict }[]).map((r) => [r.id, r.prediction]));
+  const first = await runJob('classifyCells', 'ClassifyCellsInput', { datasetId: ids.b, classifierId: modelId });
+  assert.equal(first.result.selfTraining, undefined, 'off unless asked for');
+  const before = await cellsOf();
+  const st = await runJob('classifyCells', 'ClassifyCellsInput', { datasetId: ids.b, classifierId: modelId, selfTraining: true });
+  const r = st.result.selfTraining;
+  assert.equal(r.applied, true, r.note);
+  // 40 % of each predicted class's 35 cells, rounded per class.
+  const added = Object.values(r.added as Record<string, number>).reduce((a, n) => a + n, 0);
+  assert.ok(added >= 12 && added <= 16, JSON.stringify(r.added));
+  assert.match(r.note, /^self-training: the \d+ cells the forest was surest of/);
+  // The first classification's check and stain outcome stay; the probabilities are the refitted forests'.
+  assert.deepEqual(st.result.selfCheck, first.result.selfCheck);
+  assert.deepEqual(st.result.stain, first.result.stain);
+  const after = await cellsOf();
+  const moved = [...after].filter(([id, p]) => JSON.stringify(p.probabilities) !== JSON.stringify(before.get(id)!.probabilities)).length;
+  assert.ok(moved > 0, 'the refitted forests give other probabilities');
+  // Shown through GraphQL as the job's typed result.
+  const typed = (await s.ok(`query($id: ID!) { job(id: $id) { typedResult { ... on ClassifyJobResult { selfTraining } } } }`, { id: st.id })).job.typedResult;
+  assert.equal(typed.selfTraining.applied, true);
+  // A classifier that kept no training cells (shipped, latent or older ones) cannot self-train: refused before any job.
+  await ds.query(`UPDATE models SET metrics = metrics - 'trainingCellsKept' WHERE id = $1`, [modelId]);
+  const refused = await s.gql(`mutation($i: ClassifyCellsInput!) { classifyCells(input: $i) { id } }`, { i: { datasetId: ids.b, classifierId: modelId, selfTraining: true } });
+  assert.match(refused.errors?.[0]?.message ?? '', /selfTraining: classifier .* carries no training cells/);
+});
+
 test('trainAutoencoder trains the autoencoder the evaluation trains (same seed, data and epochs: same latents)', async () => {
   const epochs = 2;
   const batchSize = 16;

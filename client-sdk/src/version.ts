@@ -3,7 +3,7 @@
 // versions only add). The package's own version carries the same major.minor.
 
 /** The schema version the SDK's operations were generated from (the server's serverVersion.schema). */
-export const SCHEMA_VERSION = '2.5.0';
+export const SCHEMA_VERSION = '2.6.0';
 
 export interface Compatibility {
   /** True when every operation of this SDK is valid on the server. */

@@ -8,15 +8,16 @@ import { UsageError } from './args.js';
 // The URL points nowhere: each refusal must come from the argument check, not from a failed request.
 const NOWHERE = ['--url', 'http://127.0.0.1:9/graphql'];
 
-test('classify refuses an unknown --stain or --consensus value before it talks to any server', async () => {
+test('classify refuses an unknown --stain, --consensus or --self-training value before it talks to any server', async () => {
   await assert.rejects(jobCommand('classify', ['--dataset', 'lab', '--stain', 'sometimes', ...NOWHERE]), (e: Error) => e instanceof UsageError && /--stain takes auto, off, always, centred, adaptive, prior_mix, ensemble, not "sometimes"/.test(e.message));
   await assert.rejects(jobCommand('classify', ['--dataset', 'lab', '--consensus', 'maybe', ...NOWHERE]), /--consensus takes on, off, not "maybe"/);
+  await assert.rejects(jobCommand('classify', ['--dataset', 'lab', '--self-training', 'yes', ...NOWHERE]), /--self-training takes on, off, not "yes"/);
 });
 
 test('a misspelt flag is an error that names the command, the likely flag and every known one', async () => {
   await assert.rejects(jobCommand('classify', ['--dataset', 'lab', '--stian', 'off', ...NOWHERE]), (e: Error) => {
     assert.ok(e instanceof UsageError);
-    assert.match(e.message, /^leukograph classify: unknown flag --stian \(did you mean --stain\?\); its flags are --help, --dataset, --classifier, --stain, --consensus, --url, --token, --json$/);
+    assert.match(e.message, /^leukograph classify: unknown flag --stian \(did you mean --stain\?\); its flags are --help, --dataset, --classifier, --stain, --consensus, --self-training, --url, --token, --json$/);
     return true;
   });
   await assert.rejects(jobCommand('train-classifier', ['--dataset', 'lab', '--feature', 'morphology', ...NOWHERE]), /unknown flag --feature \(did you mean --features\?\)/);

@@ -70,6 +70,7 @@ export const JOB_SPECS = {
       classifier: { type: 'string', value: 'ID', help: 'this classifier instead of the active one (leukograph models lists them)' },
       stain: { type: 'string', value: 'auto|off|always|centred|adaptive|prior_mix|ensemble', help: "a morphology classifier's stain step (default auto: the winner of docs/unseen-labs.md)" },
       consensus: { type: 'string', value: 'on|off', help: 'similar cells of the dataset settle a verdict (default off: it helps the common types and costs the rare ones)' },
+      'self-training': { type: 'string', value: 'on|off', help: "fit the classifier again with the dataset's surest cells, then classify again (default off; classifiers trained by train-classifier only)" },
     },
   },
   analyze: {
@@ -240,6 +241,7 @@ export async function jobCommand(command: JobCommandName, argv: readonly string[
     features: choiceFlag(cmd, 'features', str('features'), ['morphology', 'latent'], 'morphology'),
     stain: choiceFlag(cmd, 'stain', str('stain'), ['auto', 'off', 'always', 'centred', 'adaptive', 'prior_mix', 'ensemble'], 'auto'),
     consensus: choiceFlag(cmd, 'consensus', str('consensus'), ['on', 'off'], 'off'),
+    selfTraining: choiceFlag(cmd, 'self-training', str('self-training'), ['on', 'off'], 'off'),
     use: str('use') === undefined ? undefined : choiceFlag(cmd, 'use', str('use'), ['common5', 'common5_ig', 'paper13'], 'common5'),
   };
   if (command === 'export') return exportCommand(cmd, f, url);
@@ -320,7 +322,7 @@ export async function jobCommand(command: JobCommandName, argv: readonly string[
           if (det !== 0) return det;
         }
         if (classifierInfo(active).features === 'morphology') {
-          return await startAndFollow(r, 'classifyCells', { datasetId: ds.id, ...byId, stainAdaptation: checked.stain.toUpperCase(), neighbourConsensus: checked.consensus === 'on' }, 'classify', json);
+          return await startAndFollow(r, 'classifyCells', { datasetId: ds.id, ...byId, stainAdaptation: checked.stain.toUpperCase(), neighbourConsensus: checked.consensus === 'on', ...(checked.selfTraining === 'on' ? { selfTraining: true } : {}) }, 'classify', json);
         }
         // A latent classifier reads the AE-CFE latents of its own encoder (not necessarily the active one): encode first.
         const encoderId = typeof active.params.encoderId === 'string' ? { autoencoderId: active.params.encoderId } : {};

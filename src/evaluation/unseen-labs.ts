@@ -5,6 +5,7 @@
 // selection labs and reported by its worst over the other labs, beside the mean, with Wilson intervals; and for
 // every lab, whether the job's self-check would have warned. No database, no files: scripts/unseen-labs.ts feeds it.
 import { classifyLab } from '../pipeline/lab-classification.js';
+import { selfTrainLab } from '../pipeline/self-training.js';
 import { forestSettings, trainCellClassifier, type ClassifierTrainingInput } from '../pipeline/classifier-training.js';
 import type { CellClassifier } from '../engine/classifier/classifier-artifact.js';
 import { STAIN_STEPS, type StainStep } from '../engine/classifier/stain-steps.js';
@@ -148,6 +149,8 @@ export interface UnseenLabsOptions extends ForestSettings {
    * moves MORPHOLOGY_COLOUR_COLUMNS only, so appended columns keep their place).
    */
   measure?: (crops: readonly LabCrop[]) => Float64Array[] | Promise<Float64Array[]>;
+  /** Every lab self-trained after its first classification (pipeline/self-training.ts, as classifyCells does when asked). */
+  selfTraining?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -160,6 +163,8 @@ export interface UnseenLabsReport {
     syntheticSize: number; holdOut: number; steps: StainStep[]; augmentCopies: number; trainCells: Record<string, number>;
     /** The source lab's classifier as train-classifier saves it: gzipped JSON bytes (what a model file weighs). */
     sourceModelBytes?: number;
+    /** Every lab self-trained (UnseenLabsOptions.selfTraining); absent in reports from before it existed. */
+    selfTraining?: boolean;
   };
   labs: Array<{ name: string; kind: ScoredLab['kind']; trainedOn: string; description: string; n: number; classes: Record<string, number>; role: LabScore['role'] }>;
   scores: LabScore[];
@@ -267,9 +272,10 @@ export function isSelectionLab(lab: Pick<ScoredLab, 'name' | 'trainedOn' | 'kind
 const mixOf = (pred: readonly string[], classes: readonly string[]) =>
   Object.fromEntries(classes.map((c) => [c, pred.filter((p) => p === c).length / Math.max(1, pred.length)]));
 
-/** One classifier, one lab, one step: as the classify job would report it. */
-export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, classes: readonly string[], role: LabScore['role']): LabScore {
-  const r = classifyLab(clf, lab.rows, { step });
+/** One classifier, one lab, one step (self-trained when asked): as the classify job would report it. */
+export function scoreLab(clf: CellClassifier, lab: ScoredLab, step: StainStep, classes: readonly string[], role: LabScore['role'], selfTraining = false): LabScore {
+  const first = classifyLab(clf, lab.rows, { step });
+  const r = selfTraining ? selfTrainLab(clf, lab.rows, first, { step }).lab : first;
   const K = clf.classNames.length;
   const pred = Array.from(r.views.reported, (k) => clf.classNames[k]!);
   const s = scoreDomain(lab.labels, pred, classes);
@@ -480,6 +486,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
     const clf = trainCellClassifier({
       rows: j.rows, labels: j.labels, classNames: classes, features: 'morphology', classMap: 'common5', stainRows: j.allRows,
       trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare, seed: opts.seed, testFraction: 0, augmented, balanced: opts.balanced,
+      keepTrainingCells: opts.selfTraining ?? false,
     }).classifier;
     if (j.trainedOn === source.name) {
       timings.fitSource = (performance.now() - tf) / 1000;
@@ -494,7 +501,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   for (const { clf, labs: scored } of jobs) {
     for (const lab of scored) {
       const role = isSelectionLab(lab, source.name) ? 'selection' : 'scoring';
-      for (const step of steps) scores.push(scoreLab(clf, lab, step, classes, role));
+      for (const step of steps) scores.push(scoreLab(clf, lab, step, classes, role, opts.selfTraining ?? false));
       say(`${lab.trainedOn} -> ${lab.name}: ${steps.map((s) => `${s} ${(100 * scores.find((x) => x.step === s && x.lab === lab.name && x.trainedOn === lab.trainedOn)!.accuracy).toFixed(1)}`).join(', ')}`);
     }
   }
@@ -527,7 +534,7 @@ export function scoreUnseenLabs(run: PreparedRun, opts: Omit<UnseenLabsOptions, 
   timings.total = (performance.now() - t0) / 1000 + (run.timings.total ?? 0);
   return {
     format: 'leukograph-unseen-labs/1', created: new Date().toISOString(), source: source.name,
-    settings: { seed: opts.seed, trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare, balanced: opts.balanced ?? FOREST_DEFAULTS.balanced, syntheticSize, holdOut, steps, augmentCopies: copies, trainCells, sourceModelBytes },
+    settings: { seed: opts.seed, trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare, balanced: opts.balanced ?? FOREST_DEFAULTS.balanced, syntheticSize, holdOut, steps, augmentCopies: copies, trainCells, sourceModelBytes, selfTraining: opts.selfTraining ?? false },
     labs: labList, scores, summary, chosen, estimators, timings,
   };
 }

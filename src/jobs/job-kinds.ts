@@ -94,6 +94,11 @@ export interface ClassifyParams {
    * job's cells (neighbour-consensus.ts). Default false: it helps the common types and costs the rare ones.
    */
   neighbourConsensus?: boolean;
+  /**
+   * Morphology classifiers that carry their training cells: fit the classifier again with the lab's surest cells and
+   * classify it again (src/pipeline/self-training.ts). Default false.
+   */
+  selfTraining?: boolean;
 }
 
 export interface AnalyzeParams {

@@ -18,6 +18,7 @@ import { reviewCopies, withReviewedRows } from './reviewed-cells.js';
 import { copyOptions, type CopyRecipe } from './copy-weights.js';
 import { CALIBRATION_FOLDS, crossFittedCalibration, type CrossFitInput } from './confidence-calibration.js';
 import { calibrateConfidence, type ConfidenceCalibration } from '../engine/classifier/accuracy-estimate.js';
+import { packRows32, type TrainingCells } from '../engine/classifier/training-cells.js';
 
 export interface ClassifierTrainingInput {
   /** One feature row per labelled cell. */
@@ -78,6 +79,11 @@ export interface ClassifierTrainingInput {
    */
   plainForest?: boolean;
   onTree?: (done: number, total: number) => void;
+  /**
+   * Keep the training cells in the classifier (engine/classifier/training-cells.ts), so that a classify job can fit it
+   * again with a lab's own cells (self-training.ts). Default false; the train-classifier job keeps them for morphology.
+   */
+  keepTrainingCells?: boolean;
 }
 
 export interface TrainedClassifier {
@@ -188,12 +194,24 @@ export function trainCellClassifier(input: ClassifierTrainingInput): TrainedClas
     const profile = stainReference(input.stainRows ?? input.rows, sourceTrain, split.train.map((i) => input.labels[i]!), columns);
     plain = { plainForest, plainCalibration, profile };
   }
+  // What a refit needs to fit these forests again (self-training.ts): the training split, its copies, as given.
+  const trainingCells: TrainingCells | null = input.keepTrainingCells
+    ? {
+      rows: packRows32(sourceTrain, dim),
+      labels: split.train.map((i) => input.labels[i]!),
+      augmented: augIdx.length ? { rows: packRows32(augIdx.map((j) => input.augmented!.rows[j]!), dim), of: Int32Array.from(augIdx, (j) => pos.get(input.augmented!.of[j]!)!) } : null,
+      stainRows: packRows32(input.stainRows ?? input.rows, dim),
+      reviewed: reviewed.rows.length ? { rows: packRows32(reviewed.rows, dim), labels: [...reviewed.labels], share: reviewShare } : null,
+      settings: { trees, maxDepth, minSamplesLeaf, maxFeatures, augmentWeight, plainTreeShare: plainShare, balanced, seed, stainColumns: input.stainColumns ? [...input.stainColumns] : null },
+    }
+    : null;
   return {
     classifier: {
       forest, novelty, classNames: used, classMap: input.classMap, features: input.features,
       encoderId: input.features === 'latent' ? (input.encoderId ?? null) : null,
       minConfidence: input.minConfidence ?? DEFAULT_MIN_CONFIDENCE, stain, shapeForest, calibration,
       ...(plain ?? {}),
+      ...(trainingCells ? { trainingCells } : {}),
     },
     split,
     heldOut,

@@ -15,6 +15,7 @@ import { decideConsensus, type ConsensusOutcome } from './consensus-step.js';
 import { checkBatch, classifyLab, type LabStainOutcome } from './lab-classification.js';
 import { stainStepOf, type StainAdaptation } from '../engine/classifier/stain-steps.js';
 import { selfCheckReason, type SelfCheck } from '../engine/classifier/self-check.js';
+import { selfTrainLab, type SelfTrainingOutcome } from './self-training.js';
 
 export interface ClassifyOptions {
   /**
@@ -35,6 +36,11 @@ export interface ClassifyOptions {
   labMove?: { offsets: ReadonlyMap<number, number>; note: string };
   /** Average each cell's probabilities with its nearest neighbours' among these cells (morphology only). */
   consensus?: boolean;
+  /**
+   * Morphology classifiers carrying their training cells, cells that are a lab: fit the classifier again with the
+   * lab's surest cells and classify it again (self-training.ts). Ignored when `offsets` is given.
+   */
+  selfTraining?: boolean;
 }
 
 export interface Classified {
@@ -51,6 +57,8 @@ export interface Classified {
   selfCheck: SelfCheck | null;
   /** Morphology classifiers, or consensus asked for: what the consensus did. */
   consensus: ConsensusOutcome | null;
+  /** Self-training asked for: what it did, or why it was not applied. */
+  selfTraining: SelfTrainingOutcome | null;
 }
 
 /** The adaptive stain step's offsets for these rows (the evaluation's morphology_adaptive; issue 5's rule). */
@@ -67,11 +75,14 @@ export function classifyCells(clf: CellClassifier, x: FeatureMatrix, opts: Class
   let proba: Float64Array;
   let consensus: ConsensusOutcome | null = null;
   let check: SelfCheck | null = null;
+  let selfTraining: SelfTrainingOutcome | null = null;
   if (morphology && !opts.offsets) {
     // The cells classified together are one lab (or batch): its stain step, consensus and self-check.
     const { step, limit } = stainStepOf(opts.stainAdaptation);
     const rows = Array.from({ length: x.rows }, (_, r) => x.data.subarray(r * x.cols, (r + 1) * x.cols));
-    const lab = classifyLab(clf, rows, { step, limit, mode: opts.stainAdaptation ?? 'auto', neighbourConsensus: opts.consensus ?? false, ...(opts.labMove ? { fixedMove: opts.labMove } : {}) });
+    const labOpts = { step, limit, mode: opts.stainAdaptation ?? 'auto', neighbourConsensus: opts.consensus ?? false, ...(opts.labMove ? { fixedMove: opts.labMove } : {}) };
+    let lab = classifyLab(clf, rows, labOpts);
+    if (opts.selfTraining) ({ lab, outcome: selfTraining } = selfTrainLab(clf, rows, lab, labOpts));
     ({ stain, consensus, proba, selfCheck: check } = lab);
     moved = lab.x;
   } else {
@@ -95,5 +106,5 @@ export function classifyCells(clf: CellClassifier, x: FeatureMatrix, opts: Class
     const reason = selfCheckReason(check);
     for (const v of verdicts) if (!v.flagged) Object.assign(v, { label: null, flagged: true, reason });
   }
-  return { verdicts, proba, novel: nov ? Uint8Array.from(nov.novel) : new Uint8Array(0), x: moved, stain, consensus, selfCheck: check };
+  return { verdicts, proba, novel: nov ? Uint8Array.from(nov.novel) : new Uint8Array(0), x: moved, stain, consensus, selfCheck: check, selfTraining };
 }

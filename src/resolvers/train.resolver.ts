@@ -82,7 +82,14 @@ export class TrainResolver {
     if (datasetId) await ctx.services.datasets.get(datasetId);
     const clf = input.classifierId ? await ctx.services.catalog.model(parseId(input.classifierId, 'classifierId')) : await ctx.services.models.active('classifier');
     if (!clf || clf.kind !== 'classifier') throw new BadInputError('no classifier: train one first (trainClassifier)');
-    const job = await ctx.services.jobs.create('classify', { datasetId, imageIds: input.imageIds?.map((i) => parseId(i, 'imageIds')), classifierId: clf.id, stainAdaptation: input.stainAdaptation ?? 'auto', neighbourConsensus: input.neighbourConsensus ?? false });
+    // Only a classifier that kept its training cells can be fitted again (the train-classifier job's morphology ones).
+    if (input.selfTraining && clf.metrics.trainingCellsKept !== true) {
+      throw new BadInputError(`selfTraining: classifier ${clf.id} carries no training cells (a latent, shipped or older classifier): train a morphology classifier with trainClassifier, or leave selfTraining off`);
+    }
+    const job = await ctx.services.jobs.create('classify', {
+      datasetId, imageIds: input.imageIds?.map((i) => parseId(i, 'imageIds')), classifierId: clf.id, stainAdaptation: input.stainAdaptation ?? 'auto',
+      neighbourConsensus: input.neighbourConsensus ?? false, ...(input.selfTraining ? { selfTraining: true } : {}),
+    });
     return toJob(job);
   }
 

@@ -138,7 +138,7 @@ export function toJobResult(job: JobScope & { id: string }) {
     return Object.assign(new ClassifyJobResultType(), {
       job, classified: num0(r.classified), flagged: num0(r.flagged), unreadable: num0(r.unreadable), features: str(r.features),
       classifierId: str(r.classifierId) ?? str(job.params.classifierId), stain: jsonOrNull(r.stain), consensus: jsonOrNull(r.consensus),
-      selfCheck: selfCheckOf(r.selfCheck),
+      selfTraining: jsonOrNull(r.selfTraining), selfCheck: selfCheckOf(r.selfCheck),
     });
   }
   if (job.kind === 'analyze') {

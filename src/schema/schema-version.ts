@@ -5,8 +5,8 @@
 // Raise it in the same commit that changes the schema (npm run schema shows the change in client-sdk/schema.graphql).
 import { readFileSync } from 'node:fs';
 
-/** 2.5: EvaluationScore.selfCheck (morphology_default's self-check per lab). 2.4: FlagScores.selfCheck (cells flagged because the lab's self-check failed). 2.3: SelfCheck.skipped (SelfCheckSkip: checks not run for too few cells). 2.2: FlagReason SELF_CHECK, ClassifyJobResult.selfCheck and AnalyzeJobResult.selfCheck, StainAdaptation CENTRED/ADAPTIVE/PRIOR_MIX/ENSEMBLE (issue 17). 2.1: reviews (reviewCell, undoReview, reviewQueue, reviewGallery, reviewSummary, reviewTrail, reviewEvents) and trainClassifier(reviewedDatasetIds). 2.0: enums for kinds and cell types, relations, typed results, nullable lookups, serverVersion (1.x: before versioning). */
-export const SCHEMA_VERSION = '2.5.0';
+/** 2.6: ClassifyCellsInput.selfTraining and ClassifyJobResult.selfTraining (issue 17). 2.5: EvaluationScore.selfCheck (morphology_default's self-check per lab). 2.4: FlagScores.selfCheck (cells flagged because the lab's self-check failed). 2.3: SelfCheck.skipped (SelfCheckSkip: checks not run for too few cells). 2.2: FlagReason SELF_CHECK, ClassifyJobResult.selfCheck and AnalyzeJobResult.selfCheck, StainAdaptation CENTRED/ADAPTIVE/PRIOR_MIX/ENSEMBLE (issue 17). 2.1: reviews (reviewCell, undoReview, reviewQueue, reviewGallery, reviewSummary, reviewTrail, reviewEvents) and trainClassifier(reviewedDatasetIds). 2.0: enums for kinds and cell types, relations, typed results, nullable lookups, serverVersion (1.x: before versioning). */
+export const SCHEMA_VERSION = '2.6.0';
 
 let packageVersion: string | null = null;
 

@@ -7,6 +7,7 @@ import { predictProba, type RandomForest } from './random-forest.js';
 import type { FeatureMatrix } from './feature-matrix.js';
 import { MIX_QUANTILES, type StainMix, type StainReference } from './stain-shift.js';
 import { calibrationFromJson, type ConfidenceCalibration } from './accuracy-estimate.js';
+import { trainingCellsFromJson, trainingCellsToJson, type TrainingCells } from './training-cells.js';
 
 export const CLASSIFIER_FORMAT = 'leukograph.classifier';
 
@@ -60,6 +61,12 @@ export interface CellClassifier {
    * the training lab's cells and the within-class standard deviation over its training split.
    */
   profile?: StainReference | null;
+  /**
+   * Morphology classifiers trained since self-training existed (training-cells.ts): the cells and settings they were
+   * fitted with, so that a classify job can fit them again with a lab's own surest cells (src/pipeline/self-training.ts).
+   * Absent in older files and in the shipped ones (models/*.md say why): such a classifier cannot self-train.
+   */
+  trainingCells?: TrainingCells | null;
 }
 
 export interface CellVerdict {
@@ -78,6 +85,7 @@ export function classifierToJson(c: CellClassifier): string {
     ...(c.plainForest ? { plainForest: JSON.parse(forestToJson(c.plainForest)) } : {}),
     ...(c.plainCalibration ? { plainCalibration: c.plainCalibration } : {}),
     ...(c.profile ? { profile: c.profile } : {}),
+    ...(c.trainingCells ? { trainingCells: trainingCellsToJson(c.trainingCells) } : {}),
     forest: JSON.parse(forestToJson(c.forest)), novelty: JSON.parse(noveltyToJson(c.novelty)),
   });
 }
@@ -98,6 +106,7 @@ export function classifierFromJson(text: string): CellClassifier {
     plainForest: optionalForest(v.plainForest),
     plainCalibration: calibrationFromJson(v.plainCalibration),
     profile: stainFromJson(v.profile),
+    trainingCells: trainingCellsFromJson(v.trainingCells, v.classNames as string[]),
   };
 }
 

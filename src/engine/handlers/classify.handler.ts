@@ -56,11 +56,11 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   // In a worker thread: on the event loop, 20,000 cells held it 3-4 s, 12-15 s with consensus (cell-classifying.ts),
   // near or past the job's lease (max(5 s, 2 heartbeats)).
   const classified = await classifyCellsInWorker(
-    clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, ...(lab ? { labMove: { offsets: lab.offsets, note: lab.stain.note } } : {}) },
+    clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, selfTraining: p.selfTraining ?? false, ...(lab ? { labMove: { offsets: lab.offsets, note: lab.stain.note } } : {}) },
     { cancelled: () => ctx.cancelled() },
   );
   if (classified.status === 'cancelled') return { status: 'cancelled', result: { classified: 0, flagged: 0, counts: {} } };
-  const { verdicts, consensus, selfCheck: check } = classified;
+  const { verdicts, consensus, selfCheck: check, selfTraining } = classified;
   const stain = lab?.stain ?? classified.stain;
   const verdictOf = new Map(order.map((k, r) => [k, verdicts[r]!]));
   let done = 0;
@@ -98,10 +98,10 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     status: 'succeeded',
     result: {
       classified: done - unreadable, flagged, counts, unreadable, features: clf.features, classifierId: row.id, changes: changes.summary(),
-      ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}), ...(check ? { selfCheck: check } : {}),
+      ...(stain ? { stain } : {}), ...(consensus ? { consensus } : {}), ...(check ? { selfCheck: check } : {}), ...(selfTraining ? { selfTraining } : {}),
     },
     message:
       `${check?.warning ? `${check.warning} ` : ''}${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}` +
-      `${stain ? `; ${stain.note}` : ''}${consensus ? `; ${consensus.note}` : ''}`,
+      `${stain ? `; ${stain.note}` : ''}${consensus ? `; ${consensus.note}` : ''}${selfTraining ? `; ${selfTraining.note}` : ''}`,
   };
 }

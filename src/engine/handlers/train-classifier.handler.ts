@@ -66,6 +66,8 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   const fit = await fitCellClassifierInWorker({
     rows: x, labels, classNames, features, classMap: p.classMap, encoderId: p.encoderId, reviewed: { rows: reviewed.x, labels: reviewed.labels, share }, augmented,
     trees: p.trees, maxDepth: p.maxDepth, seed: p.seed, balanced: p.balanced, testFraction: p.testFraction, minConfidence: p.minConfidence,
+    // A morphology classifier carries its training cells, so that a classify job can self-train it on a lab.
+    keepTrainingCells: features === 'morphology',
     onTree: (done) => {
       if (done - last >= 10) {
         last = done;
@@ -80,7 +82,7 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   const review = reviewed.x.length || p.reviewedDatasetIds?.length
     ? { reviewed: { cells: reviewed.x.length, copies, share, datasets: reviewed.datasets, ...(reviewed.skipped.length ? { skipped: reviewed.skipped.slice(0, 50) } : {}) } }
     : {};
-  const metrics = { features, trainCells: split.train.length, ...(augmentCopies > 0 ? { augmentCopies } : {}), heldOutCells: split.test.length, classes: used, heldOut, ...(calibration ? { calibration } : {}), ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
+  const metrics = { features, trainCells: split.train.length, ...(features === 'morphology' ? { trainingCellsKept: true } : {}), ...(augmentCopies > 0 ? { augmentCopies } : {}), heldOutCells: split.test.length, classes: used, heldOut, ...(calibration ? { calibration } : {}), ...review, ...(unreadable.length ? { unreadable: unreadable.slice(0, 50) } : {}) };
   const modelId = await ctx.repos.models.registerActive({
     kind: 'classifier', name: `random-forest-${p.classMap}${features === 'morphology' ? '-morphology' : ''}`, version: `job-${ctx.jobId.slice(0, 8)}`, preset: null,
     metrics, params: p, artifactPath: artifact, checksum: createHash('sha256').update(json).digest('hex'), datasetIds: p.datasetIds, jobId: ctx.jobId,

@@ -97,6 +97,18 @@ export class ClassifyCellsInput {
       'default. The job\'s result says what it changed (consensus).',
   })
   neighbourConsensus: boolean;
+  @Field(() => Boolean, {
+    defaultValue: false,
+    description:
+      'Morphology classifiers trained by trainClassifier (they carry their training cells; the shipped ones do not): after the first ' +
+      "classification, the 40 % of each predicted class's cells the forest is surest of join the training cells under that class, the " +
+      'forests are fitted again (a minute or more: the training cells and the lab\'s are fitted anew) and the lab is classified again. It lifts ' +
+      'labs where one class is read as another while the rest are read well (BCCD -> Acevedo-20 54 -> 65 %), cannot lift a lab whose first ' +
+      'classes are wrong as a whole, and keeps the first classification\'s self-check and novelty flags ' +
+      '(training/classifier-exploration/README.md, "Session 11"). A lab read by the plain forest, or of fewer than 30 cells, is left as it ' +
+      'is. The job\'s result says what it did (selfTraining).',
+  })
+  selfTraining: boolean;
 }
 
 @InputType('EvaluateInput')

@@ -79,6 +79,7 @@ export class ClassifyJobResultType {
   @Field(() => ID, { nullable: true }) classifierId: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'What the stain step measured and did (morphology classifiers)' }) stain: Record<string, unknown> | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'What neighbour consensus changed, when asked for' }) consensus: Record<string, unknown> | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Self-training, when asked for: applied, the cells added per class, how many cells changed class, and a note (or why it was not applied)' }) selfTraining: Record<string, unknown> | null;
   @Field(() => SelfCheckType, { nullable: true, description: "The job's check of its own count (docs/self-check.md; latent classifiers: its class mix and cells unlike training); FAILED: no cell was counted; WARNING: review it (also when too few cells to check)" })
   selfCheck: SelfCheckType | null;
 }
