@@ -41,6 +41,7 @@ import { createRng, mixSeed, shuffleInPlace } from '../src/engine/classifier/rng
 import { DEFAULT_BOX_IN_CROP, MORPHOLOGY_SIZE } from '../src/imaging/cell-morphology.js';
 import { loadPrepared, savePrepared } from './prepared-run.js';
 import { SELF_TRAINING_SHARE } from '../src/pipeline/self-training.js';
+import { renderSelfTrainingComparison, selfTrainingVerdict } from '../src/evaluation/self-training-comparison.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const env = (k: string, d: string) => process.env[k] || d;
@@ -62,6 +63,7 @@ const SYNTH = Number(env('SYNTH_SIZE', '120'));
 const RULE_SEEDS = Number(env('RULE_SEEDS', '4'));
 const SELF_TRAINING = env('SELF_TRAINING', '0') === '1';
 const STEPS = process.env.STEPS ? (process.env.STEPS.split(',') as StainStep[]) : null;
+if (SELF_TRAINING && STEPS && !STEPS.includes(DEFAULT_STAIN_STEP)) throw new Error(`SELF_TRAINING=1 compares at the default step: STEPS must include ${DEFAULT_STAIN_STEP}`);
 for (const s of STEPS ?? []) if (!(STAIN_STEPS as readonly string[]).includes(s)) throw new Error(`STEPS: no stain step "${s}" (${STAIN_STEPS.join(', ')})`);
 const OUT = resolve(env('OUT_DIR', join(REPO, 'docs')));
 const AUGMENT = Number(env('AUGMENT', String(MORPHOLOGY_AUGMENT_COPIES)));
@@ -208,20 +210,34 @@ async function main(): Promise<void> {
   const randomLabs = sourceLabs.filter((l) => l.name.startsWith('syn-random-')).length;
   if (TRAIN_PER_CLASS !== null) fewerSourceCells(prepared, () => TRAIN_PER_CLASS, SEED);
   if (TRAIN_MIX) fewerSourceCells(prepared, sourceInMixOf(prepared, TRAIN_MIX), SEED);
-  const score = (seed: number) => scoreUnseenLabs(prepared, {
+  const score = (seed: number, selfTraining = SELF_TRAINING) => scoreUnseenLabs(prepared, {
     seed, trees: TREES, maxDepth: MAX_DEPTH, minSamplesLeaf: MIN_LEAF, maxFeatures: MAX_FEATURES, augmentWeight: AUGMENT_WEIGHT, plainTreeShare: PLAIN_TREES,
-    syntheticSize: SYNTH, augmentCopies: AUGMENT, balanced: BALANCED, onProgress: say, selfTraining: SELF_TRAINING, ...(STEPS ? { steps: STEPS } : {}),
+    syntheticSize: SYNTH, augmentCopies: AUGMENT, balanced: BALANCED, onProgress: say, selfTraining, ...(STEPS ? { steps: STEPS } : {}),
   });
-  const report = score(FOREST_SEED);
-  // The rule is read over RULE_SEEDS forest seeds (the page's tables are the first seed's).
-  const others = Array.from({ length: Math.max(0, RULE_SEEDS - 1) }, (_, k) => {
-    say(`the rule at forest seed ${FOREST_SEED + k + 1}`);
+  /** The page's report at FOREST_SEED, its rule read over RULE_SEEDS forest seeds (the page's tables are the first seed's). */
+  const ruled = (selfTraining: boolean) => {
+    const first = score(FOREST_SEED, selfTraining);
+    const others = Array.from({ length: Math.max(0, RULE_SEEDS - 1) }, (_, k) => {
+      say(`the rule at forest seed ${FOREST_SEED + k + 1}${selfTraining ? ' (self-trained)' : ''}`);
+      const t = performance.now();
+      const r = score(FOREST_SEED + k + 1, selfTraining);
+      first.timings[`ruleSeed${FOREST_SEED + k + 1}`] = (performance.now() - t) / 1000;
+      return r;
+    });
+    if (others.length) first.rule = ruleOverSeeds([first, ...others]);
+    return first;
+  };
+  const report = ruled(SELF_TRAINING);
+  // A self-trained page sets itself beside the default on the same rows and seeds, and reads the rule over the two.
+  let comparison: string | undefined;
+  if (SELF_TRAINING) {
+    say('the default, not self-trained, on the same rows and seeds');
     const t = performance.now();
-    const r = score(FOREST_SEED + k + 1);
-    report.timings[`ruleSeed${FOREST_SEED + k + 1}`] = (performance.now() - t) / 1000;
-    return r;
-  });
-  if (others.length) report.rule = ruleOverSeeds([report, ...others]);
+    const base = ruled(false);
+    comparison = renderSelfTrainingComparison(base, report, DEFAULT_STAIN_STEP);
+    report.timings.default = (performance.now() - t) / 1000;
+    say(`rule over default and self-trained: ${selfTrainingVerdict(base, report, DEFAULT_STAIN_STEP).chosen}`);
+  }
   say('the no-shift ceilings of the rows trained on a small lab');
   const tc = performance.now();
   let ceilings: ReturnType<typeof sizeCeilings> = [];
@@ -236,7 +252,7 @@ async function main(): Promise<void> {
     say(`no ceilings on this page: ${e.message}`);
   }
   report.timings.ceilings = (performance.now() - tc) / 1000;
-  for (const [k, v] of Object.entries(report.timings)) if (k.startsWith('ruleSeed') || k === 'ceilings') report.timings.total! += v;
+  for (const [k, v] of Object.entries(report.timings)) if (k.startsWith('ruleSeed') || k === 'ceilings' || k === 'default') report.timings.total! += v;
   const m = machineInfo();
   const machine = `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}`;
   const preamble = [
@@ -272,7 +288,7 @@ async function main(): Promise<void> {
   const command = `${given.filter(([, v, d]) => v !== d).map(([k, v]) => `${k}=${v} `).join('')}scripts/unseen.sh`;
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, `${OUT_NAME}.json`), JSON.stringify({ ...report, sizeCeilings: ceilings }, null, 1) + '\n');
-  const afterSummary = ceilings.length ? renderSizeCeilings(ceilings, report.scores.filter((x) => x.step === DEFAULT_STAIN_STEP), command) : undefined;
+  const afterSummary = [comparison, ceilings.length ? renderSizeCeilings(ceilings, report.scores.filter((x) => x.step === DEFAULT_STAIN_STEP), command) : undefined].filter(Boolean).join('\n') || undefined;
   writeFileSync(join(OUT, `${OUT_NAME}.md`), renderUnseenLabs(report, { command, machine, preamble, defaultStep: DEFAULT_STAIN_STEP, afterSummary }));
   say(`chosen by the selection labs: ${report.rule ? `${report.rule.chosen} over forest seeds ${report.rule.seeds.join(', ')} (${report.chosen} at seed ${FOREST_SEED} alone)` : report.chosen}; the default is ${DEFAULT_STAIN_STEP}`);
   for (const s of report.summary) say(`${s.step}: worst selection ${(100 * s.selectionWorst).toFixed(1)}, worst scoring ${(100 * s.scoringWorst.accuracy).toFixed(1)} (${s.scoringWorst.lab}), mean ${(100 * s.mean).toFixed(1)}, in-domain ${s.inDomain === null ? '-' : (100 * s.inDomain).toFixed(1)}`);
