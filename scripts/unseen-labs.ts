@@ -230,13 +230,15 @@ async function main(): Promise<void> {
   const report = ruled(SELF_TRAINING);
   // A self-trained page sets itself beside the default on the same rows and seeds, and reads the rule over the two.
   let comparison: string | undefined;
+  let verdict: ReturnType<typeof selfTrainingVerdict> | undefined;
   if (SELF_TRAINING) {
     say('the default, not self-trained, on the same rows and seeds');
     const t = performance.now();
     const base = ruled(false);
     comparison = renderSelfTrainingComparison(base, report, DEFAULT_STAIN_STEP);
     report.timings.default = (performance.now() - t) / 1000;
-    say(`rule over default and self-trained: ${selfTrainingVerdict(base, report, DEFAULT_STAIN_STEP).chosen}`);
+    verdict = selfTrainingVerdict(base, report, DEFAULT_STAIN_STEP);
+    say(`rule over default and self-trained: ${verdict.chosen}`);
   }
   say('the no-shift ceilings of the rows trained on a small lab');
   const tc = performance.now();
@@ -274,7 +276,9 @@ async function main(): Promise<void> {
       `**Self-trained** (\`SELF_TRAINING=1\`): every lab is classified, then self-trained as a classify job with \`selfTraining\` does ` +
       `(\`src/pipeline/self-training.ts\`): per predicted class, the ${Math.round(100 * SELF_TRAINING_SHARE)} % of its cells the forest is surest of join the training cells ` +
       `under that class, the forests and the stain reference are fitted again, and the lab is classified again through the same step. A lab the ` +
-      `plain forest reads is left as it is. The self-check and the novelty flags are the first classification's.`,
+      `plain forest reads is left as it is. The self-check and the novelty flags are the first classification's. Every table but the next ` +
+      `section's is the self-trained path's; that section scores the default on the same rows and forest seeds, and its rule decides. ` +
+      `(\`docs/unseen-labs.md\` measured its rows in an earlier run: compare with the next section, not with it.)`,
     ] : []),
     `Citations: Acevedo et al. 2020, Data in Brief 30:105474 (CC BY 4.0); BCCD: Shenggan/BCCD_Dataset (MIT); Zheng et al. 2018, Micron 107:55-71.`,
   ].join('\n\n');
@@ -287,9 +291,9 @@ async function main(): Promise<void> {
   ];
   const command = `${given.filter(([, v, d]) => v !== d).map(([k, v]) => `${k}=${v} `).join('')}scripts/unseen.sh`;
   mkdirSync(OUT, { recursive: true });
-  writeFileSync(join(OUT, `${OUT_NAME}.json`), JSON.stringify({ ...report, sizeCeilings: ceilings }, null, 1) + '\n');
+  writeFileSync(join(OUT, `${OUT_NAME}.json`), JSON.stringify({ ...report, sizeCeilings: ceilings, ...(verdict ? { selfTrainingVerdict: verdict } : {}) }, null, 1) + '\n');
   const afterSummary = [comparison, ceilings.length ? renderSizeCeilings(ceilings, report.scores.filter((x) => x.step === DEFAULT_STAIN_STEP), command) : undefined].filter(Boolean).join('\n') || undefined;
-  writeFileSync(join(OUT, `${OUT_NAME}.md`), renderUnseenLabs(report, { command, machine, preamble, defaultStep: DEFAULT_STAIN_STEP, afterSummary }));
+  writeFileSync(join(OUT, `${OUT_NAME}.md`), renderUnseenLabs(report, { command, machine, preamble, defaultStep: DEFAULT_STAIN_STEP, afterSummary, ...(SELF_TRAINING ? { title: 'Labs nobody tuned for: the classify job self-trained on each lab (selfTraining), beside the default' } : {}) }));
   say(`chosen by the selection labs: ${report.rule ? `${report.rule.chosen} over forest seeds ${report.rule.seeds.join(', ')} (${report.chosen} at seed ${FOREST_SEED} alone)` : report.chosen}; the default is ${DEFAULT_STAIN_STEP}`);
   for (const s of report.summary) say(`${s.step}: worst selection ${(100 * s.selectionWorst).toFixed(1)}, worst scoring ${(100 * s.scoringWorst.accuracy).toFixed(1)} (${s.scoringWorst.lab}), mean ${(100 * s.mean).toFixed(1)}, in-domain ${s.inDomain === null ? '-' : (100 * s.inDomain).toFixed(1)}`);
   const inDomain = report.scores.find((x) => x.kind === 'in-domain' && x.step === DEFAULT_STAIN_STEP);

@@ -43,3 +43,16 @@ test("the comparison reads the page's rule over the two candidates, and says whi
   assert.throws(() => selfTrainingVerdict(self, base, 'ensemble'), /give the default report, then the self-trained one/);
   assert.throws(() => selfTrainingVerdict(base, self, 'none'), /no step none/);
 });
+
+test('the committed docs/unseen-labs-self-trained.json chose what the classify job does unless told', async () => {
+  // As docs/unseen-labs.json holds DEFAULT_STAIN_STEP: self-training made the default (or left off) without the page's
+  // rule saying so is caught here.
+  const { readFileSync } = await import('node:fs');
+  const { SELF_TRAINING_BY_DEFAULT } = await import('../pipeline/defaults.js');
+  const { DEFAULT_STAIN_STEP } = await import('../engine/classifier/stain-steps.js');
+  const page = JSON.parse(readFileSync(new URL('../../../docs/unseen-labs-self-trained.json', import.meta.url), 'utf8')) as UnseenLabsReport & { selfTrainingVerdict: ReturnType<typeof selfTrainingVerdict> };
+  assert.equal(page.settings.selfTraining, true);
+  assert.equal(page.selfTrainingVerdict.step, DEFAULT_STAIN_STEP);
+  assert.ok(page.selfTrainingVerdict.seeds.length >= 2, 'read over forest seeds');
+  assert.equal(page.selfTrainingVerdict.chosen, SELF_TRAINING_BY_DEFAULT ? 'self-trained' : 'default');
+});

@@ -689,10 +689,10 @@ function flagSection(lines: string[], labs: readonly LabScore[]): void {
   }
 }
 
-export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; machine: string; preamble?: string; defaultStep: StainStep; afterSummary?: string }): string {
+export function renderUnseenLabs(r: UnseenLabsReport, ctx: { command: string; machine: string; preamble?: string; defaultStep: StainStep; afterSummary?: string; title?: string }): string {
   const steps = r.settings.steps;
   const lines: string[] = [];
-  lines.push('# Labs nobody tuned for: worst-lab accuracy of the classify job\'s stain steps', '');
+  lines.push(`# ${ctx.title ?? 'Labs nobody tuned for: worst-lab accuracy of the classify job\'s stain steps'}`, '');
   lines.push(`Produced by \`${ctx.command}\` (${r.created.slice(0, 10)}; ${ctx.machine}; ${r.timings.total.toFixed(0)} s).`, '');
   if (ctx.preamble) lines.push(ctx.preamble, '');
   lines.push(

@@ -77,8 +77,8 @@ export interface TrainClassifierParams {
   augmentCopies?: number;
 }
 
-/** The defaults of TrainClassifierParams.minConfidence and reviewShare (src/pipeline/defaults.ts). */
-export { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE } from '../pipeline/defaults.js';
+/** The defaults of TrainClassifierParams.minConfidence and reviewShare, and of ClassifyParams.selfTraining (src/pipeline/defaults.ts). */
+export { DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE, SELF_TRAINING_BY_DEFAULT } from '../pipeline/defaults.js';
 
 export interface ClassifyParams {
   datasetId?: string;
@@ -96,7 +96,7 @@ export interface ClassifyParams {
   neighbourConsensus?: boolean;
   /**
    * Morphology classifiers that carry their training cells: fit the classifier again with the lab's surest cells and
-   * classify it again (src/pipeline/self-training.ts). Default false.
+   * classify it again (src/pipeline/self-training.ts). Default SELF_TRAINING_BY_DEFAULT (off).
    */
   selfTraining?: boolean;
 }

@@ -51,3 +51,10 @@ export const MORPHOLOGY_AUGMENT_COPIES = 2;
  * 0.54), rounded down; chosen on the selection labs alone (docs/unseen-labs.md's roles).
  */
 export const PLAIN_FOREST_ROUTING = { enabled: true, limit: 0.27 } as const;
+
+/**
+ * Whether a classify job self-trains (pipeline/self-training.ts) unless told: what docs/unseen-labs-self-trained.md's rule
+ * picks, comparing it with the default on the same rows (a test holds the committed page to it). Off: the rule keeps the
+ * default (2026-12-07).
+ */
+export const SELF_TRAINING_BY_DEFAULT = false;

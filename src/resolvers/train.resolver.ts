@@ -5,7 +5,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import { parseId } from '../schema/ids.js';
 import { toJob } from '../schema/mappers.js';
 import { BadInputError } from '../services/errors.js';
-import { DEFAULT_REVIEW_SHARE } from '../jobs/job-kinds.js';
+import { DEFAULT_REVIEW_SHARE, SELF_TRAINING_BY_DEFAULT } from '../jobs/job-kinds.js';
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new BadInputError(message);
@@ -88,7 +88,7 @@ export class TrainResolver {
     }
     const job = await ctx.services.jobs.create('classify', {
       datasetId, imageIds: input.imageIds?.map((i) => parseId(i, 'imageIds')), classifierId: clf.id, stainAdaptation: input.stainAdaptation ?? 'auto',
-      neighbourConsensus: input.neighbourConsensus ?? false, ...(input.selfTraining ? { selfTraining: true } : {}),
+      neighbourConsensus: input.neighbourConsensus ?? false, selfTraining: input.selfTraining ?? SELF_TRAINING_BY_DEFAULT,
     });
     return toJob(job);
   }

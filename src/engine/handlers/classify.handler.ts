@@ -14,6 +14,7 @@ import { classifyCellsInWorker } from '../cell-classifying.js';
 import { concatRows, type FeatureMatrix } from '../classifier/feature-matrix.js';
 import { VerdictChanges } from '../verdict-changes.js';
 import { reviewedLabStain } from '../reviewed-stain.js';
+import { SELF_TRAINING_BY_DEFAULT } from '../../pipeline/defaults.js';
 
 const CHUNK = 256;
 export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobOutcome> {
@@ -56,7 +57,7 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   // In a worker thread: on the event loop, 20,000 cells held it 3-4 s, 12-15 s with consensus (cell-classifying.ts),
   // near or past the job's lease (max(5 s, 2 heartbeats)).
   const classified = await classifyCellsInWorker(
-    clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, selfTraining: p.selfTraining ?? false, ...(lab ? { labMove: { offsets: lab.offsets, note: lab.stain.note } } : {}) },
+    clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, selfTraining: p.selfTraining ?? SELF_TRAINING_BY_DEFAULT, ...(lab ? { labMove: { offsets: lab.offsets, note: lab.stain.note } } : {}) },
     { cancelled: () => ctx.cancelled() },
   );
   if (classified.status === 'cancelled') return { status: 'cancelled', result: { classified: 0, flagged: 0, counts: {} } };

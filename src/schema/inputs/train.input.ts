@@ -1,5 +1,5 @@
 import { Field, Float, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { AUTOENCODER_DEFAULTS, DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE, FOREST_DEFAULTS } from '../../pipeline/defaults.js';
+import { AUTOENCODER_DEFAULTS, DEFAULT_MIN_CONFIDENCE, DEFAULT_REVIEW_SHARE, FOREST_DEFAULTS, SELF_TRAINING_BY_DEFAULT } from '../../pipeline/defaults.js';
 import { ClassMapEnum } from './dataset.input.js';
 
 export enum AutoencoderPresetEnum {
@@ -98,7 +98,7 @@ export class ClassifyCellsInput {
   })
   neighbourConsensus: boolean;
   @Field(() => Boolean, {
-    defaultValue: false,
+    defaultValue: SELF_TRAINING_BY_DEFAULT,
     description:
       'Morphology classifiers trained by trainClassifier (they carry their training cells; the shipped ones do not): after the first ' +
       "classification, the 40 % of each predicted class's cells the forest is surest of join the training cells under that class, the " +
