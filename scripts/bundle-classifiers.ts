@@ -33,6 +33,8 @@ for (const map of maps) {
       heldOut: h, heldOutNote: `a forest with the same settings on a stratified, seeded 80 % of the cells (${heldout.result.trainCells}), scored on the other 20 % (${heldout.result.heldOutCells}); the shipped forest is trained on every cell`,
       // The self-check's confidence calibration the file carries (cross-fitted over every cell: docs/self-check.md).
       calibration: final.result.calibration ?? null,
+      // A file that carries its training cells can be self-trained by a classify job (the server reads this to allow it).
+      ...(final.result.trainingCellsKept === true ? { trainingCellsKept: true } : {}),
       otherLabs: labs,
     },
     jobs: { heldOut: heldout.jobId, final: final.jobId },

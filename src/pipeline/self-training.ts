@@ -3,8 +3,9 @@
 // joins the classifier's training cells under that class; the forests and the stain reference are fitted again (the
 // reference over the training lab's cells and every cell of this lab, as a classifier trained on two labs takes it)
 // and the lab is classified again through the same step. It lifts labs whose errors are one class read as another
-// while the others are read well (BCCD -> Acevedo-20 54 -> 65 % there); it cannot lift a lab whose first labels are
-// wrong for whole classes (the cells it is surest of teach the forest the same errors).
+// while the others are read well (BCCD -> Acevedo-20 54.4 -> 61.5 %, docs/unseen-labs-self-trained.md); it cannot lift a
+// lab whose first labels are wrong for whole classes (the cells it is surest of teach the forest the same errors). That
+// page's rule keeps it off by default (pipeline/defaults.ts, SELF_TRAINING_BY_DEFAULT).
 //
 // What stays the first classification's: the self-check (a refitted classifier's own calibration would be fitted
 // over its own guesses, and let labs under 75 % through: 1-3 per forest seed there, none with the first check), the

