@@ -12,7 +12,7 @@ import { FOREST_DEFAULTS } from '../src/pipeline/defaults.js';
 import { classifyLab } from '../src/pipeline/lab-classification.js';
 import { selfTrainLab } from '../src/pipeline/self-training.js';
 import { syntheticLab } from './synthetic-lab.js';
-import type { FeatureMatrix } from '../src/engine/classifier/feature-matrix.js';
+import { unpackRows } from '../src/engine/classifier-fitting.js';
 import { benchArgs } from '../bench/lib/args.js';
 
 const args = benchArgs('node dist/scripts/self-training-timing.js', { cells: { type: 'string' }, copies: { type: 'string' }, lab: { type: 'string' } });
@@ -20,7 +20,6 @@ const cells = Number(args.str('cells') ?? '5986');
 const copies = Number(args.str('copies') ?? '2');
 const labCells = Number(args.str('lab') ?? '300');
 const clf = parseClassifierFile(readFileSync(new URL('../../models/classifier-common5.json.gz', import.meta.url).pathname));
-const rowsOf = (m: FeatureMatrix) => Array.from({ length: m.rows }, (_, r) => m.data.subarray(r * m.cols, (r + 1) * m.cols));
 const train = syntheticLab(clf, cells, 1);
 const labels = Array.from(argmaxRows(predictProba(clf.forest, train), clf.classNames.length), (k) => clf.classNames[k]!);
 const aug = syntheticLab(clf, cells * copies, 2);
@@ -28,13 +27,13 @@ const F = FOREST_DEFAULTS;
 const withCells = {
   ...clf,
   trainingCells: {
-    rows: packRows32(rowsOf(train), train.cols), labels,
-    augmented: copies ? { rows: packRows32(rowsOf(aug), aug.cols), of: Int32Array.from({ length: aug.rows }, (_, j) => j % cells) } : null,
-    stainRows: packRows32(rowsOf(train), train.cols), reviewed: null,
+    rows: packRows32(unpackRows(train), train.cols), labels,
+    augmented: copies ? { rows: packRows32(unpackRows(aug), aug.cols), of: Int32Array.from({ length: aug.rows }, (_, j) => j % cells) } : null,
+    stainRows: packRows32(unpackRows(train), train.cols), reviewed: null,
     settings: { trees: F.trees, maxDepth: F.maxDepth, minSamplesLeaf: F.minSamplesLeaf, maxFeatures: F.maxFeatures, augmentWeight: F.augmentWeight, plainTreeShare: F.plainTreeShare, balanced: F.balanced, seed: F.seed, stainColumns: null },
   },
 };
-const lab = rowsOf(syntheticLab(clf, labCells, 3));
+const lab = unpackRows(syntheticLab(clf, labCells, 3));
 // Read by the augmented forest, as a lab unlike the training cells is (the plain forest's labs are not self-trained).
 const opts = { routeLimit: null };
 const t0 = performance.now();

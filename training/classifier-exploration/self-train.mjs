@@ -16,6 +16,8 @@ import { loadPrepared } from '../../dist/scripts/prepared-run.js';
 import { pairJobs, preparedCopies, isSelectionLab } from '../../dist/src/evaluation/unseen-labs.js';
 import { trainCellClassifier } from '../../dist/src/pipeline/classifier-training.js';
 import { classifyLab } from '../../dist/src/pipeline/lab-classification.js';
+// The product's pick (the classify job's selfTraining): per predicted class, the share with the highest probability.
+import { surestCells } from '../../dist/src/pipeline/self-training.js';
 import { argmaxRows, fitRandomForest, predictProba } from '../../dist/src/engine/classifier/random-forest.js';
 import { matrixFromRows } from '../../dist/src/engine/classifier/feature-matrix.js';
 
@@ -37,18 +39,6 @@ const fit = (j, seed, extra) => trainCellClassifier({
 const accOf = (proba, labels, names) => {
   const top = argmaxRows(proba, names.length);
   return labels.filter((l, i) => names[top[i]] === l).length / labels.length;
-};
-/** Per predicted class, the share `f` of its cells with the highest top probability. */
-const pick = (proba, f, K) => {
-  const top = argmaxRows(proba, K);
-  const out = [];
-  for (let k = 0; k < K; k++) {
-    const mine = [];
-    top.forEach((t, i) => { if (t === k) mine.push(i); });
-    mine.sort((a, b) => proba[b * K + k] - proba[a * K + k]);
-    out.push(...mine.slice(0, Math.round(f * mine.length)));
-  }
-  return { idx: out, top };
 };
 /** Per-class recall, "class right/all". */
 const recall = (proba, labels, names) => {
@@ -76,7 +66,7 @@ for (const seed of seeds) {
         let r = r0;
         for (const f of fractions) {
           if (skip) { row.acc.push(row.acc[0]); row.check.push(r0.selfCheck.status); continue; }
-          const { idx, top } = pick(r.proba, f, seen.length);
+          const { index: idx, top } = surestCells(r.proba, seen.length, f);
           if (v === 'target') {
             const own = fitRandomForest(matrixFromRows(idx.map((i) => lab.rows[i])), Int32Array.from(idx, (i) => top[i]), { numClasses: seen.length, seed });
             const po = predictProba(own, matrixFromRows(lab.rows));
