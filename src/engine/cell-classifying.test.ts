@@ -62,6 +62,25 @@ test('the classify stage in the worker gives the in-thread verdicts, stain step,
   assert.equal(shifted.data.length, 240 * MORPHOLOGY_LENGTH);
 });
 
+test("self-training in the worker reports each tree of its refit and gives the in-thread verdicts", async () => {
+  const keeping = trainCellClassifier({
+    rows, labels: ys.map((k) => CLASSES[k]!), classNames: CLASSES, features: 'morphology', classMap: 'test', trees: 12, maxDepth: 8, seed: 3, testFraction: 0,
+    augmented: { rows: rows.map((r) => r.map((v) => v + 0.1 * standardNormal(rng))), of: ys.map((_, i) => i) }, keepTrainingCells: true,
+  }).classifier;
+  const shifted = lab(240, 0.6);
+  const trees: Array<[number, number]> = [];
+  const inThread = classifyCells(keeping, shifted, { selfTraining: true, onSelfTrainingTree: (d, t) => trees.push([d, t]) });
+  assert.equal(inThread.selfTraining?.applied, true, inThread.selfTraining?.note);
+  assert.deepEqual(trees, Array.from({ length: 12 }, (_, i) => [i + 1, 12]));
+  const fromWorker: Array<[number, number]> = [];
+  const out = await classifyCellsInWorker(keeping, shifted, { selfTraining: true, onSelfTrainingTree: () => assert.fail('the function crossed into the worker') }, { ...never, onSelfTrainingTree: (d, t) => fromWorker.push([d, t]) });
+  assert.equal(out.status, 'classified');
+  if (out.status !== 'classified') return;
+  assert.deepEqual(fromWorker, trees);
+  const { status: _status, ...classified } = out;
+  assert.deepStrictEqual(classified, inThread);
+});
+
 test('cancelling terminates the worker at once; an already cancelled job starts none', async () => {
   // Consensus over 40,000 cells takes the worker most of a minute; the request comes 500 ms in, and the call ends
   // cancelled rather than classified (no time is asserted; the exit code is not asked for: on a loaded machine the

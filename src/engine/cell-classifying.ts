@@ -25,7 +25,7 @@ export interface ClassifyWorkerInput {
   opts: ClassifyOptions;
 }
 
-export type ClassifyWorkerMessage = { type: 'classified'; result: Classified } | ErrorReport;
+export type ClassifyWorkerMessage = { type: 'tree'; done: number; total: number } | { type: 'classified'; result: Classified } | ErrorReport;
 
 export type ClassifyOutcome = ({ status: 'classified' } & Classified) | { status: 'cancelled'; /** the worker's exit code once terminated; null when the job was cancelled before one started */ exitCode: number | null };
 
@@ -33,6 +33,8 @@ export interface ClassifyRunOptions {
   /** Polled every `pollMs` while the worker runs: once true, the worker is terminated. */
   cancelled: () => boolean;
   pollMs?: number;
+  /** Called from the worker's messages after each tree of a self-training refit (classify.ts, self-training.ts). */
+  onSelfTrainingTree?: (done: number, total: number) => void;
 }
 
 /** The buffers of a result, once each (the worker's own copies: transferred back rather than copied). */
@@ -45,7 +47,9 @@ export function resultBuffers(r: Classified): ArrayBuffer[] {
  * true (the worker terminated); rejects with the classify stage's own error (bad input) or when the worker dies.
  */
 export async function classifyCellsInWorker(clf: CellClassifier, x: FeatureMatrix, opts: ClassifyOptions, run: ClassifyRunOptions): Promise<ClassifyOutcome> {
-  const input: ClassifyWorkerInput = { clf, x, opts };
+  // A function does not cross into the worker: its messages call run.onSelfTrainingTree instead.
+  const { onSelfTrainingTree: _own, ...cloneable } = opts;
+  const input: ClassifyWorkerInput = { clf, x, opts: cloneable };
   return runInWorker<ClassifyWorkerMessage, ClassifyOutcome>(new URL('./classify-cells-worker.js', import.meta.url), input, [], {
     what: 'classify',
     returns: 'the verdicts',
@@ -53,6 +57,10 @@ export async function classifyCellsInWorker(clf: CellClassifier, x: FeatureMatri
     pollMs: run.pollMs,
     onCancel: (exitCode) => ({ status: 'cancelled', exitCode }),
     onMessage: (m) => {
+      if (m.type === 'tree') {
+        run.onSelfTrainingTree?.(m.done, m.total);
+        return undefined;
+      }
       if (m.type === 'classified') return { value: { status: 'classified', ...m.result } };
       throw reportedError(m);
     },

@@ -41,6 +41,11 @@ export interface ClassifyOptions {
    * lab's surest cells and classify it again (self-training.ts). Ignored when `offsets` is given.
    */
   selfTraining?: boolean;
+  /**
+   * Self-training: called after each tree of the refit (self-training.ts). A function, so it does not cross into
+   * the classify worker: the worker passes its own, which reports to the job (cell-classifying.ts).
+   */
+  onSelfTrainingTree?: (done: number, total: number) => void;
 }
 
 export interface Classified {
@@ -82,7 +87,7 @@ export function classifyCells(clf: CellClassifier, x: FeatureMatrix, opts: Class
     const rows = Array.from({ length: x.rows }, (_, r) => x.data.subarray(r * x.cols, (r + 1) * x.cols));
     const labOpts = { step, limit, mode: opts.stainAdaptation ?? 'auto', neighbourConsensus: opts.consensus ?? false, ...(opts.labMove ? { fixedMove: opts.labMove } : {}) };
     let lab = classifyLab(clf, rows, labOpts);
-    if (opts.selfTraining) ({ lab, outcome: selfTraining } = selfTrainLab(clf, rows, lab, labOpts));
+    if (opts.selfTraining) ({ lab, outcome: selfTraining } = selfTrainLab(clf, rows, lab, labOpts, { onTree: opts.onSelfTrainingTree }));
     ({ stain, consensus, proba, selfCheck: check } = lab);
     moved = lab.x;
   } else {

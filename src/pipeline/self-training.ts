@@ -59,12 +59,25 @@ export function surestCells(proba: Float64Array, K: number, share: number): { in
   return { index, top };
 }
 
+/** How one self-training runs: the share of each class's cells taken, and the refit's progress. */
+export interface SelfTrainingRun {
+  share?: number;
+  /**
+   * Called after each tree of the refitted augmented forest: the refit is most of self-training's time (11 s at the
+   * shipped classifier's size, scripts/self-training-timing.ts), time in which a job would otherwise report nothing.
+   */
+  onTree?: (done: number, total: number) => void;
+}
+
 /**
  * Self-trains `clf` on the lab classified as `first` (classifyLab with `opts`) and classifies it again. Returns the
  * lab's classification (the refitted forests' probabilities; the first's self-check, novelty and stain outcome) and
  * what was done; a lab that cannot be self-trained comes back as `first`, with the reason.
  */
-export function selfTrainLab(clf: CellClassifier, rows: readonly ArrayLike<number>[], first: LabClassification, opts: LabClassifyOptions = {}, share = SELF_TRAINING_SHARE): { lab: LabClassification; outcome: SelfTrainingOutcome } {
+export function selfTrainLab(
+  clf: CellClassifier, rows: readonly ArrayLike<number>[], first: LabClassification, opts: LabClassifyOptions = {},
+  { share = SELF_TRAINING_SHARE, onTree }: SelfTrainingRun = {},
+): { lab: LabClassification; outcome: SelfTrainingOutcome } {
   const blocker = selfTrainingBlocker(clf, rows.length, first, opts);
   if (blocker) return { lab: first, outcome: { applied: false, share, added: {}, changed: 0, note: `self-training not applied: ${blocker}` } };
   const tc = clf.trainingCells!;
@@ -84,6 +97,7 @@ export function selfTrainLab(clf: CellClassifier, rows: readonly ArrayLike<numbe
     // Only the forests that read the lab again: its self-check stays the first's (no calibration), and it was not
     // routed to the plain forest (selfTrainingBlocker).
     testFraction: 0, calibrationFolds: 0, plainForest: false,
+    ...(onTree ? { onTree } : {}),
   }).classifier;
   // The lab's cells join under the classes they were given, all of them among the training cells': the same classes.
   if (refit.classNames.join() !== clf.classNames.join()) throw new Error(`self-training: the refitted classes (${refit.classNames.join(', ')}) are not the classifier's`);
