@@ -25,9 +25,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createDetector } from '../src/engine/detector/index.js';
+import { createDetector, resolveDetectorPrecision } from '../src/engine/detector/index.js';
 import type { LabCrop } from '../src/evaluation/synthetic-labs.js';
 import { detectorCacheKey, loadFolderDomain } from '../src/evaluation/folder-dataset.js';
 import { machineInfo } from '../src/evaluation/report.js';
@@ -194,13 +194,16 @@ async function main(): Promise<void> {
     say(`reading the measured rows from ${PREPARED}`);
     prepared = loadPrepared(PREPARED);
   } else {
-    say(`loading the detector ${MODEL}`);
-    const detector = await createDetector({ modelPath: MODEL });
+    // The detector the engine's jobs run (detector-loader.ts): on the CPU its accepted int8 variant, unless
+    // LEUKOGRAPH_DETECTOR_PRECISION says otherwise; so that the page measures the cells a user's classify job sees.
+    const detector = await createDetector({ modelPath: MODEL, precision: resolveDetectorPrecision(process.env.LEUKOGRAPH_DETECTOR_PRECISION) });
+    say(`the detector: ${detector.variant.modelPath} (${detector.variant.precision}: ${detector.variant.reason})`);
     prepared = await prepareUnseenLabs(await loadLabs(views, detector), {
       classes, seed: SEED, syntheticSize: SYNTH, randomLabs: RANDOM_LABS, detector: FRAMED ? detector : undefined,
       augmentCopies: Number(env('AUGMENT_MEASURE', String(AUGMENT))), onProgress: say,
       measure: process.env.EXTRA_VIEW ? await extraView(process.env.EXTRA_VIEW) : undefined,
     });
+    prepared.detector = `${basename(detector.variant.modelPath)}, ${detector.variant.reason}`;
     await detector.dispose?.();
     if (PREPARED) savePrepared(prepared, PREPARED);
   }
@@ -263,7 +266,8 @@ async function main(): Promise<void> {
   const preamble = [
     `Data: **Acevedo-20** (\`shared/data/acevedo20\`, without the immature granulocytes and the ${views.excluded} images the detector was trained on ` +
       `or that are also in TXL-PBC), ${MAX} images per class sampled (seed ${SEED}), split half for training, half held out; **BCCD**: the ` +
-      `${views.bccdImages} fields with one labelled white cell; **Zheng DS2**: all 100 images. One cell per image (the detector's top-scoring one). ` +
+      `${views.bccdImages} fields with one labelled white cell; **Zheng DS2**: all 100 images. One cell per image (the detector's top-scoring one; ` +
+      `${prepared.detector ? `the detector: ${prepared.detector}` : 'the rows do not record which detector model found them'}). ` +
       `Leave-one-lab-out: a classifier trained on each lab scores the others (on Acevedo-20: its held-out half). Synthetic labs: ${SYNTH} held-out ` +
       `Acevedo-20 cells each, drawn under a blood-count-like class mix, their 128 px crops transformed (\`src/evaluation/synthetic-labs.ts\`): the ` +
       `detector is not re-run on them, its box is moved with the crop, so they test the features and the stain step, not detection.` +

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { detectCommand, listImages } from './detect.command.js';
+import { detectCommand, listImages, parseDetectArgs } from './detect.command.js';
 import { defaultDetectorModelPath } from '../engine/detector/detector.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -88,4 +88,19 @@ test('detect: exit code 1 when every image fails; a short human line otherwise',
   const h = sink();
   assert.equal(await detectCommand([path.join(dir, 'b', 'c'), '--model', modelPath, '--device', 'cpu'], h.out), 0);
   assert.match(h.lines()[0]!, /001\.png: 300x300, \d+ cells? \(scores 0\.\d{3}/);
+});
+
+test("detect --precision: the server's rule unless given; a bad value is refused by name", () => {
+  const saved = process.env.LEUKOGRAPH_DETECTOR_PRECISION;
+  try {
+    delete process.env.LEUKOGRAPH_DETECTOR_PRECISION;
+    assert.equal(parseDetectArgs(['a.png']).precision, 'auto');
+    process.env.LEUKOGRAPH_DETECTOR_PRECISION = 'float';
+    assert.equal(parseDetectArgs(['a.png']).precision, 'float');
+    assert.equal(parseDetectArgs(['a.png', '--precision', 'int8']).precision, 'int8');
+    assert.throws(() => parseDetectArgs(['a.png', '--precision', 'half']), /--precision/);
+  } finally {
+    if (saved === undefined) delete process.env.LEUKOGRAPH_DETECTOR_PRECISION;
+    else process.env.LEUKOGRAPH_DETECTOR_PRECISION = saved;
+  }
 });

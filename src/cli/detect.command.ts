@@ -1,8 +1,8 @@
-// `leukograph detect <image files or folders> [--json] [--model path]`: runs the WBC detector over images
+// `leukograph detect <image files or folders> [--json] [--model path] [--precision p]`: runs the WBC detector over images
 // (folders searched recursively) and prints one line per image; a failing image does not stop the rest.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createDetector, type Detection } from '../engine/detector/index.js';
+import { createDetector, resolveDetectorPrecision, type Detection, type DetectorPrecision } from '../engine/detector/index.js';
 import { cutByBorder } from '../imaging/border.js';
 import { logger } from '../logger.js';
 import { choiceFlag, intFlag, parseFlags, UsageError, type FlagSpecs } from './args.js';
@@ -10,11 +10,14 @@ import { choiceFlag, intFlag, parseFlags, UsageError, type FlagSpecs } from './a
 const log = logger('detect');
 
 export const DETECT_USAGE = `Usage: leukograph detect <image files or folders ...> [--json] [--model detector.onnx] [--threads N] [--device auto|webgpu|cpu]
+                        [--precision auto|float|int8]
   Detects white blood cells. Folders are searched recursively for .jpg .jpeg .png .tif .tiff .bmp.
   --json    one JSON line per image: {"image", "width", "height", "cells": [{"box", "score", "mask"}]}
             (mask: uncompressed COCO RLE, column-major, background run first); a failed image prints
             {"image", "error"}.
   --model   the .onnx file (its .json beside it); default $LEUKOGRAPH_DETECTOR_MODEL or models/detector.onnx.
+  --precision  auto (default, or $LEUKOGRAPH_DETECTOR_PRECISION): what the server's jobs run, the model's accepted
+            int8 variant on the CPU, the float model on WebGPU; float or int8 to choose.
 Exit code 1 when no image was found or every image failed.`;
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp']);
@@ -25,6 +28,7 @@ interface DetectArgs {
   model?: string;
   threads?: number;
   device?: 'auto' | 'webgpu' | 'cpu';
+  precision: DetectorPrecision;
   help: boolean;
 }
 
@@ -33,6 +37,7 @@ const DETECT_FLAGS = {
   model: { type: 'string', value: 'detector.onnx' },
   threads: { type: 'string', value: 'N' },
   device: { type: 'string', value: 'auto|webgpu|cpu' },
+  precision: { type: 'string', value: 'auto|float|int8' },
 } as const satisfies FlagSpecs;
 
 export function parseDetectArgs(args: readonly string[]): DetectArgs {
@@ -41,6 +46,8 @@ export function parseDetectArgs(args: readonly string[]): DetectArgs {
   const threads = intFlag(command, 'threads', flags.threads, 1);
   return {
     inputs: positional, json: flags.json === true, help: flags.help === true, model: flags.model,
+    // The server's rule (engine/detector-loader.ts), so that a cell detected here is the one its jobs would detect.
+    precision: flags.precision !== undefined ? choiceFlag(command, 'precision', flags.precision, ['auto', 'float', 'int8'] as const, 'auto') : resolveDetectorPrecision(process.env.LEUKOGRAPH_DETECTOR_PRECISION),
     ...(threads !== undefined ? { threads } : {}),
     ...(flags.device !== undefined ? { device: choiceFlag(command, 'device', flags.device, ['auto', 'webgpu', 'cpu'] as const, 'auto') } : {}),
   };
@@ -108,8 +115,8 @@ export async function detectCommand(args: string[], out: NodeJS.WritableStream):
     out.write(opts.inputs.length ? 'no images found\n' : DETECT_USAGE + '\n');
     return 1;
   }
-  const detector = await createDetector({ modelPath: opts.model, prefer: opts.device, intraOpNumThreads: opts.threads });
-  log.info('detector loaded', { model: detector.modelPath, modelVersion: detector.model.version, ...detector.backend });
+  const detector = await createDetector({ modelPath: opts.model, prefer: opts.device, intraOpNumThreads: opts.threads, precision: opts.precision });
+  log.info('detector loaded', { model: detector.modelPath, modelVersion: detector.model.version, precision: detector.variant.precision, why: detector.variant.reason, ...detector.backend });
   let ok = 0;
   const fail = (image: string, message: string) =>
     out.write(opts.json ? JSON.stringify({ image, error: message }) + '\n' : `${image}: error: ${message}\n`);

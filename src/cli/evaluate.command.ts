@@ -229,10 +229,17 @@ export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream
   let detector: Awaited<ReturnType<NonNullable<EvaluateDeps['loadDetector']>>> | null = null;
   try {
     // Loaded lazily so that parsing arguments (and the tests) never load onnxruntime.
-    const load = deps.loadDetector ?? (async (p: string) => (await import('../engine/detector/index.js')).createDetector({ modelPath: p }));
+    // The detector the server's jobs run (engine/detector-loader.ts: on the CPU the accepted int8 variant, unless
+    // LEUKOGRAPH_DETECTOR_PRECISION says otherwise), so that the evaluation scores the cells a user's jobs see.
+    const load = deps.loadDetector ?? (async (p: string) => {
+      const d = await import('../engine/detector/index.js');
+      return d.createDetector({ modelPath: p, precision: d.resolveDetectorPrecision(process.env.LEUKOGRAPH_DETECTOR_PRECISION) });
+    });
     const preamble = args.preamble ? [(await readFile(args.preamble, 'utf8')).trim()] : [];
     say(`loading the detector ${args.model}`);
     detector = await load(args.model);
+    const variant = (detector as { variant?: { precision: string; reason: string } }).variant;
+    if (variant) say(`the detector runs its ${variant.precision} model (${variant.reason})`);
     // Crops are cut once at CROP_SIZE, as the jobs cut them (src/pipeline/crop.ts); the evaluation
     // averages them down for the cpu autoencoder.
     const imageSize = CROP_SIZE;

@@ -431,6 +431,8 @@ export interface PreparedRun {
    */
   jobs: Array<{ trainedOn: string; rows: Float64Array[]; labels: string[]; allRows: Float64Array[]; labs: ScoredLab[]; augRows?: Float64Array[]; augOf?: number[]; augCopy?: number[] }>;
   timings: Record<string, number>;
+  /** The detector model that found the real labs' cells, and why that one (variants.ts's reason); absent in older rows. */
+  detector?: string;
 }
 
 /** Two labs together ("train on one or two"): each pair of a run's training labs, scored on the real labs in neither. */
