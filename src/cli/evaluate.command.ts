@@ -307,10 +307,14 @@ export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream
     for (const [k, v] of Object.entries(report.timings)) timings[k === 'total' ? 'pipeline total' : k] = v;
     timings['command total'] = Math.round((performance.now() - tCommand) / 10) / 100;
     report.timings = timings;
-    const det = detector as { model?: { name?: string; version?: string; sha256?: string }; backend?: unknown };
-    const detectorInfo = { path: args.model, ...(det.model ? { name: det.model.name, version: det.model.version, sha256: det.model.sha256 } : {}), ...(det.backend ? { backend: det.backend } : {}) };
+    const det = detector as { model?: { name?: string; version?: string; sha256?: string }; backend?: unknown; variant?: { modelPath: string; precision: string; reason: string } };
+    const detectorInfo = {
+      path: args.model, ...(det.model ? { name: det.model.name, version: det.model.version, sha256: det.model.sha256 } : {}),
+      ...(det.variant ? { ran: det.variant } : {}), ...(det.backend ? { backend: det.backend } : {}),
+    };
     const detectorLine =
-      `${args.model}` + (det.model ? ` (${det.model.name ?? 'detector'} ${det.model.version ?? ''})` : '') + (det.backend ? `, ${JSON.stringify(det.backend)}` : '');
+      `${args.model}` + (det.model ? ` (${det.model.name ?? 'detector'} ${det.model.version ?? ''})` : '') +
+      (det.variant ? `, ran ${basename(det.variant.modelPath)}: ${det.variant.reason}` : '') + (det.backend ? `, ${JSON.stringify(det.backend)}` : '');
     const commandLine = ['leukograph', 'evaluate', ...argv].map((s) => (/^[\w./=:,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)).join(' ');
     const jsonPath = resolve(args.out);
     const mdPath = jsonPath.replace(/\.json$/i, '.md');
