@@ -285,7 +285,7 @@ async function main(): Promise<void> {
       `under that class, the forests and the stain reference are fitted again, and the lab is classified again through the same step. A lab the ` +
       `plain forest reads is left as it is. The self-check and the novelty flags are the first classification's. Every table but the next ` +
       `section's is the self-trained path's; that section scores the default on the same rows and forest seeds, and its rule decides. ` +
-      `(\`docs/unseen-labs.md\` measured its rows in an earlier run: compare with the next section, not with it.)`,
+      `(\`docs/unseen-labs.md\` reads the same only where it was made from the same rows, \`PREPARED\`: the next section is the comparison.)`,
     ] : []),
     `Citations: Acevedo et al. 2020, Data in Brief 30:105474 (CC BY 4.0); BCCD: Shenggan/BCCD_Dataset (MIT); Zheng et al. 2018, Micron 107:55-71.`,
   ].join('\n\n');
