@@ -97,6 +97,9 @@ if (shifts.some(([, v]) => v.length)) {
   lines.push('', 'Stain shifts measured by morphology_adaptive (src/pipeline/stain-step.ts; limit 1 within-class standard deviation):', '');
   for (const [s, v] of shifts) lines.push(`- seed ${s}: ${v.join('; ')}`);
 }
+// The detector file each seed's evaluation ran (leukograph evaluate records it: the server's choice, float or int8).
+const ran = [...new Set(reports.map((r) => (r.detector?.ran ? `${r.detector.ran.modelPath.split('/').pop()} (${r.detector.ran.reason})` : 'not recorded')))];
+lines.push('', `Detector: ${ran.join('; ')}.`);
 lines.push('', `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${secs} s in all.`, '');
 writeFileSync(out, lines.join('\n'));
 console.log(`wrote ${out}`);
