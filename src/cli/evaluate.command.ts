@@ -238,8 +238,9 @@ export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream
     const preamble = args.preamble ? [(await readFile(args.preamble, 'utf8')).trim()] : [];
     say(`loading the detector ${args.model}`);
     detector = await load(args.model);
-    const variant = (detector as { variant?: { precision: string; reason: string } }).variant;
-    if (variant) say(`the detector runs its ${variant.precision} model (${variant.reason})`);
+    // What a detector from createDetector carries beyond CellDetectorLike (an injected one may carry none of it).
+    const det = detector as { model?: { name?: string; version?: string; sha256?: string }; backend?: unknown; variant?: { modelPath: string; precision: string; reason: string } };
+    if (det.variant) say(`the detector runs its ${det.variant.precision} model (${det.variant.reason})`);
     // Crops are cut once at CROP_SIZE, as the jobs cut them (src/pipeline/crop.ts); the evaluation
     // averages them down for the cpu autoencoder.
     const imageSize = CROP_SIZE;
@@ -307,7 +308,6 @@ export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream
     for (const [k, v] of Object.entries(report.timings)) timings[k === 'total' ? 'pipeline total' : k] = v;
     timings['command total'] = Math.round((performance.now() - tCommand) / 10) / 100;
     report.timings = timings;
-    const det = detector as { model?: { name?: string; version?: string; sha256?: string }; backend?: unknown; variant?: { modelPath: string; precision: string; reason: string } };
     const detectorInfo = {
       path: args.model, ...(det.model ? { name: det.model.name, version: det.model.version, sha256: det.model.sha256 } : {}),
       ...(det.variant ? { ran: det.variant } : {}), ...(det.backend ? { backend: det.backend } : {}),

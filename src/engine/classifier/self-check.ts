@@ -31,7 +31,7 @@ export interface SelfCheckInput {
     /**
      * The estimate's 95 % interval from the lab's own cells, where the estimate is a share of them (ATC): with 100
      * cells, 86 % is 78-91 %, and the note says so, since a verdict near a limit can fall either way (Zheng DS2
-     * read 77-86 % over docs/results-seeds.md's seeds, against the fail limit of 84 %). Said only; the verdict holds
+     * read 72-83 % over docs/results-seeds.md's seeds, 77-86 % on the float detector's rows, against the fail limit of 84 %). Said only; the verdict holds
      * the estimate itself, as the limits were set on it.
      */
     interval?: { low: number; high: number; cells: number } | null;

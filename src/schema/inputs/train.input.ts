@@ -92,8 +92,8 @@ export class ClassifyCellsInput {
     description:
       "Morphology classifiers only: average each cell's class probabilities half and half with the mean of its 5 nearest neighbours among the " +
       "cells classified together (their values standardised; at least 20 cells; no labels used). Cells of one lab's type resemble each other " +
-      'more than the training lab\'s, so similar cells settle a wavering verdict: more cells right on another lab (BCCD 76.8 % against ' +
-      '73.4 over 5 seeds, docs/results-seeds.md), but rare types are pulled towards common ones (BCCD\'s basophils lost), hence off by ' +
+      'more than the training lab\'s, so similar cells settle a wavering verdict: more cells right on another lab (BCCD 78.2 % against ' +
+      '76.1 without it over 5 seeds, docs/results-seeds.md), but rare types are pulled towards common ones (BCCD\'s basophils lost), hence off by ' +
       'default. The job\'s result says what it changed (consensus).',
   })
   neighbourConsensus: boolean;
@@ -103,9 +103,9 @@ export class ClassifyCellsInput {
       'Morphology classifiers trained by trainClassifier (they carry their training cells; the shipped ones do not, and are refused): after ' +
       "the first classification, the 40 % of each predicted class's cells the forest is surest of join the training cells under that class, " +
       'the forests are fitted again (about 11 s at the shipped classifier\'s training size on 2 cores) and the lab is classified again. ' +
-      'It lifts labs where one class is read as another while the rest are read well (BCCD -> Acevedo-20 54.4 -> 61.5 %), cannot lift a ' +
+      'It lifts labs where one class is read as another while the rest are read well (BCCD -> Acevedo-20 55.9 -> 62.6 %), cannot lift a ' +
       "lab whose first classes are wrong as a whole, and keeps the first classification's self-check and novelty flags. Off by default: " +
-      "docs/unseen-labs-self-trained.md's rule keeps the default (its worst selection lab over forest seeds, 71.3 % against 73.0 %). A lab " +
+      "docs/unseen-labs-self-trained.md's rule keeps the default (its worst selection lab over forest seeds, 73.3 % against 73.9 %). A lab " +
       'read by the plain forest, or of fewer than 30 cells, is left as it is. The job\'s result says what it did (selfTraining).',
   })
   selfTraining: boolean;
