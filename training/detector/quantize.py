@@ -8,11 +8,18 @@ with the same onnxruntime as the engine (onnxruntime-node 1.30):
 
 Calibration: Acevedo-20 training images (splits.json `acevedo_train`, never in any evaluation split),
 resized exactly as the engine and evaluate.py do (PIL bilinear, longer side 256, values 0..255, CHW).
-What is quantised: the convolutions and the box head's Gemm layers (weights int8 per output channel,
-activations uint8 per tensor, MinMax ranges over 40 images; QDQ pairs that onnxruntime's CPU provider
+What is quantised: the convolutions and the box head's Gemm layers (weights int8 per output channel, in
+7 bits: [-64, 63], see below; activations uint8 per tensor, MinMax ranges over 40 images; QDQ pairs that onnxruntime's CPU provider
 fuses into integer kernels; --no-gemm leaves the Gemm layers in float: 11.1 MB instead of 8.5 MB, same
 accuracy). Everything else (GroupNorm as InstanceNormalization, RoIAlign, NMS, the mask sigmoid) stays
 float. Accuracy is checked by evaluate.py --onnx on the held-out splits (see models/detector.md).
+
+Why 7-bit weights (reduce_range, the default since 2026-12-08): on x86 CPUs without VNNI (AVX2, or AVX-512
+without VNNI) onnxruntime multiplies uint8 activations by int8 weights with VPMADDUBSW, which adds each pair of
+products into a signed 16-bit integer and saturates there: 255 x 127 x 2 = 64,770 does not fit, 255 x 63 x 2 does.
+With full-range weights the same model computed other boxes on such CPUs than on VNNI ones (up to 14 px on BCCD and
+Zheng DS2 images); with 7-bit weights no pair can overflow, so every CPU computes the same integer sums.
+saturation-check.py shows the overflow on one convolution. --full-range makes the earlier file (sha256 a49e1e57...).
 """
 import argparse
 import json
@@ -54,7 +61,8 @@ def main():
     ap.add_argument("--method", default="minmax", choices=["minmax", "percentile", "entropy"])
     ap.add_argument("--no-gemm", dest="gemm", action="store_false", help="leave the box head's Gemm layers in float")
     ap.add_argument("--exclude", default="", help="comma-separated node names left in float")
-    ap.add_argument("--reduce-range", action="store_true")
+    ap.add_argument("--full-range", dest="reduce_range", action="store_false",
+                    help="8-bit weights (the file before 2026-12-08): saturates on CPUs without VNNI (see the header)")
     args = ap.parse_args()
 
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
