@@ -129,6 +129,21 @@ test('a reviewer reviews three cells with the keyboard, undoes one, and counts a
     await other.waitForFunction(() => Number(document.querySelector('[data-stat="reviewed"] b')?.textContent) === 3, null, { timeout: 15_000 });
     assert.ok(!(await other.$$eval('#queue figure', (f) => f.map((x) => x.getAttribute('data-cell')))).some((c) => reviewed.includes(c!)), 'reviewed cells left the other queue');
 
+    // An undo the server refuses keeps the review on this screen's trail: z again undoes it (the screen used to drop it).
+    let refused = 0;
+    await page.route('**/graphql', async (route) => {
+      if (refused === 0 && (route.request().postData() ?? '').includes('undoReview')) {
+        refused++;
+        await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ errors: [{ message: 'undo refused for the test' }] }) });
+      } else await route.continue();
+    });
+    await page.keyboard.press('z');
+    await page.waitForFunction(() => document.querySelector('#retrain-status .error')?.textContent?.includes('undo refused for the test'), null, { timeout: 15_000 });
+    assert.equal(refused, 1);
+    assert.equal(await stat(page, 'reviewed'), 3);
+    assert.equal(await page.getAttribute('button[data-action="undo"]', 'disabled'), null, 'the undo key stays enabled');
+    await page.unroute('**/graphql');
+
     // Undo with z: the last review is marked undone, the cell is back under review, the counts drop.
     await page.keyboard.press('z');
     await page.waitForFunction(() => Number(document.querySelector('[data-stat="undone"] b')?.textContent) === 1, null, { timeout: 15_000 });

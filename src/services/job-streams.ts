@@ -10,9 +10,22 @@ type Item = Extract<JobEvent, { type: 'item' }>;
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
+type JobRow = Awaited<ReturnType<Services['jobs']['get']>>;
+
+const progressOf = (jobId: string, job: JobRow): Progress => ({ type: 'progress', jobId, status: job.status, done: job.done, total: job.total, progress: job.progress, message: job.message });
+
 async function currentProgress(s: Services, jobId: string): Promise<Progress[]> {
-  const job = await s.jobs.get(jobId);
-  return [{ type: 'progress', jobId, status: job.status, done: job.done, total: job.total, progress: job.progress, message: job.message }];
+  return [progressOf(jobId, await s.jobs.get(jobId))];
+}
+
+/** The job's row, read after its live subscription opened; a failed read closes the subscription before it throws. */
+async function readJob(s: Services, jobId: string, live: AsyncIterable<unknown> & { return?: () => unknown }): Promise<JobRow> {
+  try {
+    return await s.jobs.get(jobId);
+  } catch (err) {
+    await live.return?.();
+    throw err;
+  }
 }
 
 export async function jobProgressStream(s: Services, jobId: string): Promise<AsyncIterable<Progress>> {
@@ -20,16 +33,9 @@ export async function jobProgressStream(s: Services, jobId: string): Promise<Asy
     until: (e) => TERMINAL.has(e.status),
     resync: () => currentProgress(s, jobId),
   });
-  let job;
-  try {
-    job = await s.jobs.get(jobId);
-  } catch (err) {
-    await live.return?.();
-    throw err;
-  }
-  const first: Progress = { type: 'progress', jobId, status: job.status, done: job.done, total: job.total, progress: job.progress, message: job.message };
+  const job = await readJob(s, jobId, live);
   return (async function* () {
-    yield first;
+    yield progressOf(jobId, job);
     if (TERMINAL.has(job.status)) {
       await live.return?.();
       return;
@@ -43,13 +49,7 @@ export async function jobEventStream(s: Services, jobId: string, pick: (e: Item)
     (e): e is Item | Progress => (e.type === 'item' && e.jobId === jobId && pick(e)) || (e.type === 'progress' && e.jobId === jobId),
     { until: (e) => e.type === 'progress' && TERMINAL.has(e.status), resync: () => currentProgress(s, jobId) },
   );
-  let job;
-  try {
-    job = await s.jobs.get(jobId);
-  } catch (err) {
-    await live.return?.();
-    throw err;
-  }
+  const job = await readJob(s, jobId, live);
   return (async function* () {
     if (TERMINAL.has(job.status)) {
       await live.return?.();

@@ -185,11 +185,13 @@ async function give(label) {
 }
 
 async function undo() {
-  const last = state.mine.pop();
+  // Taken off the trail only once the server has undone it: a key pressed while busy, or a failed call, keeps it.
+  const last = state.mine.at(-1);
   if (!last || state.busy) return;
   state.busy = true;
   try {
     await gql(`mutation($id: ID!) { undoReview(id: $id) { id } }`, { id: last.review.id });
+    state.mine.pop();
     // The undone cell comes back under review, in front of the queue.
     state.current = { ...last.entry, review: null, picked: true };
     state.queue = [state.current, ...state.queue.filter((e) => e.cell.id !== last.entry.cell.id)];
