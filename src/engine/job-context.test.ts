@@ -1,7 +1,7 @@
-// withItemSummary: every job's result says how many items failed and why; every item failed is FAILED.
+// withItemSummary: every job's result says how many items failed and why; every item failed is FAILED. treeProgress.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withItemSummary, type ItemSummary } from './job-context.js';
+import { treeProgress, withItemSummary, type ItemSummary } from './job-context.js';
 
 const reasons = (n: number): ItemSummary['reasons'] => [{ reason: 'cannot read the image', count: n, example: 'img-1' }];
 
@@ -35,4 +35,11 @@ test('cancelled and failed outcomes keep their status and gain the count', () =>
   assert.equal((c.result!.itemFailures as { failed: number }).failed, 1);
   const f = withItemSummary({ status: 'failed', error: 'no images to detect on' }, { failed: 0, succeeded: 0, of: null, reasons: [] });
   assert.deepEqual(f, { status: 'failed', error: 'no images to detect on', result: { itemFailures: { failed: 0, of: null, reasons: [] } } });
+});
+
+test('treeProgress: a report every 10 trees and at the last one, worded by the caller', () => {
+  const seen: Array<[number, number | null, string | null | undefined]> = [];
+  const onTree = treeProgress({ progress: async (done, total, message) => void seen.push([done, total, message]) }, (d, t) => `${d} of ${t}`);
+  for (let t = 1; t <= 25; t++) onTree(t, 25);
+  assert.deepEqual(seen, [[10, 25, '10 of 25'], [20, 25, '20 of 25'], [25, 25, '25 of 25']]);
 });

@@ -141,3 +141,16 @@ export function withItemSummary(outcome: JobOutcome, items: ItemSummary): JobOut
   if (items.succeeded === 0 && items.failed >= of) return { status: 'failed', error: `every item failed (${items.failed} of ${of}): ${why}`, result };
   return { status: 'succeeded', result, message: `${outcome.message ?? 'done'}; ${items.failed} of ${of} items failed: ${why}` };
 }
+
+/**
+ * A forest's per-tree callback that reports progress every `step` trees and at the last one (a tree takes
+ * milliseconds: a report per tree would write the job's row hundreds of times a second). `message` words it.
+ */
+export function treeProgress(ctx: Pick<JobContext<unknown>, 'progress'>, message: (done: number, total: number) => string, step = 10): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    if (done - last < step && done < total) return;
+    last = done;
+    void ctx.progress(done, total, message(done, total));
+  };
+}

@@ -5,7 +5,7 @@
 // consensus, verdicts, the batch's self-check), run in a worker thread (cell-classifying.ts), and writes the
 // verdicts. A failed self-check has flagged every cell it would have counted (reason: self-check failed); the
 // result and message say why.
-import type { JobContext } from '../job-context.js';
+import { treeProgress, type JobContext } from '../job-context.js';
 import type { ClassifyParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { TrainingData } from '../training-data.js';
 import { residentClassifier } from './resident.js';
@@ -58,7 +58,9 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
   // near or past the job's lease (max(5 s, 2 heartbeats)).
   const classified = await classifyCellsInWorker(
     clf, x, { stainAdaptation: p.stainAdaptation ?? 'auto', consensus: p.neighbourConsensus ?? false, selfTraining: p.selfTraining ?? SELF_TRAINING_BY_DEFAULT, ...(lab ? { labMove: { offsets: lab.offsets, note: lab.stain.note } } : {}) },
-    { cancelled: () => ctx.cancelled(), onSelfTrainingTree: refitProgress(ctx, cells.length) },
+    // The refit is most of self-training's 11 s (self-training.ts), which the job would otherwise spend at "classifying N
+    // cells"; its own done/total (trees), as measuring and writing each report theirs (cells).
+    { cancelled: () => ctx.cancelled(), onSelfTrainingTree: treeProgress(ctx, (done, total) => `self-training on ${cells.length} cells: fitted ${done} of ${total} trees of the refitted forest`) },
   );
   if (classified.status === 'cancelled') return { status: 'cancelled', result: { classified: 0, flagged: 0, counts: {} } };
   const { verdicts, consensus, selfCheck: check, selfTraining } = classified;
@@ -104,19 +106,5 @@ export async function runClassify(ctx: JobContext<ClassifyParams>): Promise<JobO
     message:
       `${check?.warning ? `${check.warning} ` : ''}${done - unreadable} cells: ${JSON.stringify(counts)}, ${flagged} flagged${bad}` +
       `${stain ? `; ${stain.note}` : ''}${consensus ? `; ${consensus.note}` : ''}${selfTraining ? `; ${selfTraining.note}` : ''}`,
-  };
-}
-
-/**
- * The job's progress during a self-training refit, every 10 trees: the refit is most of self-training's 11 s
- * (self-training.ts), which the job would otherwise spend at "classifying N cells". Its own done/total (trees), as
- * measuring and writing each report theirs (cells).
- */
-function refitProgress(ctx: JobContext<ClassifyParams>, cells: number): (done: number, total: number) => void {
-  let last = 0;
-  return (done, total) => {
-    if (done - last < 10 && done < total) return;
-    last = done;
-    void ctx.progress(done, total, `self-training on ${cells} cells: fitted ${done} of ${total} trees of the refitted forest`);
   };
 }

@@ -4,7 +4,7 @@
 // saved with what it reads (features, encoder) and made active.
 import { createHash } from 'node:crypto';
 import { modelObjectKey } from '../../storage/blobs.js';
-import type { JobContext } from '../job-context.js';
+import { treeProgress, type JobContext } from '../job-context.js';
 import type { JobOutcome, TrainClassifierParams } from '../../jobs/job-kinds.js';
 import { classOf, classesOf } from '../../pipeline/class-maps.js';
 import { TrainingData } from '../training-data.js';
@@ -60,7 +60,6 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   const what = features === 'morphology' ? 'detected' : 'encoded';
   if (present < 2) return { status: 'failed', error: `need labelled, ${what} cells of at least 2 classes; found ${x.length} cells of ${present}` };
   await ctx.progress(0, p.trees, `fitting ${p.trees} trees on ${x.length} cells, ${present} classes`);
-  let last = 0;
   const share = p.reviewShare ?? DEFAULT_REVIEW_SHARE;
   // In a worker thread: fitting ~6,000 cells and their copies blocks for longer than other engines wait for a heartbeat.
   const fit = await fitCellClassifierInWorker({
@@ -68,12 +67,7 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
     trees: p.trees, maxDepth: p.maxDepth, seed: p.seed, balanced: p.balanced, testFraction: p.testFraction, minConfidence: p.minConfidence,
     // A morphology classifier carries its training cells, so that a classify job can self-train it on a lab.
     keepTrainingCells: features === 'morphology',
-    onTree: (done) => {
-      if (done - last >= 10) {
-        last = done;
-        void ctx.progress(done, p.trees, `${done}/${p.trees} trees`);
-      }
-    },
+    onTree: treeProgress(ctx, (done, total) => `${done}/${total} trees`),
   }, { cancelled: () => ctx.cancelled() });
   if (fit.status === 'cancelled') return { status: 'cancelled', result: { trees: fit.treesDone, of: p.trees } };
   const { json, split, heldOut, reviewCopies: copies, calibration } = fit;
