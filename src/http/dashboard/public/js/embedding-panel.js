@@ -80,10 +80,14 @@ export function createEmbeddingPanel({ checks, canvas, legend, note, button, col
       datasets = d.datasets;
       if (signature(datasets) === known && checks.children.length) return;
       const withCells = new Set(datasets.filter((x) => x.stats.cells > 0).map((x) => x.id));
+      // Rebuilt whenever a lab's cell count moves (every refresh while a job stores cells): a lab that had cells keeps
+      // the box as the user left it; one that gains its first cells starts checked.
+      const before = new Map([...checks.querySelectorAll('input')].map((i) => [i.value, { checked: i.checked, hadCells: !i.closest('label')?.classList.contains('muted') }]));
+      const checkedNow = (id) => (before.get(id)?.hadCells ? before.get(id).checked : withCells.has(id));
       checks.replaceChildren(
         ...datasets.map((x) =>
           h('label', { class: withCells.has(x.id) ? '' : 'muted', title: `${x.stats.images} images, ${x.stats.cells} cells` },
-            h('input', { type: 'checkbox', value: x.id, checked: withCells.has(x.id) }), ` ${x.name}`),
+            h('input', { type: 'checkbox', value: x.id, checked: checkedNow(x.id) }), ` ${x.name}`),
         ),
       );
       if (!computed && withCells.size) await compute();

@@ -26,7 +26,19 @@ const state = {
   busy: false,
   /** The cell whose review this screen is sending: its own event can arrive before the mutation's answer. */
   giving: null,
+  /** Cells other screens reviewed (their REVIEWED events, dropped again on UNDONE): a queue read before them still lists them. */
+  reviewedElsewhere: new Set(),
 };
+
+// Each loader's answer is dropped when the lab (or the gallery's tab) changed, or a newer call of it was made, while
+// it was on its way: a slow answer must not put another lab's cells, or cells reviewed meanwhile, back on the screen.
+const calls = { queue: 0, summary: 0, trail: 0, gallery: 0 };
+function guard(kind) {
+  const n = ++calls[kind];
+  const ds = state.datasetId;
+  const label = state.galleryLabel;
+  return () => n === calls[kind] && ds === state.datasetId && (kind !== 'gallery' || label === state.galleryLabel);
+}
 
 const pct = (p) => `${Math.round(100 * p)} %`;
 const classColour = (label) => colour(Math.max(0, state.classes.indexOf(label)));
@@ -106,8 +118,12 @@ function renderQueue() {
 
 async function loadQueue() {
   if (!state.datasetId) return;
+  const fresh = guard('queue');
   const d = await gql(`query($d: ID!, $n: Int) { reviewQueue(datasetId: $d, first: $n) { rank uncertainty reason currentLabel confidence review { ${REVIEW} } cell { ${CELL} } } }`, { d: state.datasetId, n: QUEUE_SIZE });
-  state.queue = d.reviewQueue;
+  if (!fresh()) return;
+  // The queue was ranked when the call was made: cells reviewed since (here, being sent, or on another screen) leave it.
+  const done = new Set([...state.mine.map((m) => m.review.cellId), ...state.reviewedElsewhere, state.giving]);
+  state.queue = d.reviewQueue.filter((e) => !done.has(e.cell.id));
   // The classes a key gives: the classifier's (its probabilities), else the five all labs share.
   const seen = state.queue[0]?.cell.prediction?.probabilities.map((q) => q.label);
   if (seen?.length) state.classes = [...seen].sort((a, b) => (CLASSES.indexOf(a) + 1 || 99) - (CLASSES.indexOf(b) + 1 || 99) || a.localeCompare(b));
@@ -119,7 +135,9 @@ async function loadQueue() {
 }
 
 async function loadSummary() {
+  const fresh = guard('summary');
   const s = (await gql(`query($d: ID!) { reviewSummary(datasetId: $d) { cells classified flagged reviewed confirmed corrected undone perClass { label predicted reviewed current } } }`, { d: state.datasetId })).reviewSummary;
+  if (!fresh()) return;
   const stat = (n, label, key) => h('span', { class: 'stat', 'data-stat': key }, h('b', {}, String(n)), ` ${label}`);
   $('summary').replaceChildren(
     stat(s.cells, 'cells', 'cells'), stat(s.flagged, 'flagged', 'flagged'), stat(s.reviewed, 'reviewed', 'reviewed'),
@@ -132,7 +150,9 @@ async function loadSummary() {
 }
 
 async function loadTrail() {
+  const fresh = guard('trail');
   const d = await gql(`query($d: ID!) { reviewTrail(datasetId: $d, limit: 12) { total items { ${REVIEW} } } }`, { d: state.datasetId });
+  if (!fresh()) return;
   $('trail').tBodies[0].replaceChildren(...d.reviewTrail.items.map((r) =>
     h('tr', { class: r.undoneAt ? 'undone' : '', 'data-review': r.id },
       h('td', {}, new Date(r.createdAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })),
@@ -147,14 +167,16 @@ async function loadTrail() {
 const galleryEntries = new Map();
 
 async function loadGallery() {
+  const fresh = guard('gallery');
   const d = await gql(`query($d: ID!, $l: String) { reviewGallery(datasetId: $d, label: $l, limit: 60) { total items { currentLabel confidence review { ${REVIEW} } cell { ${CELL} } } } }`, { d: state.datasetId, l: state.galleryLabel });
+  if (!fresh()) return;
   galleryEntries.clear();
   for (const e of d.reviewGallery.items) galleryEntries.set(e.cell.id, e);
   $('gallery').replaceChildren(...d.reviewGallery.items.map((e) => card(e)));
   $('gallery').dataset.label = state.galleryLabel ?? '';
 }
 
-const refreshAll = () => Promise.all([loadSummary(), loadTrail(), loadGallery()]).catch(showError);
+const refreshAll = () => (state.datasetId ? Promise.all([loadSummary(), loadTrail(), loadGallery()]).catch(showError) : Promise.resolve());
 
 function showError(e) {
   $('retrain-status').replaceChildren(h('span', { class: 'error' }, e.message));
@@ -241,14 +263,19 @@ async function follow(jobId, label) {
 
 async function retrain() {
   const source = $('source').value;
+  // The lab whose reviews train and which is classified again: the one on screen when the button was pressed. The lab
+  // picker is held until both jobs end (minutes), so that another lab is never classified with this lab's reviews.
+  const ds = state.datasetId;
+  if (!ds) return showError(new Error('pick the lab under review first'));
   if (!source) return showError(new Error('pick the source lab the classifier learns from besides the reviews'));
   $('retrain').disabled = true;
+  $('dataset').disabled = true;
   $('changes').replaceChildren();
   try {
-    const t = (await gql(`mutation($i: TrainClassifierInput!) { trainClassifier(input: $i) { id } }`, { i: { datasetIds: [source], features: $('features').value, reviewedDatasetIds: [state.datasetId] } })).trainClassifier;
+    const t = (await gql(`mutation($i: TrainClassifierInput!) { trainClassifier(input: $i) { id } }`, { i: { datasetIds: [source], features: $('features').value, reviewedDatasetIds: [ds] } })).trainClassifier;
     const trained = await follow(t.id, 'training');
     if (trained.status !== 'SUCCEEDED') throw new Error(`training ${trained.status.toLowerCase()}: ${trained.error ?? ''}`);
-    const c = (await gql(`mutation($i: ClassifyCellsInput!) { classifyCells(input: $i) { id } }`, { i: { datasetId: state.datasetId } })).classifyCells;
+    const c = (await gql(`mutation($i: ClassifyCellsInput!) { classifyCells(input: $i) { id } }`, { i: { datasetId: ds } })).classifyCells;
     const classified = await follow(c.id, 'classifying');
     if (classified.status !== 'SUCCEEDED') throw new Error(`classifying ${classified.status.toLowerCase()}: ${classified.error ?? ''}`);
     showChanges(trained.result, classified);
@@ -257,6 +284,7 @@ async function retrain() {
     showError(e);
   } finally {
     $('retrain').disabled = false;
+    $('dataset').disabled = false;
   }
 }
 
@@ -275,10 +303,17 @@ async function chooseDataset(id) {
   state.datasetId = id || null;
   state.current = null;
   state.mine = [];
+  state.queue = [];
+  state.reviewedElsewhere = new Set();
+  galleryEntries.clear();
+  $('gallery').replaceChildren();
   state.stopEvents?.();
   const u = new URL(location.href);
   if (id) u.searchParams.set('dataset', id);
+  else u.searchParams.delete('dataset');
   history.replaceState(null, '', u);
+  $('csv').disabled = !id;
+  renderQueue();
   if (!id) return renderCurrent();
   for (const o of $('source').options) o.disabled = o.value === id;
   if ($('source').value === id) $('source').value = [...$('source').options].find((o) => !o.disabled)?.value ?? '';
@@ -289,11 +324,13 @@ async function chooseDataset(id) {
       // announced before its mutation answers; moving on then would show the next cell while keys are still
       // refused (busy), and the reviewer's next key would be lost: give() moves on when the answer comes.
       if (ev.action === 'REVIEWED' && ev.review.cellId !== state.giving && !state.mine.some((m) => m.review.id === ev.review.id)) {
+        state.reviewedElsewhere.add(ev.review.cellId);
         state.queue = state.queue.filter((e) => e.cell.id !== ev.review.cellId);
         if (state.current?.cell.id === ev.review.cellId) state.current = state.queue[0] ?? null;
         renderCurrent();
         renderQueue();
       }
+      if (ev.action === 'UNDONE') state.reviewedElsewhere.delete(ev.review.cellId);
       void refreshAll();
     },
     error: () => undefined,
@@ -303,6 +340,8 @@ async function chooseDataset(id) {
 
 // Keys: 1-9 and 0 give a class, Enter the classifier's own, z (or Backspace) undoes, s (or ->) skips.
 document.addEventListener('keydown', (ev) => {
+  // A held key repeats every ~30 ms: it would review cells the reviewer has not seen, or undo a chain of reviews.
+  if (ev.repeat) return;
   if (ev.target instanceof HTMLSelectElement || ev.target instanceof HTMLInputElement || ev.metaKey || ev.ctrlKey || ev.altKey) return;
   const k = ev.key;
   if (/^[0-9]$/.test(k)) {
@@ -332,7 +371,10 @@ document.addEventListener('click', (ev) => {
 });
 
 $('csv').addEventListener('click', async () => {
-  const res = await authFetch(`/datasets/${state.datasetId}/reviews.csv`);
+  if (!state.datasetId) return;
+  const res = await authFetch(`/datasets/${state.datasetId}/reviews.csv`).catch((e) => (showError(e), null));
+  if (!res) return;
+  if (!res.ok) return showError(new Error(`the review CSV: ${res.status} ${(await res.text()).slice(0, 200)}`));
   const url = URL.createObjectURL(await res.blob());
   const a = h('a', { href: url, download: `reviews-${state.datasetId}.csv` });
   document.body.append(a);

@@ -41,7 +41,9 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     counts = new Map();
     rate = null;
     labelQueue = [];
+    // Forgotten too, not only cleared: queueLabel schedules a flush only while none is pending.
     clearTimeout(labelTimer);
+    labelTimer = null;
     clearShown();
   }
 
@@ -241,9 +243,11 @@ export function createStreamPanel({ panel, head, summary, grid }) {
 
   /** A classify job that re-classified cells (after a retraining with reviews): each changed cell says what it was. */
   async function markChanges(j) {
+    const g0 = generation;
     let ch = j.result?.changes;
     if (!ch && !LIVE.has(j.status)) ch = (await gql(`query($id: ID!) { job(id: $id) { result } }`, { id: j.id })).job?.result?.changes;
-    if (!ch?.changed) return;
+    // Another job was focused while the answer was on its way: its panel is not this job's.
+    if (!ch?.changed || g0 !== generation) return;
     const was = new Map(ch.cells.map((c) => [c.cellId, c.from]));
     for (const fig of grid.querySelectorAll('figure[data-cell]')) {
       const from = was.get(fig.dataset.cell);
@@ -276,7 +280,10 @@ export function createStreamPanel({ panel, head, summary, grid }) {
     // Images analyzed again keep the cells an earlier job stored (analyze.handler.ts): this job owns none, and a
     // job-scoped read-back would blank what streamed. Those cards and their count stay, said to be as streamed.
     if (seen.size) {
+      const g0 = generation;
       const owned = await gql(`query($id: ID!) { cells(jobId: $id, limit: 1) { total } }`, { id: j.id }).catch(() => null);
+      // Another job was focused meanwhile: clearing now would also drop that job's live cards (a new generation).
+      if (g0 !== generation) return;
       if (owned && owned.cells.total === 0) {
         summary.append(h('div', { class: 'muted as-streamed' }, 'verdicts as streamed: these cells were stored by an earlier job; open their dataset for the final ones'));
         panel.dataset.final = j.id;

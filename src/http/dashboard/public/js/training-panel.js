@@ -115,6 +115,9 @@ export function createTrainingPanel({ select, stats, charts, slider, frame, capt
     draw();
   }
 
+  // The train-autoencoder job last focused (a link, a click in the jobs list).
+  let pinned = null;
+
   // A person's choice sticks until another job is focused.
   select.addEventListener('change', () => {
     chosenByUser = true;
@@ -125,6 +128,8 @@ export function createTrainingPanel({ select, stats, charts, slider, frame, capt
     /** The train-autoencoder jobs of the list; the focused job is preferred when it is one. */
     jobs(list, focusedId) {
       const trains = list.filter((j) => j.kind === 'train-autoencoder');
+      // A job focused by link may be older than the list's newest jobs: it stays, with an option of its own.
+      if (pinned && pinned === focusedId && !trains.some((j) => j.id === pinned)) trains.unshift({ id: pinned, status: job?.id === pinned ? job.status : 'LOADING' });
       const current = select.value;
       select.replaceChildren(...trains.map((j) => h('option', { value: j.id }, `${j.id.slice(0, 8)} · ${j.status.toLowerCase()}`)));
       select.disabled = !trains.length;
@@ -136,6 +141,7 @@ export function createTrainingPanel({ select, stats, charts, slider, frame, capt
     },
     focus(id) {
       chosenByUser = false;
+      pinned = id ?? null;
       if (id && id !== currentId) load(id).catch(() => undefined);
     },
     /** A jobProgress event: step metrics (loss terms per step) and epoch means. */
