@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import pg from 'pg';
 import { createClient, type Client } from 'graphql-ws';
 import { startStack, waitFor, type Stack } from './helpers/stack.js';
 import { seedSyntheticCells } from './helpers/synthetic-cells.js';
@@ -158,4 +159,27 @@ test('bad training requests are refused before any job is made', async () => {
   assert.equal(bad.errors?.[0].extensions?.code, 'BAD_USER_INPUT');
   const zero = await s.gql(`mutation($i: TrainAutoencoderInput!) { trainAutoencoder(input: $i) { id } }`, { i: { sourceDatasetId: source, epochs: 0 } });
   assert.match(zero.errors?.[0].message ?? '', /epochs/);
+});
+
+test('encoding: a cell whose feature file cannot be read fails alone, with its reason; the others are encoded', async () => {
+  // Two encoded cells of the target lab made to need encoding again, one of them with a feature reference that leads
+  // nowhere (a moved store): before, the read threw out of the job, which failed on that cell at every retry.
+  const db = new pg.Client({ connectionString: s.databaseUrl });
+  await db.connect();
+  try {
+    const two = (await db.query(`SELECT c.id FROM cells c JOIN images i ON i.id = c.image_id WHERE i.dataset_id = $1 ORDER BY c.id LIMIT 2`, [target])).rows.map((r) => r.id as string);
+    await db.query(`UPDATE cells SET latent = NULL, encoder_id = NULL WHERE id = ANY($1)`, [two]);
+    await db.query(`UPDATE cells SET feature_ref = 'features/missing.bin#0' WHERE id = $1`, [two[0]]);
+    const j = await runJob('encodeCells', { datasetId: target });
+    assert.equal(j.status, 'SUCCEEDED', j.error ?? '');
+    assert.equal(j.result.encoded, 1);
+    assert.equal(j.result.failed, 1);
+    assert.equal(j.result.itemFailures.failed, 1);
+    assert.equal(j.result.itemFailures.reasons[0].example, two[0]);
+    assert.ok(j.result.itemFailures.reasons[0].reason.length > 0);
+    const left = (await db.query(`SELECT id, latent IS NOT NULL AS encoded FROM cells WHERE id = ANY($1) ORDER BY id`, [two])).rows;
+    assert.deepEqual(Object.fromEntries(left.map((r) => [r.id, r.encoded])), { [two[0]!]: false, [two[1]!]: true });
+  } finally {
+    await db.end();
+  }
 });

@@ -1,7 +1,7 @@
 // withItemSummary: every job's result says how many items failed and why; every item failed is FAILED. treeProgress.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { treeProgress, withItemSummary, type ItemSummary } from './job-context.js';
+import { progressSoon, treeProgress, withItemSummary, type ItemSummary } from './job-context.js';
 
 const reasons = (n: number): ItemSummary['reasons'] => [{ reason: 'cannot read the image', count: n, example: 'img-1' }];
 
@@ -42,4 +42,19 @@ test('treeProgress: a report every 10 trees and at the last one, worded by the c
   const onTree = treeProgress({ progress: async (done, total, message) => void seen.push([done, total, message]) }, (d, t) => `${d} of ${t}`);
   for (let t = 1; t <= 25; t++) onTree(t, 25);
   assert.deepEqual(seen, [[10, 25, '10 of 25'], [20, 25, '20 of 25'], [25, 25, '25 of 25']]);
+});
+
+test('progressSoon: a progress write that fails (the database away) is logged, not left unhandled', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (r: unknown) => void unhandled.push(r);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const onTree = treeProgress({ jobId: 'j1', progress: async () => Promise.reject(new Error('connection terminated')) }, (d, t) => `${d}/${t}`);
+    for (let t = 1; t <= 20; t++) onTree(t, 20);
+    progressSoon({ progress: async () => Promise.reject(new Error('connection terminated')) }, 1, null, 'epoch 1');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
 });

@@ -10,6 +10,7 @@ import type { FeatureStore } from './feature-store.js';
 import type { JobKind, JobOutcome } from '../jobs/job-kinds.js';
 import type { Blobs } from '../storage/blobs.js';
 import { createRepositories, type Repositories } from '../db/repositories/index.js';
+import { logger } from '../logger.js';
 
 export interface JobContext<P> {
   jobId: string;
@@ -75,6 +76,7 @@ export function createJobContext<P>(args: {
   const { jobId, ds, hub, controller } = args;
   let last = 0;
   let lastTotal: number | null = null;
+  let lastShare = 0;
   let failed = 0;
   let succeeded = 0;
   const reasons = new Map<string, { count: number; example: string }>();
@@ -99,7 +101,9 @@ export function createJobContext<P>(args: {
       const final = total !== null && done >= total;
       if (!final && !metrics && now - last < PROGRESS_INTERVAL_MS) return;
       last = now;
-      const progress = total ? Math.min(1, done / total) : 0;
+      // Without a total (a stage's message) the share last written stays: a long stage does not read 0 % throughout.
+      const progress = total ? Math.min(1, done / total) : lastShare;
+      lastShare = progress;
       // The same statement reads the cancel flag: a missed NOTIFY still stops the job.
       const rows: { cancel_requested: boolean }[] = await sqlRows(ds,
         `UPDATE jobs SET done = $2, total = $3, progress = $4, message = $5, updated_at = now()
@@ -142,15 +146,30 @@ export function withItemSummary(outcome: JobOutcome, items: ItemSummary): JobOut
   return { status: 'succeeded', result, message: `${outcome.message ?? 'done'}; ${items.failed} of ${of} items failed: ${why}` };
 }
 
+type ProgressTarget = { progress: JobContext<unknown>['progress']; jobId?: string };
+
+const log = logger('job');
+
+/**
+ * Progress from a synchronous callback (a tree, an epoch) that cannot await it. A write that fails (the database away
+ * for a moment) is logged, never left unhandled: an unhandled rejection ends the engine process and every job on it.
+ * The next report, or the job's end, writes the row again.
+ */
+export function progressSoon(ctx: ProgressTarget, done: number, total: number | null, message?: string | null, metrics?: Record<string, number>): void {
+  ctx.progress(done, total, message, metrics).catch((err: unknown) => {
+    log.warn(`job ${ctx.jobId ?? '?'}: a progress report was not written: ${err instanceof Error ? err.message : String(err)}`);
+  });
+}
+
 /**
  * A forest's per-tree callback that reports progress every `step` trees and at the last one (a tree takes
  * milliseconds: a report per tree would write the job's row hundreds of times a second). `message` words it.
  */
-export function treeProgress(ctx: Pick<JobContext<unknown>, 'progress'>, message: (done: number, total: number) => string, step = 10): (done: number, total: number) => void {
+export function treeProgress(ctx: ProgressTarget, message: (done: number, total: number) => string, step = 10): (done: number, total: number) => void {
   let last = 0;
   return (done, total) => {
     if (done - last < step && done < total) return;
     last = done;
-    void ctx.progress(done, total, message(done, total));
+    progressSoon(ctx, done, total, message(done, total));
   };
 }

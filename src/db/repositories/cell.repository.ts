@@ -87,9 +87,9 @@ export class CellRepository {
   }
 
   /** Images of the datasets without a cell of this detector. */
-  imagesWithoutCells(datasetIds: string[], detectorId: string): Promise<{ id: string; storage_path: string }[]> {
+  imagesWithoutCells(datasetIds: string[], detectorId: string): Promise<{ id: string; storage_path: string; source_path: string }[]> {
     return this.ds.query(
-      `SELECT i.id, i.storage_path FROM images i WHERE i.dataset_id = ANY($1)
+      `SELECT i.id, i.storage_path, i.source_path FROM images i WHERE i.dataset_id = ANY($1)
           AND NOT EXISTS (SELECT 1 FROM cells c WHERE c.image_id = i.id AND c.detector_id = $2) ORDER BY i.source_path`,
       [datasetIds, detectorId],
     );

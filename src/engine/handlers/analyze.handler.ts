@@ -96,12 +96,16 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
     const dim = z ? z.length / stored.length : 0;
     // The classify stage per image: verdicts[k] for stored[k]; null where the cell could not be classified.
     let verdicts: Array<CellVerdict | null> | null = null;
+    // Cells whose crop could not be read (the image moved since it was detected): each fails alone with its reason,
+    // and keeps whatever verdict it had (a null written here would erase it).
+    const unreadable = new Map<number, string>();
     if (clf && crops && stored.length) {
       const m = await morphologyOfCells(crops, stored.map((c) => ({ id: c.id, box: c.box, storagePath: img.storage_path, width: img.width, height: img.height })));
       // Image by image: the augmented forest, never the plain one (too few cells to measure the lab; classify.ts).
       const v = m.x.rows ? classifyCells(clf, m.x, { offsets: stains.get(img.dataset_id)?.offsets ?? new Map() }).verdicts : [];
       verdicts = stored.map(() => null);
       m.rows.forEach((r, i) => (verdicts![r] = v[i]!));
+      for (const f of m.failed) unreadable.set(f.index, f.reason);
       keep(img.dataset_id, m.rows.map((r) => stored[r]!.id), m.x);
     } else if (clf && z) {
       const x = { data: z, rows: stored.length, cols: dim };
@@ -113,10 +117,14 @@ export async function runAnalyze(ctx: JobContext<AnalyzeParams>): Promise<JobOut
         const v = verdicts?.[k] ?? null;
         if (v?.flagged) flagged++;
         else if (v) counts[v.label!] = (counts[v.label!] ?? 0) + 1;
-        return { id: c.id, prediction: v ? { ...v, modelId: clfRow!.id } : null, ...(z ? { latent: { values: z.subarray(k * dim, (k + 1) * dim), encoderId: ae!.id } } : {}) };
+        const prediction = unreadable.has(k) ? undefined : v ? { ...v, modelId: clfRow!.id } : null;
+        return { id: c.id, prediction, ...(z ? { latent: { values: z.subarray(k * dim, (k + 1) * dim), encoderId: ae!.id } } : {}) };
       }));
     }
-    for (const c of stored) await ctx.item({ itemKind: 'cell', itemId: c.id, index: cells++, ok: true });
+    for (const [k, c] of stored.entries()) {
+      const why = unreadable.get(k);
+      await ctx.item({ itemKind: 'cell', itemId: c.id, index: cells++, ok: why === undefined, ...(why !== undefined ? { error: why.slice(0, 500) } : {}) });
+    }
     await ctx.progress(i + 1, images.length, `${cells} cells`);
   }
   const stages = ['detect', ...(ae ? ['encode'] : []), ...(clf ? ['classify'] : [])];

@@ -18,6 +18,7 @@ export async function runEncode(ctx: JobContext<EncodeParams>): Promise<JobOutco
   const { id: encoderId, model } = await residentAutoencoder(ctx, p.autoencoderId);
   const cells = await ctx.repos.cells.cellsToEncode(p.datasetId, p.detectorId, encoderId);
   let done = 0;
+  let failed = 0;
   const t0 = Date.now();
   await ctx.progress(0, cells.length, `encoding ${cells.length} cells`);
   // Many cells: the chunks are cut between worker threads (the engine's choice, as for training).
@@ -26,18 +27,31 @@ export async function runEncode(ctx: JobContext<EncodeParams>): Promise<JobOutco
   try {
     for (let s = 0; s < cells.length; s += CHUNK) {
       if (ctx.cancelled()) return { status: 'cancelled', result: { encoded: done, encoderId } };
-      const chunk = cells.slice(s, s + CHUNK);
+      const all = cells.slice(s, s + CHUNK);
+      // A cell whose feature file cannot be read fails alone, with its reason: thrown, it would fail the job on the
+      // same cell at every retry (encoded cells are skipped) and leave every cell after it unencoded.
+      const chunk: typeof all = [];
       const feats: Float32Array[] = [];
-      for (const c of chunk) feats.push(await ctx.features.read(c.feature_ref));
-      const z = await encodeCells(model, feats, { chunk: CHUNK, pool });
-      const dim = z.length / chunk.length;
-      await ctx.repos.cells.writeResults(chunk.map((c, i) => ({ id: c.id, latent: { values: z.subarray(i * dim, (i + 1) * dim), encoderId } })));
-      for (let i = 0; i < chunk.length; i++) await ctx.item({ itemKind: 'cell', itemId: chunk[i]!.id, index: done + i, ok: true });
+      for (const [i, c] of all.entries()) {
+        try {
+          feats.push(await ctx.features.read(c.feature_ref));
+          chunk.push(c);
+        } catch (err) {
+          failed++;
+          await ctx.item({ itemKind: 'cell', itemId: c.id, index: s + i, ok: false, error: (err as Error).message.slice(0, 500) });
+        }
+      }
+      if (chunk.length) {
+        const z = await encodeCells(model, feats, { chunk: CHUNK, pool });
+        const dim = z.length / chunk.length;
+        await ctx.repos.cells.writeResults(chunk.map((c, i) => ({ id: c.id, latent: { values: z.subarray(i * dim, (i + 1) * dim), encoderId } })));
+        for (const c of chunk) await ctx.item({ itemKind: 'cell', itemId: c.id, index: s + all.indexOf(c), ok: true });
+      }
       done += chunk.length;
-      await ctx.progress(done, cells.length, `${done} cells encoded`, { cellsPerSec: Math.round(done / ((Date.now() - t0) / 1000)) });
+      await ctx.progress(s + all.length, cells.length, `${done} cells encoded${failed ? `, ${failed} failed` : ''}`, { cellsPerSec: Math.round(done / ((Date.now() - t0) / 1000)) });
     }
   } finally {
     await pool?.close();
   }
-  return { status: 'succeeded', result: { encoded: done, encoderId }, message: `${done} cells encoded` };
+  return { status: 'succeeded', result: { encoded: done, failed, encoderId }, message: `${done} cells encoded` };
 }

@@ -3,7 +3,7 @@
 // features, and their crops from the same crop cache the other jobs use), runs the evaluation (composed of
 // the pipeline's stages: src/evaluation/pipeline.ts; its forests fitted and its cells classified in worker threads)
 // and stores the report as an evaluation.
-import type { JobContext } from '../job-context.js';
+import { progressSoon, type JobContext } from '../job-context.js';
 import type { EvaluateParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { storeDetections } from './detect.handler.js';
 import { TrainingData, type TrainingCell } from '../training-data.js';
@@ -27,15 +27,20 @@ export async function runEvaluate(ctx: JobContext<EvaluateParams>): Promise<JobO
   const { row: det, detector } = await ctx.models.detector(p.detectorId);
   const todo = await ctx.repos.cells.imagesWithoutCells(ids, det.id);
   let failedImages = 0;
+  const failures: Array<{ path: string; reason: string }> = [];
   for (let i = 0; i < todo.length; i++) {
     if (ctx.cancelled()) return { status: 'cancelled' };
     try {
       const found = await detector.detect(await ctx.blobs.read(todo[i]!.storage_path, 'image file'));
       await storeDetections(ctx, det.id, todo[i]!.id, found.cells, true);
-    } catch {
+    } catch (err) {
+      // One bad image fails alone; the result and message say how many and why. (Not as failed items: the job's
+      // items would then be these images alone, and all of them failing would fail an evaluation that scored the
+      // cells detected before.)
       failedImages++;
+      if (failures.length < 200) failures.push({ path: todo[i]!.source_path, reason: (err as Error).message.slice(0, 500) });
     }
-    await ctx.progress(i + 1, todo.length, `detecting: ${i + 1}/${todo.length} images`);
+    await ctx.progress(i + 1, todo.length, `detecting: ${i + 1}/${todo.length} images${failedImages ? `, ${failedImages} failed` : ''}`);
   }
 
   // 2. Domains from the stored cells, sampled per class when asked.
@@ -47,7 +52,6 @@ export async function runEvaluate(ctx: JobContext<EvaluateParams>): Promise<JobO
   }
 
   // 3. The evaluation itself.
-  let step = 0;
   const report = await runEvaluation(domains, {
     source: nameOf.get(p.sourceDatasetId)!,
     targets: p.targetDatasetIds.map((t) => nameOf.get(t)!),
@@ -58,11 +62,13 @@ export async function runEvaluate(ctx: JobContext<EvaluateParams>): Promise<JobO
     seed: p.seed,
     signal: ctx.signal,
     runners: workerRunners(() => ctx.cancelled()),
+    // Each stage on its own scale (epochs of an autoencoder, trees of a forest), as the classify job reports its
+    // phases; a stage's message alone keeps the share last written (job-context.ts).
     onProgress: (e) => {
-      step++;
       const metrics = e.kind === 'epoch' ? { epoch: e.epoch, loss: e.loss, ssim: e.ssim, mse: e.mse, align: e.align } : undefined;
-      const message = e.kind === 'stage' ? e.message : e.kind === 'epoch' ? `${e.method}: epoch ${e.epoch}/${e.epochs}` : `${e.method}: ${e.done}/${e.total} trees`;
-      void ctx.progress(step, null, message, metrics);
+      if (e.kind === 'stage') progressSoon(ctx, 0, null, e.message);
+      else if (e.kind === 'epoch') progressSoon(ctx, e.epoch, e.epochs, `${e.method}: epoch ${e.epoch}/${e.epochs}`, metrics);
+      else progressSoon(ctx, e.done, e.total, `${e.method}: ${e.done}/${e.total} trees`);
     },
   }).catch((err) => {
     if (ctx.cancelled()) return null;
@@ -71,7 +77,8 @@ export async function runEvaluate(ctx: JobContext<EvaluateParams>): Promise<JobO
   if (!report) return { status: 'cancelled' };
   const evaluationId = await ctx.repos.evaluations.insert(ctx.jobId, p.name, { ...report, detectorId: det.id, imagesFailedDetection: failedImages });
   const summary = Object.fromEntries(Object.entries(report.domains).map(([d, r]) => [d, { n: r.n, accuracy: r.accuracy }]));
-  return { status: 'succeeded', result: { evaluationId, summary }, message: `evaluation stored: ${JSON.stringify(summary)}` };
+  const why = failedImages ? `; ${failedImages} of ${todo.length} images could not be detected (first: ${failures[0]!.path}: ${failures[0]!.reason})` : '';
+  return { status: 'succeeded', result: { evaluationId, summary, failedImages, failures }, message: `evaluation stored: ${JSON.stringify(summary)}${why}` };
 }
 
 /**

@@ -58,7 +58,10 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   });
   const present = new Set([...labels, ...reviewed.labels]).size;
   const what = features === 'morphology' ? 'detected' : 'encoded';
-  if (present < 2) return { status: 'failed', error: `need labelled, ${what} cells of at least 2 classes; found ${x.length} cells of ${present}` };
+  // Cells whose image could not be read are said in the message too, not only in the model's metrics: when they are
+  // most of the lab, "too few classes" alone would send the user to the labels instead of the image files.
+  const unread = unreadable.length ? `; ${unreadable.length} labelled cells could not be read (first: ${unreadable[0]!.reason.slice(0, 200)})` : '';
+  if (present < 2) return { status: 'failed', error: `need labelled, ${what} cells of at least 2 classes; found ${x.length} cells of ${present}${unread}`, ...(unreadable.length ? { result: { unreadable: unreadable.length } } : {}) };
   await ctx.progress(0, p.trees, `fitting ${p.trees} trees on ${x.length} cells, ${present} classes`);
   const share = p.reviewShare ?? DEFAULT_REVIEW_SHARE;
   // In a worker thread: fitting ~6,000 cells and their copies blocks for longer than other engines wait for a heartbeat.
@@ -85,5 +88,5 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   await ctx.progress(p.trees, p.trees, 'forest fitted');
   const acc = heldOut ? ` (held-out accuracy ${heldOut.accuracy.toFixed(3)})` : '';
   const rev = reviewed.x.length ? ` + ${reviewed.x.length} reviewed (x${copies})` : '';
-  return { status: 'succeeded', result: { modelId, ...metrics }, message: `classifier on ${split.train.length} cells${rev}, ${used.length} classes${acc}` };
+  return { status: 'succeeded', result: { modelId, ...metrics }, message: `classifier on ${split.train.length} cells${rev}, ${used.length} classes${acc}${unread}` };
 }
