@@ -68,3 +68,16 @@ test('a job whose engine is killed is retried by another engine, with no lost or
   assert.deepEqual(r.rows[0], { n: 15, d: 15, h: 15 });
   assert.equal(stuck.rows[0].n, 0, 'no job left running');
 });
+
+test('a job run again after it registered its model replaces that model instead of adding a second one', async () => {
+  const { createRepositories } = await import('../src/db/repositories/index.js');
+  const ds = s.api.db.dataSource;
+  const repos = createRepositories(ds);
+  const [{ id: jobId }] = await ds.query(`INSERT INTO jobs (kind) VALUES ('train-classifier') RETURNING id`);
+  const model = (checksum: string) => ({ kind: 'classifier' as const, name: 'random-forest-common5', version: 'job-x', preset: null, metrics: { run: checksum }, params: {}, artifactPath: `models/${checksum}.json`, checksum, datasetIds: [], jobId, parentId: null });
+  const first = await repos.models.registerActive(model('first'));
+  const again = await repos.models.registerActive(model('second'));
+  assert.equal(again, first);
+  const rows = await ds.query(`SELECT id, metrics->>'run' AS run, active FROM models WHERE job_id = $1`, [jobId]);
+  assert.deepEqual(rows, [{ id: first, run: 'second', active: true }]);
+});

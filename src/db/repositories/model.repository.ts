@@ -35,6 +35,19 @@ export class ModelRepository {
   /** Registers a model a job trained and makes it the active one of its kind; its id. */
   async registerActive(n: NewModel): Promise<string> {
     return this.ds.transaction(async (m) => {
+      // A job run again after it registered its model (its lease lost, or a write after the registration failed)
+      // replaces what it registered instead of adding a second model: one model per job and kind.
+      if (n.jobId) {
+        const prior = await sqlRows<{ id: string }>(m, `SELECT id FROM models WHERE job_id = $1 AND kind = $2 ORDER BY created_at LIMIT 1 FOR UPDATE`, [n.jobId, n.kind]);
+        if (prior[0]) {
+          await m.query(
+            `UPDATE models SET name = $2, version = $3, preset = $4, metrics = $5, params = $6, artifact_path = $7, checksum = $8, dataset_ids = $9, parent_id = $10 WHERE id = $1`,
+            [prior[0].id, n.name, n.version, n.preset, n.metrics, n.params, n.artifactPath, n.checksum, n.datasetIds, n.parentId],
+          );
+          await makeActive(m, n.kind, prior[0].id);
+          return prior[0].id;
+        }
+      }
       const rows = await sqlRows<{ id: string }>(m,
         `INSERT INTO models (kind, name, version, preset, metrics, params, artifact_path, checksum, active, dataset_ids, job_id, parent_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, false, $9, $10, $11) RETURNING id`,

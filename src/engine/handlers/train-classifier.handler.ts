@@ -75,6 +75,7 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
   if (fit.status === 'cancelled') return { status: 'cancelled', result: { trees: fit.treesDone, of: p.trees } };
   const { json, split, heldOut, reviewCopies: copies, calibration } = fit;
   const used = fit.classNames;
+  await ctx.progress(p.trees, p.trees, 'forest fitted');
   const artifact = await ctx.blobs.put(modelObjectKey(`classifier-${ctx.jobId}.json`), json);
   const review = reviewed.x.length || p.reviewedDatasetIds?.length
     ? { reviewed: { cells: reviewed.x.length, copies, share, datasets: reviewed.datasets, ...(reviewed.skipped.length ? { skipped: reviewed.skipped.slice(0, 50) } : {}) } }
@@ -85,7 +86,6 @@ export async function runTrainClassifier(ctx: JobContext<TrainClassifierParams>)
     metrics, params: p, artifactPath: artifact, checksum: createHash('sha256').update(json).digest('hex'), datasetIds: p.datasetIds, jobId: ctx.jobId,
     parentId: features === 'latent' ? p.encoderId : null,
   });
-  await ctx.progress(p.trees, p.trees, 'forest fitted');
   const acc = heldOut ? ` (held-out accuracy ${heldOut.accuracy.toFixed(3)})` : '';
   const rev = reviewed.x.length ? ` + ${reviewed.x.length} reviewed (x${copies})` : '';
   return { status: 'succeeded', result: { modelId, ...metrics }, message: `classifier on ${split.train.length} cells${rev}, ${used.length} classes${acc}${unread}` };
