@@ -1,7 +1,7 @@
 // withItemSummary: every job's result says how many items failed and why; every item failed is FAILED. treeProgress.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { progressSoon, treeProgress, withItemSummary, type ItemSummary } from './job-context.js';
+import { createJobContext, HANDED_ON_ITEMS, progressSoon, treeProgress, withItemSummary, type ItemSummary } from './job-context.js';
 
 const reasons = (n: number): ItemSummary['reasons'] => [{ reason: 'cannot read the image', count: n, example: 'img-1' }];
 
@@ -57,4 +57,17 @@ test('progressSoon: a progress write that fails (the database away) is logged, n
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+test('a step that continues a handed-on job counts the items the step before it reported', async () => {
+  const carried: ItemSummary = { failed: 9, succeeded: 0, of: 10, reasons: reasons(9) };
+  const ctx = createJobContext({
+    jobId: 'j', params: {}, attempt: 1, ds: {} as never, cfg: {} as never, hub: { publish: async () => undefined } as never, controller: new AbortController(),
+    models: {} as never, features: {} as never, blobs: {} as never, engineId: 'e2', step: 'classify', handedOn: { detect: {}, [HANDED_ON_ITEMS]: carried },
+  });
+  await ctx.item({ itemKind: 'cell', itemId: 'c1', index: 0, ok: true });
+  const items = ctx.itemSummary();
+  assert.deepEqual(items, { failed: 9, succeeded: 1, of: 10, reasons: reasons(9) });
+  const out = withItemSummary({ status: 'succeeded', result: {}, message: '1 cell' }, items);
+  assert.equal(out.status === 'succeeded' && out.message, '1 cell; 9 of 10 items failed: cannot read the image (9 items)');
 });

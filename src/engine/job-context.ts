@@ -54,6 +54,9 @@ export interface ItemSummary {
 
 const MAX_REASONS = 10;
 
+/** Where a handed-on step's result keeps its ItemSummary for the step that continues the job. */
+export const HANDED_ON_ITEMS = 'items';
+
 /** Progress rows and events are written at most this often, except the last one. */
 const PROGRESS_INTERVAL_MS = 200;
 
@@ -77,9 +80,12 @@ export function createJobContext<P>(args: {
   let last = 0;
   let lastTotal: number | null = null;
   let lastShare = 0;
-  let failed = 0;
-  let succeeded = 0;
-  const reasons = new Map<string, { count: number; example: string }>();
+  // A step that continues a job handed on by another engine's step (an analysis detected on one engine and classified
+  // on another) starts from the items that step reported (HANDED_ON_ITEMS in its result): the job's summary is the whole job's.
+  const carried = (args.handedOn?.[HANDED_ON_ITEMS] ?? null) as ItemSummary | null;
+  let failed = carried?.failed ?? 0;
+  let succeeded = carried?.succeeded ?? 0;
+  const reasons = new Map<string, { count: number; example: string }>((carried?.reasons ?? []).map((r) => [r.reason, { count: r.count, example: r.example }]));
   return {
     jobId,
     params: args.params,
@@ -126,7 +132,8 @@ export function createJobContext<P>(args: {
     },
     itemSummary() {
       const top = [...reasons].map(([reason, r]) => ({ reason, ...r })).sort((a, b) => b.count - a.count).slice(0, MAX_REASONS);
-      return { failed, succeeded, of: lastTotal, reasons: top };
+      const of = carried?.of != null && lastTotal !== null ? Math.max(carried.of, lastTotal) : (lastTotal ?? carried?.of ?? null);
+      return { failed, succeeded, of, reasons: top };
     },
   };
 }

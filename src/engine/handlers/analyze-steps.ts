@@ -4,7 +4,7 @@
 // machine: it reads the features from the store) encodes and classifies the cells and streams them. One
 // job throughout: a subscriber sees its steps' events and one end. An engine that takes both runs the whole
 // chain itself, as before.
-import type { JobContext } from '../job-context.js';
+import { HANDED_ON_ITEMS, type JobContext } from '../job-context.js';
 import type { AnalyzeParams, JobOutcome } from '../../jobs/job-kinds.js';
 import { runDetect } from './detect.handler.js';
 import { runAnalyze } from './analyze.handler.js';
@@ -33,7 +33,7 @@ export async function runAnalyzeInSteps(ctx: JobContext<AnalyzeParams>): Promise
     failures: r.failures as DetectStep['failures'],
   };
   return {
-    status: 'handed-on', to: 'classify', result: { detect: step },
+    status: 'handed-on', to: 'classify', result: { detect: step, [HANDED_ON_ITEMS]: ctx.itemSummary() },
     message: `detected on engine ${ctx.engineId} (${detect.message}); waiting for an engine that classifies`,
   };
 }
