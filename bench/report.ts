@@ -212,7 +212,7 @@ function detectorInt8Section(): string[] {
   const q = card.quantization ?? {};
   const a = (m: any) => `${f(m.txl_test_recall, 3)} | ${f(m.txl_test_precision, 3)} | ${f(m.bccd_mean_instance_iou, 4)} | ${f(m.zheng_mean_instance_iou, 4)}`;
   const L = ['## Detector: int8 variant against the float model (models/detector-int8.json)', ''];
-  L.push(`The engine runs \`${card.file}\` on the CPU (${q.accepted ? 'accepted' : 'NOT accepted'}: ${q.accuracy_bar}); the end-to-end figures above include it. ${q.format}; ${q.calibration}.`, '');
+  L.push(`The engine runs \`${card.file}\` on the CPU (${q.accepted ? 'accepted' : 'NOT accepted'}: ${q.accuracy_bar}); the end-to-end figures above include ${q.earlier_file ? 'the int8 file of their run (the 8-bit file before 2026-12-08, as fast as the 7-bit one)' : 'it'}. ${q.format}; ${q.calibration}.${q.weights ? ` Weights: ${q.weights}.` : ''}${q.why_7_bits ? ` Why: ${q.why_7_bits}.` : ''}`, '');
   L.push('| model | TXL-PBC recall | TXL-PBC precision | BCCD mean cell IoU | Zheng DS2 mean cell IoU |', '| --- | --- | --- | --- | --- |');
   L.push(`| float (detector.onnx) | ${a(q.float ?? {})} |`, `| int8 (${card.file}) | ${a(q.int8 ?? {})} |`, '');
   L.push(`Accuracy: \`${q.evaluation}\`.`, '');
