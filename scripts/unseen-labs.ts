@@ -203,7 +203,7 @@ async function main(): Promise<void> {
       augmentCopies: Number(env('AUGMENT_MEASURE', String(AUGMENT))), onProgress: say,
       measure: process.env.EXTRA_VIEW ? await extraView(process.env.EXTRA_VIEW) : undefined,
     });
-    prepared.detector = `${basename(detector.variant.modelPath)}, ${detector.variant.reason}`;
+    prepared.detector = `${basename(detector.variant.modelPath)} (${detector.model.version}), ${detector.variant.reason}`;
     await detector.dispose?.();
     if (PREPARED) savePrepared(prepared, PREPARED);
   }
