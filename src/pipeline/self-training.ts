@@ -3,7 +3,7 @@
 // joins the classifier's training cells under that class; the forests and the stain reference are fitted again (the
 // reference over the training lab's cells and every cell of this lab, as a classifier trained on two labs takes it)
 // and the lab is classified again through the same step. It lifts labs whose errors are one class read as another
-// while the others are read well (BCCD -> Acevedo-20 55.9 -> 62.6 %, docs/unseen-labs-self-trained.md); it cannot lift a
+// while the others are read well (BCCD -> Acevedo-20 54.0 -> 61.1 %, docs/unseen-labs-self-trained.md); it cannot lift a
 // lab whose first labels are wrong for whole classes (the cells it is surest of teach the forest the same errors). That
 // page's rule keeps it off by default (pipeline/defaults.ts, SELF_TRAINING_BY_DEFAULT).
 //

@@ -103,9 +103,9 @@ export class ClassifyCellsInput {
       'Morphology classifiers trained by trainClassifier (they carry their training cells; the shipped ones do not, and are refused): after ' +
       "the first classification, the 40 % of each predicted class's cells the forest is surest of join the training cells under that class, " +
       'the forests are fitted again (about 11 s at the shipped classifier\'s training size on 2 cores) and the lab is classified again. ' +
-      'It lifts labs where one class is read as another while the rest are read well (BCCD -> Acevedo-20 55.9 -> 62.6 %), cannot lift a ' +
+      'It lifts labs where one class is read as another while the rest are read well (BCCD -> Acevedo-20 54.0 -> 61.1 %), cannot lift a ' +
       "lab whose first classes are wrong as a whole, and keeps the first classification's self-check and novelty flags. Off by default: " +
-      "docs/unseen-labs-self-trained.md's rule keeps the default (its worst selection lab over forest seeds, 73.3 % against 73.9 %). A lab " +
+      "docs/unseen-labs-self-trained.md's rule keeps the default (its worst selection lab over forest seeds, 73.9 % against 74.5 %). A lab " +
       'read by the plain forest, or of fewer than 30 cells, is left as it is. The job\'s result says what it did (selfTraining).',
   })
   selfTraining: boolean;
