@@ -31,11 +31,13 @@ export async function runEncode(ctx: JobContext<EncodeParams>): Promise<JobOutco
       // A cell whose feature file cannot be read fails alone, with its reason: thrown, it would fail the job on the
       // same cell at every retry (encoded cells are skipped) and leave every cell after it unencoded.
       const chunk: typeof all = [];
+      const index: number[] = [];
       const feats: Float32Array[] = [];
       for (const [i, c] of all.entries()) {
         try {
           feats.push(await ctx.features.read(c.feature_ref));
           chunk.push(c);
+          index.push(s + i);
         } catch (err) {
           failed++;
           await ctx.item({ itemKind: 'cell', itemId: c.id, index: s + i, ok: false, error: (err as Error).message.slice(0, 500) });
@@ -45,7 +47,7 @@ export async function runEncode(ctx: JobContext<EncodeParams>): Promise<JobOutco
         const z = await encodeCells(model, feats, { chunk: CHUNK, pool });
         const dim = z.length / chunk.length;
         await ctx.repos.cells.writeResults(chunk.map((c, i) => ({ id: c.id, latent: { values: z.subarray(i * dim, (i + 1) * dim), encoderId } })));
-        for (const c of chunk) await ctx.item({ itemKind: 'cell', itemId: c.id, index: s + all.indexOf(c), ok: true });
+        for (const [k, c] of chunk.entries()) await ctx.item({ itemKind: 'cell', itemId: c.id, index: index[k]!, ok: true });
       }
       done += chunk.length;
       await ctx.progress(s + all.length, cells.length, `${done} cells encoded${failed ? `, ${failed} failed` : ''}`, { cellsPerSec: Math.round(done / ((Date.now() - t0) / 1000)) });
